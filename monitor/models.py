@@ -1,0 +1,96 @@
+"""Typed records passed between pipeline stages.
+
+FeedItem (poll) -> Page (fetch) -> Article (extract) -> Match (match) -> Alert (summarise) -> notifiers.
+Every record is immutable so a stage can never change what an earlier stage saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of a polled feed, before its page is fetched."""
+
+    feed_url: str
+    feed_title: str
+    guid: str
+    link: str
+    title: str
+    summary_text: str  # the feed's summary with its HTML cleaned off; fallback article text
+    published: datetime | None  # timezone-aware UTC, None when the feed gives no usable date
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    """The outcome of polling one feed: its items, or that nothing changed (HTTP 304)."""
+
+    feed_url: str
+    title: str
+    items: tuple[FeedItem, ...]
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched HTML page; `url` is where the last redirect landed."""
+
+    url: str
+    html: str
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article's main text and metadata, from its page or, failing that, from the feed item."""
+
+    url: str
+    title: str
+    text: str
+    canonical_url: str | None = None
+    published: datetime | None = None
+    authors: tuple[str, ...] = ()
+    site_name: str | None = None
+    from_feed_summary: bool = False  # True when the page could not be fetched or extracted
+
+
+@dataclass(frozen=True)
+class TermHit:
+    """One occurrence of a watch term in an article."""
+
+    term: str  # the configured term (not the alias that matched)
+    matched_text: str  # the text as it appears in the article
+    in_title: bool
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """An article matching one watchlist."""
+
+    watchlist: str
+    channel: str
+    hits: tuple[TermHit, ...]
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Configured terms that matched, in first-seen order, without repeats."""
+        return tuple(dict.fromkeys(hit.term for hit in self.hits))
+
+
+@dataclass(frozen=True)
+class Alert:
+    """What is posted to one channel about one article."""
+
+    channel: str
+    article: Article
+    source: str  # the outlet's name: the feed's configured name, its title, or the site name
+    summary: str  # 2-4 plain-text sentences; escaping for Slack happens in the notifier
+    watchlists: tuple[str, ...]
+    terms: tuple[str, ...]
+    article_id: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
