@@ -94,3 +94,12 @@ class Alert:
     terms: tuple[str, ...]
     article_id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SiteRule:
+    """A per-site extraction override from sites.yaml, for pages where generic extraction fails."""
+
+    domain: str  # "livemint.com" also covers www.livemint.com
+    content: str | None = None  # CSS selector of the article body; generic extraction when None
+    remove: tuple[str, ...] = ()  # CSS selectors of boilerplate to drop before extracting
