@@ -21,16 +21,30 @@ class MonitorError(Exception):
 
 
 class ConfigError(MonitorError):
-    """A configuration file is missing or invalid; the message says where and what to fix."""
+    """A configuration file is missing or invalid; the message says where and what to fix.
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, key: str | None = None):
+    `problems` holds every problem found (a file is checked whole, so a user fixes all in one go);
+    the error itself describes the first.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        problems: list[ConfigError] | None = None,
+    ):
         self.path = path
         self.line = line
         self.key = key
         self.reason = message
-        super().__init__(self._format())
+        self.problems = problems or [self]
+        super().__init__("\n".join(problem.location_and_reason() for problem in self.problems))
 
-    def _format(self) -> str:
+    def location_and_reason(self) -> str:
+        """`file:line: key: what is wrong`, leaving out the parts that are unknown."""
         where = self.path or "configuration"
         if self.line is not None:
             where += f":{self.line}"

@@ -6,8 +6,10 @@ Every record is immutable so a stage can never change what an earlier stage saw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,23 @@ class Alert:
     terms: tuple[str, ...]
     article_id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """The outbox payload: everything needed to send this alert again after a restart."""
+        data = asdict(self)
+        data["article"]["published"] = self.article.published.isoformat() if self.article.published else None
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, payload: str, *, article_id: int | None = None) -> Alert:
+        data: dict[str, Any] = json.loads(payload)
+        article = data.pop("article")
+        published = datetime.fromisoformat(article["published"]) if article.get("published") else None
+        article = Article(**{**article, "published": published, "authors": tuple(article.get("authors", ()))})
+        data["watchlists"] = tuple(data["watchlists"])
+        data["terms"] = tuple(data["terms"])
+        data["article_id"] = article_id if article_id is not None else data.get("article_id")
+        return cls(article=article, **data)
 
 
 @dataclass(frozen=True)

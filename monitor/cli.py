@@ -1,0 +1,226 @@
+"""The `news-monitor` command: the only place that turns errors into exit codes and messages.
+
+Exit codes: 0 success, 1 a runtime failure (storage, network for `extract`), 2 invalid configuration or
+usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import DEFAULT_CONFIG_PATH, Config, load_config
+from .errors import ConfigError, MonitorError
+from .http import HttpClient
+from .logs import configure_logging
+from .models import Article, Page
+from .notifiers.base import Notifier
+from .notifiers.console import ConsoleNotifier
+from .notifiers.slack import SlackNotifier
+from .pipeline import Pipeline
+from .scheduler import run_service
+from .stages.extract import extract_article
+from .stages.fetch import decode_html, fetch_page
+from .stages.match import compile_watchlists, match_article
+from .storage import open_storage
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except ConfigError as exc:
+        print(f"news-monitor: configuration error:\n{_indent(str(exc))}", file=sys.stderr)
+        return EXIT_CONFIG
+    except MonitorError as exc:
+        print(f"news-monitor: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="news-monitor", description="Watch news feeds and post watchlist matches to Slack.")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help="monitor.yaml (default: %(default)s)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--version", action="version", version=f"news-monitor {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("check", help="validate the configuration and exit").set_defaults(handler=cmd_check)
+    commands.add_parser("once", help="run one full cycle over all feeds, then exit").set_defaults(handler=cmd_once)
+    commands.add_parser("run", help="run the service: poll each feed at its interval").set_defaults(handler=cmd_run)
+
+    extract = commands.add_parser("extract", help="print the extracted article of a file or URL as JSON")
+    extract.add_argument("source", metavar="FILE_OR_URL")
+    extract.add_argument("--url", help="the page's original URL, when SOURCE is a saved file")
+    extract.set_defaults(handler=cmd_extract)
+
+    match = commands.add_parser("match", help="show which watchlists and terms match a file or URL")
+    match.add_argument("source", metavar="FILE_OR_URL")
+    match.add_argument("--url", help="the page's original URL, when SOURCE is a saved file")
+    match.add_argument("--json", action="store_true", help="print JSON instead of text")
+    match.set_defaults(handler=cmd_match)
+    return parser
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    compile_watchlists(config)
+    terms = sum(len(w.terms) for w in config.watchlists)
+    token = config.slack.token()
+    print(f"{config.path}: OK")
+    print(f"  feeds: {len(config.feeds)}")
+    print(f"  watchlists: {len(config.watchlists)} ({terms} terms)")
+    print(f"  storage: {config.storage_url}")
+    if token:
+        print(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
+    else:
+        print(f"  alerts: printed to the console (set ${config.slack.token_env} to post to Slack)")
+    return EXIT_OK
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    report = asyncio.run(_with_pipeline(config, lambda pipeline: pipeline.run_cycle()))
+    print(f"cycle done: {report.summary() or 'nothing to do'}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    asyncio.run(_with_pipeline(config, run_service))
+    return EXIT_OK
+
+
+async def _with_pipeline(config: Config, action: Any) -> Any:
+    """Build the collaborators, run `action(pipeline)`, and always close them."""
+    storage = open_storage(config.storage_url)
+    notifier = make_notifier(config)
+    http = HttpClient(
+        timeout=config.fetch.timeout.total_seconds(),
+        user_agent=config.fetch.user_agent,
+        allow_private_addresses=config.fetch.allow_private_addresses,
+    )
+    try:
+        return await action(Pipeline(config, storage, http, notifier))
+    finally:
+        await http.close()
+        await notifier.close()
+        storage.close()
+
+
+def make_notifier(config: Config) -> Notifier:
+    """Slack when a token is set; otherwise the console, so the service runs with no Slack at all."""
+    token = config.slack.token()
+    if not token:
+        logging.getLogger("monitor").warning(
+            f"notifier.console reason=\"${config.slack.token_env} is not set; alerts are printed, not posted\""
+        )
+        return ConsoleNotifier()
+    return SlackNotifier(token, api_url=config.slack.resolved_api_url(), timeout=config.fetch.timeout.total_seconds())
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    article = asyncio.run(_read_article(args.source, args.url, _optional_config(args.config)))
+    print(json.dumps(article_as_json(article), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    article = asyncio.run(_read_article(args.source, args.url, config))
+    matches = match_article(article, compile_watchlists(config))
+    if args.json:
+        print(json.dumps([_match_as_json(m) for m in matches], ensure_ascii=False, indent=2))
+    else:
+        print(_format_matches(article, matches))
+    return EXIT_OK
+
+
+def _optional_config(path: Path) -> Config | None:
+    """The config for its per-site rules, when there is a valid one; `extract` works without it."""
+    if not path.exists():
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", file=sys.stderr)
+        return None
+
+
+async def _read_article(source: str, url: str | None, config: Config | None) -> Article:
+    site_rules = config.site_rules if config else ()
+    if source.startswith(("http://", "https://")):
+        page = await _download(source, config)
+    else:
+        page = _read_file(Path(source), url)
+    return await asyncio.to_thread(extract_article, page, site_rules)
+
+
+async def _download(url: str, config: Config | None) -> Page:
+    timeout = config.fetch.timeout.total_seconds() if config else 20.0
+    user_agent = config.fetch.user_agent if config else "news-monitor"
+    max_bytes = config.fetch.max_page_bytes if config else 5_000_000
+    # A URL typed by the operator is trusted like a configured feed, so private addresses are allowed.
+    async with HttpClient(timeout=timeout, user_agent=user_agent, allow_private_addresses=True) as http:
+        return await fetch_page(http, url, max_bytes=max_bytes)
+
+
+def _read_file(path: Path, url: str | None) -> Page:
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise MonitorError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return Page(url=url or path.resolve().as_uri(), html=decode_html(body, None))
+
+
+def article_as_json(article: Article) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "text": article.text,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "published": article.published.isoformat() if article.published else None,
+        "authors": list(article.authors),
+        "site_name": article.site_name,
+    }
+
+
+def _match_as_json(match: Any) -> dict[str, Any]:
+    return {
+        "watchlist": match.watchlist,
+        "channel": match.channel,
+        "terms": list(match.terms),
+        "hits": [
+            {"term": h.term, "matched_text": h.matched_text, "in_title": h.in_title, "sentence": h.sentence}
+            for h in match.hits
+        ],
+    }
+
+
+def _format_matches(article: Article, matches: Sequence[Any]) -> str:
+    if not matches:
+        return f"No watchlist matches {article.title!r}."
+    lines = [f"{article.title}"]
+    for match in matches:
+        lines.append(f"\n{match.watchlist} -> {match.channel}")
+        for term in match.terms:
+            hits = [h for h in match.hits if h.term == term]
+            lines.append(f"  {term} ({len(hits)} {'hit' if len(hits) == 1 else 'hits'})")
+            for sentence in dict.fromkeys(("title: " if h.in_title else "") + h.sentence for h in hits):
+                lines.append(f"    - {sentence}")
+    return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())

@@ -1,0 +1,346 @@
+"""The validated configuration: monitor.yaml (service, feeds) + watchlists.yaml (+ optional sites.yaml).
+
+Loaded once by the CLI and passed in; nothing reads configuration at the point of use.
+YAML is read with ruamel.yaml, which keeps line numbers, so every error names the file and line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import typing
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from .errors import ConfigError
+from .models import SiteRule
+
+DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
+
+M = TypeVar("M", bound=BaseModel)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Turn "30s", "10m", "2h" or "3d" into a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"expected a duration such as 30s, 10m, 2h or 3d, got {value!r}")
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"a duration must be longer than zero, got {value!r}")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _require_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
+HttpUrl = Annotated[str, BeforeValidator(lambda v: _require_http_url(str(v)) if isinstance(v, str) else v)]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo such as `intervall:` must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlackSettings(_Strict):
+    token_env: str = "SLACK_BOT_TOKEN"
+    api_url: HttpUrl = "https://slack.com/api/"
+    default_channel: str = Field(min_length=1)
+
+    def resolved_api_url(self) -> str:
+        """The Web API base URL; env SLACK_API_URL wins so tests and proxies need no config edit."""
+        url = os.environ.get("SLACK_API_URL") or self.api_url
+        return url if url.endswith("/") else url + "/"
+
+    def token(self) -> str | None:
+        """The bot token from the environment, or None to print alerts to the console instead."""
+        return os.environ.get(self.token_env) or None
+
+
+class PollSettings(_Strict):
+    interval: Duration = timedelta(minutes=10)
+    max_age: Duration = timedelta(days=3)
+    # How many feeds are fetched at once; 20 keeps a small VM's CPU and the remote hosts comfortable.
+    concurrency: int = Field(default=20, ge=1, le=500)
+
+
+class FetchSettings(_Strict):
+    timeout: Duration = timedelta(seconds=20)
+    allow_private_addresses: bool = False
+    user_agent: str = "news-monitor/0.1 (+https://github.com/news-monitor/news-monitor)"
+    max_feed_bytes: int = Field(default=10_000_000, ge=1024)
+    max_page_bytes: int = Field(default=5_000_000, ge=1024)
+
+
+class FeedConfig(_Strict):
+    url: HttpUrl
+    name: str | None = None
+    interval: Duration | None = None
+
+
+class TermConfig(_Strict):
+    term: str = Field(min_length=1)
+    case_sensitive: bool = False
+    aliases: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+    @field_validator("aliases", "exclude")
+    @classmethod
+    def _no_empty_phrases(cls, phrases: list[str]) -> list[str]:
+        if any(not phrase.strip() for phrase in phrases):
+            raise ValueError("phrases must not be empty")
+        return phrases
+
+
+def _term_from_plain_string(value: Any) -> Any:
+    return {"term": value} if isinstance(value, str) else value
+
+
+class WatchlistConfig(_Strict):
+    name: str = Field(min_length=1)
+    channel: str | None = None
+    terms: list[Annotated[TermConfig, BeforeValidator(_term_from_plain_string)]] = Field(min_length=1)
+
+
+class WatchlistsFile(_Strict):
+    watchlists: list[WatchlistConfig] = Field(min_length=1)
+
+
+class SiteRuleConfig(_Strict):
+    content: str | None = None
+    remove: list[str] = Field(default_factory=list)
+
+
+class SitesFile(_Strict):
+    sites: dict[str, SiteRuleConfig] = Field(default_factory=dict)
+
+
+class MonitorFile(_Strict):
+    """The shape of monitor.yaml; `watchlists` and `sites` may name other files."""
+
+    slack: SlackSettings
+    storage: str = "sqlite:///state/news-monitor.db"
+    poll: PollSettings = PollSettings()
+    fetch: FetchSettings = FetchSettings()
+    feeds: list[FeedConfig] = Field(min_length=1)
+    watchlists: str | list[Any] = "watchlists.yaml"
+    sites: str | dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service needs, validated, with paths resolved."""
+
+    path: Path
+    slack: SlackSettings
+    storage_url: str
+    poll: PollSettings
+    fetch: FetchSettings
+    feeds: tuple[FeedConfig, ...]
+    watchlists: tuple[WatchlistConfig, ...]
+    site_rules: tuple[SiteRule, ...]
+    watchlists_path: Path | None = None
+
+    def channel_for(self, watchlist: WatchlistConfig) -> str:
+        return watchlist.channel or self.slack.default_channel
+
+    def feed_interval(self, feed: FeedConfig) -> timedelta:
+        return feed.interval or self.poll.interval
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
+    """Read and validate monitor.yaml and the files it names; raise ConfigError listing every problem."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    monitor = _validate(MonitorFile, raw, path)
+    watchlists, watchlists_path = _load_watchlists(monitor.watchlists, raw, path)
+    return Config(
+        path=path,
+        slack=monitor.slack,
+        storage_url=resolve_storage_url(monitor.storage, path.parent),
+        poll=monitor.poll,
+        fetch=monitor.fetch,
+        feeds=tuple(monitor.feeds),
+        watchlists=watchlists,
+        site_rules=_load_site_rules(monitor.sites, raw, path),
+        watchlists_path=watchlists_path,
+    )
+
+
+def resolve_storage_url(url: str, base_dir: Path) -> str:
+    """Make a relative sqlite path absolute against the config file's folder."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == "sqlite:///:memory:":
+        return url
+    db_path = Path(url[len(prefix) :])
+    if not db_path.is_absolute():
+        db_path = (base_dir / db_path).resolve()
+    return prefix + str(db_path)
+
+
+def _load_watchlists(value: str | list[Any], raw: Any, path: Path) -> tuple[tuple[WatchlistConfig, ...], Path | None]:
+    if isinstance(value, str):
+        watchlists_path = (path.parent / value).resolve()
+        parsed = _validate(WatchlistsFile, _read_yaml(watchlists_path, key="watchlists"), watchlists_path)
+        lists, source = parsed.watchlists, watchlists_path
+    else:
+        parsed = _validate(WatchlistsFile, {"watchlists": value}, path, raw_for_lines=raw)
+        lists, source = parsed.watchlists, None
+    _check_unique_names(lists, source or path)
+    return tuple(lists), source
+
+
+def _check_unique_names(watchlists: list[WatchlistConfig], path: Path) -> None:
+    seen: set[str] = set()
+    for index, watchlist in enumerate(watchlists):
+        if watchlist.name in seen:
+            raise ConfigError(
+                f"watchlist name {watchlist.name!r} is used twice; names must be unique",
+                path=str(path),
+                key=f"watchlists[{index}].name",
+            )
+        seen.add(watchlist.name)
+
+
+def _load_site_rules(value: str | dict[str, Any] | None, raw: Any, path: Path) -> tuple[SiteRule, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        sites_path = (path.parent / value).resolve()
+        sites = _validate(SitesFile, _read_yaml(sites_path, key="sites"), sites_path).sites
+    else:
+        sites = _validate(SitesFile, {"sites": value}, path, raw_for_lines=raw).sites
+    return tuple(
+        SiteRule(domain=domain.lower().removeprefix("www."), content=rule.content, remove=tuple(rule.remove))
+        for domain, rule in sites.items()
+    )
+
+
+def _read_yaml(path: Path, key: str | None = None) -> Any:
+    where = f" (named by `{key}:` in monitor.yaml)" if key else ""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"file not found{where}", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file{where}: {exc}", path=str(path)) from None
+    try:
+        data = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ConfigError(f"invalid YAML: {exc.problem}", path=str(path), line=line) from None
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of keys at the top of the file", path=str(path), line=1)
+    return data
+
+
+def _validate(model: type[M], data: Any, path: Path, raw_for_lines: Any = None) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines_from = raw_for_lines if raw_for_lines is not None else data
+        problems = [_problem_from(error, model, lines_from, path) for error in exc.errors()]
+        raise ConfigError(problems[0].reason, path=str(path), problems=problems) from None
+
+
+def _problem_from(error: Any, model: type[BaseModel], raw: Any, path: Path) -> ConfigError:
+    loc = _drop_union_branches(error["loc"])
+    if error["type"] == "extra_forbidden":
+        reason = _unknown_key_reason(model, loc)
+    elif error["type"] == "missing":
+        reason = "this key is required"
+    else:
+        reason = error["msg"].removeprefix("Value error, ")
+    return ConfigError(reason, path=str(path), line=_line_of(raw, loc), key=_key_path(loc))
+
+
+def _drop_union_branches(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # pydantic names the union branch it tried ("str", "list[...]", "function-before[...]"); users never wrote those.
+    return tuple(part for part in loc if isinstance(part, int) or not re.search(r"[\[\]()]|^str$", part))
+
+
+def _unknown_key_reason(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    unknown = str(loc[-1])
+    allowed = _allowed_keys(model, loc[:-1])
+    reason = f"unknown key {unknown!r}"
+    close = difflib.get_close_matches(unknown, allowed, n=1)
+    if close:
+        reason += f" (did you mean {close[0]!r}?)"
+    if allowed:
+        reason += f"; allowed keys: {', '.join(allowed)}"
+    return reason
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(part)
+        current = _model_inside(field.annotation) if field else None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_inside(annotation: Any) -> type[BaseModel] | None:
+    """The BaseModel class inside list[X], X | None, Annotated[X, ...], or None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_inside(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest node of `loc` that exists in the YAML (ruamel keeps positions)."""
+    line = None
+    node = raw
+    for part in loc:
+        position = _position_of(node, part)
+        if position is None:
+            break
+        line = position + 1
+        node = node[part]
+    return line
+
+
+def _position_of(node: Any, part: Any) -> int | None:
+    lc = getattr(node, "lc", None)
+    try:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            return lc.item(part)[0] if lc else None
+        if isinstance(part, str) and isinstance(node, dict) and part in node:
+            return lc.key(part)[0] if lc else None
+    except (KeyError, IndexError, TypeError):
+        return None
+    return None

@@ -1,0 +1,172 @@
+"""The HTTP client every stage shares: aiohttp with whole-request timeouts, size caps and an SSRF guard.
+
+aiohttp was chosen by measurement (issue 2): at 50 concurrent requests httpx spent about 8 ms of CPU per
+request, aiohttp about 0.2 ms, and it fits the asyncio stack (APScheduler AsyncIOScheduler, AsyncWebClient).
+
+Two sessions, because trust differs: feed URLs come from the operator's config and are fetched as
+configured; article links come from strangers' feeds and go through `guarded` requests, which refuse
+private, loopback, link-local, multicast and reserved addresses (unless fetch.allow_private_addresses),
+check every redirect hop, and check the addresses a DNS name resolves to, at connect time, so a name
+that resolves to 127.0.0.1 is refused too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from multidict import CIMultiDict
+
+from .errors import BlockedAddressError, FetchError
+
+# Beyond this many hops a chain of redirects is a loop or an attack, not a news site.
+MAX_REDIRECTS = 10
+_REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+
+@dataclass(frozen=True)
+class Response:
+    """A finished response with its body read (and capped)."""
+
+    url: str  # the final URL after redirects
+    status: int
+    headers: CIMultiDict[str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        for part in self.headers.get("Content-Type", "").split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.lower() == "charset" and value:
+                return value.strip("\"' ")
+        return None
+
+
+def is_public_address(address: str) -> bool:
+    """True for a globally routable unicast address; False for everything an SSRF would aim at."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local)
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves names like the default resolver, then refuses any answer that is not a public address."""
+
+    def __init__(self) -> None:
+        self._resolver = DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self._resolver.resolve(host, port, family)
+        blocked = [result["host"] for result in results if not is_public_address(result["host"])]
+        if blocked:
+            raise BlockedAddressError(host, f"refusing a non-public address {blocked[0]} for host {host}")
+        return results
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+
+class HttpClient:
+    """GET with a total time limit, a size limit, and (for untrusted links) the address guard."""
+
+    def __init__(self, *, timeout: float, user_agent: str, allow_private_addresses: bool = False, connections: int = 50):
+        self.timeout = timeout
+        self.allow_private_addresses = allow_private_addresses
+        headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
+        self._trusted = _new_session(headers, connections, resolver=None)
+        resolver = None if allow_private_addresses else PublicOnlyResolver()
+        self._guarded = _new_session(headers, connections, resolver=resolver)
+
+    async def get(
+        self, url: str, *, max_bytes: int, headers: dict[str, str] | None = None, guarded: bool = False
+    ) -> Response:
+        """Fetch `url`; raise FetchError on network failure, timeout or a body over `max_bytes`."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._follow(url, max_bytes, headers or {}, guarded)
+        except TimeoutError:
+            raise FetchError(url, f"timed out after {self.timeout:g}s") from None
+        except BlockedAddressError as exc:
+            raise BlockedAddressError(url, exc.reason) from None
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise FetchError(url, _describe(exc)) from None
+
+    async def _follow(self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool) -> Response:
+        session = self._guarded if guarded else self._trusted
+        for _ in range(MAX_REDIRECTS + 1):
+            self._check_url(url, guarded)
+            async with session.get(url, headers=headers, allow_redirects=False) as response:
+                location = response.headers.get("Location")
+                if response.status in _REDIRECT_STATUSES and location:
+                    url = urljoin(url, location)
+                    continue
+                body = await _read_capped(response, url, max_bytes)
+                return Response(url=url, status=response.status, headers=CIMultiDict(response.headers), body=body)
+        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _check_url(self, url: str, guarded: bool) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(url, "only http:// and https:// links are fetched")
+        if guarded and not self.allow_private_addresses and _is_ip_literal(parts.hostname):
+            # aiohttp skips the resolver for IP literals, so they are checked here.
+            if not is_public_address(parts.hostname):
+                raise BlockedAddressError(url, f"refusing a non-public address {parts.hostname}")
+
+    async def close(self) -> None:
+        await self._trusted.close()
+        await self._guarded.close()
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _new_session(headers: dict[str, str], connections: int, resolver: AbstractResolver | None) -> aiohttp.ClientSession:
+    # Per-host limit: politeness towards one site when many of its feeds or articles are due at once.
+    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=6, resolver=resolver, ttl_dns_cache=300)
+    return aiohttp.ClientSession(headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=None))
+
+
+async def _read_capped(response: aiohttp.ClientResponse, url: str, max_bytes: int) -> bytes:
+    """Read the (decompressed) body, stopping as soon as it passes max_bytes: no gzip bomb fills memory."""
+    declared = response.content_length
+    if declared is not None and declared > max_bytes and "Content-Encoding" not in response.headers:
+        raise FetchError(url, f"response too large: {declared} bytes, the limit is {max_bytes}", status=response.status)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError(url, f"response too large: over the limit of {max_bytes} bytes", status=response.status)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _describe(exc: Any) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect: {exc.os_error.strerror or exc.os_error}"
+    text = str(exc) or exc.__class__.__name__
+    return f"{exc.__class__.__name__}: {text}" if text != exc.__class__.__name__ else text

@@ -1,0 +1,45 @@
+"""Structured log lines: `event key=value ...`, one line per event, with stable keys.
+
+Stable keys (feed_url, article_url, stage, channel, reason) let operators grep and ship logs without a
+parser for prose. Values from feeds are quoted and stripped of control characters, so a hostile title
+cannot forge a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+_NEEDS_QUOTES = re.compile(r'[\s"=]')
+# user:password@ in a URL must never reach a log.
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+@")
+
+
+def format_value(value: Any) -> str:
+    text = str(value)
+    text = _CREDENTIALS.sub("***@", text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)[:500]
+    if not text or _NEEDS_QUOTES.search(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
+def log_event(logger: logging.Logger, level: int, event: str, **fields: Any) -> None:
+    """Log `event` with its fields as key=value pairs."""
+    if logger.isEnabledFor(level):
+        pairs = " ".join(f"{key}={format_value(value)}" for key, value in fields.items() if value is not None)
+        logger.log(level, f"{event} {pairs}".rstrip())
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Log lines to stderr with a timestamp, the level and the component."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Third-party chatter (one line per scheduler tick) drowns our events at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)

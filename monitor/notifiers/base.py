@@ -1,0 +1,17 @@
+"""The notifier protocol: Slack, the console, and whatever comes next sit behind it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..models import Alert
+
+
+class Notifier(Protocol):
+    name: str
+
+    async def send_alert(self, alert: Alert) -> str | None:
+        """Deliver one alert; return the message id (Slack's ts) if there is one; raise NotifyError."""
+        ...
+
+    async def close(self) -> None: ...

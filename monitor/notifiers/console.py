@@ -1,0 +1,42 @@
+"""ConsoleNotifier: alerts printed to standard output, for running without Slack."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from ..models import Alert
+from ..text import cut
+
+
+class ConsoleNotifier:
+    name = "console"
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stdout
+
+    async def send_alert(self, alert: Alert) -> str | None:
+        self.stream.write(format_alert(alert) + "\n")
+        self.stream.flush()
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def format_alert(alert: Alert) -> str:
+    article = alert.article
+    published = article.published.strftime("%Y-%m-%d %H:%M UTC") if article.published else "date unknown"
+    return "\n".join(
+        [
+            f"[{alert.channel}] {_one_line(article.title)}",
+            f"  {_one_line(alert.source)} · {published} · {article.canonical_url or article.url}",
+            f"  matched: {', '.join(alert.terms)} (watchlist {', '.join(alert.watchlists)})",
+            f"  {cut(_one_line(alert.summary), 700)}",
+        ]
+    )
+
+
+def _one_line(text: str) -> str:
+    # Control characters from a hostile feed must not rewrite the operator's terminal.
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())

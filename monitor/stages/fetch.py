@@ -1,0 +1,30 @@
+"""Fetch stage: download an article page named by a feed item, through the SSRF guard."""
+
+from __future__ import annotations
+
+from bs4.dammit import UnicodeDammit
+
+from ..errors import FetchError
+from ..http import HttpClient
+from ..models import Page
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+
+
+async def fetch_page(http: HttpClient, url: str, *, max_bytes: int) -> Page:
+    """The page at `url` as text; FetchError for HTTP errors and bodies that are not HTML."""
+    response = await http.get(url, max_bytes=max_bytes, guarded=True, headers={"Accept": "text/html,application/xhtml+xml"})
+    if response.status >= 400:
+        raise FetchError(url, f"HTTP {response.status}", status=response.status)
+    if response.content_type not in _HTML_TYPES:
+        raise FetchError(url, f"not an HTML page (Content-Type: {response.content_type})", status=response.status)
+    return Page(url=response.url, html=decode_html(response.body, response.charset), status=response.status)
+
+
+def decode_html(body: bytes, declared: str | None) -> str:
+    """Decode with the declared charset, the page's <meta charset>, or a guess, in that order."""
+    known = [declared] if declared else []
+    dammit = UnicodeDammit(body, known_definite_encodings=known, is_html=True)
+    if dammit.unicode_markup is None:
+        return body.decode("utf-8", errors="replace")
+    return dammit.unicode_markup

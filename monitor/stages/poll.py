@@ -1,0 +1,110 @@
+"""Poll stage: a conditional GET of one feed, parsed into FeedItems.
+
+feedparser is the reference parser: its tolerance of broken real-world feeds is why we depend on it.
+It parses bytes we fetched ourselves (with our timeouts and size caps), never a URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from ..errors import FeedError, FetchError
+from ..http import HttpClient
+from ..models import FeedItem, FeedPoll
+from ..storage import FeedState
+from ..text import cut, html_to_text
+
+# A feed is a list of recent items; past this many, the rest is a dump or an attack.
+MAX_ITEMS_PER_FEED = 1000
+MAX_TITLE_CHARS = 500
+MAX_SUMMARY_CHARS = 20_000
+
+
+async def poll_feed(http: HttpClient, url: str, state: FeedState | None, *, max_bytes: int) -> FeedPoll:
+    """Fetch and parse a feed; FeedPoll(not_modified=True) when the server answers 304."""
+    response = await http.get(url, max_bytes=max_bytes, headers=_conditional_headers(state))
+    if response.status == 304:
+        return FeedPoll(feed_url=url, title=state.title if state and state.title else url, items=(), not_modified=True,
+                        etag=state.etag if state else None, last_modified=state.last_modified if state else None)
+    if response.status >= 400:
+        raise FetchError(url, f"HTTP {response.status}", status=response.status)
+    headers = {"content-type": response.headers.get("Content-Type", ""), "content-location": response.url}
+    title, items = await asyncio.to_thread(parse_feed, url, response.body, headers)
+    return FeedPoll(
+        feed_url=url,
+        title=title,
+        items=items,
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+    )
+
+
+def _conditional_headers(state: FeedState | None) -> dict[str, str]:
+    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"}
+    if state and state.etag:
+        headers["If-None-Match"] = state.etag
+    if state and state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    return headers
+
+
+def parse_feed(url: str, body: bytes, headers: dict[str, str]) -> tuple[str, tuple[FeedItem, ...]]:
+    """Parse RSS/Atom bytes; raise FeedError when they are not a feed at all."""
+    parsed = feedparser.parse(body, response_headers=headers)
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
+        reason = parsed.get("bozo_exception") or "no RSS or Atom content"
+        raise FeedError(url, f"not a valid RSS/Atom feed ({reason})")
+    title = cut(_plain_text(parsed.feed, "title"), MAX_TITLE_CHARS) or url
+    entries = parsed.entries[:MAX_ITEMS_PER_FEED]
+    return title, tuple(item for entry in entries if (item := item_from_entry(url, title, entry)) is not None)
+
+
+def item_from_entry(feed_url: str, feed_title: str, entry: Any) -> FeedItem | None:
+    """A FeedItem, or None for an entry with neither a link nor a title (nothing to show or fetch)."""
+    link = (entry.get("link") or "").strip()
+    title = cut(_plain_text(entry, "title"), MAX_TITLE_CHARS)
+    if not link and not title:
+        return None
+    summary = entry.get("summary") or _first_content(entry)
+    return FeedItem(
+        feed_url=feed_url,
+        feed_title=feed_title,
+        guid=(entry.get("id") or link or _hash(title)).strip(),
+        link=link,
+        title=title or link,
+        summary_text=html_to_text(summary, max_chars=MAX_SUMMARY_CHARS),
+        published=_published(entry),
+    )
+
+
+def _plain_text(element: Any, key: str) -> str:
+    """A text construct as plain text: HTML ones are cleaned, plain ones kept as written (even `<!x>`)."""
+    value = element.get(key, "") or ""
+    detail = element.get(f"{key}_detail") or {}
+    if detail.get("type", "text/plain") in ("text/html", "application/xhtml+xml"):
+        return html_to_text(value)
+    return " ".join(value.split())
+
+
+def _first_content(entry: Any) -> str:
+    contents = entry.get("content") or []
+    return contents[0].get("value", "") if contents else ""
+
+
+def _published(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            # feedparser gives UTC struct_time; timegm reads it as UTC (mktime would apply local time).
+            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    return None
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -1,0 +1,108 @@
+"""The storage interface: the only way stages and the pipeline touch state.
+
+SQLStorage implements it for SQLite (the embedded default) and, from the same schema, PostgreSQL.
+Dedup is decided by unique constraints inside `record_article`, never by an in-memory set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What we remember about one feed between polls."""
+
+    url: str
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    first_polled_at: datetime | None = None
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True)
+class ArticleKey:
+    """One way to recognise an article again: kind is guid, url or fingerprint."""
+
+    kind: str
+    key: str
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """An article as stored, with how the cycle decided about it."""
+
+    feed_url: str
+    guid: str | None
+    url: str
+    canonical_url: str | None
+    title: str
+    text: str
+    published_at: datetime | None
+    first_seen_at: datetime
+    fingerprint: str | None
+    outcome: str  # alerted | no_match | too_old | first_poll
+    matches_json: str = "[]"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An alert waiting in (or sent from) the outbox."""
+
+    id: int
+    article_id: int
+    channel: str
+    payload: str
+    status: str
+    ts: str | None = None
+    error: str | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class QueuedAlert:
+    """An alert to put in the outbox together with its article."""
+
+    channel: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The outcome of `record_article`: the new id and its outbox entries, or the duplicate's key."""
+
+    article_id: int | None
+    duplicate_of: ArticleKey | None = None
+    outbox: tuple[OutboxEntry, ...] = field(default_factory=tuple)
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.duplicate_of is not None
+
+
+class Storage(Protocol):
+    def get_feed_state(self, url: str) -> FeedState | None: ...
+
+    def record_poll_success(
+        self, url: str, *, title: str | None, etag: str | None, last_modified: str | None, at: datetime
+    ) -> None: ...
+
+    def record_poll_failure(self, url: str, *, error: str, at: datetime) -> None: ...
+
+    def find_seen_key(self, keys: list[ArticleKey]) -> ArticleKey | None: ...
+
+    def record_article(self, record: ArticleRecord, keys: list[ArticleKey], alerts: list[QueuedAlert]) -> RecordResult: ...
+
+    def pending_alerts(self) -> list[OutboxEntry]: ...
+
+    def mark_alert_sent(self, alert_id: int, *, ts: str | None, at: datetime) -> None: ...
+
+    def mark_alert_failed(self, alert_id: int, *, error: str, permanent: bool) -> None: ...
+
+    def close(self) -> None: ...

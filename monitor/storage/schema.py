@@ -1,0 +1,100 @@
+"""The one schema every storage backend shares (SQLAlchemy Core, so SQLite and PostgreSQL read the same)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone; we put it back)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+metadata = MetaData()
+
+# Scheduling state lives here, not in memory, so a restart resumes where it stopped.
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("url", String(2048), primary_key=True),
+    Column("title", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("first_polled_at", UTCDateTime()),
+    Column("last_polled_at", UTCDateTime()),
+    Column("last_success_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_url", String(2048), nullable=False),
+    Column("guid", Text),
+    Column("url", Text, nullable=False),
+    Column("canonical_url", Text),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("published_at", UTCDateTime()),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("fingerprint", String(64)),
+    Column("outcome", String(32), nullable=False),  # alerted | no_match | too_old | first_poll
+    Column("matches", Text, nullable=False, default="[]"),  # JSON: [{watchlist, channel, terms}]
+)
+
+# Every key by which an article can be recognised again. The primary key is the dedup decision:
+# a second insert of the same (kind, key) fails, whichever process or task tries it.
+article_keys = Table(
+    "article_keys",
+    metadata,
+    Column("kind", String(16), nullable=False),  # guid | url | fingerprint
+    Column("key", String(2048), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    PrimaryKeyConstraint("kind", "key"),
+)
+
+# The outbox: an alert is stored in the same transaction as its article, then sent, then marked sent.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(255), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON of the Alert, enough to send it after a restart
+    Column("status", String(16), nullable=False, default="pending"),  # pending | sent | failed
+    Column("ts", String(32)),  # Slack's message ts, a string on purpose (floats lose digits)
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+    UniqueConstraint("article_id", "channel"),
+)

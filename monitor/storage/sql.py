@@ -1,0 +1,214 @@
+"""SQLStorage: the Storage interface on SQLAlchemy Core (SQLite by default; PostgreSQL shares the schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from ..errors import StorageError
+from . import schema
+from .base import ArticleKey, ArticleRecord, FeedState, OutboxEntry, QueuedAlert, RecordResult
+
+
+class SQLStorage:
+    """State in one relational database; every dedup decision is a unique constraint."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = _create_engine(url)
+        try:
+            schema.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"storage: cannot open the state database {_redact(url)}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}. "
+                "Check that the folder exists and is writable, or point `storage:` in monitor.yaml elsewhere."
+            ) from exc
+
+    # -- feeds -------------------------------------------------------------------------------------
+
+    def get_feed_state(self, url: str) -> FeedState | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(schema.feeds).where(schema.feeds.c.url == url)).mappings().first()
+        return FeedState(**row) if row else None
+
+    def record_poll_success(
+        self, url: str, *, title: str | None, etag: str | None, last_modified: str | None, at: datetime
+    ) -> None:
+        values = {
+            "title": title,
+            "etag": etag,
+            "last_modified": last_modified,
+            "last_polled_at": at,
+            "last_success_at": at,
+            "last_error": None,
+            "consecutive_failures": 0,
+        }
+        with self.engine.begin() as conn:
+            self._upsert_feed(conn, url, values, at)
+
+    def record_poll_failure(self, url: str, *, error: str, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            state = conn.execute(select(schema.feeds.c.consecutive_failures).where(schema.feeds.c.url == url)).first()
+            failures = (state[0] if state else 0) + 1
+            values = {"last_polled_at": at, "last_error": error[:2000], "consecutive_failures": failures}
+            self._upsert_feed(conn, url, values, at)
+
+    def _upsert_feed(self, conn: Connection, url: str, values: dict[str, Any], at: datetime) -> None:
+        exists = conn.execute(select(schema.feeds.c.url).where(schema.feeds.c.url == url)).first()
+        if exists:
+            conn.execute(update(schema.feeds).where(schema.feeds.c.url == url).values(**values))
+        else:
+            conn.execute(insert(schema.feeds).values(url=url, first_polled_at=at, **{"consecutive_failures": 0, **values}))
+
+    # -- articles ----------------------------------------------------------------------------------
+
+    def find_seen_key(self, keys: list[ArticleKey]) -> ArticleKey | None:
+        """The first of `keys` already recorded, or None: the cheap check before fetching a page."""
+        table = schema.article_keys
+        with self.engine.connect() as conn:
+            for key in keys:
+                query = select(table.c.kind).where(table.c.kind == key.kind, table.c.key == key.key)
+                if conn.execute(query).first():
+                    return key
+        return None
+
+    def record_article(self, record: ArticleRecord, keys: list[ArticleKey], alerts: list[QueuedAlert]) -> RecordResult:
+        """Store an article, its keys and its alerts in one transaction, unless a key was seen before.
+
+        The transaction is the guarantee: either the article is recorded with every alert queued, or
+        nothing is (a crash in between leaves no half-recorded article that would never alert).
+        """
+        try:
+            with self.engine.begin() as conn:
+                article_id = self._insert_article(conn, record)
+                duplicate = self._claim_keys(conn, keys, article_id)
+                if duplicate:
+                    conn.rollback()
+                else:
+                    outbox = tuple(self._queue_alert(conn, article_id, alert, record.first_seen_at) for alert in alerts)
+                    return RecordResult(article_id=article_id, outbox=outbox)
+            self._alias_keys(keys, duplicate)
+            return RecordResult(article_id=None, duplicate_of=duplicate)
+        except OperationalError as exc:
+            raise StorageError(f"storage: cannot record an article: url={record.url}: {exc.orig}") from exc
+
+    def _alias_keys(self, keys: list[ArticleKey], known: ArticleKey) -> None:
+        """Point a duplicate's other keys at the stored article, so the next poll skips it before fetching."""
+        table = schema.article_keys
+        with self.engine.begin() as conn:
+            query = select(table.c.article_id).where(table.c.kind == known.kind, table.c.key == known.key)
+            existing_id = conn.execute(query).scalar_one()
+            self._claim_keys(conn, keys, existing_id)
+
+    def _insert_article(self, conn: Connection, record: ArticleRecord) -> int:
+        values = {
+            "feed_url": record.feed_url,
+            "guid": record.guid,
+            "url": record.url,
+            "canonical_url": record.canonical_url,
+            "title": record.title,
+            "text": record.text,
+            "published_at": record.published_at,
+            "first_seen_at": record.first_seen_at,
+            "fingerprint": record.fingerprint,
+            "outcome": record.outcome,
+            "matches": record.matches_json,
+        }
+        result = conn.execute(insert(schema.articles).values(**values))
+        return int(result.inserted_primary_key[0])
+
+    def _claim_keys(self, conn: Connection, keys: list[ArticleKey], article_id: int) -> ArticleKey | None:
+        first_conflict = None
+        for key in dict.fromkeys(keys):
+            # A savepoint per key so one conflict can be reported without aborting the whole transaction
+            # (PostgreSQL would otherwise refuse every later statement).
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(schema.article_keys).values(kind=key.kind, key=key.key, article_id=article_id))
+            except IntegrityError:
+                first_conflict = first_conflict or key
+        return first_conflict
+
+    def _queue_alert(self, conn: Connection, article_id: int, alert: QueuedAlert, at: datetime) -> OutboxEntry:
+        values = {"article_id": article_id, "channel": alert.channel, "payload": alert.payload, "status": "pending"}
+        result = conn.execute(insert(schema.alerts).values(created_at=at, attempts=0, **values))
+        return OutboxEntry(id=int(result.inserted_primary_key[0]), **values)
+
+    # -- outbox ------------------------------------------------------------------------------------
+
+    def pending_alerts(self) -> list[OutboxEntry]:
+        table = schema.alerts
+        query = select(*_outbox_columns()).where(table.c.status == "pending").order_by(table.c.id)
+        with self.engine.connect() as conn:
+            return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
+
+    def all_alerts(self) -> list[OutboxEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*_outbox_columns()).order_by(schema.alerts.c.id)).mappings()
+            return [OutboxEntry(**row) for row in rows]
+
+    def mark_alert_sent(self, alert_id: int, *, ts: str | None, at: datetime) -> None:
+        values = {"status": "sent", "ts": ts, "sent_at": at, "error": None}
+        with self.engine.begin() as conn:
+            conn.execute(update(schema.alerts).where(schema.alerts.c.id == alert_id).values(**values))
+
+    def mark_alert_failed(self, alert_id: int, *, error: str, permanent: bool) -> None:
+        table = schema.alerts
+        values = {"error": error[:2000], "attempts": table.c.attempts + 1, "status": "failed" if permanent else "pending"}
+        with self.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id == alert_id).values(**values))
+
+    def count_articles(self) -> int:
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(schema.articles.c.id)).all())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _outbox_columns() -> list[Any]:
+    table = schema.alerts
+    return [table.c.id, table.c.article_id, table.c.channel, table.c.payload, table.c.status, table.c.ts, table.c.error, table.c.attempts]
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        _ensure_sqlite_folder(Path(url.removeprefix("sqlite:///")))
+    try:
+        engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StorageError(f"storage: cannot use {_redact(url)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _ensure_sqlite_folder(db_path: Path) -> None:
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"storage: cannot create the folder for the state database {db_path}: {exc}") from exc
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets status/preview read while the service writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL before it reaches a log or an error."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,0 +1,105 @@
+"""Text helpers shared by several stages: Unicode normalisation, sentences, HTML to text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+# Characters that look alike to a reader but not to a regex. NFKC already folds full-width forms
+# and most spaces; these are the ones it leaves (or turns into U+2010).
+_LOOKALIKES = str.maketrans(
+    {
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\uff07", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'),
+        **dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", ""),
+    }
+)
+_HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
+
+# CJK scripts are written without spaces between words, so terms in them match without word boundaries.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, lookalike quotes/hyphens folded to ASCII, invisible characters dropped, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
+    return _HORIZONTAL_SPACE.sub(" ", text)
+
+
+def is_cjk(char: str) -> bool:
+    return bool(_CJK.match(char))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before whitespace and
+# an opening capital, digit or quote; or at a CJK full stop; or at a line break.
+_SENTENCE_END = re.compile(r"""(?<=[.!?])(["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9])|(?<=[。！？])|\n+""")
+# Abbreviations that end in a full stop without ending the sentence.
+_ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|No|vs|U\.S|U\.K|e\.g|i\.e)\.$")
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences with their offsets in `text`."""
+    sentences: list[Sentence] = []
+    start = 0
+    for boundary in _SENTENCE_END.finditer(text):
+        end = boundary.start() + len(boundary.group(1) or "")
+        if _ABBREVIATIONS.search(text[start : boundary.start()]):
+            continue
+        _append_sentence(sentences, text, start, end)
+        start = boundary.end()
+    _append_sentence(sentences, text, start, len(text))
+    return sentences
+
+
+def _append_sentence(sentences: list[Sentence], text: str, start: int, end: int) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        offset = start + chunk.index(stripped)
+        sentences.append(Sentence(offset, offset + len(stripped), stripped))
+
+
+_BLOCK_TAGS = ["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "section", "article"]
+
+
+def html_to_text(html: str, *, max_chars: int = 100_000) -> str:
+    """Plain text of an HTML fragment (a feed's summary), block elements on their own lines."""
+    if "<" not in html and "&" not in html:
+        return html.strip()[:max_chars]
+    with warnings.catch_warnings():
+        # A summary that is a bare URL makes bs4 warn; it is still valid text for us.
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(html[: max_chars * 4], "lxml")
+    for tag in soup(["script", "style", "iframe", "noscript"]):
+        tag.decompose()
+    for tag in soup(_BLOCK_TAGS):
+        tag.append("\n")
+    for br in soup("br"):
+        br.replace_with("\n")
+    text = soup.get_text()
+    lines = (_HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)[:max_chars]
+
+
+def cut(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Shorten `text` to at most `limit` characters, at a word boundary when one is near."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(ellipsis)
+    head = text[:room]
+    space = head.rfind(" ")
+    if space > room * 0.7:
+        head = head[:space]
+    return head.rstrip() + ellipsis
