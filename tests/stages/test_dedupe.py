@@ -1,0 +1,64 @@
+"""First-layer dedup keys: canonical URLs, GUIDs and text fingerprints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.models import Article, FeedItem
+from monitor.stages.dedupe import article_keys, canonicalise_url, fingerprint_text, item_keys
+
+TEXT = " ".join(["Alibaba denied the claims made in a White House memo about data."] * 4)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.example.com/news/a-story/", "https://www.example.com/news/a-story"),
+        ("HTTPS://WWW.EXAMPLE.COM/news/a-story", "https://www.example.com/news/a-story"),
+        ("https://www.example.com:443/news/a-story#comments", "https://www.example.com/news/a-story"),
+        ("https://www.example.com/news/a-story?utm_source=rss&utm_medium=feed", "https://www.example.com/news/a-story"),
+        ("https://www.example.com/news/a-story?fbclid=abc&gclid=def", "https://www.example.com/news/a-story"),
+        ("https://www.example.com/news?id=7&utm_campaign=x", "https://www.example.com/news?id=7"),
+        ("https://www.example.com/news?b=2&a=1", "https://www.example.com/news?a=1&b=2"),
+        ("http://example.com:8080/x/", "http://example.com:8080/x"),
+        ("https://example.com", "https://example.com/"),
+    ],
+)
+def test_canonicalise_url(url: str, expected: str) -> None:
+    assert canonicalise_url(url) == expected
+
+
+def test_path_case_is_kept() -> None:
+    assert canonicalise_url("https://example.com/Story") != canonicalise_url("https://example.com/story")
+
+
+def test_fingerprint_ignores_markup_spacing_and_case() -> None:
+    assert fingerprint_text(TEXT) == fingerprint_text(TEXT.upper().replace(" ", "  \n"))
+    assert fingerprint_text(TEXT) != fingerprint_text(TEXT + " One more sentence.")
+
+
+def test_short_texts_get_no_fingerprint() -> None:
+    assert fingerprint_text("Read more") is None
+
+
+def test_keys() -> None:
+    item = FeedItem(
+        feed_url="https://feed.example/rss",
+        feed_title="Feed",
+        guid="g-1",
+        link="https://site.example/a?utm_source=rss",
+        title="t",
+        summary_text="",
+        published=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert [(k.kind, k.key) for k in item_keys(item)] == [
+        ("guid", "https://feed.example/rss g-1"),
+        ("url", "https://site.example/a"),
+    ]
+    article = Article(url="https://site.example/a", title="t", text=TEXT, canonical_url="https://site.example/canon/")
+    kinds = [(k.kind, k.key) for k in article_keys(item, article)]
+    assert ("url", "https://site.example/canon") in kinds
+    assert ("fingerprint", fingerprint_text(TEXT)) in kinds
+    assert len(kinds) == len(set(kinds)) == 4
