@@ -260,7 +260,8 @@ def _validate(model: type[M], data: Any, path: Path, raw_for_lines: Any = None) 
     except ValidationError as exc:
         lines_from = raw_for_lines if raw_for_lines is not None else data
         problems = [_problem_from(error, model, lines_from, path) for error in exc.errors()]
-        raise ConfigError(problems[0].reason, path=str(path), problems=problems) from None
+        first = problems[0]
+        raise ConfigError(first.reason, path=first.path, line=first.line, key=first.key, problems=problems) from None
 
 
 def _problem_from(error: Any, model: type[BaseModel], raw: Any, path: Path) -> ConfigError:

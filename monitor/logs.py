@@ -33,12 +33,18 @@ def log_event(logger: logging.Logger, level: int, event: str, **fields: Any) -> 
         logger.log(level, f"{event} {pairs}".rstrip())
 
 
+_HANDLER_NAME = "news-monitor"
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Log lines to stderr with a timestamp, the level and the component."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only our own handler, so calling this twice (tests, embedding) never doubles lines
+    # and never removes handlers someone else installed.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
     root.setLevel(level.upper())
     # Third-party chatter (one line per scheduler tick) drowns our events at INFO.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -35,6 +35,7 @@ class FeedPoll:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    problem: str | None = None  # why the feed is malformed, when feedparser could still read items from it
 
 
 @dataclass(frozen=True)

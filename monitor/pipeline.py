@@ -98,6 +98,8 @@ class Pipeline:
                 self._record_feed_failure(feed, exc, report)
                 return report
             report.counts["feeds/polled"] += 1
+            if poll.problem:
+                log_event(log, logging.WARNING, "feed.malformed", feed_url=feed.url, reason=poll.problem)
             if poll.not_modified:
                 report.counts["feeds/not_modified"] += 1
             first_poll = state is None or state.last_success_at is None

@@ -35,11 +35,12 @@ async def poll_feed(http: HttpClient, url: str, state: FeedState | None, *, max_
     if response.status >= 400:
         raise FetchError(url, f"HTTP {response.status}", status=response.status)
     headers = {"content-type": response.headers.get("Content-Type", ""), "content-location": response.url}
-    title, items = await asyncio.to_thread(parse_feed, url, response.body, headers)
+    title, items, problem = await asyncio.to_thread(parse_feed, url, response.body, headers)
     return FeedPoll(
         feed_url=url,
         title=title,
         items=items,
+        problem=problem,
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
     )
@@ -54,15 +55,20 @@ def _conditional_headers(state: FeedState | None) -> dict[str, str]:
     return headers
 
 
-def parse_feed(url: str, body: bytes, headers: dict[str, str]) -> tuple[str, tuple[FeedItem, ...]]:
-    """Parse RSS/Atom bytes; raise FeedError when they are not a feed at all."""
+def parse_feed(url: str, body: bytes, headers: dict[str, str]) -> tuple[str, tuple[FeedItem, ...], str | None]:
+    """Parse RSS/Atom bytes into (title, items, problem); raise FeedError when they are not a feed at all.
+
+    A malformed feed whose items feedparser can still read is used, with `problem` saying what is wrong:
+    dropping a whole feed for one bad character would miss news.
+    """
     parsed = feedparser.parse(body, response_headers=headers)
+    problem = str(parsed.get("bozo_exception") or "malformed") if parsed.bozo else None
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
-        reason = parsed.get("bozo_exception") or "no RSS or Atom content"
-        raise FeedError(url, f"not a valid RSS/Atom feed ({reason})")
+        raise FeedError(url, f"not a valid RSS/Atom feed ({problem or 'no RSS or Atom content'})")
     title = cut(_plain_text(parsed.feed, "title"), MAX_TITLE_CHARS) or url
     entries = parsed.entries[:MAX_ITEMS_PER_FEED]
-    return title, tuple(item for entry in entries if (item := item_from_entry(url, title, entry)) is not None)
+    items = tuple(item for entry in entries if (item := item_from_entry(url, title, entry)) is not None)
+    return title, items, problem
 
 
 def item_from_entry(feed_url: str, feed_title: str, entry: Any) -> FeedItem | None:

@@ -1,0 +1,73 @@
+"""Block Kit built from hostile feed text: escaped, links that cannot lie, every size limit respected."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from monitor.models import Alert, Article
+from monitor.notifiers.slack_message import build_blocks, build_fallback_text, escape_mrkdwn, safe_link
+from tests.support.slack_fake import MENTION_TOKENS, validate_blocks
+
+
+def alert_with(title: str = "Alibaba denies", summary: str = "It said no.", url: str = "https://news.example/a") -> Alert:
+    article = Article(url=url, title=title, text=summary, published=datetime(2026, 11, 15, 14, 53, tzinfo=UTC))
+    return Alert(
+        channel="#china-tech",
+        article=article,
+        source="Mint",
+        summary=summary,
+        watchlists=("alibaba-military",),
+        terms=("Alibaba", "PLA"),
+    )
+
+
+def all_strings(blocks: list[dict]) -> str:
+    return repr(blocks)
+
+
+def test_escape_order() -> None:
+    assert escape_mrkdwn("a & <b> &amp;") == "a &amp; &lt;b&gt; &amp;amp;"
+
+
+def test_layout() -> None:
+    blocks = build_blocks(alert_with())
+    assert blocks[0]["text"]["text"] == "*<https://news.example/a|Alibaba denies>*"
+    assert blocks[1]["elements"][0]["text"] == "Mint · news.example · 2026-11-15 14:53 UTC"
+    assert blocks[2]["text"]["text"] == "It said no."
+    assert "`Alibaba`, `PLA`" in blocks[3]["elements"][0]["text"]
+    assert validate_blocks(blocks) == []
+
+
+def test_mentions_and_links_from_content_are_neutralised() -> None:
+    hostile = "Markets <!channel> <!here> <@U0ADMIN> <!subteam^S1> <#C1> <https://phish.example|https://reuters.com>"
+    alert = alert_with(title=hostile, summary=hostile)
+    text = all_strings(build_blocks(alert)) + build_fallback_text(alert)
+    for token in MENTION_TOKENS:
+        assert token not in text
+    assert "<https://phish.example" not in text
+    # The title is still a link, to the article, with the hostile text shown escaped.
+    assert build_blocks(alert)[0]["text"]["text"].startswith("*<https://news.example/a|Markets &lt;!channel&gt;")
+
+
+def test_link_target_cannot_break_out() -> None:
+    link = safe_link("https://news.example/a|<!channel>?x=<y>", "label")
+    assert link == "<https://news.example/a%7C%3C!channel%3E?x=%3Cy%3E|label>"
+    assert safe_link("javascript:alert(1)", "click") == "click"
+
+
+def test_source_line_shows_the_real_host() -> None:
+    blocks = build_blocks(alert_with(title="https://www.reuters.com/markets", url="https://phish.example/login"))
+    assert "phish.example" in blocks[1]["elements"][0]["text"]
+
+
+def test_huge_text_fits_block_kit_limits() -> None:
+    huge = "&<>" * 5000 + " word" * 5000
+    blocks = build_blocks(alert_with(title=huge, summary=huge, url="https://news.example/" + "a" * 5000))
+    assert validate_blocks(blocks) == []
+    assert len(build_fallback_text(alert_with(title=huge))) <= 3000
+    # Cutting never leaves half an entity behind.
+    for block in blocks:
+        texts = [block["text"]["text"]] if "text" in block else [e["text"] for e in block["elements"]]
+        for text in texts:
+            assert not re.search(r"&(?!amp;|lt;|gt;)", text)

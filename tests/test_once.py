@@ -1,0 +1,231 @@
+"""`news-monitor once` end to end: local feeds and pages over real HTTP, real SQLite, the Slack fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.feeds import atom_feed, rss_feed
+from tests.support.slack_fake import SlackFake, assert_no_mentions
+from tests.support.web_server import WebServer
+from tests.support.world import World, hours_ago, page
+
+MINT_TITLE = "Alibaba fires back at allegations of assisting Chinese Military"
+BLOG_TITLE = "Alibaba denies report it helped the PLA target the US"
+
+
+@pytest.fixture
+def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
+    yield World(tmp_path, web_server, slack_fake)
+
+
+def serve_sample_news(world: World) -> None:
+    """Two feeds of the kind the product watches, with the noise real feeds carry."""
+    web = world.web
+    mint = web.add("/mint/alibaba.html", page("mint-alibaba-denies.html"), content_type="text/html; charset=utf-8")
+    blog = web.add("/blog/alibaba-pla.html", page("financeblog-alibaba-pla.html"), content_type="text/html")
+    weather = web.add("/world/weather.html", page("weather-with-trending.html"), content_type="text/html")
+    syndicated = web.add("/wire/copy-of-mint.html", page("mint-alibaba-denies.html"), content_type="text/html")
+    world.add_feed(
+        "/mint/rss.xml",
+        rss_feed(
+            "Mint Companies",
+            [
+                {"title": MINT_TITLE, "link": mint + "?utm_source=rss&utm_medium=feed", "guid": "mint-1", "pub_date": hours_ago(1)},
+                {"title": "Cold snap grips northern Europe", "link": weather, "guid": "mint-2", "pub_date": hours_ago(2)},
+                {"title": "Alibaba results from last month", "link": web.url("/mint/old.html"), "guid": "mint-3", "pub_date": hours_ago(24 * 10)},
+                {
+                    "title": "Chip unit expands",
+                    "link": web.url("/mint/gone.html"),
+                    "guid": "mint-4",
+                    "description": "<p>Alibaba's chip unit <b>T-Head</b> will supply 72% of the chips.</p>",
+                    "pub_date": hours_ago(3),
+                },
+            ],
+        ),
+        name="Mint",
+    )
+    world.web.add(
+        "/blog/atom.xml",
+        atom_feed(
+            "Finance Blog",
+            [
+                {"title": BLOG_TITLE, "link": blog, "guid": "urn:blog:1", "pub_date": hours_ago(0.5)},
+                {"title": "Alibaba denies: a wire copy", "link": syndicated, "guid": "urn:blog:2", "pub_date": hours_ago(0.4)},
+            ],
+        ),
+        content_type="application/atom+xml",
+    )
+    world.feeds.append({"url": web.url("/blog/atom.xml")})
+
+
+def test_once_posts_exactly_the_expected_alerts(world: World) -> None:
+    serve_sample_news(world)
+    assert world.once() == 0
+
+    posted = world.titles_posted("#china-tech")
+    # The wire copy carries the Mint page's rel=canonical: whichever of the two is read first alerts.
+    mint_story = {MINT_TITLE, "Alibaba denies: a wire copy"}
+    assert len(posted) == 3 and len(mint_story & set(posted)) == 1
+    assert {BLOG_TITLE, "Chip unit expands"} <= set(posted)
+    assert world.slack.messages("#news-alerts") == []
+    assert_no_mentions(world.slack)
+    # An article too old for poll.max_age is never fetched.
+    assert world.web.hits("/mint/old.html") == 0
+
+
+def test_message_content(world: World) -> None:
+    serve_sample_news(world)
+    world.once()
+    [mint] = [m for m in world.slack.messages() if MINT_TITLE in m["blocks"][0]["text"]["text"]]
+    title, source, summary, terms = (b.get("text", {}).get("text") or b["elements"][0]["text"] for b in mint["blocks"])
+    assert "/companies/news/alibaba-fires-back" in title  # links the canonical URL, tracking parameters gone
+    assert "utm_source" not in title
+    assert source.startswith("Mint · ")
+    assert "`Alibaba`" in terms and "`PLA`" in terms and "alibaba-military" in terms
+    assert summary.startswith("Alibaba refuted claims of assisting the Chinese military")  # the standfirst
+    for noise in ("Advertisement", "Also Read", "Written By", "Read Next"):
+        assert noise not in summary
+    assert mint["text"] and "Alibaba" in mint["text"]  # plain-text fallback
+    assert mint["unfurl_links"] is False and mint["unfurl_media"] is False
+
+
+def test_feed_summary_is_the_fallback_when_the_page_fails(world: World) -> None:
+    serve_sample_news(world)
+    world.once()
+    [fallback] = [m for m in world.slack.messages() if "Chip unit expands" in m["blocks"][0]["text"]["text"]]
+    assert "T-Head will supply 72% of the chips." in fallback["blocks"][2]["text"]["text"]
+    assert world.web.hits("/mint/gone.html") == 1
+
+
+def test_a_second_run_posts_nothing_and_uses_conditional_requests(world: World) -> None:
+    serve_sample_news(world)
+    world.once()
+    first = len(world.slack.messages())
+    world.web.clear_requests()
+    assert world.once() == 0
+    assert len(world.slack.messages()) == first
+    [feed_request] = world.web.requests("/mint/rss.xml")
+    assert feed_request["headers"].get("if-none-match")
+    assert world.web.hits("/mint/alibaba.html") == 0
+
+
+def test_only_the_new_item_is_posted_after_a_feed_changes(world: World) -> None:
+    serve_sample_news(world)
+    world.once()
+    before = len(world.slack.messages())
+    new_page = world.web.add("/mint/new.html", "<html><body><article>" + "<p>Regulators asked Alibaba about its cloud contracts with state customers this week.</p>" * 5 + "</article></body></html>", content_type="text/html")
+    world.web.add(
+        "/mint/rss.xml",
+        rss_feed("Mint Companies", [{"title": "Regulators question Alibaba", "link": new_page, "guid": "mint-5", "pub_date": hours_ago(0.1)}]),
+        content_type="application/rss+xml",
+    )
+    world.once()
+    assert world.titles_posted()[before:] == ["Regulators question Alibaba"]
+
+
+def test_sidebar_and_navigation_never_match(world: World) -> None:
+    serve_sample_news(world)
+    world.once()
+    assert "Cold snap grips northern Europe" not in world.titles_posted()
+    assert world.web.hits("/world/weather.html") == 1  # fetched and read, just not matched
+
+
+def test_broken_feeds_do_not_stop_the_others(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    serve_sample_news(world)
+    world.add_feed("/broken.xml", "<html><body><p>Sorry, this page moved.</p></body></html>")
+    world.add_feed("/malformed.xml", rss_feed("M", [{"title": "Weather", "link": "/w", "pub_date": hours_ago(1)}])[:-20])
+    world.feeds.append({"url": world.web.url("/missing.xml")})
+    world.web.slow_drip("/slow.xml", rss_feed("Slow", []) * 50, bytes_per_second=200)
+    world.feeds.append({"url": world.web.url("/slow.xml")})
+    world.settings["fetch"] = {"timeout": "2s"}
+    assert world.once() == 0
+    assert len(world.titles_posted()) == 3
+    failures = [r.getMessage() for r in caplog.records if r.getMessage().startswith("feed.failed")]
+    assert any("/broken.xml" in line and "not a valid RSS/Atom feed" in line for line in failures)
+    malformed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("feed.malformed")]
+    assert any("/malformed.xml" in line for line in malformed)
+    assert any("/missing.xml" in line and "HTTP 404" in line for line in failures)
+    assert any("/slow.xml" in line and "timed out after 2s" in line for line in failures)
+
+
+def test_undated_items_on_a_first_poll_are_recorded_without_alerting(world: World) -> None:
+    body = "<html><body><article>" + "<p>Alibaba opened a new data centre in Hangzhou for cloud customers today.</p>" * 4
+    first = world.web.add("/undated/1.html", body + "</article></body></html>", content_type="text/html")
+    world.add_feed("/undated.xml", rss_feed("Undated", [{"title": "Alibaba data centre", "link": first, "guid": "u1"}]))
+    world.once()
+    assert world.slack.messages() == []
+    assert world.web.hits("/undated/1.html") == 0
+    second = world.web.add("/undated/2.html", body.replace("Hangzhou", "Ulanqab") + "</article></body></html>", content_type="text/html")
+    items = [{"title": "Alibaba data centre", "link": first, "guid": "u1"}, {"title": "Alibaba second site", "link": second, "guid": "u2"}]
+    world.web.add("/undated.xml", rss_feed("Undated", items), content_type="application/rss+xml")
+    world.once()
+    assert world.titles_posted() == ["Alibaba second site"]
+
+
+def test_same_text_at_two_urls_alerts_once(world: World) -> None:
+    body = "<html><body><article>" + "".join(
+        f"<p>Alibaba's cloud unit signed contract number {i} with a provincial government on Monday.</p>" for i in range(6)
+    ) + "</article></body></html>"
+    a = world.web.add("/a/story.html", body, content_type="text/html")
+    b = world.web.add("/b/reprint.html", body.replace("<article>", "<article><p>Advertisement</p>"), content_type="text/html")
+    world.add_feed("/a.xml", rss_feed("A", [{"title": "Alibaba contracts", "link": a, "guid": "a1", "pub_date": hours_ago(1)}]))
+    world.add_feed("/b.xml", rss_feed("B", [{"title": "Alibaba contracts (reprint)", "link": b, "guid": "b1", "pub_date": hours_ago(1)}]))
+    world.once()
+    assert len(world.slack.messages()) == 1
+
+
+def test_watchlists_routed_to_one_channel_share_one_message(world: World) -> None:
+    serve_sample_news(world)
+    world.watchlists.append({"name": "china-chips", "channel": "#china-tech", "terms": ["T-Head"]})
+    world.watchlists.append({"name": "everything-alibaba", "terms": ["Alibaba"]})  # default channel
+    world.once()
+    [chip] = [m for m in world.slack.messages("#china-tech") if "Chip unit expands" in m["blocks"][0]["text"]["text"]]
+    assert "alibaba-military, china-chips" in chip["blocks"][3]["elements"][0]["text"]
+    assert len(world.slack.messages("#china-tech")) == 3
+    assert len(world.slack.messages("#news-alerts")) == 3
+
+
+def test_hostile_titles_ping_nobody(world: World) -> None:
+    body = "<html><body><article>" + "<p>Alibaba shares moved after the memo was published by the newspaper.</p>" * 4 + "</article></body></html>"
+    link = world.web.add("/evil.html", body, content_type="text/html")
+    title = "Alibaba <!channel> <@U0ADMIN> <https://phish.example|https://www.ft.com>"
+    world.add_feed("/evil.xml", rss_feed("Evil & Co", [{"title": title, "link": link, "guid": "e1", "pub_date": hours_ago(1)}]))
+    world.once()
+    [message] = world.slack.messages()
+    assert_no_mentions(world.slack)
+    assert "&lt;!channel&gt;" in message["blocks"][0]["text"]["text"]
+    assert "<https://phish.example" not in str(message)
+
+
+def test_without_a_token_alerts_are_printed(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    serve_sample_news(world)
+    world.token = None
+    assert world.once() == 0
+    out = capsys.readouterr().out
+    assert f"[#china-tech] {MINT_TITLE}" in out
+    assert "matched: Alibaba, PLA" in out
+    assert world.slack.requests() == []
+
+
+def test_links_to_private_addresses_are_not_fetched_by_default(world: World) -> None:
+    serve_sample_news(world)
+    world.settings["fetch"] = {"allow_private_addresses": False}
+    world.once()
+    # Feed URLs are the operator's and are fetched; article links on 127.0.0.1 are refused...
+    assert world.web.hits("/mint/rss.xml") == 1
+    assert world.web.hits("/mint/alibaba.html") == 0
+    # ...and the feed's own text is used instead, so a matching item still alerts.
+    assert MINT_TITLE in world.titles_posted()
+
+
+def test_slack_errors_keep_the_alert_in_the_outbox(world: World) -> None:
+    serve_sample_news(world)
+    world.slack.inject("chat.postMessage", "http_503_html", times=1000)
+    world.once()
+    assert world.slack.messages() == []
+    world.slack.reset()  # Slack is back
+    world.once()
+    assert len(world.slack.messages()) == 3
