@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -61,15 +62,19 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local)
 
 
-class PublicOnlyResolver(AbstractResolver):
-    """Resolves names like the default resolver, then refuses any answer that is not a public address."""
+AddressPolicy = Callable[[str], bool]
 
-    def __init__(self) -> None:
+
+class GuardedResolver(AbstractResolver):
+    """Resolves names like the default resolver, then refuses any answer the address policy rejects."""
+
+    def __init__(self, is_allowed: AddressPolicy = is_public_address) -> None:
         self._resolver = DefaultResolver()
+        self._is_allowed = is_allowed
 
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         results = await self._resolver.resolve(host, port, family)
-        blocked = [result["host"] for result in results if not is_public_address(result["host"])]
+        blocked = [result["host"] for result in results if not self._is_allowed(result["host"])]
         if blocked:
             raise BlockedAddressError(host, f"refusing a non-public address {blocked[0]} for host {host}")
         return results
@@ -81,12 +86,21 @@ class PublicOnlyResolver(AbstractResolver):
 class HttpClient:
     """GET with a total time limit, a size limit, and (for untrusted links) the address guard."""
 
-    def __init__(self, *, timeout: float, user_agent: str, allow_private_addresses: bool = False, connections: int = 50):
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        user_agent: str,
+        allow_private_addresses: bool = False,
+        connections: int = 50,
+        address_policy: AddressPolicy = is_public_address,
+    ):
         self.timeout = timeout
         self.allow_private_addresses = allow_private_addresses
+        self._is_allowed = address_policy
         headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
         self._trusted = _new_session(headers, connections, resolver=None)
-        resolver = None if allow_private_addresses else PublicOnlyResolver()
+        resolver = None if allow_private_addresses else GuardedResolver(address_policy)
         self._guarded = _new_session(headers, connections, resolver=resolver)
 
     async def get(
@@ -122,7 +136,7 @@ class HttpClient:
             raise FetchError(url, "only http:// and https:// links are fetched")
         if guarded and not self.allow_private_addresses and _is_ip_literal(parts.hostname):
             # aiohttp skips the resolver for IP literals, so they are checked here.
-            if not is_public_address(parts.hostname):
+            if not self._is_allowed(parts.hostname.strip("[]")):
                 raise BlockedAddressError(url, f"refusing a non-public address {parts.hostname}")
 
     async def close(self) -> None:
