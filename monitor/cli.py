@@ -50,15 +50,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="news-monitor", description="Watch news feeds and post watchlist matches to Slack.")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help="monitor.yaml (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="news-monitor", description="Watch news feeds and post watchlist matches to Slack."
+    )
+    parser.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG_PATH, help="monitor.yaml (default: %(default)s)"
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--version", action="version", version=f"news-monitor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("check", help="validate the configuration and exit").set_defaults(handler=cmd_check)
-    commands.add_parser("once", help="run one full cycle over all feeds, then exit").set_defaults(handler=cmd_once)
-    commands.add_parser("run", help="run the service: poll each feed at its interval").set_defaults(handler=cmd_run)
+    commands.add_parser("once", help="run one full cycle over all feeds, then exit").set_defaults(
+        handler=cmd_once
+    )
+    commands.add_parser("run", help="run the service: poll each feed at its interval").set_defaults(
+        handler=cmd_run
+    )
 
     extract = commands.add_parser("extract", help="print the extracted article of a file or URL as JSON")
     extract.add_argument("source", metavar="FILE_OR_URL")
@@ -124,10 +132,12 @@ def make_notifier(config: Config) -> Notifier:
     token = config.slack.token()
     if not token:
         logging.getLogger("monitor").warning(
-            f"notifier.console reason=\"${config.slack.token_env} is not set; alerts are printed, not posted\""
+            f'notifier.console reason="${config.slack.token_env} is not set; alerts are printed, not posted"'
         )
         return ConsoleNotifier()
-    return SlackNotifier(token, api_url=config.slack.resolved_api_url(), timeout=config.fetch.timeout.total_seconds())
+    return SlackNotifier(
+        token, api_url=config.slack.resolved_api_url(), timeout=config.fetch.timeout.total_seconds()
+    )
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -154,7 +164,9 @@ def _optional_config(path: Path) -> Config | None:
     try:
         return load_config(path)
     except ConfigError as exc:
-        print(f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", file=sys.stderr)
+        print(
+            f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", file=sys.stderr
+        )
         return None
 
 

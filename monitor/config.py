@@ -198,7 +198,9 @@ def resolve_storage_url(url: str, base_dir: Path) -> str:
     return prefix + str(db_path)
 
 
-def _load_watchlists(value: str | list[Any], raw: Any, path: Path) -> tuple[tuple[WatchlistConfig, ...], Path | None]:
+def _load_watchlists(
+    value: str | list[Any], raw: Any, path: Path
+) -> tuple[tuple[WatchlistConfig, ...], Path | None]:
     if isinstance(value, str):
         watchlists_path = (path.parent / value).resolve()
         parsed = _validate(WatchlistsFile, _read_yaml(watchlists_path, key="watchlists"), watchlists_path)
@@ -261,7 +263,9 @@ def _validate(model: type[M], data: Any, path: Path, raw_for_lines: Any = None) 
         lines_from = raw_for_lines if raw_for_lines is not None else data
         problems = [_problem_from(error, model, lines_from, path) for error in exc.errors()]
         first = problems[0]
-        raise ConfigError(first.reason, path=first.path, line=first.line, key=first.key, problems=problems) from None
+        raise ConfigError(
+            first.reason, path=first.path, line=first.line, key=first.key, problems=problems
+        ) from None
 
 
 def _problem_from(error: Any, model: type[BaseModel], raw: Any, path: Path) -> ConfigError:
@@ -276,7 +280,8 @@ def _problem_from(error: Any, model: type[BaseModel], raw: Any, path: Path) -> C
 
 
 def _drop_union_branches(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    # pydantic names the union branch it tried ("str", "list[...]", "function-before[...]"); users never wrote those.
+    # pydantic names the union branch it tried ("str", "list[...]", "function-before[...]");
+    # users never wrote those.
     return tuple(part for part in loc if isinstance(part, int) or not re.search(r"[\[\]()]|^str$", part))
 
 

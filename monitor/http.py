@@ -72,7 +72,9 @@ class GuardedResolver(AbstractResolver):
         self._resolver = DefaultResolver()
         self._is_allowed = is_allowed
 
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         results = await self._resolver.resolve(host, port, family)
         blocked = [result["host"] for result in results if not self._is_allowed(result["host"])]
         if blocked:
@@ -127,17 +129,19 @@ class HttpClient:
                     url = urljoin(url, location)
                     continue
                 body = await _read_capped(response, url, max_bytes)
-                return Response(url=url, status=response.status, headers=CIMultiDict(response.headers), body=body)
+                return Response(
+                    url=url, status=response.status, headers=CIMultiDict(response.headers), body=body
+                )
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
     def _check_url(self, url: str, guarded: bool) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(url, "only http:// and https:// links are fetched")
-        if guarded and not self.allow_private_addresses and _is_ip_literal(parts.hostname):
-            # aiohttp skips the resolver for IP literals, so they are checked here.
-            if not self._is_allowed(parts.hostname.strip("[]")):
-                raise BlockedAddressError(url, f"refusing a non-public address {parts.hostname}")
+        # aiohttp skips the resolver for IP literals, so they are checked here.
+        literal = _is_ip_literal(parts.hostname)
+        if guarded and not self.allow_private_addresses and literal and not self._is_allowed(parts.hostname):
+            raise BlockedAddressError(url, f"refusing a non-public address {parts.hostname}")
 
     async def close(self) -> None:
         await self._trusted.close()
@@ -150,23 +154,33 @@ class HttpClient:
         await self.close()
 
 
-def _new_session(headers: dict[str, str], connections: int, resolver: AbstractResolver | None) -> aiohttp.ClientSession:
+def _new_session(
+    headers: dict[str, str], connections: int, resolver: AbstractResolver | None
+) -> aiohttp.ClientSession:
     # Per-host limit: politeness towards one site when many of its feeds or articles are due at once.
-    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=6, resolver=resolver, ttl_dns_cache=300)
-    return aiohttp.ClientSession(headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=None))
+    connector = aiohttp.TCPConnector(
+        limit=connections, limit_per_host=6, resolver=resolver, ttl_dns_cache=300
+    )
+    return aiohttp.ClientSession(
+        headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=None)
+    )
 
 
 async def _read_capped(response: aiohttp.ClientResponse, url: str, max_bytes: int) -> bytes:
     """Read the (decompressed) body, stopping as soon as it passes max_bytes: no gzip bomb fills memory."""
     declared = response.content_length
     if declared is not None and declared > max_bytes and "Content-Encoding" not in response.headers:
-        raise FetchError(url, f"response too large: {declared} bytes, the limit is {max_bytes}", status=response.status)
+        raise FetchError(
+            url, f"response too large: {declared} bytes, the limit is {max_bytes}", status=response.status
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(64 * 1024):
         size += len(chunk)
         if size > max_bytes:
-            raise FetchError(url, f"response too large: over the limit of {max_bytes} bytes", status=response.status)
+            raise FetchError(
+                url, f"response too large: over the limit of {max_bytes} bytes", status=response.status
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 

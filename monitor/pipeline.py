@@ -105,7 +105,9 @@ class Pipeline:
             first_poll = state is None or state.last_success_at is None
             source = feed.name or poll.title
             items = poll.items
-            outcomes = await asyncio.gather(*(self.process_item(item, source, first_poll, report) for item in items))
+            outcomes = await asyncio.gather(
+                *(self.process_item(item, source, first_poll, report) for item in items)
+            )
             report.counts.update(f"items/{outcome}" for outcome in outcomes)
             self.storage.record_poll_success(
                 feed.url, title=poll.title, etag=poll.etag, last_modified=poll.last_modified, at=self.clock()
@@ -157,13 +159,17 @@ class Pipeline:
     def _too_old(self, published: datetime | None, now: datetime) -> bool:
         return published is not None and now - published > self.config.poll.max_age
 
-    def _record_without_alert(self, item: FeedItem, outcome: str, now: datetime, article: Article | None = None) -> str:
+    def _record_without_alert(
+        self, item: FeedItem, outcome: str, now: datetime, article: Article | None = None
+    ) -> str:
         article = article or article_from_item(item)
         record = self._record(item, article, now, outcome, [])
         result = self.storage.record_article(record, article_keys(item, article), [])
         return "duplicate" if result.is_duplicate else outcome
 
-    def _record(self, item: FeedItem, article: Article, now: datetime, outcome: str, matches: list[Match]) -> ArticleRecord:
+    def _record(
+        self, item: FeedItem, article: Article, now: datetime, outcome: str, matches: list[Match]
+    ) -> ArticleRecord:
         return ArticleRecord(
             feed_url=item.feed_url,
             guid=item.guid,
@@ -186,10 +192,14 @@ class Pipeline:
             page = await fetch_page(self.http, item.link, max_bytes=self.config.fetch.max_page_bytes)
             article = await asyncio.to_thread(extract_article, page, self.config.site_rules)
         except (FetchError, ExtractionError) as exc:
-            log_event(log, logging.INFO, "article.fallback_to_summary", article_url=item.link, reason=exc.reason)
+            log_event(
+                log, logging.INFO, "article.fallback_to_summary", article_url=item.link, reason=exc.reason
+            )
             return article_from_item(item)
         # The feed's title is the outlet's own headline; page <title>s often carry " | Site name".
-        return dataclasses.replace(article, title=item.title or article.title, published=item.published or article.published)
+        return dataclasses.replace(
+            article, title=item.title or article.title, published=item.published or article.published
+        )
 
     def _alerts_for(self, article: Article, matches: list[Match], source: str) -> list[Alert]:
         """One alert per channel, naming every watchlist routed there (never two messages for one article)."""
@@ -229,13 +239,22 @@ class Pipeline:
             ts = await self.notifier.send_alert(alert)
         except NotifyError as exc:
             self.storage.mark_alert_failed(entry.id, error=exc.reason, permanent=exc.permanent)
-            log_event(log, logging.ERROR, "alert.failed", channel=entry.channel, article_url=alert.article.url,
-                      reason=exc.reason, permanent=exc.permanent)
+            log_event(
+                log,
+                logging.ERROR,
+                "alert.failed",
+                channel=entry.channel,
+                article_url=alert.article.url,
+                reason=exc.reason,
+                permanent=exc.permanent,
+            )
             if report is not None:
                 report.counts["alerts/failed"] += 1
             return
         self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock())
-        log_event(log, logging.INFO, "alert.sent", channel=entry.channel, article_url=alert.article.url, ts=ts)
+        log_event(
+            log, logging.INFO, "alert.sent", channel=entry.channel, article_url=alert.article.url, ts=ts
+        )
         if report is not None:
             report.counts["alerts/sent"] += 1
 
@@ -252,4 +271,6 @@ def article_from_item(item: FeedItem) -> Article:
 
 
 def _matches_json(matches: list[Match]) -> str:
-    return json.dumps([{"watchlist": m.watchlist, "channel": m.channel, "terms": list(m.terms)} for m in matches])
+    return json.dumps(
+        [{"watchlist": m.watchlist, "channel": m.channel, "terms": list(m.terms)} for m in matches]
+    )

@@ -56,12 +56,12 @@ def schedule_feeds(scheduler: AsyncIOScheduler, pipeline: Pipeline, running: set
 async def _poll_feed(pipeline: Pipeline, feed: FeedConfig, running: set[asyncio.Task[None]]) -> None:
     task = asyncio.current_task()
     if task is not None:
-        running.add(task)  # type: ignore[arg-type]
+        running.add(task)
     try:
         report = await pipeline.poll_one(feed)
         log_event(log, logging.INFO, "feed.polled", feed_url=feed.url, counts=report.summary() or "none")
     finally:
-        running.discard(task)  # type: ignore[arg-type]
+        running.discard(task)
 
 
 async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> None:
@@ -74,8 +74,14 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
     running: set[asyncio.Task[None]] = set()
     schedule_feeds(scheduler, pipeline, running)
     scheduler.start()
-    log_event(log, logging.INFO, "service.started", feeds=len(pipeline.config.feeds),
-              watchlists=len(pipeline.watchlists), notifier=pipeline.notifier.name)
+    log_event(
+        log,
+        logging.INFO,
+        "service.started",
+        feeds=len(pipeline.config.feeds),
+        watchlists=len(pipeline.watchlists),
+        notifier=pipeline.notifier.name,
+    )
     try:
         await stop.wait()
     finally:
@@ -86,4 +92,3 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         log_event(log, logging.INFO, "service.stopped")
-

@@ -23,8 +23,12 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
     return code, out, err
 
 
-def test_extract_a_file_prints_the_article_as_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run_main(capsys, "--config", str(tmp_path / "none.yaml"), "extract", str(MINT), "--url", MINT_URL)
+def test_extract_a_file_prints_the_article_as_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run_main(
+        capsys, "--config", str(tmp_path / "none.yaml"), "extract", str(MINT), "--url", MINT_URL
+    )
     assert code == 0
     article = json.loads(out)
     assert set(article) == {"title", "text", "url", "canonical_url", "published", "authors", "site_name"}
@@ -42,10 +46,16 @@ def test_extract_a_url(capsys: pytest.CaptureFixture[str], web_server: WebServer
     assert code == 0 and json.loads(out)["url"] == url
 
 
-def test_extract_reports_failures(capsys: pytest.CaptureFixture[str], web_server: WebServer, tmp_path: Path) -> None:
-    code, _, err = run_main(capsys, "--config", str(tmp_path / "none.yaml"), "extract", web_server.url("/missing"))
+def test_extract_reports_failures(
+    capsys: pytest.CaptureFixture[str], web_server: WebServer, tmp_path: Path
+) -> None:
+    code, _, err = run_main(
+        capsys, "--config", str(tmp_path / "none.yaml"), "extract", web_server.url("/missing")
+    )
     assert code == 1 and "HTTP 404" in err
-    code, _, err = run_main(capsys, "--config", str(tmp_path / "none.yaml"), "extract", str(tmp_path / "nope.html"))
+    code, _, err = run_main(
+        capsys, "--config", str(tmp_path / "none.yaml"), "extract", str(tmp_path / "nope.html")
+    )
     assert code == 1 and "cannot read" in err
 
 
@@ -60,7 +70,9 @@ def test_match_names_watchlists_terms_and_sentences(capsys: pytest.CaptureFixtur
 
 def test_match_json_and_no_match(capsys: pytest.CaptureFixture[str]) -> None:
     config = str(REPO_ROOT / "config" / "monitor.yaml")
-    code, out, _ = run_main(capsys, "--config", config, "match", "--json", str(PAGES / "weather-with-trending.html"))
+    code, out, _ = run_main(
+        capsys, "--config", config, "match", "--json", str(PAGES / "weather-with-trending.html")
+    )
     assert code == 0 and json.loads(out) == []
     code, out, _ = run_main(capsys, "--config", config, "match", "--json", str(MINT))
     [match] = json.loads(out)
@@ -73,7 +85,9 @@ def test_match_needs_a_valid_config(capsys: pytest.CaptureFixture[str], tmp_path
     assert code == 2 and "file not found" in err
 
 
-@pytest.mark.parametrize("command", [[sys.executable, "-m", "monitor"], [str(Path(sys.executable).parent / "news-monitor")]])
+@pytest.mark.parametrize(
+    "command", [[sys.executable, "-m", "monitor"], [str(Path(sys.executable).parent / "news-monitor")]]
+)
 def test_entry_points(command: list[str]) -> None:
     result = subprocess.run([*command, "--help"], capture_output=True, text=True, check=False, cwd=REPO_ROOT)
     assert result.returncode == 0

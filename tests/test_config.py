@@ -69,7 +69,9 @@ def test_defaults_and_relative_paths(tmp_path: Path) -> None:
 
 
 def test_inline_watchlists(tmp_path: Path) -> None:
-    monitor = GOOD_MONITOR.replace("watchlists: watchlists.yaml", "watchlists:\n  - name: x\n    terms: [Tencent]\n")
+    monitor = GOOD_MONITOR.replace(
+        "watchlists: watchlists.yaml", "watchlists:\n  - name: x\n    terms: [Tencent]\n"
+    )
     config = load_config(write_config(tmp_path, monitor))
     assert config.watchlists[0].terms[0].term == "Tencent"
     assert config.channel_for(config.watchlists[0]) == "#news-alerts"
@@ -77,7 +79,12 @@ def test_inline_watchlists(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("30s", timedelta(seconds=30)), ("10m", timedelta(minutes=10)), ("2h", timedelta(hours=2)), ("3d", timedelta(days=3))],
+    [
+        ("30s", timedelta(seconds=30)),
+        ("10m", timedelta(minutes=10)),
+        ("2h", timedelta(hours=2)),
+        ("3d", timedelta(days=3)),
+    ],
 )
 def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
@@ -99,7 +106,9 @@ def test_unknown_key_names_line_key_and_suggestion(tmp_path: Path) -> None:
 
 
 def test_bad_duration_in_feed(tmp_path: Path) -> None:
-    problem = problem_of(write_config(tmp_path, GOOD_MONITOR.replace("interval: 5m", "interval: five minutes")))
+    problem = problem_of(
+        write_config(tmp_path, GOOD_MONITOR.replace("interval: 5m", "interval: five minutes"))
+    )
     assert (problem.line, problem.key) == (6, "feeds[0].interval")
     assert "30s, 10m, 2h or 3d" in problem.reason
 
@@ -112,7 +121,9 @@ def test_error_in_watchlists_file_names_that_file(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_listed(tmp_path: Path) -> None:
-    monitor = GOOD_MONITOR.replace("https://example.com/rss.xml", "ftp://example.com/rss.xml").replace("5m", "5 min")
+    monitor = GOOD_MONITOR.replace("https://example.com/rss.xml", "ftp://example.com/rss.xml").replace(
+        "5m", "5 min"
+    )
     problem = problem_of(write_config(tmp_path, monitor))
     assert [p.key for p in problem.problems] == ["feeds[0].url", "feeds[0].interval"]
 
@@ -125,7 +136,9 @@ def test_missing_required_keys(tmp_path: Path) -> None:
 
 
 def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
-    problem = problem_of(write_config(tmp_path, GOOD_MONITOR.replace("    name: Example News", "    name: [unclosed")))
+    problem = problem_of(
+        write_config(tmp_path, GOOD_MONITOR.replace("    name: Example News", "    name: [unclosed"))
+    )
     assert problem.line is not None and problem.line >= 5
     assert "invalid YAML" in problem.reason
 
@@ -148,14 +161,18 @@ def test_empty_terms_are_refused(tmp_path: Path) -> None:
     assert problem.key == "watchlists[0].terms"
 
 
-def test_check_command_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_command_ok(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     assert main(["--config", str(write_config(tmp_path)), "check"]) == 0
     out = capsys.readouterr().out
     assert "OK" in out and "feeds: 1" in out and "printed to the console" in out
 
 
-def test_check_command_exits_2_naming_file_line_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_command_exits_2_naming_file_line_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_config(tmp_path, GOOD_MONITOR.replace("    interval: 5m", "    intervall: 5m"))
     assert main(["--config", str(path), "check"]) == 2
     err = capsys.readouterr().err

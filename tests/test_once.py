@@ -24,18 +24,37 @@ def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Itera
 def serve_sample_news(world: World) -> None:
     """Two feeds of the kind the product watches, with the noise real feeds carry."""
     web = world.web
-    mint = web.add("/mint/alibaba.html", page("mint-alibaba-denies.html"), content_type="text/html; charset=utf-8")
+    mint = web.add(
+        "/mint/alibaba.html", page("mint-alibaba-denies.html"), content_type="text/html; charset=utf-8"
+    )
     blog = web.add("/blog/alibaba-pla.html", page("financeblog-alibaba-pla.html"), content_type="text/html")
     weather = web.add("/world/weather.html", page("weather-with-trending.html"), content_type="text/html")
-    syndicated = web.add("/wire/copy-of-mint.html", page("mint-alibaba-denies.html"), content_type="text/html")
+    syndicated = web.add(
+        "/wire/copy-of-mint.html", page("mint-alibaba-denies.html"), content_type="text/html"
+    )
     world.add_feed(
         "/mint/rss.xml",
         rss_feed(
             "Mint Companies",
             [
-                {"title": MINT_TITLE, "link": mint + "?utm_source=rss&utm_medium=feed", "guid": "mint-1", "pub_date": hours_ago(1)},
-                {"title": "Cold snap grips northern Europe", "link": weather, "guid": "mint-2", "pub_date": hours_ago(2)},
-                {"title": "Alibaba results from last month", "link": web.url("/mint/old.html"), "guid": "mint-3", "pub_date": hours_ago(24 * 10)},
+                {
+                    "title": MINT_TITLE,
+                    "link": mint + "?utm_source=rss&utm_medium=feed",
+                    "guid": "mint-1",
+                    "pub_date": hours_ago(1),
+                },
+                {
+                    "title": "Cold snap grips northern Europe",
+                    "link": weather,
+                    "guid": "mint-2",
+                    "pub_date": hours_ago(2),
+                },
+                {
+                    "title": "Alibaba results from last month",
+                    "link": web.url("/mint/old.html"),
+                    "guid": "mint-3",
+                    "pub_date": hours_ago(24 * 10),
+                },
                 {
                     "title": "Chip unit expands",
                     "link": web.url("/mint/gone.html"),
@@ -53,7 +72,12 @@ def serve_sample_news(world: World) -> None:
             "Finance Blog",
             [
                 {"title": BLOG_TITLE, "link": blog, "guid": "urn:blog:1", "pub_date": hours_ago(0.5)},
-                {"title": "Alibaba denies: a wire copy", "link": syndicated, "guid": "urn:blog:2", "pub_date": hours_ago(0.4)},
+                {
+                    "title": "Alibaba denies: a wire copy",
+                    "link": syndicated,
+                    "guid": "urn:blog:2",
+                    "pub_date": hours_ago(0.4),
+                },
             ],
         ),
         content_type="application/atom+xml",
@@ -80,7 +104,9 @@ def test_message_content(world: World) -> None:
     serve_sample_news(world)
     world.once()
     [mint] = [m for m in world.slack.messages() if MINT_TITLE in m["blocks"][0]["text"]["text"]]
-    title, source, summary, terms = (b.get("text", {}).get("text") or b["elements"][0]["text"] for b in mint["blocks"])
+    title, source, summary, terms = (
+        b.get("text", {}).get("text") or b["elements"][0]["text"] for b in mint["blocks"]
+    )
     assert "/companies/news/alibaba-fires-back" in title  # links the canonical URL, tracking parameters gone
     assert "utm_source" not in title
     assert source.startswith("Mint · ")
@@ -116,10 +142,26 @@ def test_only_the_new_item_is_posted_after_a_feed_changes(world: World) -> None:
     serve_sample_news(world)
     world.once()
     before = len(world.slack.messages())
-    new_page = world.web.add("/mint/new.html", "<html><body><article>" + "<p>Regulators asked Alibaba about its cloud contracts with state customers this week.</p>" * 5 + "</article></body></html>", content_type="text/html")
+    new_page = world.web.add(
+        "/mint/new.html",
+        "<html><body><article>"
+        + "<p>Regulators asked Alibaba about its cloud contracts with state customers this week.</p>" * 5
+        + "</article></body></html>",
+        content_type="text/html",
+    )
     world.web.add(
         "/mint/rss.xml",
-        rss_feed("Mint Companies", [{"title": "Regulators question Alibaba", "link": new_page, "guid": "mint-5", "pub_date": hours_ago(0.1)}]),
+        rss_feed(
+            "Mint Companies",
+            [
+                {
+                    "title": "Regulators question Alibaba",
+                    "link": new_page,
+                    "guid": "mint-5",
+                    "pub_date": hours_ago(0.1),
+                }
+            ],
+        ),
         content_type="application/rss+xml",
     )
     world.once()
@@ -136,7 +178,9 @@ def test_sidebar_and_navigation_never_match(world: World) -> None:
 def test_broken_feeds_do_not_stop_the_others(world: World, caplog: pytest.LogCaptureFixture) -> None:
     serve_sample_news(world)
     world.add_feed("/broken.xml", "<html><body><p>Sorry, this page moved.</p></body></html>")
-    world.add_feed("/malformed.xml", rss_feed("M", [{"title": "Weather", "link": "/w", "pub_date": hours_ago(1)}])[:-20])
+    world.add_feed(
+        "/malformed.xml", rss_feed("M", [{"title": "Weather", "link": "/w", "pub_date": hours_ago(1)}])[:-20]
+    )
     world.feeds.append({"url": world.web.url("/missing.xml")})
     world.web.slow_drip("/slow.xml", rss_feed("Slow", []) * 50, bytes_per_second=200)
     world.feeds.append({"url": world.web.url("/slow.xml")})
@@ -152,27 +196,56 @@ def test_broken_feeds_do_not_stop_the_others(world: World, caplog: pytest.LogCap
 
 
 def test_undated_items_on_a_first_poll_are_recorded_without_alerting(world: World) -> None:
-    body = "<html><body><article>" + "<p>Alibaba opened a new data centre in Hangzhou for cloud customers today.</p>" * 4
+    body = (
+        "<html><body><article>"
+        + "<p>Alibaba opened a new data centre in Hangzhou for cloud customers today.</p>" * 4
+    )
     first = world.web.add("/undated/1.html", body + "</article></body></html>", content_type="text/html")
-    world.add_feed("/undated.xml", rss_feed("Undated", [{"title": "Alibaba data centre", "link": first, "guid": "u1"}]))
+    world.add_feed(
+        "/undated.xml", rss_feed("Undated", [{"title": "Alibaba data centre", "link": first, "guid": "u1"}])
+    )
     world.once()
     assert world.slack.messages() == []
     assert world.web.hits("/undated/1.html") == 0
-    second = world.web.add("/undated/2.html", body.replace("Hangzhou", "Ulanqab") + "</article></body></html>", content_type="text/html")
-    items = [{"title": "Alibaba data centre", "link": first, "guid": "u1"}, {"title": "Alibaba second site", "link": second, "guid": "u2"}]
+    second = world.web.add(
+        "/undated/2.html",
+        body.replace("Hangzhou", "Ulanqab") + "</article></body></html>",
+        content_type="text/html",
+    )
+    items = [
+        {"title": "Alibaba data centre", "link": first, "guid": "u1"},
+        {"title": "Alibaba second site", "link": second, "guid": "u2"},
+    ]
     world.web.add("/undated.xml", rss_feed("Undated", items), content_type="application/rss+xml")
     world.once()
     assert world.titles_posted() == ["Alibaba second site"]
 
 
 def test_same_text_at_two_urls_alerts_once(world: World) -> None:
-    body = "<html><body><article>" + "".join(
-        f"<p>Alibaba's cloud unit signed contract number {i} with a provincial government on Monday.</p>" for i in range(6)
-    ) + "</article></body></html>"
+    body = (
+        "<html><body><article>"
+        + "".join(
+            f"<p>Alibaba's cloud unit signed contract number {i} with a provincial government on Monday.</p>"
+            for i in range(6)
+        )
+        + "</article></body></html>"
+    )
     a = world.web.add("/a/story.html", body, content_type="text/html")
-    b = world.web.add("/b/reprint.html", body.replace("<article>", "<article><p>Advertisement</p>"), content_type="text/html")
-    world.add_feed("/a.xml", rss_feed("A", [{"title": "Alibaba contracts", "link": a, "guid": "a1", "pub_date": hours_ago(1)}]))
-    world.add_feed("/b.xml", rss_feed("B", [{"title": "Alibaba contracts (reprint)", "link": b, "guid": "b1", "pub_date": hours_ago(1)}]))
+    b = world.web.add(
+        "/b/reprint.html",
+        body.replace("<article>", "<article><p>Advertisement</p>"),
+        content_type="text/html",
+    )
+    world.add_feed(
+        "/a.xml",
+        rss_feed("A", [{"title": "Alibaba contracts", "link": a, "guid": "a1", "pub_date": hours_ago(1)}]),
+    )
+    world.add_feed(
+        "/b.xml",
+        rss_feed(
+            "B", [{"title": "Alibaba contracts (reprint)", "link": b, "guid": "b1", "pub_date": hours_ago(1)}]
+        ),
+    )
     world.once()
     assert len(world.slack.messages()) == 1
 
@@ -182,17 +255,28 @@ def test_watchlists_routed_to_one_channel_share_one_message(world: World) -> Non
     world.watchlists.append({"name": "china-chips", "channel": "#china-tech", "terms": ["T-Head"]})
     world.watchlists.append({"name": "everything-alibaba", "terms": ["Alibaba"]})  # default channel
     world.once()
-    [chip] = [m for m in world.slack.messages("#china-tech") if "Chip unit expands" in m["blocks"][0]["text"]["text"]]
+    [chip] = [
+        m
+        for m in world.slack.messages("#china-tech")
+        if "Chip unit expands" in m["blocks"][0]["text"]["text"]
+    ]
     assert "alibaba-military, china-chips" in chip["blocks"][3]["elements"][0]["text"]
     assert len(world.slack.messages("#china-tech")) == 3
     assert len(world.slack.messages("#news-alerts")) == 3
 
 
 def test_hostile_titles_ping_nobody(world: World) -> None:
-    body = "<html><body><article>" + "<p>Alibaba shares moved after the memo was published by the newspaper.</p>" * 4 + "</article></body></html>"
+    body = (
+        "<html><body><article>"
+        + "<p>Alibaba shares moved after the memo was published by the newspaper.</p>" * 4
+        + "</article></body></html>"
+    )
     link = world.web.add("/evil.html", body, content_type="text/html")
     title = "Alibaba <!channel> <@U0ADMIN> <https://phish.example|https://www.ft.com>"
-    world.add_feed("/evil.xml", rss_feed("Evil & Co", [{"title": title, "link": link, "guid": "e1", "pub_date": hours_ago(1)}]))
+    world.add_feed(
+        "/evil.xml",
+        rss_feed("Evil & Co", [{"title": title, "link": link, "guid": "e1", "pub_date": hours_ago(1)}]),
+    )
     world.once()
     [message] = world.slack.messages()
     assert_no_mentions(world.slack)

@@ -15,7 +15,9 @@ from tests.support.slack_fake import SlackFake
 from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
-ARTICLE = "<html><body><article>" + "<p>Alibaba's chip unit T-Head shipped a new processor to data centres.</p>" * 4
+ARTICLE = (
+    "<html><body><article>" + "<p>Alibaba's chip unit T-Head shipped a new processor to data centres.</p>" * 4
+)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, process: subprocess.Popen[str]) -> None:
@@ -37,11 +39,19 @@ def test_run_polls_on_schedule_and_stops_cleanly(
 ) -> None:
     world = World(tmp_path, web_server, slack_fake)
     first = web_server.add("/a1.html", ARTICLE + "</article></body></html>", content_type="text/html")
-    world.add_feed("/feed.xml", rss_feed("F", [{"title": "T-Head ships", "link": first, "guid": "1", "pub_date": hours_ago(1)}]), interval="2s")
+    world.add_feed(
+        "/feed.xml",
+        rss_feed("F", [{"title": "T-Head ships", "link": first, "guid": "1", "pub_date": hours_ago(1)}]),
+        interval="2s",
+    )
     service = world.spawn("run")
     try:
         wait_for(lambda: len(slack_fake.messages()) == 1, 30, service)
-        second = web_server.add("/a2.html", ARTICLE.replace("new processor", "second processor") + "</article></body></html>", content_type="text/html")
+        second = web_server.add(
+            "/a2.html",
+            ARTICLE.replace("new processor", "second processor") + "</article></body></html>",
+            content_type="text/html",
+        )
         items = [
             {"title": "T-Head ships", "link": first, "guid": "1", "pub_date": hours_ago(1)},
             {"title": "T-Head ships again", "link": second, "guid": "2", "pub_date": hours_ago(0.1)},

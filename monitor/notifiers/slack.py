@@ -22,15 +22,28 @@ log = logging.getLogger(__name__)
 # (../shared/SLACK.md §5). Everything else is treated as transient and the alert stays in the outbox.
 PERMANENT_ERRORS = frozenset(
     {
-        "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed", "account_inactive",
-        "token_revoked", "token_expired", "missing_scope", "invalid_blocks", "invalid_blocks_format",
-        "msg_blocks_too_long", "msg_too_long", "no_text", "restricted_action", "ekm_access_denied",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_blocks_too_long",
+        "msg_too_long",
+        "no_text",
+        "restricted_action",
+        "ekm_access_denied",
     }
 )
 # What to tell the operator for the permanent errors they can fix.
 FIXES = {
     "channel_not_found": "check the channel name in watchlists.yaml / slack.default_channel",
-    "not_in_channel": "invite the bot to the channel (/invite @news-monitor) or add the chat:write.public scope",
+    "not_in_channel": "invite the bot (/invite @news-monitor) or give it the chat:write.public scope",
     "is_archived": "the channel is archived; route the watchlist to another channel",
     "invalid_auth": "the bot token is invalid; check the environment variable named by slack.token_env",
     "not_authed": "no bot token was sent; set the environment variable named by slack.token_env",
@@ -46,8 +59,14 @@ class SlackNotifier:
     def __init__(self, token: str, *, api_url: str, timeout: float = 30.0):
         # The SDK's own handlers retry connection errors, 429 (honouring Retry-After) and 500/503 once each;
         # anything still failing stays in the outbox for the next cycle.
-        handlers = [AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(), AsyncServerErrorRetryHandler()]
-        self.client = AsyncWebClient(token=token, base_url=api_url, timeout=int(timeout), retry_handlers=handlers)
+        handlers = [
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(),
+            AsyncServerErrorRetryHandler(),
+        ]
+        self.client = AsyncWebClient(
+            token=token, base_url=api_url, timeout=int(timeout), retry_handlers=handlers
+        )
 
     async def send_alert(self, alert: Alert) -> str | None:
         try:
@@ -55,7 +74,8 @@ class SlackNotifier:
                 channel=alert.channel,
                 text=build_fallback_text(alert),
                 blocks=build_blocks(alert),
-                unfurl_links=False,  # we show our own summary; and Slack's servers should not fetch stranger's URLs
+                # We show our own summary, and Slack's servers should not fetch strangers' URLs.
+                unfurl_links=False,
                 unfurl_media=False,
             )
         except SlackApiError as exc:

@@ -40,7 +40,7 @@ def escaped_cut(text: str, limit: int) -> str:
 
 
 def safe_link(url: str, label: str, *, label_limit: int = TITLE_LIMIT) -> str:
-    """A mrkdwn link whose target cannot break out of <…> and whose label is escaped; plain label if the URL is odd."""
+    """A mrkdwn link whose target cannot break out of <…>, its label escaped; only the label for odd URLs."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_LINK_LENGTH:
         return escaped_cut(label, label_limit)

@@ -40,7 +40,8 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?i)catch all the \w+ news\b.*"),  # Mint's closing promo line
     # Headings of link lists and widgets, alone on their line
     re.compile(r"(?i)(?:\d+\s+)?comments?"),
-    re.compile(r"(?i)(?:you may also like|don'?t miss|tell us what you think|related(?: articles| stories)?)\W*"),
+    re.compile(r"(?i)(?:you may also like|don'?t miss|tell us what you think)\W*"),
+    re.compile(r"(?i)related(?: articles| posts| stories)?\s*:?"),
     re.compile(r"(?i)most read(?: in [\w ]{1,30})?"),
     re.compile(r"(?i)share this (?:article|story)"),
 )

@@ -21,8 +21,26 @@ from ..text import normalise_text
 # Query parameters that track the reader, not the content; dropping them makes shared links compare equal.
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "piwik_", "ga_", "hsa_", "__hs", "_hs")
 _TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mkt_tok", "oly_anon_id",
-     "oly_enc_id", "_ga", "_gl", "ref_src", "cmpid", "ocid", "smid", "ito"}
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "cmpid",
+        "ocid",
+        "smid",
+        "ito",
+    }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -39,7 +57,9 @@ def canonicalise_url(url: str) -> str:
     if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{parts.port}"
     path = parts.path.rstrip("/") or "/"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)])
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    )
     return urlunsplit((scheme, host, path, query, ""))
 
 
@@ -49,7 +69,7 @@ def _is_tracking(param: str) -> bool:
 
 
 def item_keys(item: FeedItem) -> list[ArticleKey]:
-    """Keys known before fetching: the GUID (scoped to its feed, since GUIDs are only unique per feed) and the link."""
+    """Keys known before fetching: the GUID (scoped to its feed: GUIDs are unique per feed) and the link."""
     keys = [ArticleKey("guid", f"{item.feed_url} {item.guid}")]
     if item.link:
         keys.append(ArticleKey("url", canonicalise_url(item.link)))
@@ -57,7 +77,7 @@ def item_keys(item: FeedItem) -> list[ArticleKey]:
 
 
 def article_keys(item: FeedItem, article: Article) -> list[ArticleKey]:
-    """Every key of a fetched article: the item's, the final and rel=canonical URLs, and the text fingerprint."""
+    """Every key of a fetched article: the item's, the final and rel=canonical URLs, the text fingerprint."""
     keys = item_keys(item)
     for url in (article.url, article.canonical_url):
         if url:

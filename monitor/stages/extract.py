@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from bs4 import BeautifulSoup, NavigableString, SoupStrainer, Tag
-from bs4.element import PreformattedString
+from bs4.element import PreformattedString, Script, Stylesheet, TemplateString
 from lxml.html import HtmlElement
 from soupsieve import SelectorSyntaxError
 from trafilatura.settings import Document
@@ -71,10 +71,13 @@ _HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|art
 _HTML_ROOT = re.compile(r"<html[\s>]", re.I)
 _HEAD_END = re.compile(r"</head\s*>", re.I)
 _HEAD_TAGS = SoupStrainer(["link", "meta"])
-_NOT_TEXT_TAGS = ["script", "style", "noscript", "template"]
+# Strings BeautifulSoup keeps that are not visible text: comments, CDATA, doctype (all
+# PreformattedString) and the contents of <script>, <style> and <template>.
+_NOT_TEXT_STRINGS = (PreformattedString, Script, Stylesheet, TemplateString)
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt figcaption footer h1 h2 h3 h4 h5 h6 header "
-    "li main ol p pre section table td th tr ul".split()
+    {"address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "footer"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6", "header", "li", "main", "ol", "p", "pre", "section", "table"}
+    | {"td", "th", "tr", "ul"}
 )
 # Characters that print as nothing but split words for the matcher: zero-width space and joiners,
 # word joiner, byte-order mark, soft hyphen.
@@ -97,9 +100,7 @@ def extract_article(page: Page, site_rules: Sequence[SiteRule] = ()) -> Article:
     head = read_head_metadata(html, page.url)
     rule = find_site_rule(page.url, site_rules)
     html, rule_text = apply_site_rule(html, rule, page.url) if rule else (html, "")
-    tree = trafilatura.load_html(html)
-    if tree is None:
-        raise ExtractionError(page.url, "not HTML")
+    tree = load_tree(html, page.url)
     metadata = trafilatura.extract_metadata(tree, default_url=page.url, date_config=dict(_DATE_OPTIONS))
     title = head.title or tidy_line(metadata.title or "")
     text = tidy_text(rule_text, title) or tidy_text(extract_main_text(tree, page.url), title)
@@ -126,6 +127,16 @@ def looks_like_html(html: str) -> bool:
     if start.startswith("<?xml"):  # XHTML has an <html> root; an RSS/Atom feed or other XML has not
         return _HTML_ROOT.search(html, 0, 4096) is not None
     return _HTML_TAG.search(html) is not None
+
+
+def load_tree(html: str, page_url: str) -> HtmlElement:
+    """Parse the HTML for trafilatura, which rejects a bare fragment unless it is wrapped in a body."""
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        tree = trafilatura.load_html(f"<html><body>{html}</body></html>")
+    if tree is None:
+        raise ExtractionError(page_url, "not HTML")
+    return tree
 
 
 def read_head_metadata(html: str, page_url: str) -> HeadMetadata:
@@ -209,10 +220,10 @@ def apply_site_rule(html: str, rule: SiteRule, page_url: str) -> tuple[str, str]
         return html, ""
     soup = BeautifulSoup(html, "lxml")
     try:
-        remove_selected(soup, [*_NOT_TEXT_TAGS, *rule.remove])
+        remove_selected(soup, rule.remove)
         content = select_text(soup, rule.content) if rule.content else ""
     except SelectorSyntaxError as error:
-        raise ExtractionError(page_url, f"site rule for {rule.domain}: invalid CSS selector: {error}") from error
+        raise ExtractionError(page_url, f"site rule for {rule.domain}: bad CSS selector: {error}") from error
     return (str(soup) if rule.remove else html), content
 
 
@@ -237,8 +248,8 @@ def block_text(element: Tag) -> str:
     for node in element.descendants:
         if isinstance(node, Tag) and node.name in _BLOCK_TAGS:
             parts.append("\n")
-        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
-            parts.append(str(node))  # PreformattedString: comments, CDATA, doctype
+        elif isinstance(node, NavigableString) and not isinstance(node, _NOT_TEXT_STRINGS):
+            parts.append(str(node))
     return "".join(parts)
 
 

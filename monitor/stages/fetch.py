@@ -13,11 +13,15 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
 async def fetch_page(http: HttpClient, url: str, *, max_bytes: int) -> Page:
     """The page at `url` as text; FetchError for HTTP errors and bodies that are not HTML."""
-    response = await http.get(url, max_bytes=max_bytes, guarded=True, headers={"Accept": "text/html,application/xhtml+xml"})
+    response = await http.get(
+        url, max_bytes=max_bytes, guarded=True, headers={"Accept": "text/html,application/xhtml+xml"}
+    )
     if response.status >= 400:
         raise FetchError(url, f"HTTP {response.status}", status=response.status)
     if response.content_type not in _HTML_TYPES:
-        raise FetchError(url, f"not an HTML page (Content-Type: {response.content_type})", status=response.status)
+        raise FetchError(
+            url, f"not an HTML page (Content-Type: {response.content_type})", status=response.status
+        )
     return Page(url=response.url, html=decode_html(response.body, response.charset), status=response.status)
 
 

@@ -42,7 +42,9 @@ class _Span:
 def compile_watchlists(config: Config) -> tuple[CompiledWatchlist, ...]:
     """Compile every watchlist once, at start-up, so matching an article does no regex compilation."""
     return tuple(
-        CompiledWatchlist(name=w.name, channel=config.channel_for(w), terms=tuple(compile_term(t) for t in w.terms))
+        CompiledWatchlist(
+            name=w.name, channel=config.channel_for(w), terms=tuple(compile_term(t) for t in w.terms)
+        )
         for w in config.watchlists
     )
 
@@ -84,14 +86,18 @@ def match_article(article: Article, watchlists: Sequence[CompiledWatchlist]) -> 
     return matches
 
 
-def _hits_in(text: str, sentences: list[Sentence], terms: Sequence[CompiledTerm], *, in_title: bool) -> list[TermHit]:
+def _hits_in(
+    text: str, sentences: list[Sentence], terms: Sequence[CompiledTerm], *, in_title: bool
+) -> list[TermHit]:
     hits = []
     for term in terms:
         excluded = _spans(term.exclude, text) if term.exclude else []
         for span in _spans(term.pattern, text):
             if not any(e.start <= span.start and span.end <= e.end for e in excluded):
                 sentence = _sentence_at(sentences, span.start)
-                hits.append(TermHit(term=term.term, matched_text=span.text, in_title=in_title, sentence=sentence))
+                hits.append(
+                    TermHit(term=term.term, matched_text=span.text, in_title=in_title, sentence=sentence)
+                )
     return hits
 
 

@@ -24,14 +24,21 @@ from ..text import cut, html_to_text
 MAX_ITEMS_PER_FEED = 1000
 MAX_TITLE_CHARS = 500
 MAX_SUMMARY_CHARS = 20_000
+_FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 
 
 async def poll_feed(http: HttpClient, url: str, state: FeedState | None, *, max_bytes: int) -> FeedPoll:
     """Fetch and parse a feed; FeedPoll(not_modified=True) when the server answers 304."""
     response = await http.get(url, max_bytes=max_bytes, headers=_conditional_headers(state))
     if response.status == 304:
-        return FeedPoll(feed_url=url, title=state.title if state and state.title else url, items=(), not_modified=True,
-                        etag=state.etag if state else None, last_modified=state.last_modified if state else None)
+        return FeedPoll(
+            feed_url=url,
+            title=state.title if state and state.title else url,
+            items=(),
+            not_modified=True,
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+        )
     if response.status >= 400:
         raise FetchError(url, f"HTTP {response.status}", status=response.status)
     headers = {"content-type": response.headers.get("Content-Type", ""), "content-location": response.url}
@@ -47,7 +54,7 @@ async def poll_feed(http: HttpClient, url: str, state: FeedState | None, *, max_
 
 
 def _conditional_headers(state: FeedState | None) -> dict[str, str]:
-    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"}
+    headers = {"Accept": _FEED_ACCEPT}
     if state and state.etag:
         headers["If-None-Match"] = state.etag
     if state and state.last_modified:
@@ -55,7 +62,9 @@ def _conditional_headers(state: FeedState | None) -> dict[str, str]:
     return headers
 
 
-def parse_feed(url: str, body: bytes, headers: dict[str, str]) -> tuple[str, tuple[FeedItem, ...], str | None]:
+def parse_feed(
+    url: str, body: bytes, headers: dict[str, str]
+) -> tuple[str, tuple[FeedItem, ...], str | None]:
     """Parse RSS/Atom bytes into (title, items, problem); raise FeedError when they are not a feed at all.
 
     A malformed feed whose items feedparser can still read is used, with `problem` saying what is wrong:

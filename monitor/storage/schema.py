@@ -37,6 +37,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
 metadata = MetaData()
 
 # Scheduling state lives here, not in memory, so a restart resumes where it stopped.

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import StorageError
@@ -25,7 +25,7 @@ class SQLStorage:
             schema.metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
             raise StorageError(
-                f"storage: cannot open the state database {_redact(url)}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}. "
+                f"storage: cannot open the state database {_redact(url)}: {getattr(exc, 'orig', exc)}. "
                 "Check that the folder exists and is writable, or point `storage:` in monitor.yaml elsewhere."
             ) from exc
 
@@ -53,7 +53,9 @@ class SQLStorage:
 
     def record_poll_failure(self, url: str, *, error: str, at: datetime) -> None:
         with self.engine.begin() as conn:
-            state = conn.execute(select(schema.feeds.c.consecutive_failures).where(schema.feeds.c.url == url)).first()
+            state = conn.execute(
+                select(schema.feeds.c.consecutive_failures).where(schema.feeds.c.url == url)
+            ).first()
             failures = (state[0] if state else 0) + 1
             values = {"last_polled_at": at, "last_error": error[:2000], "consecutive_failures": failures}
             self._upsert_feed(conn, url, values, at)
@@ -63,7 +65,11 @@ class SQLStorage:
         if exists:
             conn.execute(update(schema.feeds).where(schema.feeds.c.url == url).values(**values))
         else:
-            conn.execute(insert(schema.feeds).values(url=url, first_polled_at=at, **{"consecutive_failures": 0, **values}))
+            conn.execute(
+                insert(schema.feeds).values(
+                    url=url, first_polled_at=at, **{"consecutive_failures": 0, **values}
+                )
+            )
 
     # -- articles ----------------------------------------------------------------------------------
 
@@ -77,7 +83,9 @@ class SQLStorage:
                     return key
         return None
 
-    def record_article(self, record: ArticleRecord, keys: list[ArticleKey], alerts: list[QueuedAlert]) -> RecordResult:
+    def record_article(
+        self, record: ArticleRecord, keys: list[ArticleKey], alerts: list[QueuedAlert]
+    ) -> RecordResult:
         """Store an article, its keys and its alerts in one transaction, unless a key was seen before.
 
         The transaction is the guarantee: either the article is recorded with every alert queued, or
@@ -90,7 +98,9 @@ class SQLStorage:
                 if duplicate:
                     conn.rollback()
                 else:
-                    outbox = tuple(self._queue_alert(conn, article_id, alert, record.first_seen_at) for alert in alerts)
+                    outbox = tuple(
+                        self._queue_alert(conn, article_id, alert, record.first_seen_at) for alert in alerts
+                    )
                     return RecordResult(article_id=article_id, outbox=outbox)
             self._alias_keys(keys, duplicate)
             return RecordResult(article_id=None, duplicate_of=duplicate)
@@ -119,8 +129,7 @@ class SQLStorage:
             "outcome": record.outcome,
             "matches": record.matches_json,
         }
-        result = conn.execute(insert(schema.articles).values(**values))
-        return int(result.inserted_primary_key[0])
+        return _inserted_id(conn.execute(insert(schema.articles).values(**values)))
 
     def _claim_keys(self, conn: Connection, keys: list[ArticleKey], article_id: int) -> ArticleKey | None:
         first_conflict = None
@@ -129,15 +138,30 @@ class SQLStorage:
             # (PostgreSQL would otherwise refuse every later statement).
             try:
                 with conn.begin_nested():
-                    conn.execute(insert(schema.article_keys).values(kind=key.kind, key=key.key, article_id=article_id))
+                    conn.execute(
+                        insert(schema.article_keys).values(kind=key.kind, key=key.key, article_id=article_id)
+                    )
             except IntegrityError:
                 first_conflict = first_conflict or key
         return first_conflict
 
-    def _queue_alert(self, conn: Connection, article_id: int, alert: QueuedAlert, at: datetime) -> OutboxEntry:
-        values = {"article_id": article_id, "channel": alert.channel, "payload": alert.payload, "status": "pending"}
+    def _queue_alert(
+        self, conn: Connection, article_id: int, alert: QueuedAlert, at: datetime
+    ) -> OutboxEntry:
+        values = {
+            "article_id": article_id,
+            "channel": alert.channel,
+            "payload": alert.payload,
+            "status": "pending",
+        }
         result = conn.execute(insert(schema.alerts).values(created_at=at, attempts=0, **values))
-        return OutboxEntry(id=int(result.inserted_primary_key[0]), **values)
+        return OutboxEntry(
+            id=_inserted_id(result),
+            article_id=article_id,
+            channel=alert.channel,
+            payload=alert.payload,
+            status="pending",
+        )
 
     # -- outbox ------------------------------------------------------------------------------------
 
@@ -159,7 +183,11 @@ class SQLStorage:
 
     def mark_alert_failed(self, alert_id: int, *, error: str, permanent: bool) -> None:
         table = schema.alerts
-        values = {"error": error[:2000], "attempts": table.c.attempts + 1, "status": "failed" if permanent else "pending"}
+        values = {
+            "error": error[:2000],
+            "attempts": table.c.attempts + 1,
+            "status": "failed" if permanent else "pending",
+        }
         with self.engine.begin() as conn:
             conn.execute(update(table).where(table.c.id == alert_id).values(**values))
 
@@ -171,9 +199,25 @@ class SQLStorage:
         self.engine.dispose()
 
 
+def _inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise StorageError("storage: the database returned no id for a new row")
+    return int(key[0])
+
+
 def _outbox_columns() -> list[Any]:
     table = schema.alerts
-    return [table.c.id, table.c.article_id, table.c.channel, table.c.payload, table.c.status, table.c.ts, table.c.error, table.c.attempts]
+    return [
+        table.c.id,
+        table.c.article_id,
+        table.c.channel,
+        table.c.payload,
+        table.c.status,
+        table.c.ts,
+        table.c.error,
+        table.c.attempts,
+    ]
 
 
 def _create_engine(url: str) -> Engine:
@@ -192,7 +236,9 @@ def _ensure_sqlite_folder(db_path: Path) -> None:
     try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(f"storage: cannot create the folder for the state database {db_path}: {exc}") from exc
+        raise StorageError(
+            f"storage: cannot create the folder for the state database {db_path}: {exc}"
+        ) from exc
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

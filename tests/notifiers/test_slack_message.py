@@ -10,8 +10,12 @@ from monitor.notifiers.slack_message import build_blocks, build_fallback_text, e
 from tests.support.slack_fake import MENTION_TOKENS, validate_blocks
 
 
-def alert_with(title: str = "Alibaba denies", summary: str = "It said no.", url: str = "https://news.example/a") -> Alert:
-    article = Article(url=url, title=title, text=summary, published=datetime(2026, 11, 15, 14, 53, tzinfo=UTC))
+def alert_with(
+    title: str = "Alibaba denies", summary: str = "It said no.", url: str = "https://news.example/a"
+) -> Alert:
+    article = Article(
+        url=url, title=title, text=summary, published=datetime(2026, 11, 15, 14, 53, tzinfo=UTC)
+    )
     return Alert(
         channel="#china-tech",
         article=article,
@@ -47,7 +51,9 @@ def test_mentions_and_links_from_content_are_neutralised() -> None:
         assert token not in text
     assert "<https://phish.example" not in text
     # The title is still a link, to the article, with the hostile text shown escaped.
-    assert build_blocks(alert)[0]["text"]["text"].startswith("*<https://news.example/a|Markets &lt;!channel&gt;")
+    assert build_blocks(alert)[0]["text"]["text"].startswith(
+        "*<https://news.example/a|Markets &lt;!channel&gt;"
+    )
 
 
 def test_link_target_cannot_break_out() -> None:
@@ -57,7 +63,9 @@ def test_link_target_cannot_break_out() -> None:
 
 
 def test_source_line_shows_the_real_host() -> None:
-    blocks = build_blocks(alert_with(title="https://www.reuters.com/markets", url="https://phish.example/login"))
+    blocks = build_blocks(
+        alert_with(title="https://www.reuters.com/markets", url="https://phish.example/login")
+    )
     assert "phish.example" in blocks[1]["elements"][0]["text"]
 
 

@@ -18,7 +18,10 @@ TEXT = " ".join(["Alibaba denied the claims made in a White House memo about dat
         ("https://www.example.com/news/a-story/", "https://www.example.com/news/a-story"),
         ("HTTPS://WWW.EXAMPLE.COM/news/a-story", "https://www.example.com/news/a-story"),
         ("https://www.example.com:443/news/a-story#comments", "https://www.example.com/news/a-story"),
-        ("https://www.example.com/news/a-story?utm_source=rss&utm_medium=feed", "https://www.example.com/news/a-story"),
+        (
+            "https://www.example.com/news/a-story?utm_source=rss&utm_medium=feed",
+            "https://www.example.com/news/a-story",
+        ),
         ("https://www.example.com/news/a-story?fbclid=abc&gclid=def", "https://www.example.com/news/a-story"),
         ("https://www.example.com/news?id=7&utm_campaign=x", "https://www.example.com/news?id=7"),
         ("https://www.example.com/news?b=2&a=1", "https://www.example.com/news?a=1&b=2"),
@@ -57,7 +60,9 @@ def test_keys() -> None:
         ("guid", "https://feed.example/rss g-1"),
         ("url", "https://site.example/a"),
     ]
-    article = Article(url="https://site.example/a", title="t", text=TEXT, canonical_url="https://site.example/canon/")
+    article = Article(
+        url="https://site.example/a", title="t", text=TEXT, canonical_url="https://site.example/canon/"
+    )
     kinds = [(k.kind, k.key) for k in article_keys(item, article)]
     assert ("url", "https://site.example/canon") in kinds
     assert ("fingerprint", fingerprint_text(TEXT)) in kinds

@@ -62,7 +62,9 @@ def test_exclude_suppresses_only_the_occurrences_it_covers() -> None:
 
 
 def test_title_hits_are_marked() -> None:
-    matches = match_article(Article(url="u", title="Alibaba denies", text="The company denied it."), [WATCHLIST])
+    matches = match_article(
+        Article(url="u", title="Alibaba denies", text="The company denied it."), [WATCHLIST]
+    )
     [hit] = matches[0].hits
     assert hit.in_title and hit.sentence == "Alibaba denies"
 

@@ -32,8 +32,13 @@ def test_rss_items(web_server: WebServer) -> None:
         rss_feed(
             "Mint & Co",
             [
-                {"title": "Alibaba <!channel> denies", "link": "https://m.example/a", "guid": "g1", "pub_date": WHEN,
-                 "description": "<p>Alibaba <b>denied</b> it.</p><script>alert(1)</script>"},
+                {
+                    "title": "Alibaba <!channel> denies",
+                    "link": "https://m.example/a",
+                    "guid": "g1",
+                    "pub_date": WHEN,
+                    "description": "<p>Alibaba <b>denied</b> it.</p><script>alert(1)</script>",
+                },
                 {"title": "No date", "link": "https://m.example/b"},
             ],
         ),
@@ -51,7 +56,9 @@ def test_rss_items(web_server: WebServer) -> None:
 def test_atom_items_and_relative_links(web_server: WebServer) -> None:
     url = web_server.add(
         "/atom.xml",
-        atom_feed("Blog", [{"title": "Post", "link": "/2026/post.html", "guid": "urn:x:1", "pub_date": WHEN}]),
+        atom_feed(
+            "Blog", [{"title": "Post", "link": "/2026/post.html", "guid": "urn:x:1", "pub_date": WHEN}]
+        ),
         content_type="application/atom+xml",
     )
     [item] = poll(url).items
@@ -81,7 +88,7 @@ def test_not_a_feed() -> None:
 
 def test_malformed_feed_still_yields_its_items() -> None:
     body = rss_feed("F", [{"title": "t", "link": "https://x.example/1", "pub_date": WHEN}])[:-20].encode()
-    title, items, problem = parse_feed("https://x.example/f", body, {"content-type": "application/rss+xml"})
+    _, items, problem = parse_feed("https://x.example/f", body, {"content-type": "application/rss+xml"})
     assert len(items) == 1 and problem
 
 
@@ -92,6 +99,8 @@ def test_item_count_is_capped() -> None:
 
 
 def test_declared_encodings_are_honoured() -> None:
-    body = rss_feed("F", [{"title": "Café Zürich", "link": "https://x.example/1"}]).replace("utf-8", "iso-8859-1")
+    body = rss_feed("F", [{"title": "Café Zürich", "link": "https://x.example/1"}]).replace(
+        "utf-8", "iso-8859-1"
+    )
     _, [item], _ = parse_feed("https://x.example/f", body.encode("iso-8859-1"), {})
     assert item.title == "Café Zürich"
