@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+import soupsieve
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
@@ -126,9 +135,20 @@ class WatchlistsFile(_Strict):
     watchlists: list[WatchlistConfig] = Field(min_length=1)
 
 
+def _require_css_selector(selector: str) -> str:
+    try:
+        soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        raise ValueError(f"invalid CSS selector {selector!r}: {exc.args[0] if exc.args else exc}") from None
+    return selector
+
+
+CssSelector = Annotated[str, AfterValidator(_require_css_selector)]
+
+
 class SiteRuleConfig(_Strict):
-    content: str | None = None
-    remove: list[str] = Field(default_factory=list)
+    content: CssSelector | None = None
+    remove: list[CssSelector] = Field(default_factory=list)
 
 
 class SitesFile(_Strict):

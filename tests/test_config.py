@@ -182,3 +182,21 @@ def test_check_command_exits_2_naming_file_line_key(
 def test_check_command_missing_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(tmp_path / "nope.yaml"), "check"]) == 2
     assert "nope.yaml: file not found" in capsys.readouterr().err
+
+
+def test_site_rules(tmp_path: Path) -> None:
+    (tmp_path / "sites.yaml").write_text(
+        "sites:\n  www.livemint.com:\n    content: div.story\n    remove: [.ad, aside]\n", encoding="utf-8"
+    )
+    config = load_config(write_config(tmp_path, GOOD_MONITOR + "sites: sites.yaml\n"))
+    [rule] = config.site_rules
+    assert (rule.domain, rule.content, rule.remove) == ("livemint.com", "div.story", (".ad", "aside"))
+
+
+def test_bad_css_selector_is_caught_at_load(tmp_path: Path) -> None:
+    sites = "sites:\n  example.com:\n    content: 'div[class='\n"
+    (tmp_path / "sites.yaml").write_text(sites, encoding="utf-8")
+    problem = problem_of(write_config(tmp_path, GOOD_MONITOR + "sites: sites.yaml\n"))
+    assert problem.path == str((tmp_path / "sites.yaml").resolve())
+    assert (problem.line, problem.key) == (3, "sites.example.com.content")
+    assert "invalid CSS selector" in problem.reason

@@ -14,6 +14,7 @@ from tests.support.world import World, hours_ago, page
 
 MINT_TITLE = "Alibaba fires back at allegations of assisting Chinese Military"
 BLOG_TITLE = "Alibaba denies report it helped the PLA target the US"
+WIRE_TITLE = "Alibaba denies: a wire copy"
 
 
 @pytest.fixture
@@ -21,8 +22,11 @@ def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Itera
     yield World(tmp_path, web_server, slack_fake)
 
 
-def serve_sample_news(world: World) -> None:
-    """Two feeds of the kind the product watches, with the noise real feeds carry."""
+def serve_sample_news(world: World, *, wire_copy: bool = False) -> None:
+    """Two feeds of the kind the product watches, with the noise real feeds carry.
+
+    `wire_copy` adds a copy of the Mint page (same rel=canonical) at another URL to the blog's feed.
+    """
     web = world.web
     mint = web.add(
         "/mint/alibaba.html", page("mint-alibaba-denies.html"), content_type="text/html; charset=utf-8"
@@ -72,12 +76,18 @@ def serve_sample_news(world: World) -> None:
             "Finance Blog",
             [
                 {"title": BLOG_TITLE, "link": blog, "guid": "urn:blog:1", "pub_date": hours_ago(0.5)},
-                {
-                    "title": "Alibaba denies: a wire copy",
-                    "link": syndicated,
-                    "guid": "urn:blog:2",
-                    "pub_date": hours_ago(0.4),
-                },
+                *(
+                    [
+                        {
+                            "title": WIRE_TITLE,
+                            "link": syndicated,
+                            "guid": "urn:blog:2",
+                            "pub_date": hours_ago(0.4),
+                        }
+                    ]
+                    if wire_copy
+                    else []
+                ),
             ],
         ),
         content_type="application/atom+xml",
@@ -86,12 +96,13 @@ def serve_sample_news(world: World) -> None:
 
 
 def test_once_posts_exactly_the_expected_alerts(world: World) -> None:
-    serve_sample_news(world)
+    serve_sample_news(world, wire_copy=True)
     assert world.once() == 0
 
     posted = world.titles_posted("#china-tech")
-    # The wire copy carries the Mint page's rel=canonical: whichever of the two is read first alerts.
-    mint_story = {MINT_TITLE, "Alibaba denies: a wire copy"}
+    # The wire copy carries the Mint page's rel=canonical and both feeds are read at once:
+    # whichever of the two is recorded first alerts, the other is a duplicate.
+    mint_story = {MINT_TITLE, WIRE_TITLE}
     assert len(posted) == 3 and len(mint_story & set(posted)) == 1
     assert {BLOG_TITLE, "Chip unit expands"} <= set(posted)
     assert world.slack.messages("#news-alerts") == []
@@ -116,6 +127,17 @@ def test_message_content(world: World) -> None:
         assert noise not in summary
     assert mint["text"] and "Alibaba" in mint["text"]  # plain-text fallback
     assert mint["unfurl_links"] is False and mint["unfurl_media"] is False
+
+
+def test_a_copy_under_the_same_canonical_url_alerts_once(world: World) -> None:
+    serve_sample_news(world)
+    world.once()
+    assert MINT_TITLE in world.titles_posted()
+    world.feeds.clear()
+    serve_sample_news(world, wire_copy=True)
+    world.once()
+    assert WIRE_TITLE not in world.titles_posted() and len(world.titles_posted()) == 3
+    assert world.web.hits("/wire/copy-of-mint.html") == 1  # read once, recognised by its rel=canonical
 
 
 def test_feed_summary_is_the_fallback_when_the_page_fails(world: World) -> None:

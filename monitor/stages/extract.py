@@ -41,9 +41,13 @@ MAX_TEXT_CHARS = 200_000
 #   fast (no fallback)          0.946 / 0.979 / 0.962
 #   favor_precision + fast      0.947 / 0.946 / 0.946
 #   include_tables=False        0.942 / 0.972 / 0.957   (tables stay in: some articles are tables)
+#   deduplicate, cache per page 0.958 / 0.965 / 0.961
+# With the retry below, the title and boilerplate filters, extract_article scores
+# 0.964 / 0.976 / 0.970 (python bench/extraction.py; tests/test_extraction_gate.py pins it).
 # Comments stay out: readers' comments are not the article and must not trigger watchlists.
-# deduplicate stays off: trafilatura's segment cache is process-wide, so in a long-running service
-# a paragraph seen on earlier pages (or in the same article fetched twice) would silently vanish.
+# deduplicate stays off: it costs recall even per page, and its default cache is process-wide, so
+# in a long-running service a paragraph seen on earlier pages (or the same article fetched twice)
+# would silently vanish.
 _TEXT_OPTIONS: dict[str, Any] = {
     "include_comments": False,
     "include_tables": True,
