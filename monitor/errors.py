@@ -56,10 +56,11 @@ class ConfigError(MonitorError):
 class FetchError(MonitorError):
     """An HTTP request failed."""
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None):
+    def __init__(self, url: str, reason: str, *, status: int | None = None, retry_after: float | None = None):
         self.url = url
         self.reason = reason
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait (429/503 Retry-After)
         super().__init__(f"fetch: {reason}: url={url}")
 
 

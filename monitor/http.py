@@ -17,6 +17,8 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -46,12 +48,43 @@ class Response:
         return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
 
     @property
+    def retry_after(self) -> float | None:
+        """Seconds from a Retry-After header (delta or HTTP date), capped at a day; None if absent or bad."""
+        return parse_retry_after(self.headers.get("Retry-After"))
+
+    def raise_for_status(self) -> None:
+        if self.status >= 400:
+            reason = f"HTTP {self.status}"
+            raise FetchError(self.url, reason, status=self.status, retry_after=self.retry_after)
+
+    @property
     def charset(self) -> str | None:
         for part in self.headers.get("Content-Type", "").split(";")[1:]:
             name, _, value = part.strip().partition("=")
             if name.lower() == "charset" and value:
                 return value.strip("\"' ")
         return None
+
+
+# A server may ask us to wait; a day is the most we honour, so a typo like "Retry-After: 9999999" cannot
+# silence a feed for months.
+MAX_RETRY_AFTER_SECONDS = 86_400.0
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
 def is_public_address(address: str) -> bool:

@@ -16,8 +16,7 @@ async def fetch_page(http: HttpClient, url: str, *, max_bytes: int) -> Page:
     response = await http.get(
         url, max_bytes=max_bytes, guarded=True, headers={"Accept": "text/html,application/xhtml+xml"}
     )
-    if response.status >= 400:
-        raise FetchError(url, f"HTTP {response.status}", status=response.status)
+    response.raise_for_status()
     if response.content_type not in _HTML_TYPES:
         raise FetchError(
             url, f"not an HTML page (Content-Type: {response.content_type})", status=response.status

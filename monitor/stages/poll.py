@@ -14,7 +14,7 @@ from typing import Any
 
 import feedparser
 
-from ..errors import FeedError, FetchError
+from ..errors import FeedError
 from ..http import HttpClient
 from ..models import FeedItem, FeedPoll
 from ..storage import FeedState
@@ -39,8 +39,7 @@ async def poll_feed(http: HttpClient, url: str, state: FeedState | None, *, max_
             etag=state.etag if state else None,
             last_modified=state.last_modified if state else None,
         )
-    if response.status >= 400:
-        raise FetchError(url, f"HTTP {response.status}", status=response.status)
+    response.raise_for_status()
     headers = {"content-type": response.headers.get("Content-Type", ""), "content-location": response.url}
     title, items, problem = await asyncio.to_thread(parse_feed, url, response.body, headers)
     return FeedPoll(
