@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
-from .config import DEFAULT_CONFIG_PATH, Config, load_config
+from .config import DEFAULT_CONFIG_PATH, Config, FetchSettings, load_config
+from .delivery import Outbox
 from .errors import ConfigError, MonitorError
-from .http import HttpClient
+from .http import HostLimiter, HttpClient
 from .logs import configure_logging
 from .models import Article, Page
 from .notifiers.base import Notifier
 from .notifiers.console import ConsoleNotifier
 from .notifiers.slack import SlackNotifier
-from .pipeline import Pipeline
+from .pipeline import CycleReport, Pipeline, utcnow
 from .scheduler import run_service
 from .stages.extract import extract_article
 from .stages.fetch import decode_html, fetch_page
@@ -32,6 +35,7 @@ from .stages.match import compile_watchlists, match_article
 from .storage import open_storage
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,9 +103,22 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_once(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    report = asyncio.run(_with_pipeline(config, lambda pipeline: pipeline.run_cycle()))
+    report = asyncio.run(_with_pipeline(config, _one_cycle))
     print(f"cycle done: {report.summary() or 'nothing to do'}", file=sys.stderr)
     return EXIT_OK
+
+
+async def _one_cycle(pipeline: Pipeline) -> CycleReport:
+    """Poll every feed while the outbox sender posts, then send everything due before exiting."""
+    pipeline.outbox.requeue_after_config_change()
+    pipeline.outbox.start()
+    report = await pipeline.run_cycle()
+    stats = await pipeline.outbox.drain()
+    report.counts.update(
+        {"alerts/sent": stats.sent, "alerts/retrying": stats.retrying, "alerts/failed": stats.failed}
+    )
+    report.counts += Counter()  # drops zero counts
+    return report
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -110,21 +127,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _with_pipeline(config: Config, action: Any) -> Any:
+async def _with_pipeline(config: Config, action: Callable[[Pipeline], Awaitable[T]]) -> T:
     """Build the collaborators, run `action(pipeline)`, and always close them."""
     storage = open_storage(config.storage_url)
     notifier = make_notifier(config)
+    hosts = HostLimiter(config.fetch.per_host_concurrency, config.fetch.per_host_delay.total_seconds())
     http = HttpClient(
         timeout=config.fetch.timeout.total_seconds(),
-        user_agent=config.fetch.user_agent,
+        user_agent=config.fetch.resolved_user_agent(),
         allow_private_addresses=config.fetch.allow_private_addresses,
+        host_limiter=hosts,
+        max_redirects=config.fetch.max_redirects,
+    )
+    outbox = Outbox(
+        storage,
+        notifier,
+        config_fingerprint=delivery_fingerprint(config),
+        clock=utcnow,
+        pace=config.slack.min_post_interval.total_seconds(),
     )
     try:
-        return await action(Pipeline(config, storage, http, notifier))
+        return await action(Pipeline(config, storage, http, outbox))
     finally:
         await http.close()
         await notifier.close()
         storage.close()
+
+
+def delivery_fingerprint(config: Config) -> str:
+    """Changes with the configuration or the token: what permanently failed alerts wait for."""
+    token = config.slack.token() or ""
+    return hashlib.sha256(f"{config.fingerprint}\0{token}".encode()).hexdigest()
 
 
 def make_notifier(config: Config) -> Notifier:
@@ -180,9 +213,12 @@ async def _read_article(source: str, url: str | None, config: Config | None) -> 
 
 
 async def _download(url: str, config: Config | None) -> Page:
-    timeout = config.fetch.timeout.total_seconds() if config else 20.0
-    user_agent = config.fetch.user_agent if config else "news-monitor"
-    max_bytes = config.fetch.max_page_bytes if config else 5_000_000
+    fetch = config.fetch if config else FetchSettings()
+    timeout, user_agent, max_bytes = (
+        fetch.timeout.total_seconds(),
+        fetch.resolved_user_agent(),
+        fetch.max_page_bytes,
+    )
     # A URL typed by the operator is trusted like a configured feed, so private addresses are allowed.
     async with HttpClient(timeout=timeout, user_agent=user_agent, allow_private_addresses=True) as http:
         return await fetch_page(http, url, max_bytes=max_bytes)

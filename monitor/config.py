@@ -6,7 +6,10 @@ YAML is read with ruamel.yaml, which keeps line numbers, so every error names th
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
+import json
 import os
 import re
 import typing
@@ -29,6 +32,7 @@ from pydantic import (
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from . import __version__
 from .errors import ConfigError
 from .models import SiteRule
 
@@ -40,7 +44,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_duration(value: Any) -> timedelta:
+def parse_duration(value: Any, *, allow_zero: bool = False) -> timedelta:
     """Turn "30s", "10m", "2h" or "3d" into a timedelta."""
     if isinstance(value, timedelta):
         return value
@@ -48,12 +52,13 @@ def parse_duration(value: Any) -> timedelta:
     if not match:
         raise ValueError(f"expected a duration such as 30s, 10m, 2h or 3d, got {value!r}")
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if seconds <= 0:
+    if seconds <= 0 and not allow_zero:
         raise ValueError(f"a duration must be longer than zero, got {value!r}")
     return timedelta(seconds=seconds)
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+DurationOrZero = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v, allow_zero=True))]
 
 
 def _require_http_url(value: str) -> str:
@@ -75,6 +80,9 @@ class SlackSettings(_Strict):
     token_env: str = "SLACK_BOT_TOKEN"
     api_url: HttpUrl = "https://slack.com/api/"
     default_channel: str = Field(min_length=1)
+    # Slack allows about one message per second per channel (../shared/SLACK.md §3.1); posts to one
+    # channel are spaced at least this far apart. Lower it only for a local fake.
+    min_post_interval: DurationOrZero = timedelta(seconds=1)
 
     def resolved_api_url(self) -> str:
         """The Web API base URL; env SLACK_API_URL wins so tests and proxies need no config edit."""
@@ -89,6 +97,8 @@ class SlackSettings(_Strict):
 class PollSettings(_Strict):
     interval: Duration = timedelta(minutes=10)
     max_age: Duration = timedelta(days=3)
+    # A failing feed is retried after interval, 2x, 4x ... up to this (or its interval, if longer).
+    max_backoff: Duration = timedelta(hours=6)
     # How many feeds are fetched at once; 20 keeps a small VM's CPU and the remote hosts comfortable.
     concurrency: int = Field(default=20, ge=1, le=500)
 
@@ -96,9 +106,22 @@ class PollSettings(_Strict):
 class FetchSettings(_Strict):
     timeout: Duration = timedelta(seconds=20)
     allow_private_addresses: bool = False
-    user_agent: str = "news-monitor/0.1 (+https://github.com/news-monitor/news-monitor)"
+    # Who to contact about this crawler (a URL or mailto:); it goes into the User-Agent, as site
+    # operators expect from a polite bot.
+    contact: str | None = None
+    user_agent: str | None = None  # overrides the whole User-Agent when set
+    respect_robots_txt: bool = True  # for article pages; feeds are the operator's choice
+    per_host_concurrency: int = Field(default=2, ge=1, le=50)
+    per_host_delay: DurationOrZero = timedelta(seconds=1)  # between request starts to one host
     max_feed_bytes: int = Field(default=10_000_000, ge=1024)
     max_page_bytes: int = Field(default=5_000_000, ge=1024)
+    max_redirects: int = Field(default=10, ge=0, le=30)
+
+    def resolved_user_agent(self) -> str:
+        if self.user_agent:
+            return self.user_agent
+        about = f"+{self.contact}" if self.contact else "self-hosted news monitor"
+        return f"news-monitor/{__version__} ({about})"
 
 
 class FeedConfig(_Strict):
@@ -180,6 +203,7 @@ class Config:
     watchlists: tuple[WatchlistConfig, ...]
     site_rules: tuple[SiteRule, ...]
     watchlists_path: Path | None = None
+    fingerprint: str = ""  # changes when any setting, feed, watchlist or site rule changes (not comments)
 
     def channel_for(self, watchlist: WatchlistConfig) -> str:
         return watchlist.channel or self.slack.default_channel
@@ -194,6 +218,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     raw = _read_yaml(path)
     monitor = _validate(MonitorFile, raw, path)
     watchlists, watchlists_path = _load_watchlists(monitor.watchlists, raw, path)
+    site_rules = _load_site_rules(monitor.sites, raw, path)
     return Config(
         path=path,
         slack=monitor.slack,
@@ -202,9 +227,21 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
         fetch=monitor.fetch,
         feeds=tuple(monitor.feeds),
         watchlists=watchlists,
-        site_rules=_load_site_rules(monitor.sites, raw, path),
+        site_rules=site_rules,
         watchlists_path=watchlists_path,
+        fingerprint=_fingerprint(monitor, watchlists, site_rules),
     )
+
+
+def _fingerprint(
+    monitor: MonitorFile, watchlists: tuple[WatchlistConfig, ...], rules: tuple[SiteRule, ...]
+) -> str:
+    content = [
+        monitor.model_dump(mode="json", exclude={"watchlists", "sites"}),
+        [w.model_dump(mode="json") for w in watchlists],
+        [dataclasses.asdict(rule) for rule in rules],
+    ]
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def resolve_storage_url(url: str, base_dir: Path) -> str:

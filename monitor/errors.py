@@ -93,8 +93,11 @@ class StorageError(MonitorError):
 class NotifyError(MonitorError):
     """A notifier could not deliver an alert."""
 
-    def __init__(self, channel: str, reason: str, *, permanent: bool = False):
+    def __init__(
+        self, channel: str, reason: str, *, permanent: bool = False, retry_after: float | None = None
+    ):
         self.channel = channel
         self.reason = reason
         self.permanent = permanent
+        self.retry_after = retry_after  # seconds Slack asked us to wait (429 Retry-After)
         super().__init__(f"notify: unable to send an alert: channel={channel} error={reason}")

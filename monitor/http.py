@@ -13,9 +13,10 @@ that resolves to 127.0.0.1 is refused too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -32,6 +33,7 @@ from .errors import BlockedAddressError, FetchError
 # Beyond this many hops a chain of redirects is a loop or an attack, not a news site.
 MAX_REDIRECTS = 10
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+_PERMANENT_REDIRECTS = {301, 308}
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Response:
     status: int
     headers: CIMultiDict[str]
     body: bytes
+    moved_to: str | None = None  # where permanent redirects (301/308) from the requested URL lead
 
     @property
     def content_type(self) -> str:
@@ -118,8 +121,39 @@ class GuardedResolver(AbstractResolver):
         await self._resolver.close()
 
 
+class HostLimiter:
+    """Politeness per host: at most `concurrency` requests at once, starts at least `delay` apart,
+    and no requests at all while the host's Retry-After pause lasts."""
+
+    def __init__(self, concurrency: int = 2, delay: float = 1.0):
+        self.concurrency = concurrency
+        self.delay = delay
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        semaphore = self._slots.setdefault(host, asyncio.Semaphore(self.concurrency))
+        async with semaphore:
+            await self._wait_turn(host)
+            yield
+
+    async def _wait_turn(self, host: str) -> None:
+        loop = asyncio.get_running_loop()
+        start = max(loop.time(), self._next_start.get(host, 0.0))
+        self._next_start[host] = max(self._next_start.get(host, 0.0), start + self.delay)
+        if start > loop.time():
+            await asyncio.sleep(start - loop.time())
+
+    def pause(self, host: str, seconds: float) -> None:
+        """Honour a Retry-After: no request to `host` starts for `seconds`."""
+        until = asyncio.get_running_loop().time() + seconds
+        self._next_start[host] = max(self._next_start.get(host, 0.0), until)
+
+
 class HttpClient:
-    """GET with a total time limit, a size limit, and (for untrusted links) the address guard."""
+    """GET with a total time limit, a size limit, per-host politeness and (for untrusted links) the
+    address guard."""
 
     def __init__(
         self,
@@ -129,9 +163,13 @@ class HttpClient:
         allow_private_addresses: bool = False,
         connections: int = 50,
         address_policy: AddressPolicy = is_public_address,
+        host_limiter: HostLimiter | None = None,
+        max_redirects: int = MAX_REDIRECTS,
     ):
         self.timeout = timeout
         self.allow_private_addresses = allow_private_addresses
+        self.max_redirects = max_redirects
+        self.hosts = host_limiter or HostLimiter(concurrency=connections, delay=0.0)
         self._is_allowed = address_policy
         headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
         self._trusted = _new_session(headers, connections, resolver=None)
@@ -142,9 +180,19 @@ class HttpClient:
         self, url: str, *, max_bytes: int, headers: dict[str, str] | None = None, guarded: bool = False
     ) -> Response:
         """Fetch `url`; raise FetchError on network failure, timeout or a body over `max_bytes`."""
+        host = (urlsplit(url).hostname or "").lower()
+        async with self.hosts.slot(host):
+            response = await self._get_in_time(url, max_bytes, headers or {}, guarded)
+        if response.status in (429, 503) and response.retry_after:
+            self.hosts.pause(host, response.retry_after)
+        return response
+
+    async def _get_in_time(
+        self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool
+    ) -> Response:
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._follow(url, max_bytes, headers or {}, guarded)
+                return await self._follow(url, max_bytes, headers, guarded)
         except TimeoutError:
             raise FetchError(url, f"timed out after {self.timeout:g}s") from None
         except BlockedAddressError as exc:
@@ -154,18 +202,22 @@ class HttpClient:
 
     async def _follow(self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool) -> Response:
         session = self._guarded if guarded else self._trusted
-        for _ in range(MAX_REDIRECTS + 1):
+        moved_to, still_permanent = None, True
+        for _ in range(self.max_redirects + 1):
             self._check_url(url, guarded)
             async with session.get(url, headers=headers, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status in _REDIRECT_STATUSES and location:
                     url = urljoin(url, location)
+                    still_permanent = still_permanent and response.status in _PERMANENT_REDIRECTS
+                    moved_to = url if still_permanent else moved_to
                     continue
                 body = await _read_capped(response, url, max_bytes)
+                headers_copy = CIMultiDict(response.headers)
                 return Response(
-                    url=url, status=response.status, headers=CIMultiDict(response.headers), body=body
+                    url=url, status=response.status, headers=headers_copy, body=body, moved_to=moved_to
                 )
-        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+        raise FetchError(url, f"more than {self.max_redirects} redirects")
 
     def _check_url(self, url: str, guarded: bool) -> None:
         parts = urlsplit(url)

@@ -36,6 +36,7 @@ class FeedPoll:
     etag: str | None = None
     last_modified: str | None = None
     problem: str | None = None  # why the feed is malformed, when feedparser could still read items from it
+    moved_to: str | None = None  # the feed's new URL, when it answered with a permanent redirect
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """The one place where the stage order is written.
 
-A feed's cycle:   poll (conditional GET) -> for each new item -> record the poll
+A feed's cycle:   poll (conditional GET) -> each new item -> record the poll and when to poll next
 An item's stages: item keys seen? -> age check -> fetch -> extract -> match -> summarise
-                  -> record article + queue alerts (one transaction) -> deliver from the outbox
+                  -> record article + queue alerts (one transaction) -> wake the outbox sender
 
 Ordering invariants:
 - The cheap dedup check (GUID, link) runs before the page is fetched, so a known item costs no request.
 - The article, its dedup keys and its alerts are stored in one transaction *before* anything is sent:
   a crash after it leaves the alert in the outbox (sent on restart), never an alert without a record.
+- Sending happens in one place (delivery.Outbox), one post at a time, paced per channel.
 - Failures are caught per item and per feed: one bad article or feed never stops the cycle.
 """
 
@@ -17,23 +18,26 @@ import asyncio
 import dataclasses
 import json
 import logging
+import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from .config import Config, FeedConfig
-from .errors import ExtractionError, FeedError, FetchError, MonitorError, NotifyError, StorageError
+from .delivery import Outbox
+from .errors import ExtractionError, FeedError, FetchError, StorageError
+from .feed_schedule import next_poll_after_failure, next_poll_after_gone, next_poll_after_success
 from .http import HttpClient
 from .logs import log_event
-from .models import Alert, Article, FeedItem, Match
-from .notifiers.base import Notifier
+from .models import Alert, Article, FeedItem, FeedPoll, Match
+from .robots import RobotsCache
 from .stages.dedupe import article_keys, fingerprint_text, item_keys
 from .stages.extract import extract_article
 from .stages.fetch import fetch_page
 from .stages.match import CompiledWatchlist, compile_watchlists, match_article
 from .stages.poll import poll_feed
 from .stages.summarise import summarise_article
-from .storage import ArticleRecord, OutboxEntry, QueuedAlert, Storage
+from .storage import ArticleRecord, FeedState, PollSuccess, QueuedAlert, Storage
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -58,80 +62,166 @@ def utcnow() -> datetime:
 
 
 class Pipeline:
-    """Runs feed cycles with the collaborators it is given (HTTP client, storage, notifier)."""
+    """Runs feed cycles with the collaborators it is given (HTTP client, storage, outbox)."""
 
     def __init__(
         self,
         config: Config,
         storage: Storage,
         http: HttpClient,
-        notifier: Notifier,
+        outbox: Outbox,
         *,
         clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
     ):
         self.config = config
         self.storage = storage
         self.http = http
-        self.notifier = notifier
+        self.outbox = outbox
         self.clock = clock
+        self.rng = rng or random.Random()
+        self.robots = RobotsCache(http) if config.fetch.respect_robots_txt else None
         self.watchlists: tuple[CompiledWatchlist, ...] = compile_watchlists(config)
+        self.stopping = False
         self._feed_gate = asyncio.Semaphore(config.poll.concurrency)
         self._article_gate = asyncio.Semaphore(ARTICLE_CONCURRENCY)
-        self._delivery_lock = asyncio.Lock()
+        self._polling: dict[str, asyncio.Task[CycleReport]] = {}
+
+    # -- feeds -------------------------------------------------------------------------------------
 
     async def run_cycle(self, feeds: Sequence[FeedConfig] | None = None) -> CycleReport:
-        """Poll every feed once (concurrently, bounded), then retry anything left in the outbox."""
+        """Poll every feed once now (concurrently, bounded), whatever their schedule says."""
         report = CycleReport()
-        await self.deliver_pending(report)
         await asyncio.gather(*(self.poll_one(feed, report) for feed in feeds or self.config.feeds))
-        await self.deliver_pending(report)
         return report
+
+    def start_due_polls(self) -> int:
+        """Start a poll task for every feed the store says is due and that is not being polled already."""
+        if self.stopping:
+            return 0
+        due = set(self.storage.due_feeds([feed.url for feed in self.config.feeds], self.clock()))
+        started = 0
+        for feed in self.config.feeds:
+            if feed.url in due and feed.url not in self._polling:
+                self._polling[feed.url] = asyncio.create_task(
+                    self._poll_tracked(feed), name=f"poll {feed.url}"
+                )
+                started += 1
+        return started
+
+    async def _poll_tracked(self, feed: FeedConfig) -> CycleReport:
+        try:
+            report = await self.poll_one(feed)
+            log_event(log, logging.DEBUG, "feed.polled", feed_url=feed.url, counts=report.summary() or "none")
+            return report
+        finally:
+            self._polling.pop(feed.url, None)
+
+    async def stop(self, grace: float) -> None:
+        """Start nothing new; let polls in flight finish for `grace` seconds, then cancel them."""
+        self.stopping = True
+        self.outbox.stop()
+        running = list(self._polling.values())
+        if running:
+            _, pending = await asyncio.wait(running, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def poll_one(self, feed: FeedConfig, report: CycleReport | None = None) -> CycleReport:
         """One feed's cycle: poll, process each item, record the poll. Never raises for a feed's fault."""
         report = report if report is not None else CycleReport()
         async with self._feed_gate:
+            if self.stopping:
+                return report
             state = self.storage.get_feed_state(feed.url)
             try:
                 poll = await poll_feed(self.http, feed.url, state, max_bytes=self.config.fetch.max_feed_bytes)
             except (FetchError, FeedError) as exc:
-                self._record_feed_failure(feed, exc, report)
+                self._record_feed_failure(feed, state, exc, report)
                 return report
-            report.counts["feeds/polled"] += 1
-            if poll.problem:
-                log_event(log, logging.WARNING, "feed.malformed", feed_url=feed.url, reason=poll.problem)
-            if poll.not_modified:
-                report.counts["feeds/not_modified"] += 1
-            first_poll = state is None or state.last_success_at is None
-            source = feed.name or poll.title
-            items = poll.items
-            outcomes = await asyncio.gather(
-                *(self.process_item(item, source, first_poll, report) for item in items)
-            )
-            report.counts.update(f"items/{outcome}" for outcome in outcomes)
-            self.storage.record_poll_success(
-                feed.url, title=poll.title, etag=poll.etag, last_modified=poll.last_modified, at=self.clock()
-            )
+            await self._process_items(feed, state, poll, report)
+            self._record_feed_success(feed, state, poll)
         return report
 
-    def _record_feed_failure(self, feed: FeedConfig, exc: MonitorError, report: CycleReport) -> None:
+    async def _process_items(
+        self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll, report: CycleReport
+    ) -> None:
+        report.counts["feeds/polled"] += 1
+        if poll.problem:
+            log_event(log, logging.WARNING, "feed.malformed", feed_url=feed.url, reason=poll.problem)
+        if poll.not_modified:
+            report.counts["feeds/not_modified"] += 1
+        first_poll = state is None or state.last_success_at is None
+        source = feed.name or poll.title
+        outcomes = await asyncio.gather(*(self.process_item(item, source, first_poll) for item in poll.items))
+        report.counts.update(f"items/{outcome}" for outcome in outcomes)
+        if any(outcome == "matched" for outcome in outcomes):
+            report.counts["alerts/queued"] += outcomes.count("matched")
+
+    def _record_feed_success(self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll) -> None:
+        now = self.clock()
+        if poll.moved_to and (state is None or state.moved_to != poll.moved_to):
+            log_event(log, logging.WARNING, "feed.moved", feed_url=feed.url, new_url=poll.moved_to,
+                      fix="replace the feed's url in monitor.yaml")  # fmt: skip
+        if state is not None and state.disabled_reason:
+            log_event(log, logging.INFO, "feed.enabled", feed_url=feed.url, reason="answered again")
+        result = "not modified" if poll.not_modified else f"{len(poll.items)} items"
+        success = PollSuccess(
+            title=poll.title,
+            etag=poll.etag,
+            last_modified=poll.last_modified,
+            result=result,
+            next_poll_at=next_poll_after_success(now, self.config.feed_interval(feed), self.rng),
+            moved_to=poll.moved_to,
+        )
+        self.storage.record_poll_success(feed.url, success, at=now)
+
+    def _record_feed_failure(
+        self, feed: FeedConfig, state: FeedState | None, exc: FetchError | FeedError, report: CycleReport
+    ) -> None:
         report.counts["feeds/failed"] += 1
         report.errors.append(str(exc))
-        reason = getattr(exc, "reason", str(exc))
-        log_event(log, logging.WARNING, "feed.failed", feed_url=feed.url, reason=reason)
-        self.storage.record_poll_failure(feed.url, error=reason, at=self.clock())
+        now = self.clock()
+        if isinstance(exc, FetchError) and exc.status == 410:
+            self._disable_gone_feed(feed, state, exc.reason, now)
+            return
+        failures = (state.consecutive_failures if state else 0) + 1
+        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        next_poll = next_poll_after_failure(
+            now, self.config.feed_interval(feed), failures,
+            max_backoff=self.config.poll.max_backoff, retry_after=retry_after, rng=self.rng,
+        )  # fmt: skip
+        log_event(log, logging.WARNING, "feed.failed", feed_url=feed.url, reason=exc.reason,
+                  failures=failures, next_poll=next_poll.strftime("%H:%M:%S"))  # fmt: skip
+        self.storage.record_poll_failure(feed.url, error=exc.reason, at=now, next_poll_at=next_poll)
 
-    async def process_item(self, item: FeedItem, source: str, first_poll: bool, report: CycleReport) -> str:
+    def _disable_gone_feed(
+        self, feed: FeedConfig, state: FeedState | None, reason: str, now: datetime
+    ) -> None:
+        disabled = "410 Gone: the feed was removed; delete it from monitor.yaml (asked again daily)"
+        if state is None or not state.disabled_reason:
+            # One notice, when the feed goes; the daily re-checks stay quiet.
+            log_event(log, logging.WARNING, "feed.disabled", feed_url=feed.url, reason=disabled)
+        self.storage.record_poll_failure(
+            feed.url, error=reason, at=now, next_poll_at=next_poll_after_gone(now), disabled_reason=disabled
+        )
+
+    # -- items -------------------------------------------------------------------------------------
+
+    async def process_item(self, item: FeedItem, source: str, first_poll: bool) -> str:
         """Take one feed item through every stage; return its outcome (a counter name)."""
+        if self.stopping:
+            return "postponed"  # not recorded: the next poll sees it again
         try:
-            return await self._process_item(item, source, first_poll, report)
+            return await self._process_item(item, source, first_poll)
         except StorageError:
             raise  # a broken store breaks every item; the caller must see it
         except Exception as exc:  # one bad article must never stop the cycle
             log.exception(f"item.failed feed_url={item.feed_url} article_url={item.link} reason={exc}")
             return "failed"
 
-    async def _process_item(self, item: FeedItem, source: str, first_poll: bool, report: CycleReport) -> str:
+    async def _process_item(self, item: FeedItem, source: str, first_poll: bool) -> str:
         if self.storage.find_seen_key(item_keys(item)):
             return "seen"
         now = self.clock()
@@ -153,7 +243,8 @@ class Pipeline:
         )
         if result.is_duplicate:
             return "duplicate"
-        await self.deliver(list(result.outbox), report)
+        if alerts:
+            self.outbox.wake()
         return "matched" if alerts else "no_match"
 
     def _too_old(self, published: datetime | None, now: datetime) -> bool:
@@ -189,7 +280,9 @@ class Pipeline:
         if not item.link:
             return article_from_item(item)
         try:
-            page = await fetch_page(self.http, item.link, max_bytes=self.config.fetch.max_page_bytes)
+            page = await fetch_page(
+                self.http, item.link, max_bytes=self.config.fetch.max_page_bytes, robots=self.robots
+            )
             article = await asyncio.to_thread(extract_article, page, self.config.site_rules)
         except (FetchError, ExtractionError) as exc:
             log_event(
@@ -220,43 +313,6 @@ class Pipeline:
             )
             for channel, channel_matches in by_channel.items()
         ]
-
-    async def deliver_pending(self, report: CycleReport | None = None) -> None:
-        """Send whatever waits in the outbox (left by a crash or a failed send)."""
-        await self.deliver(self.storage.pending_alerts(), report)
-
-    async def deliver(self, entries: list[OutboxEntry], report: CycleReport | None = None) -> None:
-        """Send outbox entries one at a time; the lock keeps two tasks from sending the same entry."""
-        async with self._delivery_lock:
-            pending_ids = {entry.id for entry in self.storage.pending_alerts()} if entries else set()
-            for entry in entries:
-                if entry.id in pending_ids:
-                    await self._send(entry, report)
-
-    async def _send(self, entry: OutboxEntry, report: CycleReport | None) -> None:
-        alert = Alert.from_json(entry.payload, article_id=entry.article_id)
-        try:
-            ts = await self.notifier.send_alert(alert)
-        except NotifyError as exc:
-            self.storage.mark_alert_failed(entry.id, error=exc.reason, permanent=exc.permanent)
-            log_event(
-                log,
-                logging.ERROR,
-                "alert.failed",
-                channel=entry.channel,
-                article_url=alert.article.url,
-                reason=exc.reason,
-                permanent=exc.permanent,
-            )
-            if report is not None:
-                report.counts["alerts/failed"] += 1
-            return
-        self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock())
-        log_event(
-            log, logging.INFO, "alert.sent", channel=entry.channel, article_url=alert.article.url, ts=ts
-        )
-        if report is not None:
-            report.counts["alerts/sent"] += 1
 
 
 def article_from_item(item: FeedItem) -> Article:

@@ -334,4 +334,7 @@ def test_slack_errors_keep_the_alert_in_the_outbox(world: World) -> None:
     assert world.slack.messages() == []
     world.slack.reset()  # Slack is back
     world.once()
+    assert world.slack.messages() == []  # each alert waits out its backoff...
+    world.let_backoff_pass()
+    world.once()  # ...and goes out on the next run
     assert len(world.slack.messages()) == 3

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from ..errors import NotifyError
+from ..http import parse_retry_after
 from ..models import Alert
 from .slack_message import build_blocks, build_fallback_text
 
@@ -57,33 +56,40 @@ class SlackNotifier:
     name = "slack"
 
     def __init__(self, token: str, *, api_url: str, timeout: float = 30.0):
-        # The SDK's own handlers retry connection errors, 429 (honouring Retry-After) and 500/503 once each;
-        # anything still failing stays in the outbox for the next cycle.
-        handlers = [
-            AsyncConnectionErrorRetryHandler(),
-            AsyncRateLimitErrorRetryHandler(),
-            AsyncServerErrorRetryHandler(),
-        ]
-        self.client = AsyncWebClient(
-            token=token, base_url=api_url, timeout=int(timeout), retry_handlers=handlers
-        )
+        # No SDK retry handlers: the outbox retries with backoff across restarts, and its 429 handling
+        # pauses one channel instead of sleeping inside a call (the SDK's 429 sleep has no cap).
+        self.client = AsyncWebClient(token=token, base_url=api_url, timeout=int(timeout), retry_handlers=[])
 
     async def send_alert(self, alert: Alert) -> str | None:
         try:
-            response = await self.client.chat_postMessage(
+            response = await self._post(alert, with_blocks=True)
+        except SlackApiError as exc:
+            error = _notify_error(alert.channel, exc)
+            if not _is_block_error(exc):
+                raise error from None
+            # Nothing was posted; the plain-text fallback still carries the alert (SLACK.md §5).
+            log.warning(f'slack.blocks_refused channel={alert.channel} reason="{error.reason}" fallback=text')
+            try:
+                response = await self._post(alert, with_blocks=False)
+            except SlackApiError as text_exc:
+                raise _notify_error(alert.channel, text_exc) from None
+        ts = response.get("ts")
+        return str(ts) if ts is not None else None
+
+    async def _post(self, alert: Alert, *, with_blocks: bool) -> AsyncSlackResponse:
+        try:
+            return await self.client.chat_postMessage(
                 channel=alert.channel,
                 text=build_fallback_text(alert),
-                blocks=build_blocks(alert),
+                blocks=build_blocks(alert) if with_blocks else None,
                 # We show our own summary, and Slack's servers should not fetch strangers' URLs.
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except SlackApiError as exc:
-            raise _notify_error(alert.channel, exc) from None
-        except (TimeoutError, OSError) as exc:
-            raise NotifyError(alert.channel, f"{exc.__class__.__name__}: {exc}") from None
-        ts = response.get("ts")
-        return str(ts) if ts is not None else None
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            # The outcome is unknown (the post may have landed): the outbox retries, which is the one
+            # documented duplicate window.
+            raise NotifyError(alert.channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
 
     async def close(self) -> None:
         session = getattr(self.client, "session", None)
@@ -98,4 +104,19 @@ def _notify_error(channel: str, exc: SlackApiError) -> NotifyError:
     details = exc.response.get("response_metadata", {}) or {}
     if details.get("messages"):
         reason += f": {'; '.join(details['messages'])[:500]}"
-    return NotifyError(channel, reason, permanent=permanent)
+    retry_after = None
+    if exc.response.status_code == 429:
+        headers = {key.lower(): value for key, value in (exc.response.headers or {}).items()}
+        retry_after = parse_retry_after(_first(headers.get("retry-after"))) or 1.0
+    return NotifyError(channel, reason, permanent=permanent, retry_after=retry_after)
+
+
+def _first(value: Any) -> str | None:
+    """Header values come as a string or a list of strings, depending on the SDK's HTTP layer."""
+    if isinstance(value, list | tuple):
+        return str(value[0]) if value else None
+    return str(value) if value is not None else None
+
+
+def _is_block_error(exc: SlackApiError) -> bool:
+    return exc.response.get("error") in ("invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long")

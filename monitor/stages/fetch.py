@@ -7,12 +7,17 @@ from bs4.dammit import UnicodeDammit
 from ..errors import FetchError
 from ..http import HttpClient
 from ..models import Page
+from ..robots import RobotsCache
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
 
-async def fetch_page(http: HttpClient, url: str, *, max_bytes: int) -> Page:
-    """The page at `url` as text; FetchError for HTTP errors and bodies that are not HTML."""
+async def fetch_page(
+    http: HttpClient, url: str, *, max_bytes: int, robots: RobotsCache | None = None
+) -> Page:
+    """The page at `url` as text; FetchError for HTTP errors, robots.txt refusals and non-HTML bodies."""
+    if robots is not None and not await robots.allows(url):
+        raise FetchError(url, "disallowed by the site's robots.txt")
     response = await http.get(
         url, max_bytes=max_bytes, guarded=True, headers={"Accept": "text/html,application/xhtml+xml"}
     )

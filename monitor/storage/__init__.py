@@ -1,6 +1,15 @@
 """State storage: one interface (base.Storage), one SQL implementation for SQLite and PostgreSQL."""
 
-from .base import ArticleKey, ArticleRecord, FeedState, OutboxEntry, QueuedAlert, RecordResult, Storage
+from .base import (
+    ArticleKey,
+    ArticleRecord,
+    FeedState,
+    OutboxEntry,
+    PollSuccess,
+    QueuedAlert,
+    RecordResult,
+    Storage,
+)
 from .sql import SQLStorage
 
 
@@ -14,6 +23,7 @@ __all__ = [
     "ArticleRecord",
     "FeedState",
     "OutboxEntry",
+    "PollSuccess",
     "QueuedAlert",
     "RecordResult",
     "SQLStorage",

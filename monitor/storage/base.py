@@ -23,7 +23,11 @@ class FeedState:
     last_polled_at: datetime | None = None
     last_success_at: datetime | None = None
     last_error: str | None = None
+    last_result: str | None = None
     consecutive_failures: int = 0
+    next_poll_at: datetime | None = None
+    disabled_reason: str | None = None
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class OutboxEntry:
     ts: str | None = None
     error: str | None = None
     attempts: int = 0
+    next_attempt_at: datetime | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -86,14 +92,36 @@ class RecordResult:
         return self.duplicate_of is not None
 
 
+@dataclass(frozen=True)
+class PollSuccess:
+    """What a successful poll leaves behind for the next one."""
+
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    result: str
+    next_poll_at: datetime
+    moved_to: str | None = None
+
+
 class Storage(Protocol):
     def get_feed_state(self, url: str) -> FeedState | None: ...
 
-    def record_poll_success(
-        self, url: str, *, title: str | None, etag: str | None, last_modified: str | None, at: datetime
-    ) -> None: ...
+    def feed_states(self) -> list[FeedState]: ...
 
-    def record_poll_failure(self, url: str, *, error: str, at: datetime) -> None: ...
+    def due_feeds(self, urls: list[str], now: datetime) -> list[str]: ...
+
+    def record_poll_success(self, url: str, poll: PollSuccess, *, at: datetime) -> None: ...
+
+    def record_poll_failure(
+        self,
+        url: str,
+        *,
+        error: str,
+        at: datetime,
+        next_poll_at: datetime,
+        disabled_reason: str | None = None,
+    ) -> None: ...
 
     def find_seen_key(self, keys: list[ArticleKey]) -> ArticleKey | None: ...
 
@@ -101,10 +129,20 @@ class Storage(Protocol):
         self, record: ArticleRecord, keys: list[ArticleKey], alerts: list[QueuedAlert]
     ) -> RecordResult: ...
 
-    def pending_alerts(self) -> list[OutboxEntry]: ...
+    def due_alerts(self, now: datetime) -> list[OutboxEntry]: ...
+
+    def alert_status(self, alert_id: int) -> str | None: ...
 
     def mark_alert_sent(self, alert_id: int, *, ts: str | None, at: datetime) -> None: ...
 
-    def mark_alert_failed(self, alert_id: int, *, error: str, permanent: bool) -> None: ...
+    def reschedule_alert(self, alert_id: int, *, error: str, next_attempt_at: datetime) -> None: ...
+
+    def postpone_alert(self, alert_id: int, *, next_attempt_at: datetime) -> None: ...
+
+    def fail_alert(self, alert_id: int, *, error: str, config_fingerprint: str) -> None: ...
+
+    def requeue_failed_alerts(self, config_fingerprint: str) -> int: ...
+
+    def outbox_entries(self, statuses: tuple[str, ...]) -> list[OutboxEntry]: ...
 
     def close(self) -> None: ...

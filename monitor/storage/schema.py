@@ -52,7 +52,11 @@ feeds = Table(
     Column("last_polled_at", UTCDateTime()),
     Column("last_success_at", UTCDateTime()),
     Column("last_error", Text),
+    Column("last_result", Text),  # what the last poll did, for `status`: "12 items", "not modified", an error
     Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("next_poll_at", UTCDateTime()),  # NULL: due now
+    Column("disabled_reason", Text),  # set after 410 Gone; the feed is then only retried daily
+    Column("moved_to", Text),  # where a permanent redirect leads, so the operator can update the config
 )
 
 articles = Table(
@@ -97,5 +101,9 @@ alerts = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
+    Column("next_attempt_at", UTCDateTime()),  # NULL: due now; set by backoff after a transient failure
+    Column(
+        "failed_config", String(64)
+    ),  # fingerprint of the config + token a permanent failure happened under
     UniqueConstraint("article_id", "channel"),
 )

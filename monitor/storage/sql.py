@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import StorageError
 from . import schema
-from .base import ArticleKey, ArticleRecord, FeedState, OutboxEntry, QueuedAlert, RecordResult
+from .base import ArticleKey, ArticleRecord, FeedState, OutboxEntry, PollSuccess, QueuedAlert, RecordResult
 
 
 class SQLStorage:
@@ -36,28 +36,56 @@ class SQLStorage:
             row = conn.execute(select(schema.feeds).where(schema.feeds.c.url == url)).mappings().first()
         return FeedState(**row) if row else None
 
-    def record_poll_success(
-        self, url: str, *, title: str | None, etag: str | None, last_modified: str | None, at: datetime
-    ) -> None:
+    def feed_states(self) -> list[FeedState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(schema.feeds).order_by(schema.feeds.c.url)).mappings().all()
+        return [FeedState(**row) for row in rows]
+
+    def due_feeds(self, urls: list[str], now: datetime) -> list[str]:
+        """The feeds among `urls` whose next poll is due (never polled counts as due)."""
+        table = schema.feeds
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table.c.url, table.c.next_poll_at).where(table.c.url.in_(urls))).all()
+        scheduled = {row.url: row.next_poll_at for row in rows}
+        return [url for url in urls if scheduled.get(url) is None or scheduled[url] <= now]
+
+    def record_poll_success(self, url: str, poll: PollSuccess, *, at: datetime) -> None:
         values = {
-            "title": title,
-            "etag": etag,
-            "last_modified": last_modified,
+            "title": poll.title,
+            "etag": poll.etag,
+            "last_modified": poll.last_modified,
             "last_polled_at": at,
             "last_success_at": at,
             "last_error": None,
+            "last_result": poll.result,
             "consecutive_failures": 0,
+            "next_poll_at": poll.next_poll_at,
+            "disabled_reason": None,
+            "moved_to": poll.moved_to,
         }
         with self.engine.begin() as conn:
             self._upsert_feed(conn, url, values, at)
 
-    def record_poll_failure(self, url: str, *, error: str, at: datetime) -> None:
+    def record_poll_failure(
+        self,
+        url: str,
+        *,
+        error: str,
+        at: datetime,
+        next_poll_at: datetime,
+        disabled_reason: str | None = None,
+    ) -> None:
+        table = schema.feeds
         with self.engine.begin() as conn:
-            state = conn.execute(
-                select(schema.feeds.c.consecutive_failures).where(schema.feeds.c.url == url)
-            ).first()
-            failures = (state[0] if state else 0) + 1
-            values = {"last_polled_at": at, "last_error": error[:2000], "consecutive_failures": failures}
+            state = conn.execute(select(table.c.consecutive_failures).where(table.c.url == url)).first()
+            values = {
+                "last_polled_at": at,
+                "last_error": error[:2000],
+                "last_result": "error",
+                "consecutive_failures": (state[0] if state else 0) + 1,
+                "next_poll_at": next_poll_at,
+                "disabled_reason": disabled_reason,
+            }
             self._upsert_feed(conn, url, values, at)
 
     def _upsert_feed(self, conn: Connection, url: str, values: dict[str, Any], at: datetime) -> None:
@@ -65,11 +93,8 @@ class SQLStorage:
         if exists:
             conn.execute(update(schema.feeds).where(schema.feeds.c.url == url).values(**values))
         else:
-            conn.execute(
-                insert(schema.feeds).values(
-                    url=url, first_polled_at=at, **{"consecutive_failures": 0, **values}
-                )
-            )
+            defaults = {"consecutive_failures": 0}
+            conn.execute(insert(schema.feeds).values(url=url, first_polled_at=at, **{**defaults, **values}))
 
     # -- articles ----------------------------------------------------------------------------------
 
@@ -165,31 +190,60 @@ class SQLStorage:
 
     # -- outbox ------------------------------------------------------------------------------------
 
-    def pending_alerts(self) -> list[OutboxEntry]:
+    def due_alerts(self, now: datetime) -> list[OutboxEntry]:
+        """Pending alerts whose next attempt is due, oldest first."""
         table = schema.alerts
-        query = select(*_outbox_columns()).where(table.c.status == "pending").order_by(table.c.id)
+        due = (table.c.next_attempt_at.is_(None)) | (table.c.next_attempt_at <= now)
+        query = select(*_outbox_columns()).where(table.c.status == "pending", due).order_by(table.c.id)
         with self.engine.connect() as conn:
             return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
 
-    def all_alerts(self) -> list[OutboxEntry]:
+    def outbox_entries(self, statuses: tuple[str, ...]) -> list[OutboxEntry]:
+        table = schema.alerts
+        query = select(*_outbox_columns()).where(table.c.status.in_(statuses)).order_by(table.c.id)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(*_outbox_columns()).order_by(schema.alerts.c.id)).mappings()
-            return [OutboxEntry(**row) for row in rows]
+            return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
+
+    def alert_status(self, alert_id: int) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(schema.alerts.c.status).where(schema.alerts.c.id == alert_id)).scalar()
 
     def mark_alert_sent(self, alert_id: int, *, ts: str | None, at: datetime) -> None:
-        values = {"status": "sent", "ts": ts, "sent_at": at, "error": None}
-        with self.engine.begin() as conn:
-            conn.execute(update(schema.alerts).where(schema.alerts.c.id == alert_id).values(**values))
+        table = schema.alerts
+        values = {"status": "sent", "ts": ts, "sent_at": at, "error": None, "attempts": table.c.attempts + 1}
+        self._update_alert(alert_id, values)
 
-    def mark_alert_failed(self, alert_id: int, *, error: str, permanent: bool) -> None:
+    def reschedule_alert(self, alert_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        """A transient failure: keep the alert pending and try again at `next_attempt_at`."""
+        table = schema.alerts
+        values = {"error": error[:2000], "attempts": table.c.attempts + 1, "next_attempt_at": next_attempt_at}
+        self._update_alert(alert_id, values)
+
+    def postpone_alert(self, alert_id: int, *, next_attempt_at: datetime) -> None:
+        self._update_alert(alert_id, {"next_attempt_at": next_attempt_at})
+
+    def fail_alert(self, alert_id: int, *, error: str, config_fingerprint: str) -> None:
+        """A permanent failure: stop trying until the configuration (or token) changes."""
         table = schema.alerts
         values = {
+            "status": "failed",
             "error": error[:2000],
             "attempts": table.c.attempts + 1,
-            "status": "failed" if permanent else "pending",
+            "failed_config": config_fingerprint,
         }
+        self._update_alert(alert_id, values)
+
+    def requeue_failed_alerts(self, config_fingerprint: str) -> int:
+        """Put permanently failed alerts back in the queue when the config they failed under has changed."""
+        table = schema.alerts
+        changed = (table.c.status == "failed") & (table.c.failed_config != config_fingerprint)
         with self.engine.begin() as conn:
-            conn.execute(update(table).where(table.c.id == alert_id).values(**values))
+            result = conn.execute(update(table).where(changed).values(status="pending", next_attempt_at=None))
+        return int(result.rowcount or 0)
+
+    def _update_alert(self, alert_id: int, values: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(schema.alerts).where(schema.alerts.c.id == alert_id).values(**values))
 
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
@@ -209,6 +263,8 @@ def _inserted_id(result: CursorResult[Any]) -> int:
 def _outbox_columns() -> list[Any]:
     table = schema.alerts
     return [
+        table.c.next_attempt_at,
+        table.c.created_at,
         table.c.id,
         table.c.article_id,
         table.c.channel,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -74,10 +75,12 @@ class World:
                 "token_env": "NEWS_MONITOR_TEST_TOKEN",
                 "api_url": self.slack.api_url,
                 "default_channel": "#news-alerts",
+                "min_post_interval": "0s",  # pacing has its own test; elsewhere it only costs time
             },
             "storage": "sqlite:///state/news-monitor.db",
             "poll": {"interval": "10m", "max_age": "3d"},
-            "fetch": {"timeout": "5s", "allow_private_addresses": True},
+            # Politeness delays would only slow the tests down; the fault tests switch them on.
+            "fetch": {"timeout": "5s", "allow_private_addresses": True, "per_host_delay": "0s"},
             "feeds": self.feeds,
             "watchlists": "watchlists.yaml",
         }
@@ -122,6 +125,11 @@ class World:
             stderr=subprocess.PIPE,
             text=True,
         )
+
+    def let_backoff_pass(self) -> None:
+        """Time passes: every alert waiting for a retry becomes due (what a later cron run would see)."""
+        with sqlite3.connect(self.folder / "state" / "news-monitor.db") as db:
+            db.execute("UPDATE alerts SET next_attempt_at = NULL WHERE status = 'pending'")
 
     def titles_posted(self, channel: str | None = None) -> list[str]:
         """The linked titles of the messages the fake received, in order."""

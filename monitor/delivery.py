@@ -1,0 +1,247 @@
+"""Delivery: sending alerts from the outbox, paced per channel, retried with backoff, never twice on purpose.
+
+An alert reaches the outbox in the same transaction as its article (pipeline.py). From there:
+
+- transient failures (429, 5xx, connection errors, timeouts) keep it pending with a next attempt after
+  exponential backoff with jitter, or after Slack's Retry-After; this survives restarts because the
+  schedule is in the store;
+- permanent failures (channel_not_found, invalid_auth, invalid_blocks, ...) mark it failed with what to
+  fix, logged once; it is retried when the configuration or token changes (see `config_fingerprint`);
+- a channel that answered 429 is paused for Retry-After, other channels go on;
+- posts to one channel are at least `pace` apart (Slack allows about one message per second per channel).
+
+The one window where an alert can be posted twice: Slack accepted the post but the process died (or the
+reply was lost) before `mark_alert_sent` was stored. The next attempt posts it again. That is one
+duplicate per crash at most, because only one post is in flight at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .errors import NotifyError
+from .logs import log_event
+from .models import Alert
+from .notifiers.base import Notifier
+from .storage import OutboxEntry, Storage
+
+log = logging.getLogger("monitor.delivery")
+
+# Backoff after the n-th transient failure: BASE * 2^(n-1), capped, then "equal jitter" (half fixed,
+# half random) so alerts that failed together do not retry together.
+BACKOFF_BASE = timedelta(seconds=10)
+BACKOFF_CAP = timedelta(minutes=30)
+# Slack: "generally allows posting one message per second per channel" (../shared/SLACK.md §3.1).
+DEFAULT_PACE_SECONDS = 1.0
+# Without a wake-up the sender still looks at the outbox this often, for alerts whose backoff ended.
+IDLE_CHECK_SECONDS = 5.0
+
+# Errors that say the token is unusable: every later post would fail the same way.
+_AUTH_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
+# Errors that say the channel is unusable: every alert for it would fail the same way.
+_CHANNEL_ERRORS = ("channel_not_found", "not_in_channel", "is_archived")
+
+
+def backoff_delay(attempt: int, rng: random.Random | None = None) -> timedelta:
+    """How long to wait after the `attempt`-th consecutive transient failure (1-based)."""
+    full = min(BACKOFF_BASE * 2 ** max(attempt - 1, 0), BACKOFF_CAP)
+    rng = rng or random.Random()
+    return full / 2 + full / 2 * rng.random()
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def add(self, other: DeliveryStats) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+
+
+@dataclass
+class _Blocks:
+    """What this process has learnt must not be tried again until the configuration changes."""
+
+    auth: str | None = None
+    channels: dict[str, str] = field(default_factory=dict)
+    paused_until: dict[str, float] = field(default_factory=dict)  # channel -> monotonic time (429)
+
+
+class Outbox:
+    """Sends due outbox entries one at a time; one instance per process."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        notifier: Notifier,
+        *,
+        config_fingerprint: str,
+        clock: Callable[[], datetime],
+        pace: float = DEFAULT_PACE_SECONDS,
+    ):
+        self.storage = storage
+        self.notifier = notifier
+        self.config_fingerprint = config_fingerprint
+        self.clock = clock
+        self.pace = pace
+        self.stopping = False  # set on SIGTERM: finish the post in flight, start no other
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._sender: asyncio.Task[None] | None = None
+        self.stats = DeliveryStats()  # totals since start, for reports and metrics
+        self._last_post: dict[str, float] = {}
+        self._blocks = _Blocks()
+
+    def requeue_after_config_change(self) -> int:
+        """Alerts that failed permanently under another config or token get another chance."""
+        count = self.storage.requeue_failed_alerts(self.config_fingerprint)
+        if count:
+            log_event(log, logging.INFO, "outbox.requeued", alerts=count, reason="configuration changed")
+        return count
+
+    def wake(self) -> None:
+        """New alerts are queued: the sender loop should look now rather than at its next check."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Run the sender loop in the background until `drain` or `shutdown`."""
+        self._sender = asyncio.create_task(self._run(), name="outbox sender")
+
+    async def drain(self) -> DeliveryStats:
+        """Stop the loop after its current pass, then send everything due; for `once`."""
+        self._closing = True
+        self._wake.set()
+        if self._sender is not None:
+            await self._sender
+        self.stats.add(await self.deliver_due())
+        return self.stats
+
+    def stop(self) -> None:
+        """SIGTERM: finish the post in flight, start no other."""
+        self.stopping = True
+        self._wake.set()
+
+    async def shutdown(self, grace: float) -> None:
+        self.stop()
+        if self._sender is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._sender, timeout=grace)
+
+    async def _run(self) -> None:
+        """The sender loop: deliver what is due, then sleep until woken or the next check."""
+        while not (self.stopping or self._closing):
+            self._wake.clear()
+            self.stats.add(await self.deliver_due())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=IDLE_CHECK_SECONDS)
+
+    async def deliver_due(self) -> DeliveryStats:
+        """Send every due alert, pacing each channel; returns what happened."""
+        stats = DeliveryStats()
+        async with self._lock:
+            queue = self.storage.due_alerts(self.clock())
+            while queue and not self.stopping:
+                entry = await self._next_ready(queue)
+                if entry is not None:
+                    await self._deliver(entry, stats)
+        return stats
+
+    async def _next_ready(self, queue: list[OutboxEntry]) -> OutboxEntry | None:
+        """Take the oldest entry whose channel may be posted to now, waiting for pacing if none can."""
+        now = time.monotonic()
+        waits = []
+        for index, entry in enumerate(queue):
+            if self._paused_for(entry.channel) > 0:
+                queue.pop(index)
+                self._postpone(entry)
+                return None
+            wait = self._last_post.get(entry.channel, -self.pace) + self.pace - now
+            if wait <= 0:
+                return queue.pop(index)
+            waits.append(wait)
+        await asyncio.sleep(min(waits))
+        return None
+
+    async def _deliver(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
+        if self.storage.alert_status(entry.id) != "pending":
+            return  # sent or failed meanwhile (another task got there first)
+        blocked = self._blocks.auth or self._blocks.channels.get(entry.channel)
+        if blocked:
+            self._fail(entry, blocked, stats, log_it=False)
+            return
+        alert = Alert.from_json(entry.payload, article_id=entry.article_id)
+        self._last_post[entry.channel] = time.monotonic()
+        try:
+            ts = await self.notifier.send_alert(alert)
+        except NotifyError as exc:
+            self._handle_failure(entry, alert, exc, stats)
+            return
+        self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock())
+        stats.sent += 1
+        log_event(
+            log, logging.INFO, "alert.sent", channel=entry.channel, article_url=alert.article.url, ts=ts
+        )
+
+    def _handle_failure(
+        self, entry: OutboxEntry, alert: Alert, exc: NotifyError, stats: DeliveryStats
+    ) -> None:
+        if exc.permanent:
+            self._remember_block(entry.channel, exc)
+            self._fail(entry, exc.reason, stats, log_it=True, article_url=alert.article.url)
+            return
+        if exc.retry_after is not None:
+            self._blocks.paused_until[entry.channel] = time.monotonic() + exc.retry_after
+        delay = (
+            timedelta(seconds=exc.retry_after)
+            if exc.retry_after is not None
+            else backoff_delay(entry.attempts + 1)
+        )
+        self.storage.reschedule_alert(entry.id, error=exc.reason, next_attempt_at=self.clock() + delay)
+        stats.retrying += 1
+        log_event(
+            log, logging.WARNING, "alert.retry_later", channel=entry.channel, article_url=alert.article.url,
+            reason=exc.reason, attempt=entry.attempts + 1, retry_in=f"{delay.total_seconds():.0f}s",
+        )  # fmt: skip
+
+    def _remember_block(self, channel: str, exc: NotifyError) -> None:
+        code = exc.reason.split(" ", 1)[0]
+        if code in _AUTH_ERRORS:
+            self._blocks.auth = exc.reason
+        elif code in _CHANNEL_ERRORS:
+            self._blocks.channels[channel] = exc.reason
+
+    def _fail(
+        self, entry: OutboxEntry, reason: str, stats: DeliveryStats, *, log_it: bool, article_url: str = ""
+    ) -> None:
+        self.storage.fail_alert(entry.id, error=reason, config_fingerprint=self.config_fingerprint)
+        stats.failed += 1
+        if log_it:
+            # Once per cause: later alerts that hit the same block are failed silently (see _Blocks).
+            log_event(log, logging.ERROR, "alert.failed", channel=entry.channel, article_url=article_url,
+                      reason=reason, retry="after the configuration or token changes")  # fmt: skip
+
+    def _paused_for(self, channel: str) -> float:
+        """Seconds left of a 429 pause on `channel` (0 when not paused)."""
+        until = self._blocks.paused_until.get(channel)
+        if until is None:
+            return 0.0
+        if until <= time.monotonic():
+            del self._blocks.paused_until[channel]
+            return 0.0
+        return until - time.monotonic()
+
+    def _postpone(self, entry: OutboxEntry) -> None:
+        """Move an alert of a rate-limited channel to when the pause ends (not counted as an attempt)."""
+        next_attempt = self.clock() + timedelta(seconds=self._paused_for(entry.channel))
+        self.storage.postpone_alert(entry.id, next_attempt_at=next_attempt)
