@@ -1,0 +1,156 @@
+"""Feed and fetch faults: backoff, Retry-After, 410 Gone, permanent redirects, robots.txt, politeness."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.feed_schedule import next_poll_after_failure
+from monitor.storage import FeedState, open_storage
+from tests.support.feeds import rss_feed
+from tests.support.slack_fake import SlackFake
+from tests.support.web_server import WebServer
+from tests.support.world import World, hours_ago
+
+PAGE = "<html><body><article>" + "<p>Alibaba's cloud unit signed a deal with a provincial government.</p>" * 4
+PAGE += "</article></body></html>"
+
+
+@pytest.fixture
+def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
+    yield World(tmp_path, web_server, slack_fake)
+
+
+def feed_state(world: World, url: str) -> FeedState:
+    storage = open_storage(f"sqlite:///{world.folder / 'state' / 'news-monitor.db'}")
+    try:
+        state = storage.get_feed_state(url)
+    finally:
+        storage.close()
+    assert state is not None
+    return state
+
+
+def log_lines(caplog: pytest.LogCaptureFixture, event: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(event)]
+
+
+def one_item_feed(world: World, path: str = "/feed.xml") -> str:
+    page = world.web.add("/story.html", PAGE, content_type="text/html")
+    item = {"title": "Alibaba deal", "link": page, "guid": "1", "pub_date": hours_ago(1)}
+    return world.web.add(path, rss_feed("F", [item]), content_type="application/rss+xml")
+
+
+def test_failing_feeds_back_off_exponentially(world: World) -> None:
+    world.web.add("/broken.xml", "oops", status=500)
+    world.feeds.append({"url": world.web.url("/broken.xml"), "interval": "10m"})
+    delays = []
+    for _ in range(3):
+        started = datetime.now(UTC)
+        world.once()
+        state = feed_state(world, world.web.url("/broken.xml"))
+        assert state.next_poll_at is not None
+        delays.append((state.next_poll_at - started).total_seconds() / 60)
+    assert state.consecutive_failures == 3 and state.last_error == "HTTP 500"
+    # 10, 20, 40 minutes, each +/- 10 % jitter (at most a minute)
+    for delay, expected in zip(delays, (10, 20, 40), strict=True):
+        assert expected - 1.1 <= delay <= expected + 1.1
+
+
+def test_backoff_is_capped() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    late = next_poll_after_failure(now, timedelta(minutes=10), 50, max_backoff=timedelta(hours=6))
+    assert timedelta(hours=5, minutes=58) <= late - now <= timedelta(hours=6, minutes=2)
+    slow = next_poll_after_failure(now, timedelta(days=1), 3, max_backoff=timedelta(hours=6))
+    assert slow - now >= timedelta(hours=23)  # never more often than the feed's own interval
+
+
+def test_retry_after_is_honoured(world: World) -> None:
+    world.web.add("/busy.xml", "busy", status=503, headers={"Retry-After": "7200"})
+    world.feeds.append({"url": world.web.url("/busy.xml"), "interval": "5m"})
+    started = datetime.now(UTC)
+    world.once()
+    state = feed_state(world, world.web.url("/busy.xml"))
+    assert state.next_poll_at is not None and state.next_poll_at - started >= timedelta(hours=1, minutes=59)
+
+
+def test_410_disables_the_feed_with_one_notice(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    world.web.add("/gone.xml", "gone", status=410)
+    url = world.web.url("/gone.xml")
+    world.feeds.append({"url": url})
+    world.once()
+    world.once()
+    assert len(log_lines(caplog, "feed.disabled")) == 1
+    state = feed_state(world, url)
+    assert state.disabled_reason and "410 Gone" in state.disabled_reason
+    assert state.next_poll_at is not None and state.next_poll_at - datetime.now(UTC) > timedelta(hours=23)
+
+
+def test_permanent_redirect_is_followed_and_reported(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    new_url = one_item_feed(world, "/new-feed.xml")
+    old_url = world.web.redirect("/old-feed.xml", "/new-feed.xml", status=301)
+    world.feeds.append({"url": old_url})
+    world.once()
+    assert len(world.slack.messages()) == 1  # followed
+    [moved] = log_lines(caplog, "feed.moved")
+    assert f"feed_url={old_url}" in moved and f"new_url={new_url}" in moved
+    assert feed_state(world, old_url).moved_to == new_url
+    world.once()
+    assert len(log_lines(caplog, "feed.moved")) == 1  # reported once, not every poll
+
+
+def test_robots_txt_is_honoured_for_article_pages(world: World) -> None:
+    world.web.add("/robots.txt", "User-agent: *\nDisallow: /story.html\n", content_type="text/plain")
+    world.feeds.append({"url": one_item_feed(world)})
+    world.once()
+    assert world.web.hits("/story.html") == 0
+    assert world.web.hits("/robots.txt") == 1
+    assert len(world.slack.messages()) == 1  # the feed's own text still alerts
+
+
+def test_robots_txt_can_be_switched_off(world: World) -> None:
+    world.web.add("/robots.txt", "User-agent: *\nDisallow: /\n", content_type="text/plain")
+    world.feeds.append({"url": one_item_feed(world)})
+    world.settings["fetch"] = {"respect_robots_txt": False}
+    world.once()
+    assert world.web.hits("/story.html") == 1 and world.web.hits("/robots.txt") == 0
+
+
+def test_requests_to_one_host_are_spaced(world: World) -> None:
+    items = []
+    for number in range(4):
+        link = world.web.add(
+            f"/p{number}.html", PAGE.replace("deal", f"deal {number}"), content_type="text/html"
+        )
+        items.append(
+            {"title": f"Alibaba {number}", "link": link, "guid": str(number), "pub_date": hours_ago(1)}
+        )
+    world.add_feed("/feed.xml", rss_feed("F", items))
+    world.settings["fetch"] = {"per_host_delay": "1s", "per_host_concurrency": 1}
+    world.settings["fetch"]["respect_robots_txt"] = False
+    world.once()
+    starts = sorted(r["time"] for r in world.web.requests() if r["path"].startswith("/p"))
+    assert len(starts) == 4
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.9
+
+
+def test_user_agent_names_the_contact(world: World) -> None:
+    world.feeds.append({"url": one_item_feed(world)})
+    world.settings["fetch"] = {"contact": "mailto:newsdesk@example.com"}
+    world.once()
+    agent = world.web.requests("/feed.xml")[0]["headers"]["user-agent"]
+    assert agent.startswith("news-monitor/") and "+mailto:newsdesk@example.com" in agent
+
+
+def test_errors_are_logged_with_url_and_reason(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    world.web.add("/broken.xml", "oops", status=500)
+    world.feeds.append({"url": world.web.url("/broken.xml")})
+    world.once()
+    [line] = log_lines(caplog, "feed.failed")
+    assert f"feed_url={world.web.url('/broken.xml')}" in line and 'reason="HTTP 500"' in line
