@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -135,7 +136,7 @@ def test_requests_to_one_host_are_spaced(world: World) -> None:
     world.once()
     starts = sorted(r["time"] for r in world.web.requests() if r["path"].startswith("/p"))
     assert len(starts) == 4
-    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert min(gaps) >= 0.9
 
 
