@@ -22,16 +22,18 @@ from .config import DEFAULT_CONFIG_PATH, Config, FetchSettings, load_config
 from .delivery import Outbox
 from .errors import ConfigError, MonitorError
 from .http import HostLimiter, HttpClient
-from .logs import configure_logging
+from .logs import configure_logging, log_event
 from .models import Article, Page
 from .notifiers.base import Notifier
 from .notifiers.console import ConsoleNotifier
 from .notifiers.slack import SlackNotifier
+from .ops import OpsServer
 from .pipeline import CycleReport, Pipeline, utcnow
 from .scheduler import run_service
 from .stages.extract import extract_article
 from .stages.fetch import decode_html, fetch_page
 from .stages.match import compile_watchlists, match_article
+from .status import build_status, render_status
 from .storage import open_storage
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -71,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the service: poll each feed at its interval").set_defaults(
         handler=cmd_run
     )
+    status = commands.add_parser(
+        "status", help="show feeds (last poll, result, next poll, errors) and the outbox"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    status.set_defaults(handler=cmd_status)
 
     extract = commands.add_parser("extract", help="print the extracted article of a file or URL as JSON")
     extract.add_argument("source", metavar="FILE_OR_URL")
@@ -123,7 +130,37 @@ async def _one_cycle(pipeline: Pipeline) -> CycleReport:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    asyncio.run(_with_pipeline(config, run_service))
+    asyncio.run(_with_pipeline(config, _serve))
+    return EXIT_OK
+
+
+async def _serve(pipeline: Pipeline) -> None:
+    """The service, with the ops endpoints beside it when enabled."""
+    ops = pipeline.config.ops
+    server = OpsServer(pipeline, ops.host, ops.port) if ops.enabled else None
+    if server is not None:
+        try:
+            await server.start()
+        except OSError as exc:
+            raise MonitorError(
+                f"ops: cannot listen on {ops.host}:{ops.port}: {exc.strerror or exc}"
+            ) from None
+    try:
+        await run_service(pipeline)
+    finally:
+        if server is not None:
+            await server.stop()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    storage = open_storage(config.storage_url)
+    try:
+        now = utcnow()
+        status = build_status(config, storage, now)
+    finally:
+        storage.close()
+    print(json.dumps(status, ensure_ascii=False, indent=2) if args.json else render_status(status, now))
     return EXIT_OK
 
 
@@ -164,9 +201,8 @@ def make_notifier(config: Config) -> Notifier:
     """Slack when a token is set; otherwise the console, so the service runs with no Slack at all."""
     token = config.slack.token()
     if not token:
-        logging.getLogger("monitor").warning(
-            f'notifier.console reason="${config.slack.token_env} is not set; alerts are printed, not posted"'
-        )
+        reason = f"${config.slack.token_env} is not set; alerts are printed, not posted"
+        log_event(logging.getLogger("monitor"), logging.WARNING, "notifier.console", reason=reason)
         return ConsoleNotifier()
     return SlackNotifier(
         token, api_url=config.slack.resolved_api_url(), timeout=config.fetch.timeout.total_seconds()

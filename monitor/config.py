@@ -124,6 +124,14 @@ class FetchSettings(_Strict):
         return f"news-monitor/{__version__} ({about})"
 
 
+class OpsSettings(_Strict):
+    """The /healthz and /metrics endpoints of `run`."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # 0.0.0.0 exposes them to the network: only behind a firewall
+    port: int = Field(default=9464, ge=1, le=65535)
+
+
 class FeedConfig(_Strict):
     url: HttpUrl
     name: str | None = None
@@ -185,6 +193,7 @@ class MonitorFile(_Strict):
     storage: str = "sqlite:///state/news-monitor.db"
     poll: PollSettings = PollSettings()
     fetch: FetchSettings = FetchSettings()
+    ops: OpsSettings = OpsSettings()
     feeds: list[FeedConfig] = Field(min_length=1)
     watchlists: str | list[Any] = "watchlists.yaml"
     sites: str | dict[str, Any] | None = None
@@ -199,6 +208,7 @@ class Config:
     storage_url: str
     poll: PollSettings
     fetch: FetchSettings
+    ops: OpsSettings
     feeds: tuple[FeedConfig, ...]
     watchlists: tuple[WatchlistConfig, ...]
     site_rules: tuple[SiteRule, ...]
@@ -225,6 +235,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
         storage_url=resolve_storage_url(monitor.storage, path.parent),
         poll=monitor.poll,
         fetch=monitor.fetch,
+        ops=monitor.ops,
         feeds=tuple(monitor.feeds),
         watchlists=watchlists,
         site_rules=site_rules,

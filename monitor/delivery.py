@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from . import metrics
 from .errors import NotifyError
 from .logs import log_event
 from .models import Alert
@@ -189,6 +190,7 @@ class Outbox:
             return
         self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock())
         stats.sent += 1
+        metrics.ALERTS_SENT.inc()
         log_event(
             log, logging.INFO, "alert.sent", channel=entry.channel, article_url=alert.article.url, ts=ts
         )
@@ -209,6 +211,7 @@ class Outbox:
         )
         self.storage.reschedule_alert(entry.id, error=exc.reason, next_attempt_at=self.clock() + delay)
         stats.retrying += 1
+        metrics.ALERTS_FAILED.labels("retry").inc()
         log_event(
             log, logging.WARNING, "alert.retry_later", channel=entry.channel, article_url=alert.article.url,
             reason=exc.reason, attempt=entry.attempts + 1, retry_in=f"{delay.total_seconds():.0f}s",
@@ -226,6 +229,7 @@ class Outbox:
     ) -> None:
         self.storage.fail_alert(entry.id, error=reason, config_fingerprint=self.config_fingerprint)
         stats.failed += 1
+        metrics.ALERTS_FAILED.labels("permanent").inc()
         if log_it:
             # Once per cause: later alerts that hit the same block are failed silently (see _Blocks).
             log_event(log, logging.ERROR, "alert.failed", channel=entry.channel, article_url=article_url,

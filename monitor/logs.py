@@ -26,11 +26,13 @@ def format_value(value: Any) -> str:
     return text
 
 
-def log_event(logger: logging.Logger, level: int, event: str, **fields: Any) -> None:
-    """Log `event` with its fields as key=value pairs."""
+def log_event(
+    logger: logging.Logger, level: int, event: str, *, exc_info: bool = False, **fields: Any
+) -> None:
+    """Log `event` with its fields as key=value pairs (exc_info adds the traceback, for bugs)."""
     if logger.isEnabledFor(level):
         pairs = " ".join(f"{key}={format_value(value)}" for key, value in fields.items() if value is not None)
-        logger.log(level, f"{event} {pairs}".rstrip())
+        logger.log(level, f"{event} {pairs}".rstrip(), exc_info=exc_info)
 
 
 _HANDLER_NAME = "news-monitor"
@@ -46,6 +48,17 @@ def configure_logging(level: str = "INFO") -> None:
     # and never removes handlers someone else installed.
     root.handlers[:] = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
     root.setLevel(level.upper())
-    # Third-party chatter (one line per scheduler tick) drowns our events at INFO.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    # Third-party chatter (one line per scheduler tick, request dumps at DEBUG) drowns our events and
+    # could carry request details we do not control; our own DEBUG lines are what --log-level DEBUG means.
+    for name in (
+        "apscheduler",
+        "slack_sdk",
+        "aiohttp",
+        "asyncio",
+        "sqlalchemy",
+        "urllib3",
+        "charset_normalizer",
+    ):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("trafilatura", "htmldate", "courlan"):
+        logging.getLogger(name).setLevel(logging.ERROR)

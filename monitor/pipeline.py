@@ -19,10 +19,12 @@ import dataclasses
 import json
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from . import metrics
 from .config import Config, FeedConfig
 from .delivery import Outbox
 from .errors import ExtractionError, FeedError, FetchError, StorageError
@@ -83,6 +85,8 @@ class Pipeline:
         self.robots = RobotsCache(http) if config.fetch.respect_robots_txt else None
         self.watchlists: tuple[CompiledWatchlist, ...] = compile_watchlists(config)
         self.stopping = False
+        self.last_poll_finished: float | None = None  # Unix time, for /healthz
+        self.last_tick: float | None = None  # monotonic time the scheduler last asked for due feeds
         self._feed_gate = asyncio.Semaphore(config.poll.concurrency)
         self._article_gate = asyncio.Semaphore(ARTICLE_CONCURRENCY)
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
@@ -97,6 +101,7 @@ class Pipeline:
 
     def start_due_polls(self) -> int:
         """Start a poll task for every feed the store says is due and that is not being polled already."""
+        self.last_tick = time.monotonic()
         if self.stopping:
             return 0
         due = set(self.storage.due_feeds([feed.url for feed in self.config.feeds], self.clock()))
@@ -134,15 +139,23 @@ class Pipeline:
         async with self._feed_gate:
             if self.stopping:
                 return report
-            state = self.storage.get_feed_state(feed.url)
-            try:
-                poll = await poll_feed(self.http, feed.url, state, max_bytes=self.config.fetch.max_feed_bytes)
-            except (FetchError, FeedError) as exc:
-                self._record_feed_failure(feed, state, exc, report)
-                return report
-            await self._process_items(feed, state, poll, report)
-            self._record_feed_success(feed, state, poll)
+            with metrics.FEED_POLL_SECONDS.time():
+                await self._poll_and_process(feed, report)
+            self.last_poll_finished = time.time()
+            metrics.LAST_POLL.set(self.last_poll_finished)
         return report
+
+    async def _poll_and_process(self, feed: FeedConfig, report: CycleReport) -> None:
+        state = self.storage.get_feed_state(feed.url)
+        try:
+            poll = await poll_feed(self.http, feed.url, state, max_bytes=self.config.fetch.max_feed_bytes)
+        except (FetchError, FeedError) as exc:
+            metrics.FEED_POLLS.labels("error").inc()
+            self._record_feed_failure(feed, state, exc, report)
+            return
+        metrics.FEED_POLLS.labels("not_modified" if poll.not_modified else "ok").inc()
+        await self._process_items(feed, state, poll, report)
+        self._record_feed_success(feed, state, poll)
 
     async def _process_items(
         self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll, report: CycleReport
@@ -156,6 +169,8 @@ class Pipeline:
         source = feed.name or poll.title
         outcomes = await asyncio.gather(*(self.process_item(item, source, first_poll) for item in poll.items))
         report.counts.update(f"items/{outcome}" for outcome in outcomes)
+        for outcome in outcomes:
+            metrics.ITEMS.labels(outcome).inc()
         if any(outcome == "matched" for outcome in outcomes):
             report.counts["alerts/queued"] += outcomes.count("matched")
 
@@ -218,7 +233,8 @@ class Pipeline:
         except StorageError:
             raise  # a broken store breaks every item; the caller must see it
         except Exception as exc:  # one bad article must never stop the cycle
-            log.exception(f"item.failed feed_url={item.feed_url} article_url={item.link} reason={exc}")
+            log_event(log, logging.ERROR, "item.failed", feed_url=item.feed_url, article_url=item.link,
+                      reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
             return "failed"
 
     async def _process_item(self, item: FeedItem, source: str, first_poll: bool) -> str:

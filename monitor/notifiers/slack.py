@@ -12,6 +12,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from ..errors import NotifyError
 from ..http import parse_retry_after
+from ..logs import log_event
 from ..models import Alert
 from .slack_message import build_blocks, build_fallback_text
 
@@ -68,7 +69,14 @@ class SlackNotifier:
             if not _is_block_error(exc):
                 raise error from None
             # Nothing was posted; the plain-text fallback still carries the alert (SLACK.md §5).
-            log.warning(f'slack.blocks_refused channel={alert.channel} reason="{error.reason}" fallback=text')
+            log_event(
+                log,
+                logging.WARNING,
+                "slack.blocks_refused",
+                channel=alert.channel,
+                reason=error.reason,
+                fallback="text",
+            )
             try:
                 response = await self._post(alert, with_blocks=False)
             except SlackApiError as text_exc:

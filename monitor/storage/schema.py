@@ -40,6 +40,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
+# Bump when a table changes; a store made by another version is refused with instructions instead of
+# failing later on a missing column.
+SCHEMA_VERSION = 1
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 # Scheduling state lives here, not in memory, so a restart resumes where it stopped.
 feeds = Table(
     "feeds",
@@ -85,6 +96,14 @@ article_keys = Table(
     Column("key", String(2048), nullable=False),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     PrimaryKeyConstraint("kind", "key"),
+)
+
+# Liveness marks: `/healthz` proves the store is writable by writing here.
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
 )
 
 # The outbox: an alert is stored in the same transaction as its article, then sent, then marked sent.

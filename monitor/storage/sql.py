@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -22,12 +22,30 @@ class SQLStorage:
         self.url = url
         self.engine = _create_engine(url)
         try:
+            existing = set(inspect(self.engine).get_table_names())
             schema.metadata.create_all(self.engine)
+            self._check_schema_version(fresh=not existing)
         except SQLAlchemyError as exc:
             raise StorageError(
                 f"storage: cannot open the state database {_redact(url)}: {getattr(exc, 'orig', exc)}. "
-                "Check that the folder exists and is writable, or point `storage:` in monitor.yaml elsewhere."
+                "If the file is corrupt, move it aside and start again (articles newer than poll.max_age "
+                "may then alert once more); if the folder is not writable, fix its permissions or point "
+                "`storage:` in monitor.yaml elsewhere."
             ) from exc
+
+    def _check_schema_version(self, *, fresh: bool) -> None:
+        table = schema.meta
+        with self.engine.begin() as conn:
+            found = conn.execute(select(table.c.value).where(table.c.key == "schema_version")).scalar()
+            if found is None and fresh:
+                conn.execute(insert(table).values(key="schema_version", value=str(schema.SCHEMA_VERSION)))
+                return
+        if found != str(schema.SCHEMA_VERSION):
+            raise StorageError(
+                f"storage: the state database {_redact(self.url)} has schema version {found or 'none'}, "
+                f"this news-monitor needs version {schema.SCHEMA_VERSION}. Point `storage:` at a new file, "
+                "or move the old one aside (articles newer than poll.max_age may then alert once more)."
+            )
 
     # -- feeds -------------------------------------------------------------------------------------
 
@@ -244,6 +262,24 @@ class SQLStorage:
     def _update_alert(self, alert_id: int, values: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(schema.alerts).where(schema.alerts.c.id == alert_id).values(**values))
+
+    def outbox_counts(self) -> dict[str, int]:
+        table = schema.alerts
+        query = select(table.c.status, func.count()).group_by(table.c.status)
+        with self.engine.connect() as conn:
+            return {status: int(count) for status, count in conn.execute(query).all()}
+
+    def heartbeat(self, name: str, at: datetime) -> None:
+        """Write a liveness mark; raises StorageError when the store cannot be written."""
+        table = schema.heartbeats
+        try:
+            with self.engine.begin() as conn:
+                if not conn.execute(update(table).where(table.c.name == name).values(at=at)).rowcount:
+                    conn.execute(insert(table).values(name=name, at=at))
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"storage: cannot write to {_redact(self.url)}: {getattr(exc, 'orig', exc)}"
+            ) from exc
 
     def count_articles(self) -> int:
         with self.engine.connect() as conn:

@@ -1,0 +1,43 @@
+"""Prometheus metrics (prometheus-client), one registry per process, served by ops.py at /metrics.
+
+Names follow Prometheus conventions: `news_monitor_<thing>_<unit>`, counters end in `_total`.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+FEED_POLLS = Counter(
+    "news_monitor_feed_polls_total",
+    "Feed polls, by result: ok (new content), not_modified (304), error.",
+    ["result"],
+    registry=REGISTRY,
+)
+FEED_POLL_SECONDS = Histogram(
+    "news_monitor_feed_poll_duration_seconds",
+    "Time to poll one feed and process its new items (one feed's cycle).",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+    registry=REGISTRY,
+)
+ITEMS = Counter(
+    "news_monitor_items_total",
+    "Feed items, by outcome: seen, matched, no_match, duplicate, too_old, first_poll, failed.",
+    ["outcome"],
+    registry=REGISTRY,
+)
+ALERTS_SENT = Counter("news_monitor_alerts_sent_total", "Alerts posted.", registry=REGISTRY)
+ALERTS_FAILED = Counter(
+    "news_monitor_alerts_failed_total",
+    "Failed posts, by kind: retry (kept in the outbox) or permanent (waits for a config change).",
+    ["kind"],
+    registry=REGISTRY,
+)
+OUTBOX_PENDING = Gauge("news_monitor_outbox_pending", "Alerts waiting in the outbox.", registry=REGISTRY)
+OUTBOX_FAILED = Gauge("news_monitor_outbox_failed", "Alerts failed permanently.", registry=REGISTRY)
+LAST_POLL = Gauge(
+    "news_monitor_last_poll_timestamp_seconds",
+    "When the last feed poll finished (Unix time).",
+    registry=REGISTRY,
+)

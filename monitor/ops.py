@@ -1,0 +1,103 @@
+"""Operations endpoints for `run`: GET /healthz and GET /metrics (Prometheus text format).
+
+Off unless `ops.enabled: true`; it listens on 127.0.0.1 by default, since metrics name feeds and
+channels that are nobody else's business.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from . import metrics
+from .errors import StorageError
+from .pipeline import Pipeline
+
+# The scheduler ticks every second; three missed ticks and a bit mean it is stuck.
+TICK_STALE_SECONDS = 5.0
+# A poll should finish within twice the shortest feed interval (plus a minute for slow feeds);
+# until then a fresh start is healthy.
+POLL_STALE_SLACK_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Health:
+    scheduler_alive: bool
+    store_writable: bool
+    last_cycle_age_seconds: float | None
+    polling_on_time: bool
+    store_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.scheduler_alive and self.store_writable and self.polling_on_time
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "status": "ok" if self.ok else "failing",
+            "scheduler_alive": self.scheduler_alive,
+            "store_writable": self.store_writable,
+            "store_error": self.store_error,
+            "last_cycle_age_seconds": self.last_cycle_age_seconds,
+            "polling_on_time": self.polling_on_time,
+        }
+
+
+def check_health(pipeline: Pipeline, started: float) -> Health:
+    """Is the scheduler ticking, can the store be written, did a poll finish recently enough?"""
+    now = time.time()
+    tick_age = time.monotonic() - pipeline.last_tick if pipeline.last_tick is not None else None
+    scheduler_alive = tick_age is not None and tick_age < TICK_STALE_SECONDS
+    store_error = None
+    try:
+        pipeline.storage.heartbeat("healthz", datetime.now(UTC))
+    except StorageError as exc:
+        store_error = str(exc)
+    shortest = min(pipeline.config.feed_interval(feed).total_seconds() for feed in pipeline.config.feeds)
+    allowed = 2 * shortest + POLL_STALE_SLACK_SECONDS
+    age = now - pipeline.last_poll_finished if pipeline.last_poll_finished is not None else None
+    on_time = (age if age is not None else now - started) < allowed
+    return Health(scheduler_alive, store_error is None, age, on_time, store_error)
+
+
+def build_app(pipeline: Pipeline, started: float | None = None) -> web.Application:
+    started_at = started if started is not None else time.time()
+
+    async def healthz(_: web.Request) -> web.Response:
+        health = check_health(pipeline, started_at)
+        body = json.dumps(health.as_json())
+        return web.Response(text=body, status=200 if health.ok else 503, content_type="application/json")
+
+    async def metrics_page(_: web.Request) -> web.Response:
+        counts = pipeline.storage.outbox_counts()
+        metrics.OUTBOX_PENDING.set(counts.get("pending", 0))
+        metrics.OUTBOX_FAILED.set(counts.get("failed", 0))
+        return web.Response(
+            body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
+    return app
+
+
+class OpsServer:
+    """The endpoints on host:port, started and stopped with the service."""
+
+    def __init__(self, pipeline: Pipeline, host: str, port: int):
+        self.host, self.port = host, port
+        self._runner = web.AppRunner(build_app(pipeline), access_log=None)
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()

@@ -1,0 +1,120 @@
+"""`news-monitor status`: the feeds (last poll, result, next poll, errors) and the outbox, from the store."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from .config import Config
+from .storage import FeedState, OutboxEntry, Storage
+from .text import cut
+
+
+def build_status(config: Config, storage: Storage, now: datetime) -> dict[str, Any]:
+    """Everything `status` shows, as plain data (the --json output)."""
+    states = {state.url: state for state in storage.feed_states()}
+    feeds = [_feed_status(feed.url, feed.name, states.get(feed.url), now) for feed in config.feeds]
+    counts = storage.outbox_counts()
+    failed = storage.outbox_entries(("failed",))
+    pending = storage.outbox_entries(("pending",))
+    return {
+        "feeds": feeds,
+        "outbox": {
+            "pending": counts.get("pending", 0),
+            "sent": counts.get("sent", 0),
+            "failed": counts.get("failed", 0),
+            "pending_alerts": [_alert_status(entry, now) for entry in pending],
+            "failed_alerts": [_alert_status(entry, now) for entry in failed],
+        },
+    }
+
+
+def _feed_status(url: str, name: str | None, state: FeedState | None, now: datetime) -> dict[str, Any]:
+    if state is None:
+        return {"url": url, "name": name, "state": "never polled"}
+    return {
+        "url": url,
+        "name": name or state.title,
+        "state": "disabled" if state.disabled_reason else ("failing" if state.consecutive_failures else "ok"),
+        "last_poll": _iso(state.last_polled_at),
+        "last_success": _iso(state.last_success_at),
+        "result": state.last_error if state.consecutive_failures else state.last_result,
+        "next_poll": _iso(state.next_poll_at),
+        "consecutive_failures": state.consecutive_failures,
+        "disabled_reason": state.disabled_reason,
+        "moved_to": state.moved_to,
+    }
+
+
+def _alert_status(entry: OutboxEntry, now: datetime) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "channel": entry.channel,
+        "title": _title(entry.payload),
+        "attempts": entry.attempts,
+        "error": entry.error,
+        "next_attempt": _iso(entry.next_attempt_at),
+        "queued": _iso(entry.created_at),
+    }
+
+
+def _title(payload: str) -> str:
+    try:
+        return str(json.loads(payload)["article"]["title"])
+    except (ValueError, KeyError, TypeError):
+        return "?"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+def render_status(status: dict[str, Any], now: datetime) -> str:
+    """The status as text tables for a terminal."""
+    lines = ["FEEDS", _feed_table(status["feeds"], now), ""]
+    outbox = status["outbox"]
+    lines.append(f"OUTBOX  pending {outbox['pending']} · sent {outbox['sent']} · failed {outbox['failed']}")
+    for alert in outbox["pending_alerts"][:20]:
+        when = _relative(alert["next_attempt"], now) or "now"
+        note = f" (attempt {alert['attempts']}, {alert['error']})" if alert["error"] else ""
+        lines.append(f"  pending {alert['channel']} {cut(alert['title'], 60)!r} next try {when}{note}")
+    for alert in outbox["failed_alerts"][:20]:
+        lines.append(f"  FAILED  {alert['channel']} {cut(alert['title'], 60)!r}: {alert['error']}")
+    hidden = max(len(outbox["pending_alerts"]) - 20, 0) + max(len(outbox["failed_alerts"]) - 20, 0)
+    if hidden:
+        lines.append(f"  ... and {hidden} more (see --json)")
+    return "\n".join(lines)
+
+
+def _feed_table(feeds: list[dict[str, Any]], now: datetime) -> str:
+    header = ("FEED", "STATE", "LAST POLL", "RESULT", "NEXT POLL", "ERRORS")
+    rows = [header]
+    for feed in feeds:
+        result = feed.get("result") or ""
+        if feed.get("moved_to"):
+            result += f" (moved to {feed['moved_to']})"
+        rows.append(
+            (
+                cut(feed.get("name") or feed["url"], 40),
+                feed["state"],
+                _relative(feed.get("last_poll"), now) or "-",
+                cut(result, 60),
+                _relative(feed.get("next_poll"), now) or "-",
+                str(feed.get("consecutive_failures", 0)),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def _relative(iso: str | None, now: datetime) -> str | None:
+    """`3m ago` / `in 5m` for a stored time."""
+    if not iso:
+        return None
+    seconds = (datetime.fromisoformat(iso) - now).total_seconds()
+    span = abs(seconds)
+    text = f"{span:.0f}s" if span < 90 else f"{span / 60:.0f}m" if span < 5400 else f"{span / 3600:.1f}h"
+    return f"in {text}" if seconds > 0 else f"{text} ago"
