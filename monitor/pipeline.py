@@ -155,6 +155,9 @@ class Pipeline:
             return
         metrics.FEED_POLLS.labels("not_modified" if poll.not_modified else "ok").inc()
         await self._process_items(feed, state, poll, report)
+        if self.stopping:
+            # Some items were left for later: keep the old ETag so the next poll gets the full feed again.
+            return
         self._record_feed_success(feed, state, poll)
 
     async def _process_items(
