@@ -22,7 +22,7 @@ from .config import DEFAULT_CONFIG_PATH, Config, FetchSettings, load_config
 from .delivery import Outbox
 from .errors import ConfigError, MonitorError
 from .http import HostLimiter, HttpClient
-from .logs import configure_logging, log_event
+from .logs import configure_logging, log_event, mask_credentials
 from .models import Article, Page
 from .notifiers.base import Notifier
 from .notifiers.console import ConsoleNotifier
@@ -100,7 +100,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"{config.path}: OK")
     print(f"  feeds: {len(config.feeds)}")
     print(f"  watchlists: {len(config.watchlists)} ({terms} terms)")
-    print(f"  storage: {config.storage_url}")
+    print(f"  storage: {mask_credentials(config.storage_url)}")
     if token:
         print(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
     else:

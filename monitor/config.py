@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
@@ -35,6 +36,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from . import __version__
 from .errors import ConfigError
 from .models import SiteRule
+from .text import normalise_text
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
 
@@ -76,10 +78,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_UNQUOTED_HASH = (
+    'is empty; a channel starting with # must be quoted ("#news-alerts"): # begins a YAML comment'
+)
+
+
+def _require_channel(value: Any) -> Any:
+    if value is None:
+        raise ValueError(f"the channel {_UNQUOTED_HASH}")
+    return value
+
+
+Channel = Annotated[str, BeforeValidator(_require_channel), Field(min_length=1)]
+
+
 class SlackSettings(_Strict):
     token_env: str = "SLACK_BOT_TOKEN"
     api_url: HttpUrl = "https://slack.com/api/"
-    default_channel: str = Field(min_length=1)
+    default_channel: Channel
     # Slack allows about one message per second per channel (../shared/SLACK.md §3.1); posts to one
     # channel are spaced at least this far apart. Lower it only for a local fake.
     min_post_interval: DurationOrZero = timedelta(seconds=1)
@@ -138,18 +154,21 @@ class FeedConfig(_Strict):
     interval: Duration | None = None
 
 
-class TermConfig(_Strict):
-    term: str = Field(min_length=1)
-    case_sensitive: bool = False
-    aliases: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=list)
+def _require_words(phrase: str) -> str:
+    """A term must still have a letter or digit after normalisation (invisible characters vanish)."""
+    if not re.search(r"\w", normalise_text(phrase)):
+        raise ValueError(f"{phrase!r} has no letters or digits to match")
+    return phrase
 
-    @field_validator("aliases", "exclude")
-    @classmethod
-    def _no_empty_phrases(cls, phrases: list[str]) -> list[str]:
-        if any(not phrase.strip() for phrase in phrases):
-            raise ValueError("phrases must not be empty")
-        return phrases
+
+Phrase = Annotated[str, AfterValidator(_require_words)]
+
+
+class TermConfig(_Strict):
+    term: Phrase
+    case_sensitive: bool = False
+    aliases: list[Phrase] = Field(default_factory=list)
+    exclude: list[Phrase] = Field(default_factory=list)
 
 
 def _term_from_plain_string(value: Any) -> Any:
@@ -158,7 +177,15 @@ def _term_from_plain_string(value: Any) -> Any:
 
 class WatchlistConfig(_Strict):
     name: str = Field(min_length=1)
-    channel: str | None = None
+    channel: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_written_but_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "channel" in data and data["channel"] is None:
+            raise ValueError(f"channel {_UNQUOTED_HASH}")
+        return data
+
     terms: list[Annotated[TermConfig, BeforeValidator(_term_from_plain_string)]] = Field(min_length=1)
 
 
@@ -197,6 +224,26 @@ class MonitorFile(_Strict):
     feeds: list[FeedConfig] = Field(min_length=1)
     watchlists: str | list[Any] = "watchlists.yaml"
     sites: str | dict[str, Any] | None = None
+
+    @field_validator("storage")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if not url.startswith(("sqlite:///", "postgresql://", "postgresql+")):
+            raise ValueError(
+                f"expected a database URL such as sqlite:///state/news-monitor.db or "
+                f"postgresql://user@host/db, got {url!r}"
+            )
+        return url
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds_listed_once(cls, feeds: list[FeedConfig]) -> list[FeedConfig]:
+        seen: set[str] = set()
+        for feed in feeds:
+            if feed.url in seen:
+                raise ValueError(f"the feed {feed.url} is listed twice")
+            seen.add(feed.url)
+        return feeds
 
 
 @dataclass(frozen=True)

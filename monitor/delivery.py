@@ -188,7 +188,9 @@ class Outbox:
         except NotifyError as exc:
             self._handle_failure(entry, alert, exc, stats)
             return
-        self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock())
+        # Console output is recorded as `printed`, so nobody mistakes it for a Slack delivery.
+        done = "printed" if self.notifier.name == "console" else "sent"
+        self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock(), status=done)
         stats.sent += 1
         metrics.ALERTS_SENT.inc()
         log_event(

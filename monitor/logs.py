@@ -17,9 +17,13 @@ _NEEDS_QUOTES = re.compile(r'[\s"=]')
 _CREDENTIALS = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+@")
 
 
+def mask_credentials(text: str) -> str:
+    """`scheme://user:password@host` -> `scheme://***@host`."""
+    return _CREDENTIALS.sub("***@", text)
+
+
 def format_value(value: Any) -> str:
-    text = str(value)
-    text = _CREDENTIALS.sub("***@", text)
+    text = mask_credentials(str(value))
     text = "".join(ch if ch.isprintable() else " " for ch in text)[:500]
     if not text or _NEEDS_QUOTES.search(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

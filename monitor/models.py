@@ -100,8 +100,12 @@ class Alert:
     extra: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        """The outbox payload: everything needed to send this alert again after a restart."""
+        """The outbox payload: everything needed to send this alert again after a restart.
+
+        The article's text is left out (it is stored with the article, and a message never shows it).
+        """
         data = asdict(self)
+        data["article"]["text"] = ""
         data["article"]["published"] = self.article.published.isoformat() if self.article.published else None
         return json.dumps(data, ensure_ascii=False)
 

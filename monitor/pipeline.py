@@ -154,15 +154,18 @@ class Pipeline:
             self._record_feed_failure(feed, state, exc, report)
             return
         metrics.FEED_POLLS.labels("not_modified" if poll.not_modified else "ok").inc()
-        await self._process_items(feed, state, poll, report)
+        outcomes = await self._process_items(feed, state, poll, report)
         if self.stopping:
             # Some items were left for later: keep the old ETag so the next poll gets the full feed again.
             return
+        if "failed" in outcomes and state is not None:
+            # Keep the old validators, so the next poll reads the feed again and retries the failed item.
+            poll = dataclasses.replace(poll, etag=state.etag, last_modified=state.last_modified)
         self._record_feed_success(feed, state, poll)
 
     async def _process_items(
         self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll, report: CycleReport
-    ) -> None:
+    ) -> list[str]:
         report.counts["feeds/polled"] += 1
         if poll.problem:
             log_event(log, logging.WARNING, "feed.malformed", feed_url=feed.url, reason=poll.problem)
@@ -174,8 +177,9 @@ class Pipeline:
         report.counts.update(f"items/{outcome}" for outcome in outcomes)
         for outcome in outcomes:
             metrics.ITEMS.labels(outcome).inc()
-        if any(outcome == "matched" for outcome in outcomes):
+        if "matched" in outcomes:
             report.counts["alerts/queued"] += outcomes.count("matched")
+        return list(outcomes)
 
     def _record_feed_success(self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll) -> None:
         now = self.clock()
@@ -253,8 +257,8 @@ class Pipeline:
             article = await self.read_article(item)
         if self._too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)
-        matches = match_article(article, self.watchlists)
-        alerts = self._alerts_for(article, matches, source)
+        # Matching and summarising are CPU work on up to 200,000 characters: off the event loop.
+        matches, alerts = await asyncio.to_thread(self._analyse, article, source)
         result = self.storage.record_article(
             self._record(item, article, now, "alerted" if alerts else "no_match", matches),
             article_keys(item, article),
@@ -308,10 +312,26 @@ class Pipeline:
                 log, logging.INFO, "article.fallback_to_summary", article_url=item.link, reason=exc.reason
             )
             return article_from_item(item)
+        except Exception as exc:  # a bug in a parser must not cost the alert: the feed's text still works
+            log_event(log, logging.ERROR, "article.fallback_to_summary", article_url=item.link,
+                      reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
+            return article_from_item(item)
         # The feed's title is the outlet's own headline; page <title>s often carry " | Site name".
-        return dataclasses.replace(
+        article = dataclasses.replace(
             article, title=item.title or article.title, published=item.published or article.published
         )
+        if _word_count(item.summary_text) > _word_count(article.text):
+            # A paywall or consent page extracts to a teaser shorter than the feed's own summary; the
+            # summary is then the better text (and two different stories' identical teasers would
+            # otherwise share a fingerprint).
+            log_event(log, logging.INFO, "article.fallback_to_summary", article_url=item.link,
+                      reason="the page text is shorter than the feed's summary")  # fmt: skip
+            return dataclasses.replace(article, text=item.summary_text, from_feed_summary=True)
+        return article
+
+    def _analyse(self, article: Article, source: str) -> tuple[list[Match], list[Alert]]:
+        matches = match_article(article, self.watchlists)
+        return matches, self._alerts_for(article, matches, source)
 
     def _alerts_for(self, article: Article, matches: list[Match], source: str) -> list[Alert]:
         """One alert per channel, naming every watchlist routed there (never two messages for one article)."""
@@ -332,6 +352,10 @@ class Pipeline:
             )
             for channel, channel_matches in by_channel.items()
         ]
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
 
 
 def article_from_item(item: FeedItem) -> Article:

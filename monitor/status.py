@@ -23,6 +23,7 @@ def build_status(config: Config, storage: Storage, now: datetime) -> dict[str, A
         "outbox": {
             "pending": counts.get("pending", 0),
             "sent": counts.get("sent", 0),
+            "printed": counts.get("printed", 0),
             "failed": counts.get("failed", 0),
             "pending_alerts": [_alert_status(entry, now) for entry in pending],
             "failed_alerts": [_alert_status(entry, now) for entry in failed],
@@ -74,7 +75,10 @@ def render_status(status: dict[str, Any], now: datetime) -> str:
     """The status as text tables for a terminal."""
     lines = ["FEEDS", _feed_table(status["feeds"], now), ""]
     outbox = status["outbox"]
-    lines.append(f"OUTBOX  pending {outbox['pending']} · sent {outbox['sent']} · failed {outbox['failed']}")
+    printed = f" · printed to the console {outbox['printed']}" if outbox["printed"] else ""
+    lines.append(
+        f"OUTBOX  pending {outbox['pending']} · sent {outbox['sent']} · failed {outbox['failed']}{printed}"
+    )
     for alert in outbox["pending_alerts"][:20]:
         when = _relative(alert["next_attempt"], now) or "now"
         note = f" (attempt {alert['attempts']}, {alert['error']})" if alert["error"] else ""

@@ -46,6 +46,7 @@ class Sentence:
 # an opening capital, digit or quote; or at a CJK full stop; or at a line break.
 _SENTENCE_END = re.compile(r"""(?<=[.!?])(["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9])|(?<=[。！？])|\n+""")
 # Abbreviations that end in a full stop without ending the sentence.
+_LONGEST_ABBREVIATION = 8  # "Prof." and "U.S." with the word boundary before them
 _ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|No|vs|U\.S|U\.K|e\.g|i\.e)\.$")
 
 
@@ -55,7 +56,11 @@ def split_sentences(text: str) -> list[Sentence]:
     start = 0
     for boundary in _SENTENCE_END.finditer(text):
         end = boundary.start() + len(boundary.group(1) or "")
-        if _ABBREVIATIONS.search(text[start : boundary.start()]):
+        # Only the few characters before the full stop can be an abbreviation; looking at the whole
+        # sentence so far made "Dr. Dr. Dr. ..." quadratic (a hostile page froze the loop for minutes).
+        if _ABBREVIATIONS.search(
+            text[max(start, boundary.start() - _LONGEST_ABBREVIATION) : boundary.start()]
+        ):
             continue
         _append_sentence(sentences, text, start, end)
         start = boundary.end()

@@ -200,3 +200,44 @@ def test_bad_css_selector_is_caught_at_load(tmp_path: Path) -> None:
     assert problem.path == str((tmp_path / "sites.yaml").resolve())
     assert (problem.line, problem.key) == (3, "sites.example.com.content")
     assert "invalid CSS selector" in problem.reason
+
+
+@pytest.mark.parametrize(
+    ("monitor_edit", "key", "message"),
+    [
+        (
+            ('default_channel: "#news-alerts"', "default_channel: #news-alerts"),
+            "slack.default_channel",
+            "must be quoted",
+        ),
+        (("feeds:", "storage: state/nm.db\nfeeds:"), "storage", "expected a database URL"),
+        (
+            ("    interval: 5m", "    interval: 5m\n  - url: https://example.com/rss.xml"),
+            "feeds",
+            "listed twice",
+        ),
+    ],
+)
+def test_configuration_traps(tmp_path: Path, monitor_edit: tuple[str, str], key: str, message: str) -> None:
+    problem = problem_of(write_config(tmp_path, GOOD_MONITOR.replace(*monitor_edit)))
+    assert problem.key == key and message in problem.reason
+
+
+def test_unquoted_watchlist_channel_is_not_silently_ignored(tmp_path: Path) -> None:
+    watchlists = GOOD_WATCHLISTS.replace('channel: "#china-tech"', "channel: #china-tech")
+    problem = problem_of(write_config(tmp_path, watchlists=watchlists))
+    assert problem.key == "watchlists[0]" and "must be quoted" in problem.reason
+
+
+@pytest.mark.parametrize("term", ['"   "', '"\\u200b"', '"\\u00ad"', '"--"'])
+def test_terms_without_letters_are_refused(tmp_path: Path, term: str) -> None:
+    watchlists = f"watchlists:\n  - name: a\n    terms: [{term}]\n"
+    problem = problem_of(write_config(tmp_path, watchlists=watchlists))
+    assert problem.key == "watchlists[0].terms[0].term" and "no letters or digits" in problem.reason
+
+
+def test_check_masks_database_passwords(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monitor = GOOD_MONITOR.replace("feeds:", "storage: postgresql://news:s3cret@db.example/news\nfeeds:")
+    assert main(["--config", str(write_config(tmp_path, monitor)), "check"]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret" not in out and "postgresql://***@db.example/news" in out

@@ -31,6 +31,7 @@ PERMANENT_ERRORS = frozenset(
         "token_revoked",
         "token_expired",
         "missing_scope",
+        "team_not_found",
         "invalid_blocks",
         "invalid_blocks_format",
         "msg_blocks_too_long",
@@ -51,6 +52,9 @@ FIXES = {
     "account_inactive": "the bot token belongs to a deleted app or workspace; reinstall the Slack app",
     "missing_scope": "the bot token lacks the chat:write scope; add it and reinstall the app",
 }
+
+
+RATE_LIMITED_PAUSE_SECONDS = 300.0
 
 
 class SlackNotifier:
@@ -113,6 +117,9 @@ def _notify_error(channel: str, exc: SlackApiError) -> NotifyError:
     if details.get("messages"):
         reason += f": {'; '.join(details['messages'])[:500]}"
     retry_after = None
+    if error == "rate_limited":
+        # "Application has posted too many messages" (SLACK.md §5): back off minutes, not seconds.
+        retry_after = RATE_LIMITED_PAUSE_SECONDS
     if exc.response.status_code == 429:
         headers = {key.lower(): value for key, value in (exc.response.headers or {}).items()}
         retry_after = parse_retry_after(_first(headers.get("retry-after"))) or 1.0

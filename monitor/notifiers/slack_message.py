@@ -60,7 +60,7 @@ def build_blocks(alert: Alert) -> list[dict[str, Any]]:
     return [
         _section(f"*{title}*"),
         _context(_source_line(alert, link_url)),
-        _section(escaped_cut(alert.summary or "(no summary)", SECTION_TEXT_LIMIT), verbatim=True),
+        _section(escaped_cut(alert.summary or "(no summary)", SECTION_TEXT_LIMIT)),
         _context(_terms_line(alert)),
     ]
 
@@ -85,11 +85,15 @@ def _terms_line(alert: Alert) -> str:
     return cut(f"Matched {terms} · watchlist {lists}", CONTEXT_TEXT_LIMIT)
 
 
-def _section(text: str, *, verbatim: bool = False) -> dict[str, Any]:
-    # verbatim stops Slack turning bare domains and #names in untrusted prose into links.
-    text_object = {"type": "mrkdwn", "text": text[:SECTION_TEXT_LIMIT], "verbatim": verbatim}
-    return {"type": "section", "text": text_object}
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack must not turn bare domains, #names or @names in untrusted text into links or
+    # mentions; the links we build ourselves (<url|label>) still work.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text[:SECTION_TEXT_LIMIT])}
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:CONTEXT_TEXT_LIMIT] or " "}]}
+    return {"type": "context", "elements": [_mrkdwn(text[:CONTEXT_TEXT_LIMIT] or " ")]}

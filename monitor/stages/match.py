@@ -7,6 +7,7 @@ CJK scripts match without word boundaries. An `exclude` phrase cancels only the 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -63,9 +64,11 @@ def _alternation(phrases: Iterable[str], flags: int) -> re.Pattern[str]:
 
 
 def _phrase_pattern(phrase: str) -> str:
+    # Word boundaries on both sides, also for phrases ending in punctuation ("U.S." must not match
+    # inside "U.S.S.R."); none for CJK, which is written without spaces.
     body = r"\s+".join(re.escape(word) for word in phrase.split())
-    left = "" if is_cjk(phrase[0]) or not phrase[0].isalnum() else r"(?<!\w)"
-    right = "" if is_cjk(phrase[-1]) or not phrase[-1].isalnum() else r"(?!\w)"
+    left = "" if is_cjk(phrase[0]) else r"(?<!\w)"
+    right = "" if is_cjk(phrase[-1]) else r"(?!\w)"
     return f"{left}{body}{right}"
 
 
@@ -106,7 +109,8 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[_Span]:
 
 
 def _sentence_at(sentences: list[Sentence], offset: int) -> str:
-    for sentence in sentences:
-        if sentence.start <= offset < sentence.end:
-            return sentence.text
+    """The sentence holding `offset` (binary search: an article can have thousands of sentences)."""
+    index = bisect.bisect_right(sentences, offset, key=lambda sentence: sentence.start) - 1
+    if index >= 0 and offset < sentences[index].end:
+        return sentences[index].text
     return ""

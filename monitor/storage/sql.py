@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import StorageError
+from ..logs import mask_credentials
 from . import schema
 from .base import ArticleKey, ArticleRecord, FeedState, OutboxEntry, PollSuccess, QueuedAlert, RecordResult
 
@@ -226,9 +227,10 @@ class SQLStorage:
         with self.engine.connect() as conn:
             return conn.execute(select(schema.alerts.c.status).where(schema.alerts.c.id == alert_id)).scalar()
 
-    def mark_alert_sent(self, alert_id: int, *, ts: str | None, at: datetime) -> None:
+    def mark_alert_sent(self, alert_id: int, *, ts: str | None, at: datetime, status: str = "sent") -> None:
+        """Done: `sent` to Slack (with its ts), or `printed` by the console notifier."""
         table = schema.alerts
-        values = {"status": "sent", "ts": ts, "sent_at": at, "error": None, "attempts": table.c.attempts + 1}
+        values = {"status": status, "ts": ts, "sent_at": at, "error": None, "attempts": table.c.attempts + 1}
         self._update_alert(alert_id, values)
 
     def reschedule_alert(self, alert_id: int, *, error: str, next_attempt_at: datetime) -> None:
@@ -344,9 +346,4 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _redact(url: str) -> str:
     """Hide a password in a database URL before it reaches a log or an error."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}"
+    return mask_credentials(url)
