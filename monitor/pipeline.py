@@ -33,7 +33,7 @@ from .http import HttpClient
 from .logs import log_event
 from .models import Alert, Article, FeedItem, FeedPoll, Match
 from .robots import RobotsCache
-from .stages.dedupe import article_keys, fingerprint_text, item_keys
+from .stages.dedupe import article_keys, fingerprint_text, item_keys, plausible_canonical
 from .stages.extract import extract_article
 from .stages.fetch import fetch_page
 from .stages.match import CompiledWatchlist, compile_watchlists, match_article
@@ -318,7 +318,10 @@ class Pipeline:
             return article_from_item(item)
         # The feed's title is the outlet's own headline; page <title>s often carry " | Site name".
         article = dataclasses.replace(
-            article, title=item.title or article.title, published=item.published or article.published
+            article,
+            title=item.title or article.title,
+            published=item.published or article.published,
+            canonical_url=plausible_canonical(article.url, article.canonical_url),
         )
         if _word_count(item.summary_text) > _word_count(article.text):
             # A paywall or consent page extracts to a teaser shorter than the feed's own summary; the

@@ -338,3 +338,25 @@ def test_slack_errors_keep_the_alert_in_the_outbox(world: World) -> None:
     world.let_backoff_pass()
     world.once()  # ...and goes out on the next run
     assert len(world.slack.messages()) == 3
+
+
+def test_identical_paywall_teasers_do_not_merge_different_stories(world: World) -> None:
+    wall = (
+        "Subscribe to continue reading this article about Alibaba and get unlimited access to our "
+        "journalism. Already a subscriber? Sign in to read the full story and our daily newsletters."
+    )
+    # Every story's page is the same teaser, with a lazy rel=canonical pointing at the home page.
+    teaser = f"<html><head><link rel='canonical' href='/'></head><body><article><p>{wall}</p></article></body></html>"
+    items = []
+    for number in range(3):
+        link = world.web.add(f"/ft/story-{number}.html", teaser, content_type="text/html")
+        summary = (
+            f"<p>Alibaba story number {number}: "
+            + " ".join(f"detail{number}-{i}" for i in range(40))
+            + ".</p>"
+        )
+        items.append({"title": f"Alibaba story {number}", "link": link, "guid": f"ft-{number}",
+                      "description": summary, "pub_date": hours_ago(1)})  # fmt: skip
+    world.add_feed("/ft.xml", rss_feed("FT", items))
+    world.once()
+    assert sorted(world.titles_posted()) == ["Alibaba story 0", "Alibaba story 1", "Alibaba story 2"]

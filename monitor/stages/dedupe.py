@@ -68,6 +68,28 @@ def _is_tracking(param: str) -> bool:
     return name in _TRACKING_PARAMS or name.startswith(_TRACKING_PREFIXES)
 
 
+def plausible_canonical(page_url: str, canonical: str | None) -> str | None:
+    """The page's rel=canonical when it can be believed, else None.
+
+    A page may only speak for its own site (same host, or one host inside the other, as www.x.com and
+    x.com), and never for a site's home page: otherwise a stranger's page could declare itself to be
+    another site's story and suppress it, and every article with a lazy `canonical=/` would collapse
+    into one.
+    """
+    if not canonical:
+        return None
+    page, claimed = urlsplit(page_url), urlsplit(canonical)
+    page_host, claimed_host = (page.hostname or "").lower(), (claimed.hostname or "").lower()
+    same_site = (
+        page_host == claimed_host
+        or page_host.endswith("." + claimed_host)
+        or claimed_host.endswith("." + page_host)
+    )
+    if not same_site or claimed.path.strip("/") == "":
+        return None
+    return canonical
+
+
 def item_keys(item: FeedItem) -> list[ArticleKey]:
     """Keys known before fetching: the GUID (scoped to its feed: GUIDs are unique per feed) and the link."""
     keys = [ArticleKey("guid", f"{item.feed_url} {item.guid}")]

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.models import Article, FeedItem
-from monitor.stages.dedupe import article_keys, canonicalise_url, fingerprint_text, item_keys
+from monitor.stages.dedupe import (
+    article_keys,
+    canonicalise_url,
+    fingerprint_text,
+    item_keys,
+    plausible_canonical,
+)
 
 TEXT = " ".join(["Alibaba denied the claims made in a White House memo about data."] * 4)
 
@@ -67,3 +73,24 @@ def test_keys() -> None:
     assert ("url", "https://site.example/canon") in kinds
     assert ("fingerprint", fingerprint_text(TEXT)) in kinds
     assert len(kinds) == len(set(kinds)) == 4
+
+
+@pytest.mark.parametrize(
+    ("page", "canonical", "believed"),
+    [
+        ("https://www.mint.example/a?x=1", "https://www.mint.example/a", True),
+        ("https://mint.example/a", "https://www.mint.example/a", True),
+        (
+            "https://amp.mint.example/a",
+            "https://www.mint.example/a",
+            False,
+        ),  # siblings, not one inside the other
+        ("https://www.mint.example/a", "https://mint.example/a", True),
+        ("https://evil.example/a", "https://www.mint.example/a", False),  # speaking for another site
+        ("https://www.mint.example/a", "https://www.mint.example/", False),  # the home page
+    ],
+)
+def test_plausible_canonical(page: str, canonical: str | None, believed: bool) -> None:
+    assert (plausible_canonical(page, canonical) == canonical) is believed
+    if not believed:
+        assert plausible_canonical(page, canonical) is None
