@@ -346,7 +346,8 @@ def test_identical_paywall_teasers_do_not_merge_different_stories(world: World) 
         "journalism. Already a subscriber? Sign in to read the full story and our daily newsletters."
     )
     # Every story's page is the same teaser, with a lazy rel=canonical pointing at the home page.
-    teaser = f"<html><head><link rel='canonical' href='/'></head><body><article><p>{wall}</p></article></body></html>"
+    head = "<head><link rel='canonical' href='/'></head>"
+    teaser = f"<html>{head}<body><article><p>{wall}</p></article></body></html>"
     items = []
     for number in range(3):
         link = world.web.add(f"/ft/story-{number}.html", teaser, content_type="text/html")
