@@ -112,7 +112,14 @@ def cmd_once(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     report = asyncio.run(_with_pipeline(config, _one_cycle))
     print(f"cycle done: {report.summary() or 'nothing to do'}", file=sys.stderr)
-    return EXIT_OK
+    failed = report.counts["feeds/failed"]
+    if failed:
+        print(
+            f"{failed} of {len(config.feeds)} feeds failed; the feed.failed lines above say why",
+            file=sys.stderr,
+        )
+    # Every feed failing means no cycle happened at all (network down, DNS broken): cron should know.
+    return EXIT_FAILURE if failed == len(config.feeds) else EXIT_OK
 
 
 async def _one_cycle(pipeline: Pipeline) -> CycleReport:
