@@ -361,3 +361,12 @@ def test_identical_paywall_teasers_do_not_merge_different_stories(world: World) 
     world.add_feed("/ft.xml", rss_feed("FT", items))
     world.once()
     assert sorted(world.titles_posted()) == ["Alibaba story 0", "Alibaba story 1", "Alibaba story 2"]
+
+
+def test_once_exits_1_when_no_feed_could_be_read(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world.feeds.append({"url": world.web.url("/missing.xml")})
+    world.feeds.append({"url": "http://127.0.0.1:9/feed.xml"})
+    assert world.once() == 1
+    assert "2 of 2 feeds failed" in capsys.readouterr().err
+    serve_sample_news(world)
+    assert world.once() == 0  # some feeds failing is a normal day
