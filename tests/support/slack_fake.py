@@ -39,8 +39,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback import LoopbackServer
 
 DEFAULT_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0000001"
@@ -439,7 +441,7 @@ def _bearer_token(headers: dict[str, str]) -> str | None:
 # --- The fake ---
 
 
-class SlackFake:
+class SlackFake(LoopbackServer):
     """Fake Slack Web API on 127.0.0.1:<ephemeral> for chat.postMessage, chat.update and auth.test."""
 
     def __init__(
@@ -453,6 +455,8 @@ class SlackFake:
         burst: int = 3,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
+        self.handler = _SlackHandler
         self.token = token
         self.strict_threads = strict_threads
         self.rate_limit = rate_limit
@@ -461,49 +465,18 @@ class SlackFake:
         self._rate_per_second, self._burst = rate_per_second, burst
         self._clock = clock
         self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._tokens: dict[str, str] = {token: "ok"}
         self._channels: dict[str, _Channel] = {}
         self._clear_recorded_state()
         for name in channels:
             self.add_channel(name)
 
-    # -- lifecycle --
-
-    def start(self) -> SlackFake:
-        """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
-        self._stopping.clear()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SlackHandler)
-        self._httpd.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; wakes handlers that are sleeping in a "slow" fault."""
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> SlackFake:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    # -- lifecycle: start(), stop() and `with` come from LoopbackServer --
 
     @property
     def url(self) -> str:
         """Root URL of the server, e.g. ``http://127.0.0.1:5123``."""
-        if self._httpd is None:
-            raise RuntimeError("SlackFake is not running: call start() or use `with SlackFake() as fake:`")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return self.root_url
 
     @property
     def api_url(self) -> str:
@@ -871,7 +844,7 @@ class _SlackHandler(BaseHTTPRequestHandler):
         self._handle("POST")
 
     def _handle(self, http_method: str) -> None:
-        fake: SlackFake = self.server.fake  # type: ignore[attr-defined]
+        fake: SlackFake = self.server.owner  # type: ignore[attr-defined]
         split = urllib.parse.urlsplit(self.path)
         # Read the whole body first, even for a dropped connection: closing with unread data would turn
         # "no response" into a reset while the client is still sending.

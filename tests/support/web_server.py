@@ -22,8 +22,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback import LoopbackServer
 
 DEFAULT_CONTENT_TYPE = "text/html; charset=utf-8"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -85,49 +87,21 @@ def _accepts_gzip(headers: Any) -> bool:
     return False
 
 
-class WebServer:
+class WebServer(LoopbackServer):
     """Serve scripted paths from 127.0.0.1:<ephemeral> in a daemon thread; log every request."""
 
     def __init__(self) -> None:
+        super().__init__()
+        self.handler = _WebHandler
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._routes: dict[str, _Route] = {}
         self._log: list[dict[str, Any]] = []
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle --
-
-    def start(self) -> WebServer:
-        self._stopping.clear()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _WebHandler)
-        self._httpd.web = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; wakes handlers that are dripping or hanging."""
-        if self._httpd is None:
-            return
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> WebServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    # -- lifecycle: start(), stop() and `with` come from LoopbackServer --
 
     @property
     def base_url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("WebServer is not running: call start() or use `with WebServer() as server:`")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return self.root_url
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on this server."""
@@ -248,7 +222,7 @@ class _WebHandler(BaseHTTPRequestHandler):
         self._serve(head_only=True)
 
     def _serve(self, head_only: bool) -> None:
-        web: WebServer = self.server.web  # type: ignore[attr-defined]
+        web: WebServer = self.server.owner  # type: ignore[attr-defined]
         web._log_request(self.command, self.path, self.headers)
         route = web._route_for(self.path, urllib.parse.urlsplit(self.path).path)
         try:
