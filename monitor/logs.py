@@ -42,10 +42,18 @@ def log_event(
 _HANDLER_NAME = "news-monitor"
 
 
+class _SafeFormatter(logging.Formatter):
+    """Tracebacks quote exception messages, which can hold feed text: mask and neutralise them too."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+        text = mask_credentials(super().formatException(ei))
+        return "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text)
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Log lines to stderr with a timestamp, the level and the component."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(_SafeFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
     # Replace only our own handler, so calling this twice (tests, embedding) never doubles lines

@@ -30,7 +30,7 @@ def format_alert(alert: Alert) -> str:
     return "\n".join(
         [
             f"[{alert.channel}] {_one_line(article.title)}",
-            f"  {_one_line(alert.source)} · {published} · {article.canonical_url or article.url}",
+            f"  {_one_line(alert.source)} · {published} · {_one_line(article.canonical_url or article.url)}",
             f"  matched: {', '.join(alert.terms)} (watchlist {', '.join(alert.watchlists)})",
             f"  {cut(_one_line(alert.summary), 700)}",
         ]

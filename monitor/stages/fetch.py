@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 from bs4.dammit import UnicodeDammit
 
 from ..errors import FetchError
@@ -29,10 +31,17 @@ async def fetch_page(
     return Page(url=response.url, html=decode_html(response.body, response.charset), status=response.status)
 
 
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+
+
 def decode_html(body: bytes, declared: str | None) -> str:
-    """Decode with the declared charset, the page's <meta charset>, or a guess, in that order."""
-    known = [declared] if declared else []
-    dammit = UnicodeDammit(body, known_definite_encodings=known, is_html=True)
+    """Decode as the HTML standard orders it: a byte-order mark, the HTTP charset, <meta charset>, then a
+    guess that tries UTF-8 and windows-1252 (what mislabelled Western pages really are) first."""
+    has_bom = body.startswith(_BOMS)
+    known = [declared] if declared and not has_bom else []
+    dammit = UnicodeDammit(
+        body, known_definite_encodings=known, user_encodings=["utf-8", "windows-1252"], is_html=True
+    )
     if dammit.unicode_markup is None:
         return body.decode("utf-8", errors="replace")
     return dammit.unicode_markup

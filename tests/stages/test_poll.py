@@ -82,8 +82,22 @@ def test_http_errors(web_server: WebServer) -> None:
 
 
 def test_not_a_feed() -> None:
-    with pytest.raises(FeedError, match="not a valid RSS/Atom feed"):
+    with pytest.raises(FeedError, match=r"the server sent a web page, not a feed \(Content-Type: text/html\)"):
         parse_feed("https://x.example/f", b"<html><body>Hello</body></html>", {"content-type": "text/html"})
+    with pytest.raises(FeedError, match="not a valid RSS/Atom feed"):
+        parse_feed("https://x.example/f", b"\x00\x01 garbage", {"content-type": "application/rss+xml"})
+
+
+def test_a_good_feed_served_as_html_is_not_flagged() -> None:
+    body = rss_feed("F", [{"title": "t", "link": "https://x.example/1"}]).encode()
+    _, items, problem = parse_feed("https://x.example/f", body, {"content-type": "text/html; charset=utf-8"})
+    assert len(items) == 1 and problem is None
+
+
+def test_nul_characters_and_giant_guids_are_tamed() -> None:
+    body = rss_feed("F", [{"title": "Ali\x00baba", "link": "https://x.example/1", "guid": "g" * 100_000}])
+    _, [item], _ = parse_feed("https://x.example/f", body.replace("\x00", "&#0;").encode(), {})
+    assert "\x00" not in item.title and len(item.guid) < 100 and item.guid.startswith("sha256:")
 
 
 def test_malformed_feed_still_yields_its_items() -> None:
