@@ -45,7 +45,7 @@ _HANDLER_NAME = "news-monitor"
 class _SafeFormatter(logging.Formatter):
     """Tracebacks quote exception messages, which can hold feed text: mask and neutralise them too."""
 
-    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+    def formatException(self, ei: Any) -> str:
         text = mask_credentials(super().formatException(ei))
         return "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text)
 
