@@ -212,7 +212,7 @@ def make_notifier(config: Config) -> Notifier:
         log_event(logging.getLogger("monitor"), logging.WARNING, "notifier.console", reason=reason)
         return ConsoleNotifier()
     return SlackNotifier(
-        token, api_url=config.slack.resolved_api_url(), timeout=config.fetch.timeout.total_seconds()
+        token, api_url=config.slack.resolved_api_url(), timeout=config.slack.timeout.total_seconds()
     )
 
 

@@ -99,6 +99,9 @@ class SlackSettings(_Strict):
     # Slack allows about one message per second per channel (../shared/SLACK.md §3.1); posts to one
     # channel are spaced at least this far apart. Lower it only for a local fake.
     min_post_interval: DurationOrZero = timedelta(seconds=1)
+    # How long one post may take. SIGTERM waits this long for the post in flight (an abandoned post that
+    # Slack stored would be posted again after a restart), so it stays below Docker's 10 s stop timeout.
+    timeout: Duration = timedelta(seconds=8)
 
     def resolved_api_url(self) -> str:
         """The Web API base URL; env SLACK_API_URL wins so tests and proxies need no config edit."""

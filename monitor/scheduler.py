@@ -22,7 +22,7 @@ log = logging.getLogger("monitor.scheduler")
 
 # How often the store is asked for due feeds: the most a poll can start late.
 TICK_SECONDS = 1.0
-# On SIGTERM, polls and the post in flight get this long to finish.
+# On SIGTERM, running polls get this long to finish (the post in flight gets slack.timeout).
 STOP_GRACE_SECONDS = 5.0
 
 
@@ -46,8 +46,11 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
     finally:
         log_event(log, logging.INFO, "service.stopping", grace=f"{STOP_GRACE_SECONDS:g}s")
         scheduler.shutdown(wait=False)
-        await pipeline.stop(grace=STOP_GRACE_SECONDS)
-        await pipeline.outbox.shutdown(grace=STOP_GRACE_SECONDS)
+        # Both at once: polls get the grace period, the post in flight gets as long as a post may take.
+        post_grace = pipeline.config.slack.timeout.total_seconds() + 1
+        await asyncio.gather(
+            pipeline.stop(grace=STOP_GRACE_SECONDS), pipeline.outbox.shutdown(grace=post_grace)
+        )
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         log_event(log, logging.INFO, "service.stopped")
