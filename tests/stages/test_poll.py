@@ -82,7 +82,7 @@ def test_http_errors(web_server: WebServer) -> None:
 
 
 def test_not_a_feed() -> None:
-    with pytest.raises(FeedError, match=r"the server sent a web page, not a feed \(Content-Type: text/html\)"):
+    with pytest.raises(FeedError, match=r"sent a web page, not a feed \(Content-Type: text/html\)"):
         parse_feed("https://x.example/f", b"<html><body>Hello</body></html>", {"content-type": "text/html"})
     with pytest.raises(FeedError, match="not a valid RSS/Atom feed"):
         parse_feed("https://x.example/f", b"\x00\x01 garbage", {"content-type": "application/rss+xml"})
