@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import soupsieve
@@ -155,6 +155,7 @@ class FeedConfig(_Strict):
     url: HttpUrl
     name: str | None = None
     interval: Duration | None = None
+    tags: list[str] = Field(default_factory=list)  # watchlists can be limited to feeds with a tag
 
 
 def _require_words(phrase: str) -> str:
@@ -181,6 +182,12 @@ def _term_from_plain_string(value: Any) -> Any:
 class WatchlistConfig(_Strict):
     name: str = Field(min_length=1)
     channel: str | None = Field(default=None, min_length=1)
+    terms: list[Annotated[TermConfig, BeforeValidator(_term_from_plain_string)]] = Field(min_length=1)
+    # How many mentions an article needs; a mention in the headline counts TITLE_WEIGHT times.
+    min_mentions: int = Field(default=1, ge=1, le=1000)
+    priority: Literal["low", "normal", "high"] = "normal"
+    notify: Literal["here"] | None = None  # @here with the alert; only for priority: high
+    feeds: list[str] | None = None  # only articles from feeds with one of these tags
 
     @model_validator(mode="before")
     @classmethod
@@ -189,7 +196,11 @@ class WatchlistConfig(_Strict):
             raise ValueError(f"channel {_UNQUOTED_HASH}")
         return data
 
-    terms: list[Annotated[TermConfig, BeforeValidator(_term_from_plain_string)]] = Field(min_length=1)
+    @model_validator(mode="after")
+    def _here_only_when_high(self) -> WatchlistConfig:
+        if self.notify == "here" and self.priority != "high":
+            raise ValueError("notify: here is only allowed with priority: high (it pings everyone online)")
+        return self
 
 
 class WatchlistsFile(_Strict):
@@ -278,6 +289,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     raw = _read_yaml(path)
     monitor = _validate(MonitorFile, raw, path)
     watchlists, watchlists_path = _load_watchlists(monitor.watchlists, raw, path)
+    _check_feed_tags(watchlists, monitor.feeds, watchlists_path or path)
     site_rules = _load_site_rules(monitor.sites, raw, path)
     return Config(
         path=path,
@@ -328,6 +340,20 @@ def _load_watchlists(
         lists, source = parsed.watchlists, None
     _check_unique_names(lists, source or path)
     return tuple(lists), source
+
+
+def _check_feed_tags(watchlists: tuple[WatchlistConfig, ...], feeds: list[FeedConfig], path: Path) -> None:
+    """A watchlist limited to a tag no feed carries would silently never match: say so."""
+    known = {tag for feed in feeds for tag in feed.tags}
+    for index, watchlist in enumerate(watchlists):
+        unknown = sorted(set(watchlist.feeds or ()) - known)
+        if unknown:
+            tags = ", ".join(sorted(known)) or "none"
+            raise ConfigError(
+                f"no feed in monitor.yaml has the tag {unknown[0]!r} (feed tags: {tags})",
+                path=str(path),
+                key=f"watchlists[{index}].feeds",
+            )
 
 
 def _check_unique_names(watchlists: list[WatchlistConfig], path: Path) -> None:

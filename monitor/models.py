@@ -79,6 +79,8 @@ class Match:
     watchlist: str
     channel: str
     hits: tuple[TermHit, ...]
+    priority: str = "normal"  # low | normal | high
+    notify_here: bool = False
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -98,6 +100,8 @@ class Alert:
     terms: tuple[str, ...]
     article_id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    priority: str = "normal"  # the highest of the watchlists routed here
+    notify_here: bool = False  # a high-priority watchlist opted in to @here
 
     def to_json(self) -> str:
         """The outbox payload: everything needed to send this alert again after a restart.

@@ -46,6 +46,7 @@ log = logging.getLogger("monitor.pipeline")
 # How many article pages are fetched and extracted at once across all feeds; extraction is CPU-bound
 # and runs in threads, so more than a few per core only queues.
 ARTICLE_CONCURRENCY = 8
+PRIORITIES = ("low", "normal", "high")
 
 
 @dataclasses.dataclass
@@ -173,7 +174,10 @@ class Pipeline:
             report.counts["feeds/not_modified"] += 1
         first_poll = state is None or state.last_success_at is None
         source = feed.name or poll.title
-        outcomes = await asyncio.gather(*(self.process_item(item, source, first_poll) for item in poll.items))
+        tags = frozenset(feed.tags)
+        outcomes = await asyncio.gather(
+            *(self.process_item(item, source, first_poll, tags) for item in poll.items)
+        )
         report.counts.update(f"items/{outcome}" for outcome in outcomes)
         for outcome in outcomes:
             metrics.ITEMS.labels(outcome).inc()
@@ -231,12 +235,14 @@ class Pipeline:
 
     # -- items -------------------------------------------------------------------------------------
 
-    async def process_item(self, item: FeedItem, source: str, first_poll: bool) -> str:
+    async def process_item(
+        self, item: FeedItem, source: str, first_poll: bool, tags: frozenset[str] = frozenset()
+    ) -> str:
         """Take one feed item through every stage; return its outcome (a counter name)."""
         if self.stopping:
             return "postponed"  # not recorded: the next poll sees it again
         try:
-            return await self._process_item(item, source, first_poll)
+            return await self._process_item(item, source, first_poll, tags)
         except StorageError:
             raise  # a broken store breaks every item; the caller must see it
         except Exception as exc:  # one bad article must never stop the cycle
@@ -244,7 +250,7 @@ class Pipeline:
                       reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
             return "failed"
 
-    async def _process_item(self, item: FeedItem, source: str, first_poll: bool) -> str:
+    async def _process_item(self, item: FeedItem, source: str, first_poll: bool, tags: frozenset[str]) -> str:
         if self.storage.find_seen_key(item_keys(item)):
             return "seen"
         now = self.clock()
@@ -258,7 +264,7 @@ class Pipeline:
         if self._too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)
         # Matching and summarising are CPU work on up to 200,000 characters: off the event loop.
-        matches, alerts = await asyncio.to_thread(self._analyse, article, source)
+        matches, alerts = await asyncio.to_thread(self._analyse, article, source, tags)
         result = self.storage.record_article(
             self._record(item, article, now, "alerted" if alerts else "no_match", matches),
             article_keys(item, article),
@@ -332,8 +338,10 @@ class Pipeline:
             return dataclasses.replace(article, text=item.summary_text, from_feed_summary=True)
         return article
 
-    def _analyse(self, article: Article, source: str) -> tuple[list[Match], list[Alert]]:
-        matches = match_article(article, self.watchlists)
+    def _analyse(
+        self, article: Article, source: str, tags: frozenset[str]
+    ) -> tuple[list[Match], list[Alert]]:
+        matches = match_article(article, self.watchlists, tags)
         return matches, self._alerts_for(article, matches, source)
 
     def _alerts_for(self, article: Article, matches: list[Match], source: str) -> list[Alert]:
@@ -352,6 +360,8 @@ class Pipeline:
                 summary=summary,
                 watchlists=tuple(m.watchlist for m in channel_matches),
                 terms=tuple(dict.fromkeys(t for m in channel_matches for t in m.terms)),
+                priority=max((m.priority for m in channel_matches), key=PRIORITIES.index),
+                notify_here=any(m.notify_here for m in channel_matches),
             )
             for channel, channel_matches in by_channel.items()
         ]

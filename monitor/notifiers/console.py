@@ -24,12 +24,15 @@ class ConsoleNotifier:
         return None
 
 
+_PRIORITY = {"high": " HIGH PRIORITY", "normal": "", "low": " (low priority)"}
+
+
 def format_alert(alert: Alert) -> str:
     article = alert.article
     published = article.published.strftime("%Y-%m-%d %H:%M UTC") if article.published else "date unknown"
     return "\n".join(
         [
-            f"[{alert.channel}] {_one_line(article.title)}",
+            f"[{alert.channel}]{_PRIORITY[alert.priority]} {_one_line(article.title)}",
             f"  {_one_line(alert.source)} · {published} · {_one_line(article.canonical_url or article.url)}",
             f"  matched: {', '.join(alert.terms)} (watchlist {', '.join(alert.watchlists)})",
             f"  {cut(_one_line(alert.summary), 700)}",

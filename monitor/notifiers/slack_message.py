@@ -58,7 +58,7 @@ def build_blocks(alert: Alert) -> list[dict[str, Any]]:
     link_url = article.canonical_url or article.url
     title = safe_link(link_url, article.title or link_url)
     return [
-        _section(f"*{title}*"),
+        _section(f"{_HERE if alert.notify_here else ''}{_PRIORITY_MARK[alert.priority]}*{title}*"),
         _context(_source_line(alert, link_url)),
         _section(escaped_cut(alert.summary or "(no summary)", SECTION_TEXT_LIMIT)),
         _context(_terms_line(alert)),
@@ -69,7 +69,13 @@ def build_fallback_text(alert: Alert) -> str:
     """Plain one-line text for notifications and clients that cannot show blocks."""
     article = alert.article
     line = f"{article.title} ({alert.source}) matched {', '.join(alert.terms)}"
-    return escaped_cut(line, FALLBACK_TEXT_LIMIT)
+    here = _HERE if alert.notify_here else ""
+    return here + _PRIORITY_MARK[alert.priority] + escaped_cut(line, FALLBACK_TEXT_LIMIT - 40)
+
+
+# The only mention a message can carry: written by us, for watchlists configured `notify: here`.
+_HERE = "<!here> "
+_PRIORITY_MARK = {"high": "High priority: ", "normal": "", "low": "Low priority: "}
 
 
 def _source_line(alert: Alert, link_url: str) -> str:

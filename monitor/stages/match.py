@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..config import Config, TermConfig
+from ..config import Config, TermConfig, WatchlistConfig
 from ..models import Article, Match, TermHit
 from ..text import Sentence, is_cjk, normalise_text, split_sentences
 
@@ -31,6 +31,18 @@ class CompiledWatchlist:
     name: str
     channel: str
     terms: tuple[CompiledTerm, ...]
+    min_mentions: int = 1
+    priority: str = "normal"
+    notify_here: bool = False
+    feed_tags: frozenset[str] | None = None  # None: every feed
+
+    def applies_to(self, feed_tags: frozenset[str]) -> bool:
+        return self.feed_tags is None or bool(self.feed_tags & feed_tags)
+
+
+# A mention in the headline says more about what the article is about than one in passing in the body;
+# with min_mentions: 2, a headline mention alone is enough.
+TITLE_WEIGHT = 2
 
 
 @dataclass(frozen=True)
@@ -42,11 +54,18 @@ class _Span:
 
 def compile_watchlists(config: Config) -> tuple[CompiledWatchlist, ...]:
     """Compile every watchlist once, at start-up, so matching an article does no regex compilation."""
-    return tuple(
-        CompiledWatchlist(
-            name=w.name, channel=config.channel_for(w), terms=tuple(compile_term(t) for t in w.terms)
-        )
-        for w in config.watchlists
+    return tuple(compile_watchlist(w, config.channel_for(w)) for w in config.watchlists)
+
+
+def compile_watchlist(watchlist: WatchlistConfig, channel: str) -> CompiledWatchlist:
+    return CompiledWatchlist(
+        name=watchlist.name,
+        channel=channel,
+        terms=tuple(compile_term(t) for t in watchlist.terms),
+        min_mentions=watchlist.min_mentions,
+        priority=watchlist.priority,
+        notify_here=watchlist.notify == "here",
+        feed_tags=frozenset(watchlist.feeds) if watchlist.feeds is not None else None,
     )
 
 
@@ -72,21 +91,33 @@ def _phrase_pattern(phrase: str) -> str:
     return f"{left}{body}{right}"
 
 
-def match_article(article: Article, watchlists: Sequence[CompiledWatchlist]) -> list[Match]:
-    """Every watchlist the article matches; an empty list when none does."""
+def match_article(
+    article: Article, watchlists: Sequence[CompiledWatchlist], feed_tags: frozenset[str] = frozenset()
+) -> list[Match]:
+    """Every watchlist the article matches (enough mentions, from a feed it covers); [] when none does."""
     title = normalise_text(article.title)
     text = normalise_text(article.text)
     title_sentences = [Sentence(0, len(title), title)]
     text_sentences = split_sentences(text)
     matches = []
     for watchlist in watchlists:
+        if not watchlist.applies_to(feed_tags):
+            continue
         hits = [
             *_hits_in(title, title_sentences, watchlist.terms, in_title=True),
             *_hits_in(text, text_sentences, watchlist.terms, in_title=False),
         ]
-        if hits:
-            matches.append(Match(watchlist=watchlist.name, channel=watchlist.channel, hits=tuple(hits)))
+        if hits and mention_score(hits) >= watchlist.min_mentions:
+            matches.append(
+                Match(
+                    watchlist.name, watchlist.channel, tuple(hits), watchlist.priority, watchlist.notify_here
+                )
+            )
     return matches
+
+
+def mention_score(hits: Sequence[TermHit]) -> int:
+    return sum(TITLE_WEIGHT if hit.in_title else 1 for hit in hits)
 
 
 def _hits_in(
