@@ -91,6 +91,7 @@ class Pipeline:
         self._feed_gate = asyncio.Semaphore(config.poll.concurrency)
         self._article_gate = asyncio.Semaphore(ARTICLE_CONCURRENCY)
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
+        self._feeds_by_url = {feed.url: feed for feed in config.feeds}
 
     # -- feeds -------------------------------------------------------------------------------------
 
@@ -257,14 +258,14 @@ class Pipeline:
         if item.published is None and first_poll:
             # Adding a feed must not flood a channel with its whole undated backlog.
             return self._record_without_alert(item, "first_poll", now)
-        if self._too_old(item.published, now):
+        if self.too_old(item.published, now):
             return self._record_without_alert(item, "too_old", now)
         async with self._article_gate:
             article = await self.read_article(item)
-        if self._too_old(article.published, now):
+        if self.too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)
         # Matching and summarising are CPU work on up to 200,000 characters: off the event loop.
-        matches, alerts = await asyncio.to_thread(self._analyse, article, source, tags)
+        matches, alerts = await asyncio.to_thread(self.analyse, article, source, tags)
         result = self.storage.record_article(
             self._record(item, article, now, "alerted" if alerts else "no_match", matches),
             article_keys(item, article),
@@ -276,7 +277,7 @@ class Pipeline:
             self.outbox.wake()
         return "matched" if alerts else "no_match"
 
-    def _too_old(self, published: datetime | None, now: datetime) -> bool:
+    def too_old(self, published: datetime | None, now: datetime) -> bool:
         return published is not None and now - published > self.config.poll.max_age
 
     def _record_without_alert(
@@ -338,11 +339,35 @@ class Pipeline:
             return dataclasses.replace(article, text=item.summary_text, from_feed_summary=True)
         return article
 
-    def _analyse(
-        self, article: Article, source: str, tags: frozenset[str]
-    ) -> tuple[list[Match], list[Alert]]:
-        matches = match_article(article, self.watchlists, tags)
+    def analyse(self, article: Article, source: str, tags: frozenset[str]) -> tuple[list[Match], list[Alert]]:
+        """Match an article and build its alerts, one per channel."""
+        matches = self.match(article, tags)
         return matches, self._alerts_for(article, matches, source)
+
+    def match(self, article: Article, tags: frozenset[str]) -> list[Match]:
+        return match_article(article, self.watchlists, tags)
+
+    def feed_tags(self, feed_url: str) -> frozenset[str]:
+        feed = self._feeds_by_url.get(feed_url)
+        return frozenset(feed.tags) if feed else frozenset()
+
+    def source_name(self, feed_url: str) -> str:
+        """The outlet's name for a stored article: the configured name, else the feed's own title."""
+        feed = self._feeds_by_url.get(feed_url)
+        if feed and feed.name:
+            return feed.name
+        state = self.storage.get_feed_state(feed_url)
+        return state.title if state and state.title else feed_url
+
+    @staticmethod
+    def article_from_record(record: ArticleRecord) -> Article:
+        return Article(
+            url=record.url,
+            title=record.title,
+            text=record.text,
+            canonical_url=record.canonical_url,
+            published=record.published_at,
+        )
 
     def _alerts_for(self, article: Article, matches: list[Match], source: str) -> list[Alert]:
         """One alert per channel, naming every watchlist routed there (never two messages for one article)."""

@@ -9,6 +9,7 @@ from .base import (
     QueuedAlert,
     RecordResult,
     Storage,
+    StoredArticle,
 )
 from .sql import SQLStorage
 
@@ -28,5 +29,6 @@ __all__ = [
     "RecordResult",
     "SQLStorage",
     "Storage",
+    "StoredArticle",
     "open_storage",
 ]

@@ -56,6 +56,15 @@ class ArticleRecord:
 
 
 @dataclass(frozen=True)
+class StoredArticle:
+    """An article read back from the store, for preview and backfill."""
+
+    id: int
+    record: ArticleRecord
+    channels_alerted: tuple[str, ...]  # channels an alert was queued for (sent, pending or failed)
+
+
+@dataclass(frozen=True)
 class OutboxEntry:
     """An alert waiting in (or sent from) the outbox."""
 
@@ -150,5 +159,11 @@ class Storage(Protocol):
     def outbox_counts(self) -> dict[str, int]: ...
 
     def heartbeat(self, name: str, at: datetime) -> None: ...
+
+    def recent_articles(self, since: datetime) -> list[StoredArticle]: ...
+
+    def queue_alerts(self, article_id: int, alerts: list[QueuedAlert], at: datetime) -> list[OutboxEntry]: ...
+
+    def prune(self, *, text_before: datetime, rows_before: datetime) -> tuple[int, int]: ...
 
     def close(self) -> None: ...

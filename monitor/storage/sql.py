@@ -13,7 +13,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from ..errors import StorageError
 from ..logs import mask_credentials
 from . import schema
-from .base import ArticleKey, ArticleRecord, FeedState, OutboxEntry, PollSuccess, QueuedAlert, RecordResult
+from .base import (
+    ArticleKey,
+    ArticleRecord,
+    FeedState,
+    OutboxEntry,
+    PollSuccess,
+    QueuedAlert,
+    RecordResult,
+    StoredArticle,
+)
 
 
 class SQLStorage:
@@ -283,12 +292,95 @@ class SQLStorage:
                 f"storage: cannot write to {_redact(self.url)}: {getattr(exc, 'orig', exc)}"
             ) from exc
 
+    # -- preview, backfill, retention -------------------------------------------------------------
+
+    def recent_articles(self, since: datetime) -> list[StoredArticle]:
+        """Articles first seen since `since` whose text is still kept, oldest first."""
+        articles, alerts = schema.articles, schema.alerts
+        query = (
+            select(articles)
+            .where(articles.c.first_seen_at >= since, articles.c.text != "")
+            .order_by(articles.c.first_seen_at, articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+            channels: dict[int, list[str]] = {}
+            for article_id, channel in conn.execute(
+                select(alerts.c.article_id, alerts.c.channel).where(
+                    alerts.c.article_id.in_([r["id"] for r in rows])
+                )
+            ):
+                channels.setdefault(article_id, []).append(channel)
+        return [
+            StoredArticle(row["id"], _record_from(row), tuple(channels.get(row["id"], ()))) for row in rows
+        ]
+
+    def queue_alerts(self, article_id: int, alerts: list[QueuedAlert], at: datetime) -> list[OutboxEntry]:
+        """Queue alerts for a stored article (backfill); a channel it was already alerted in is skipped."""
+        queued = []
+        with self.engine.begin() as conn:
+            for alert in alerts:
+                try:
+                    with conn.begin_nested():
+                        queued.append(self._queue_alert(conn, article_id, alert, at))
+                except IntegrityError:
+                    continue  # (article, channel) is unique: never two alerts for one article in one channel
+            if queued:
+                conn.execute(
+                    update(schema.articles)
+                    .where(schema.articles.c.id == article_id)
+                    .values(outcome="alerted")
+                )
+        return queued
+
+    def prune(self, *, text_before: datetime, rows_before: datetime) -> tuple[int, int]:
+        """Drop article text first seen before `text_before`, and whole old articles before `rows_before`.
+
+        Text is what preview and backfill need (kept for `retention`); the rows and their keys are what
+        dedup needs, so they are kept longer.
+        """
+        articles = schema.articles
+        with self.engine.begin() as conn:
+            cleared = conn.execute(
+                update(articles)
+                .where(articles.c.first_seen_at < text_before, articles.c.text != "")
+                .values(text="")
+            ).rowcount
+            old = select(articles.c.id).where(articles.c.first_seen_at < rows_before)
+            conn.execute(schema.article_keys.delete().where(schema.article_keys.c.article_id.in_(old)))
+            conn.execute(
+                schema.alerts.delete().where(
+                    schema.alerts.c.article_id.in_(old), schema.alerts.c.status != "pending"
+                )
+            )
+            pending = select(schema.alerts.c.article_id).where(schema.alerts.c.status == "pending")
+            deleted = conn.execute(
+                articles.delete().where(articles.c.id.in_(old), articles.c.id.not_in(pending))
+            ).rowcount
+        return int(cleared or 0), int(deleted or 0)
+
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
             return len(conn.execute(select(schema.articles.c.id)).all())
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _record_from(row: Any) -> ArticleRecord:
+    return ArticleRecord(
+        feed_url=row["feed_url"],
+        guid=row["guid"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        title=row["title"],
+        text=row["text"],
+        published_at=row["published_at"],
+        first_seen_at=row["first_seen_at"],
+        fingerprint=row["fingerprint"],
+        outcome=row["outcome"],
+        matches_json=row["matches"],
+    )
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
