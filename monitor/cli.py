@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import logging
 import sys
@@ -19,7 +18,7 @@ from typing import Any, TypeVar
 
 from . import __version__
 from .config import DEFAULT_CONFIG_PATH, Config, FetchSettings, load_config
-from .delivery import Outbox
+from .delivery import Outbox, delivery_fingerprint
 from .errors import ConfigError, MonitorError
 from .http import HostLimiter, HttpClient
 from .logs import configure_logging, log_event, mask_credentials
@@ -196,12 +195,6 @@ async def _with_pipeline(config: Config, action: Callable[[Pipeline], Awaitable[
         await http.close()
         await notifier.close()
         storage.close()
-
-
-def delivery_fingerprint(config: Config) -> str:
-    """Changes with the configuration or the token: what permanently failed alerts wait for."""
-    token = config.slack.token() or ""
-    return hashlib.sha256(f"{config.fingerprint}\0{token}".encode()).hexdigest()
 
 
 def make_notifier(config: Config) -> Notifier:

@@ -96,6 +96,8 @@ class SlackSettings(_Strict):
     token_env: str = "SLACK_BOT_TOKEN"
     api_url: HttpUrl = "https://slack.com/api/"
     default_channel: Channel
+    # Where `run` posts notices for operators (an invalid config edit, for now); none when unset.
+    admin_channel: str | None = Field(default=None, min_length=1)
     # Slack allows about one message per second per channel (../shared/SLACK.md §3.1); posts to one
     # channel are spaced at least this far apart. Lower it only for a local fake.
     min_post_interval: DurationOrZero = timedelta(seconds=1)
@@ -232,6 +234,8 @@ class MonitorFile(_Strict):
 
     slack: SlackSettings
     storage: str = "sqlite:///state/news-monitor.db"
+    # How long articles' text is kept for `preview` and `backfill`.
+    retention: Duration = timedelta(days=14)
     poll: PollSettings = PollSettings()
     fetch: FetchSettings = FetchSettings()
     ops: OpsSettings = OpsSettings()
@@ -267,6 +271,7 @@ class Config:
     path: Path
     slack: SlackSettings
     storage_url: str
+    retention: timedelta
     poll: PollSettings
     fetch: FetchSettings
     ops: OpsSettings
@@ -274,7 +279,12 @@ class Config:
     watchlists: tuple[WatchlistConfig, ...]
     site_rules: tuple[SiteRule, ...]
     watchlists_path: Path | None = None
+    sites_path: Path | None = None
     fingerprint: str = ""  # changes when any setting, feed, watchlist or site rule changes (not comments)
+
+    def files(self) -> tuple[Path, ...]:
+        """Every file this configuration was read from (what `run` watches for edits)."""
+        return tuple(p for p in (self.path, self.watchlists_path, self.sites_path) if p is not None)
 
     def channel_for(self, watchlist: WatchlistConfig) -> str:
         return watchlist.channel or self.slack.default_channel
@@ -291,10 +301,12 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     watchlists, watchlists_path = _load_watchlists(monitor.watchlists, raw, path)
     _check_feed_tags(watchlists, monitor.feeds, watchlists_path or path)
     site_rules = _load_site_rules(monitor.sites, raw, path)
+    sites_path = (path.parent / monitor.sites).resolve() if isinstance(monitor.sites, str) else None
     return Config(
         path=path,
         slack=monitor.slack,
         storage_url=resolve_storage_url(monitor.storage, path.parent),
+        retention=monitor.retention,
         poll=monitor.poll,
         fetch=monitor.fetch,
         ops=monitor.ops,
@@ -302,6 +314,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
         watchlists=watchlists,
         site_rules=site_rules,
         watchlists_path=watchlists_path,
+        sites_path=sites_path,
         fingerprint=_fingerprint(monitor, watchlists, site_rules),
     )
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 import time
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from . import metrics
+from .config import Config
 from .errors import NotifyError
 from .logs import log_event
 from .models import Alert
@@ -103,6 +105,15 @@ class Outbox:
         self.stats = DeliveryStats()  # totals since start, for reports and metrics
         self._last_post: dict[str, float] = {}
         self._blocks = _Blocks()
+
+    def use_config(self, fingerprint: str, pace: float) -> int:
+        """After a live reload: new pacing, and failed alerts get another chance if the config changed."""
+        self.pace = pace
+        if fingerprint == self.config_fingerprint:
+            return 0
+        self.config_fingerprint = fingerprint
+        self._blocks = _Blocks()  # what was blocked may be fixed now
+        return self.requeue_after_config_change()
 
     def requeue_after_config_change(self) -> int:
         """Alerts that failed permanently under another config or token get another chance."""
@@ -251,3 +262,9 @@ class Outbox:
         """Move an alert of a rate-limited channel to when the pause ends (not counted as an attempt)."""
         next_attempt = self.clock() + timedelta(seconds=self._paused_for(entry.channel))
         self.storage.postpone_alert(entry.id, next_attempt_at=next_attempt)
+
+
+def delivery_fingerprint(config: Config) -> str:
+    """Changes with the configuration or the token: what permanently failed alerts wait for."""
+    token = config.slack.token() or ""
+    return hashlib.sha256(f"{config.fingerprint}\0{token}".encode()).hexdigest()

@@ -22,7 +22,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from . import metrics
 from .config import Config, FeedConfig
@@ -47,6 +47,9 @@ log = logging.getLogger("monitor.pipeline")
 # and runs in threads, so more than a few per core only queues.
 ARTICLE_CONCURRENCY = 8
 PRIORITIES = ("low", "normal", "high")
+# Dedup keys outlive the text: a feed may keep an undated item for months, and forgetting it would make
+# it "new" again (undated items count as published when first seen).
+KEY_RETENTION = timedelta(days=90)
 
 
 @dataclasses.dataclass
@@ -89,9 +92,31 @@ class Pipeline:
         self.last_poll_finished: float | None = None  # Unix time, for /healthz
         self.last_tick: float | None = None  # monotonic time the scheduler last asked for due feeds
         self._feed_gate = asyncio.Semaphore(config.poll.concurrency)
+        self._feed_gate_size = config.poll.concurrency
         self._article_gate = asyncio.Semaphore(ARTICLE_CONCURRENCY)
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
+
+    def prune(self) -> tuple[int, int]:
+        """Forget article text after `retention`, whole articles and their dedup keys after KEY_RETENTION."""
+        now = self.clock()
+        rows_before = now - max(KEY_RETENTION, self.config.retention, self.config.poll.max_age * 2)
+        return self.storage.prune(text_before=now - self.config.retention, rows_before=rows_before)
+
+    def reconfigure(self, config: Config) -> None:
+        """Use a new configuration from the next poll on (live reload); polls in flight finish as begun."""
+        self.config = config
+        self.watchlists = compile_watchlists(config)
+        self._feeds_by_url = {feed.url: feed for feed in config.feeds}
+        if not config.fetch.respect_robots_txt:
+            self.robots = None
+        elif self.robots is None:
+            self.robots = RobotsCache(self.http)
+        if config.poll.concurrency != self._feed_gate_size:
+            self._feed_gate, self._feed_gate_size = (
+                asyncio.Semaphore(config.poll.concurrency),
+                config.poll.concurrency,
+            )
 
     # -- feeds -------------------------------------------------------------------------------------
 

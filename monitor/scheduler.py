@@ -10,18 +10,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import UTC
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from .config import Config
+from .delivery import delivery_fingerprint
+from .errors import ConfigError, NotifyError
 from .logs import log_event
 from .pipeline import Pipeline
+from .reload import ConfigChange, ConfigWatcher
 
 log = logging.getLogger("monitor.scheduler")
 
 # How often the store is asked for due feeds: the most a poll can start late.
 TICK_SECONDS = 1.0
+# How often old article text and rows are pruned (see Pipeline.prune).
+HOUSEKEEPING_HOURS = 6
 # On SIGTERM, running polls get this long to finish (the post in flight gets slack.timeout).
 STOP_GRACE_SECONDS = 5.0
 
@@ -35,15 +42,23 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
     pipeline.outbox.requeue_after_config_change()
     pipeline.outbox.start()
     scheduler = AsyncIOScheduler(timezone=UTC)
-    scheduler.add_job(_tick, IntervalTrigger(seconds=TICK_SECONDS), args=[pipeline], id="tick",
-                      max_instances=1, coalesce=True)  # fmt: skip
+    every_tick = IntervalTrigger(seconds=TICK_SECONDS)
+    scheduler.add_job(_tick, every_tick, args=[pipeline], id="tick", max_instances=1, coalesce=True)
+    housekeeping = IntervalTrigger(hours=HOUSEKEEPING_HOURS)
+    scheduler.add_job(_housekeeping, housekeeping, args=[pipeline], id="housekeeping",
+                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
     scheduler.start()
     pipeline.start_due_polls()  # the first polls start now, not a tick from now
+    watcher = ConfigWatcher(
+        pipeline.config, apply=_applier(pipeline), reject=_notifier_of_bad_edits(pipeline)
+    )
+    watching = asyncio.create_task(watcher.run(stop), name="config watcher")
     log_event(log, logging.INFO, "service.started", feeds=len(pipeline.config.feeds),
               watchlists=len(pipeline.watchlists), notifier=pipeline.outbox.notifier.name)  # fmt: skip
     try:
         await stop.wait()
     finally:
+        await watching
         log_event(log, logging.INFO, "service.stopping", grace=f"{STOP_GRACE_SECONDS:g}s")
         scheduler.shutdown(wait=False)
         # Both at once: polls get the grace period, the post in flight gets as long as a post may take.
@@ -54,6 +69,36 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         log_event(log, logging.INFO, "service.stopped")
+
+
+def _applier(pipeline: Pipeline) -> Callable[[Config, ConfigChange], Awaitable[None]]:
+    async def apply(config: Config, change: ConfigChange) -> None:
+        pipeline.reconfigure(config)
+        fingerprint = delivery_fingerprint(config)
+        pipeline.outbox.use_config(fingerprint, pace=config.slack.min_post_interval.total_seconds())
+        pipeline.outbox.wake()
+
+    return apply
+
+
+def _notifier_of_bad_edits(pipeline: Pipeline) -> Callable[[ConfigError], Awaitable[None]]:
+    async def reject(error: ConfigError) -> None:
+        channel = pipeline.config.slack.admin_channel
+        if channel is None:
+            return
+        text = f"news-monitor kept its last valid configuration; this edit was refused:\n{error}"
+        try:
+            await pipeline.outbox.notifier.send_notice(channel, text)
+        except NotifyError as exc:
+            log_event(log, logging.WARNING, "config.notice_failed", channel=channel, reason=exc.reason)
+
+    return reject
+
+
+async def _housekeeping(pipeline: Pipeline) -> None:
+    cleared, deleted = pipeline.prune()
+    if cleared or deleted:
+        log_event(log, logging.INFO, "store.pruned", texts_cleared=cleared, articles_deleted=deleted)
 
 
 async def _tick(pipeline: Pipeline) -> None:

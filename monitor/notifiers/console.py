@@ -20,6 +20,10 @@ class ConsoleNotifier:
         self.stream.flush()
         return None
 
+    async def send_notice(self, channel: str, text: str) -> None:
+        self.stream.write(f"[{channel}] NOTICE {_one_line(text)}\n")
+        self.stream.flush()
+
     async def close(self) -> None:
         return None
 

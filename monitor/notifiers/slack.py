@@ -14,7 +14,7 @@ from ..errors import NotifyError
 from ..http import parse_retry_after
 from ..logs import log_event
 from ..models import Alert
-from .slack_message import build_blocks, build_fallback_text
+from .slack_message import build_blocks, build_fallback_text, escape_mrkdwn
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,14 @@ class SlackNotifier:
                 raise _notify_error(alert.channel, text_exc) from None
         ts = response.get("ts")
         return str(ts) if ts is not None else None
+
+    async def send_notice(self, channel: str, text: str) -> None:
+        try:
+            await self.client.chat_postMessage(channel=channel, text=escape_mrkdwn(text), unfurl_links=False)
+        except SlackApiError as exc:
+            raise _notify_error(channel, exc) from None
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            raise NotifyError(channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
 
     async def _post(self, alert: Alert, *, with_blocks: bool) -> AsyncSlackResponse:
         try:
