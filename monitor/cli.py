@@ -13,11 +13,12 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import __version__
-from .config import DEFAULT_CONFIG_PATH, Config, FetchSettings, load_config
+from .config import DEFAULT_CONFIG_PATH, Config, FetchSettings, load_config, parse_duration
 from .delivery import Outbox, delivery_fingerprint
 from .errors import ConfigError, MonitorError
 from .http import HostLimiter, HttpClient
@@ -28,6 +29,7 @@ from .notifiers.console import ConsoleNotifier
 from .notifiers.slack import SlackNotifier
 from .ops import OpsServer
 from .pipeline import CycleReport, Pipeline, utcnow
+from .review import PreviewRow, backfill, preview, render_preview
 from .scheduler import run_service
 from .stages.extract import extract_article
 from .stages.fetch import decode_html, fetch_page
@@ -77,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
     status.set_defaults(handler=cmd_status)
+
+    preview = commands.add_parser(
+        "preview", help="what the current watchlists match among stored recent articles"
+    )
+    preview.add_argument("watchlist", nargs="?", metavar="WATCHLIST", help="only this watchlist")
+    preview.add_argument("--since", type=_duration_arg, default="7d", help="how far back (default: 7d)")
+    preview.add_argument("--json", action="store_true", help="print JSON instead of text")
+    preview.set_defaults(handler=cmd_preview)
+    backfill = commands.add_parser("backfill", help="post what the current watchlists match among stored "
+                                   "articles that were never alerted")  # fmt: skip
+    backfill.add_argument("--since", type=_duration_arg, required=True, help="how far back, e.g. 24h")
+    backfill.set_defaults(handler=cmd_backfill)
 
     extract = commands.add_parser("extract", help="print the extracted article of a file or URL as JSON")
     extract.add_argument("source", metavar="FILE_OR_URL")
@@ -156,6 +170,48 @@ async def _serve(pipeline: Pipeline) -> None:
     finally:
         if server is not None:
             await server.stop()
+
+
+def _duration_arg(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.watchlist and args.watchlist not in {w.name for w in config.watchlists}:
+        known = ", ".join(w.name for w in config.watchlists)
+        raise ConfigError(
+            f"no watchlist named {args.watchlist!r} (watchlists: {known})", path=str(config.path)
+        )
+
+    async def run(pipeline: Pipeline) -> list[PreviewRow]:
+        return preview(pipeline, pipeline.clock() - args.since, args.watchlist)
+
+    rows = asyncio.run(_with_pipeline(config, run))
+    print(
+        json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2)
+        if args.json
+        else render_preview(rows)
+    )
+    return EXIT_OK
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+
+    async def run(pipeline: Pipeline) -> list[PreviewRow]:
+        pipeline.outbox.start()
+        rows = await backfill(pipeline, pipeline.clock() - args.since)
+        pipeline.outbox.wake()
+        await pipeline.outbox.drain()
+        return rows
+
+    rows = asyncio.run(_with_pipeline(config, run))
+    print(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
+    return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -327,7 +327,7 @@ class Pipeline:
             first_seen_at=now,
             fingerprint=fingerprint_text(article.text),
             outcome=outcome,
-            matches_json=_matches_json(matches),
+            matches_json=matches_json(matches),
         )
 
     async def read_article(self, item: FeedItem) -> Article:
@@ -432,7 +432,7 @@ def article_from_item(item: FeedItem) -> Article:
     )
 
 
-def _matches_json(matches: list[Match]) -> str:
+def matches_json(matches: list[Match]) -> str:
     return json.dumps(
         [{"watchlist": m.watchlist, "channel": m.channel, "terms": list(m.terms)} for m in matches]
     )

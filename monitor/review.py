@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .pipeline import Pipeline
+from .pipeline import Pipeline, matches_json
 from .storage import QueuedAlert, StoredArticle
 from .text import cut
 
@@ -111,9 +111,9 @@ async def backfill(pipeline: Pipeline, since: datetime) -> list[PreviewRow]:
         if pipeline.too_old(article.published, now):
             continue  # poll.max_age holds for backfill too: no alerts about old news
         source = pipeline.source_name(stored.record.feed_url)
-        _, alerts = pipeline.analyse(article, source, pipeline.feed_tags(stored.record.feed_url))
+        matches, alerts = pipeline.analyse(article, source, pipeline.feed_tags(stored.record.feed_url))
         entries = [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
-        if pipeline.storage.queue_alerts(row.article_id, entries, now):
+        if pipeline.storage.queue_alerts(row.article_id, entries, now, matches_json(matches)):
             queued.append(row)
     return queued
 

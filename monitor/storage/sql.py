@@ -315,7 +315,9 @@ class SQLStorage:
             StoredArticle(row["id"], _record_from(row), tuple(channels.get(row["id"], ()))) for row in rows
         ]
 
-    def queue_alerts(self, article_id: int, alerts: list[QueuedAlert], at: datetime) -> list[OutboxEntry]:
+    def queue_alerts(
+        self, article_id: int, alerts: list[QueuedAlert], at: datetime, matches_json: str
+    ) -> list[OutboxEntry]:
         """Queue alerts for a stored article (backfill); a channel it was already alerted in is skipped."""
         queued = []
         with self.engine.begin() as conn:
@@ -329,7 +331,7 @@ class SQLStorage:
                 conn.execute(
                     update(schema.articles)
                     .where(schema.articles.c.id == article_id)
-                    .values(outcome="alerted")
+                    .values(outcome="alerted", matches=matches_json)
                 )
         return queued
 
