@@ -3,27 +3,40 @@
 Matching runs on the normalised title and main text (extraction already removed navigation, sidebars,
 ads and comments). A term matches whole words, case-insensitively unless `case_sensitive`; terms in
 CJK scripts match without word boundaries. An `exclude` phrase cancels only the occurrences it covers.
+A `regex:` term matches what its pattern matches, within a time limit (monitor.query.patterns).
+
+A watchlist with only `terms:` matches on any term's hits. One with a `query:` matches when the query
+holds (docs/query-language.md); its hits are the occurrences the query reports. Either way the hits
+must add up to min_mentions.
 """
 
 from __future__ import annotations
 
 import bisect
+import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..config import Config, TermConfig, WatchlistConfig
+from ..logs import log_event
 from ..models import Article, Match, TermHit
-from ..text import Sentence, is_cjk, normalise_text, split_sentences
+from ..query import (
+    REGEX_TIMEOUT,
+    ArticleText,
+    CompiledQuery,
+    CompiledTerm,
+    Occurrence,
+    RegexTimeout,
+    compile_query,
+    compile_user_regex,
+    parse_query,
+    reference_key,
+)
+from ..query.patterns import BoundedRegex, PhrasePattern, alternation
+from ..text import Sentence, normalise_text, split_sentences
 
-
-@dataclass(frozen=True)
-class CompiledTerm:
-    """One watch term with its aliases in one regex, and its excludes in another."""
-
-    term: str
-    pattern: re.Pattern[str]
-    exclude: re.Pattern[str] | None
+log = logging.getLogger("monitor.match")
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class CompiledWatchlist:
     priority: str = "normal"
     notify_here: bool = False
     feed_tags: frozenset[str] | None = None  # None: every feed
+    query: CompiledQuery | None = None  # when set, it decides, and `terms` are what it refers to
 
     def applies_to(self, feed_tags: frozenset[str]) -> bool:
         return self.feed_tags is None or bool(self.feed_tags & feed_tags)
@@ -45,68 +59,79 @@ class CompiledWatchlist:
 TITLE_WEIGHT = 2
 
 
-@dataclass(frozen=True)
-class _Span:
-    start: int
-    end: int
-    text: str
-
-
 def compile_watchlists(config: Config) -> tuple[CompiledWatchlist, ...]:
     """Compile every watchlist once, at start-up, so matching an article does no regex compilation."""
     return tuple(compile_watchlist(w, config.channel_for(w)) for w in config.watchlists)
 
 
 def compile_watchlist(watchlist: WatchlistConfig, channel: str) -> CompiledWatchlist:
+    terms = tuple(compile_term(t) for t in watchlist.terms)
+    query = watchlist.query
     return CompiledWatchlist(
         name=watchlist.name,
         channel=channel,
-        terms=tuple(compile_term(t) for t in watchlist.terms),
+        terms=terms,
         min_mentions=watchlist.min_mentions,
         priority=watchlist.priority,
         notify_here=watchlist.notify == "here",
         feed_tags=frozenset(watchlist.feeds) if watchlist.feeds is not None else None,
+        query=_compile_query(query, watchlist.terms, terms) if query is not None else None,
     )
 
 
 def compile_term(term: TermConfig) -> CompiledTerm:
-    flags = 0 if term.case_sensitive else re.IGNORECASE
-    phrases = [term.term, *term.aliases]
-    exclude = _alternation(term.exclude, re.IGNORECASE) if term.exclude else None
-    return CompiledTerm(term=term.term, pattern=_alternation(phrases, flags), exclude=exclude)
+    exclude = alternation(term.exclude, re.IGNORECASE) if term.exclude else None
+    pattern: PhrasePattern | BoundedRegex
+    if term.regex is not None:
+        pattern = compile_user_regex(term.regex, case_sensitive=term.case_sensitive)
+    else:
+        pattern = alternation([term.name, *term.aliases], 0 if term.case_sensitive else re.IGNORECASE)
+    return CompiledTerm(term=term.name, pattern=pattern, exclude=exclude)
 
 
-def _alternation(phrases: Iterable[str], flags: int) -> re.Pattern[str]:
-    # Longest first, so "People's Liberation Army" wins over a shorter alias starting the same way.
-    ordered = sorted({normalise_text(p).strip() for p in phrases}, key=len, reverse=True)
-    return re.compile("|".join(_phrase_pattern(p) for p in ordered), flags)
+def _compile_query(
+    source: str, configs: Sequence[TermConfig], terms: Sequence[CompiledTerm]
+) -> CompiledQuery:
+    """The query with its words resolved: a word or phrase equal to a term's name means that term."""
+    named = {reference_key(config.name): term for config, term in zip(configs, terms, strict=True)}
+    return compile_query(parse_query(source), named)
 
 
-def _phrase_pattern(phrase: str) -> str:
-    # Word boundaries on both sides, also for phrases ending in punctuation ("U.S." must not match
-    # inside "U.S.S.R."); none for CJK, which is written without spaces.
-    body = r"\s+".join(re.escape(word) for word in phrase.split())
-    left = "" if is_cjk(phrase[0]) else r"(?<!\w)"
-    right = "" if is_cjk(phrase[-1]) else r"(?!\w)"
-    return f"{left}{body}{right}"
+@dataclass(frozen=True)
+class _ArticleFields:
+    """The article's normalised headline and body, split into sentences, ready for every watchlist."""
+
+    text: ArticleText
+    title_sentences: list[Sentence]
+    body_sentences: list[Sentence]
+
+    @classmethod
+    def of(cls, article: Article) -> _ArticleFields:
+        title = normalise_text(article.title)
+        body = normalise_text(article.text)
+        return cls(ArticleText(title, body), [Sentence(0, len(title), title)], split_sentences(body))
+
+    def hit(self, occurrence: Occurrence) -> TermHit:
+        in_title = occurrence.field == "title"
+        sentences = self.title_sentences if in_title else self.body_sentences
+        return TermHit(
+            term=occurrence.term,
+            matched_text=occurrence.text,
+            in_title=in_title,
+            sentence=_sentence_at(sentences, occurrence.start),
+        )
 
 
 def match_article(
     article: Article, watchlists: Sequence[CompiledWatchlist], feed_tags: frozenset[str] = frozenset()
 ) -> list[Match]:
     """Every watchlist the article matches (enough mentions, from a feed it covers); [] when none does."""
-    title = normalise_text(article.title)
-    text = normalise_text(article.text)
-    title_sentences = [Sentence(0, len(title), title)]
-    text_sentences = split_sentences(text)
+    fields = _ArticleFields.of(article)
     matches = []
     for watchlist in watchlists:
         if not watchlist.applies_to(feed_tags):
             continue
-        hits = [
-            *_hits_in(title, title_sentences, watchlist.terms, in_title=True),
-            *_hits_in(text, text_sentences, watchlist.terms, in_title=False),
-        ]
+        hits = _watchlist_hits(watchlist, fields, article.url)
         if hits and mention_score(hits) >= watchlist.min_mentions:
             matches.append(
                 Match(
@@ -120,23 +145,27 @@ def mention_score(hits: Sequence[TermHit]) -> int:
     return sum(TITLE_WEIGHT if hit.in_title else 1 for hit in hits)
 
 
-def _hits_in(
-    text: str, sentences: list[Sentence], terms: Sequence[CompiledTerm], *, in_title: bool
-) -> list[TermHit]:
-    hits = []
-    for term in terms:
-        excluded = _spans(term.exclude, text) if term.exclude else []
-        for span in _spans(term.pattern, text):
-            if not any(e.start <= span.start and span.end <= e.end for e in excluded):
-                sentence = _sentence_at(sentences, span.start)
-                hits.append(
-                    TermHit(term=term.term, matched_text=span.text, in_title=in_title, sentence=sentence)
-                )
-    return hits
+def _watchlist_hits(watchlist: CompiledWatchlist, fields: _ArticleFields, article_url: str) -> list[TermHit]:
+    try:
+        if watchlist.query is None:
+            return _term_hits(watchlist.terms, fields)
+        result = watchlist.query.evaluate(fields.text)
+        return [fields.hit(o) for o in result.occurrences] if result.matched else []
+    except RegexTimeout as exc:
+        # A runaway pattern must decide nothing, not even through a NOT: the watchlist sits this article out.
+        log_event(log, logging.WARNING, "match.regex_timeout", watchlist=watchlist.name,
+                  article_url=article_url, regex=exc.source, timeout_s=REGEX_TIMEOUT)  # fmt: skip
+        return []
 
 
-def _spans(pattern: re.Pattern[str], text: str) -> list[_Span]:
-    return [_Span(m.start(), m.end(), m.group()) for m in pattern.finditer(text)]
+def _term_hits(terms: Sequence[CompiledTerm], fields: _ArticleFields) -> list[TermHit]:
+    """Every occurrence of every term: the headline's first, each field in the watchlist's term order."""
+    return [
+        fields.hit(occurrence)
+        for field in ("title", "text")
+        for term in terms
+        for occurrence in fields.text.occurrences(term, field)
+    ]
 
 
 def _sentence_at(sentences: list[Sentence], offset: int) -> str:
