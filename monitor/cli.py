@@ -31,11 +31,25 @@ from .ops import OpsServer
 from .pipeline import CycleReport, Pipeline, utcnow
 from .review import PreviewRow, backfill, preview, render_preview
 from .scheduler import run_service
+from .schema import stale_schema_files, write_schema_files
 from .stages.extract import extract_article
 from .stages.fetch import decode_html, fetch_page
 from .stages.match import compile_watchlists, match_article
 from .status import build_status, render_status
 from .storage import open_storage
+from .watch_edit import (
+    Edit,
+    NewTerm,
+    WatchEditRefused,
+    WatchlistsFile,
+    add_term,
+    describe_watchlists,
+    open_watchlists,
+    remove_term,
+    remove_watchlist,
+    render_watchlists,
+    save_edit,
+)
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 T = TypeVar("T")
@@ -102,7 +116,94 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--url", help="the page's original URL, when SOURCE is a saved file")
     match.add_argument("--json", action="store_true", help="print JSON instead of text")
     match.set_defaults(handler=cmd_match)
+    _add_watch_commands(commands)
+    _add_schema_command(commands)
     return parser
+
+
+_WATCH_EPILOG = """\
+add and remove edit the file that `watchlists:` in --config names (or --config
+itself when the watchlists are inline), keeping its comments, order and
+formatting. The whole configuration is validated first: an edit that would make
+it invalid is refused and nothing is written. The file is replaced atomically,
+so a running `news-monitor run` picks the change up within seconds.
+
+Exit codes: 0 done; 2 refused (unknown watchlist or term, duplicate term, no
+--yes, invalid result) or invalid configuration; 1 the file cannot be written."""
+
+
+def _add_watch_commands(commands: Any) -> None:
+    watch = commands.add_parser(
+        "watch",
+        help="list, add and remove watchlist terms from the command line",
+        description="List, add and remove watchlist terms.",
+        epilog=_WATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = watch.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="the watchlists: channel, terms, aliases, case, excludes")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
+    listing.set_defaults(handler=cmd_watch_list)
+
+    add = actions.add_parser(
+        "add",
+        help="add a term to a watchlist",
+        description="Add TERM to WATCHLIST. A watchlist that does not exist is created only\n"
+        "with --create or --channel: a typo in its name is refused, naming close ones.",
+        epilog=_WATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add.add_argument("watchlist", metavar="WATCHLIST", help="the watchlist's name")
+    add.add_argument("term", metavar="TERM", help="whole words; use -- before a TERM that starts with -")
+    add.add_argument(
+        "--alias", action="append", default=[], metavar="ALIAS", help="another spelling; repeatable"
+    )
+    add.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PHRASE",
+        help="a phrase that does not count; repeatable",
+    )
+    add.add_argument("--case-sensitive", action="store_true", help="match the exact case (aliases too)")
+    add.add_argument("--channel", help="create WATCHLIST if missing, posting to CHANNEL (e.g. '#chips')")
+    add.add_argument(
+        "--create", action="store_true", help="create WATCHLIST if missing (posting to slack.default_channel)"
+    )
+    add.add_argument("--dry-run", action="store_true", help="print the change as a diff; write nothing")
+    add.set_defaults(handler=cmd_watch_add)
+
+    remove = actions.add_parser(
+        "remove",
+        help="remove a term, or a whole watchlist (with --yes)",
+        description="Remove TERM from WATCHLIST; without TERM, remove the whole watchlist (needs --yes).",
+        epilog=_WATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    remove.add_argument("watchlist", metavar="WATCHLIST", help="the watchlist's name")
+    remove.add_argument("term", nargs="?", metavar="TERM", help="as written in the file (or its regex)")
+    remove.add_argument("--yes", action="store_true", help="confirm removing a whole watchlist")
+    remove.add_argument("--dry-run", action="store_true", help="print the change as a diff; write nothing")
+    remove.set_defaults(handler=cmd_watch_remove)
+
+
+def _add_schema_command(commands: Any) -> None:
+    schema = commands.add_parser(
+        "schema",
+        help="write JSON Schemas of monitor.yaml and watchlists.yaml, for editors",
+        description="Write monitor.schema.json and watchlists.schema.json, generated from the models that "
+        "validate the configuration. Editors that read `# yaml-language-server: $schema=...` (VS Code's "
+        "YAML extension, JetBrains IDEs) then complete keys and flag mistakes while you type.",
+    )
+    schema.add_argument(
+        "--output", type=Path, metavar="DIR", help="where to write them (default: the folder of --config)"
+    )
+    schema.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the files in DIR are missing or out of date",
+    )
+    schema.set_defaults(handler=cmd_schema)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -112,7 +213,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     token = config.slack.token()
     print(f"{config.path}: OK")
     print(f"  feeds: {len(config.feeds)}")
-    print(f"  watchlists: {len(config.watchlists)} ({terms} terms)")
+    queries = sum(1 for w in config.watchlists if w.query)
+    print(f"  watchlists: {len(config.watchlists)} ({terms} terms, {queries} with a query)")
     print(f"  storage: {mask_credentials(config.storage_url)}")
     if token:
         print(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
@@ -360,6 +462,72 @@ def _format_matches(article: Article, matches: Sequence[Any]) -> str:
             for sentence in dict.fromkeys(("title: " if h.in_title else "") + h.sentence for h in hits):
                 lines.append(f"    - {sentence}")
     return "\n".join(lines)
+
+
+def cmd_watch_list(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.json:
+        print(json.dumps(describe_watchlists(config), ensure_ascii=False, indent=2))
+    else:
+        print(render_watchlists(config))
+    return EXIT_OK
+
+
+def cmd_watch_add(args: argparse.Namespace) -> int:
+    term = NewTerm(args.term, tuple(args.alias), tuple(args.exclude), args.case_sensitive)
+    return _edit_watchlists(
+        args, lambda file: add_term(file, args.watchlist, term, channel=args.channel, create=args.create)
+    )
+
+
+def cmd_watch_remove(args: argparse.Namespace) -> int:
+    def edit(file: WatchlistsFile) -> Edit:
+        if args.term is None:  # a dry run shows what --yes would remove
+            return remove_watchlist(file, args.watchlist, confirmed=args.yes or args.dry_run)
+        return remove_term(file, args.watchlist, args.term)
+
+    return _edit_watchlists(args, edit)
+
+
+def _edit_watchlists(args: argparse.Namespace, edit: Callable[[WatchlistsFile], Edit]) -> int:
+    """Open, edit, validate and save the watchlists; a refused edit writes nothing and exits 2."""
+    try:
+        file = open_watchlists(args.config)
+        change = edit(file)
+        diff = save_edit(file, change, dry_run=args.dry_run)
+    except WatchEditRefused as exc:
+        print(f"news-monitor: watch: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if file.document.reformatted_lines:
+        print(
+            f"news-monitor: watch: note: {file.path} mixes indentation styles, so "
+            f"{file.document.reformatted_lines} line(s) outside the edit were re-indented too",
+            file=sys.stderr,
+        )
+    if args.dry_run:
+        print(diff, end="")
+        print("dry run: nothing was written", file=sys.stderr)
+    else:
+        print(f"{change.summary} ({file.path})")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    folder = args.output or args.config.parent
+    if args.check:
+        stale = stale_schema_files(folder)
+        if stale:
+            names = ", ".join(str(path) for path in stale)
+            print(
+                f"news-monitor: schema: missing or out of date: {names}; run `news-monitor schema`",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+        print(f"{folder}: the schemas are up to date")
+        return EXIT_OK
+    for path in write_schema_files(folder):
+        print(f"wrote {path}")
+    return EXIT_OK
 
 
 def _indent(text: str) -> str:
