@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.cli import main
 from tests.support.feeds import rss_feed
 from tests.support.slack_fake import SlackFake
 from tests.support.web_server import WebServer
@@ -91,3 +92,40 @@ def test_bad_durations_are_usage_errors(world: World, capsys: pytest.CaptureFixt
         world.run_cli("backfill", "--since", "yesterday")
     assert caught.value.code == 2
     assert "expected a duration such as 30s" in capsys.readouterr().err
+
+
+def test_a_term_added_with_watch_alerts_on_the_next_cycle(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.watchlists = [{"name": "huawei", "channel": "#china-tech", "terms": ["Huawei"]}]
+    world.write_config()
+    link = world.web.add("/xiaomi.html", page("Xiaomi"))
+    items = [{"title": "Xiaomi news", "link": link, "guid": "xiaomi", "pub_date": hours_ago(0.1)}]
+    world.web.add("/feed.xml", rss_feed("F", items), content_type="application/rss+xml")
+    config = str(world.config_path)
+    assert main(["--config", config, "watch", "add", "huawei", "Xiaomi", "--alias", "小米"]) == 0
+    assert "{term: Xiaomi, aliases: [小米]}" in (world.folder / "watchlists.yaml").read_text(encoding="utf-8")
+    # run the cycle on the edited files as they are (not rewritten by the World helper)
+    env = world.environment()
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        assert main(["--config", config, "once"]) == 0
+    assert [m["text"].split(" (")[0] for m in world.slack.messages()][-1] == "Xiaomi news"
+
+
+def test_a_query_watchlist_alerts_end_to_end(world: World) -> None:
+    link = world.web.add("/drill.html", page("Tencent and the PLA"))
+    items = [{"title": "Drills", "link": link, "guid": "drill", "pub_date": hours_ago(0.1)}]
+    world.web.add("/feed.xml", rss_feed("F", items), content_type="application/rss+xml")
+    world.watchlists = [
+        {
+            "name": "tencent-military",
+            "channel": "#china-tech",
+            "terms": [{"term": "PLA", "case_sensitive": True}],
+            "query": "Tencent NEAR/3 PLA NOT title:weather",
+        }
+    ]
+    world.once()
+    [message] = [m for m in world.slack.messages() if m["text"].startswith("Drills")]
+    assert "tencent-military" in message["blocks"][3]["elements"][0]["text"]
