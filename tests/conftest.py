@@ -18,6 +18,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from tests.support.slack_fake import SlackFake  # noqa: E402
 from tests.support.web_server import WebServer  # noqa: E402
+from tests.support.world import World  # noqa: E402
 
 ALERT_CHANNELS = ("#news-alerts", "#china-tech")
 
@@ -34,3 +35,9 @@ def web_server() -> Iterator[WebServer]:
     """A running WebServer with no routes; add them with ``web_server.add(path, body, ...)``."""
     with WebServer() as server:
         yield server
+
+
+@pytest.fixture
+def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
+    """A World (config on disk, the CLI run against web_server and slack_fake) in tmp_path."""
+    yield World(tmp_path, web_server, slack_fake)

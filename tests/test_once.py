@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.support.feeds import atom_feed, rss_feed
-from tests.support.slack_fake import SlackFake, assert_no_mentions
-from tests.support.web_server import WebServer
+from tests.support.slack_fake import assert_no_mentions
 from tests.support.world import World, hours_ago, page
 
 MINT_TITLE = "Alibaba fires back at allegations of assisting Chinese Military"
 BLOG_TITLE = "Alibaba denies report it helped the PLA target the US"
 WIRE_TITLE = "Alibaba denies: a wire copy"
-
-
-@pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
-    yield World(tmp_path, web_server, slack_fake)
 
 
 def serve_sample_news(world: World, *, wire_copy: bool = False) -> None:

@@ -10,8 +10,7 @@ import logging
 import sqlite3
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -21,8 +20,7 @@ from monitor.stages.extract import MAX_HTML_TAGS, extract_article
 from monitor.stages.poll import MAX_ITEMS_PER_FEED, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, parse_feed
 from monitor.text import html_to_text
 from tests.support.feeds import rss_feed
-from tests.support.slack_fake import SlackFake, validate_blocks
-from tests.support.web_server import WebServer
+from tests.support.slack_fake import validate_blocks
 from tests.support.world import World, hours_ago, message_title
 
 RSS_HEADERS = {"content-type": "application/rss+xml"}
@@ -30,11 +28,6 @@ STORY = "".join(
     f"<p>Alibaba opened office number {n} in Hangzhou this week, the company said in a statement.</p>"
     for n in range(5)
 )
-
-
-@pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
-    yield World(tmp_path, web_server, slack_fake)
 
 
 def stored_articles(world: World) -> int:

@@ -8,9 +8,7 @@ some terminals; U+202E reverses the text that follows).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +16,6 @@ from monitor.logs import format_value
 from monitor.models import Alert, Article
 from monitor.notifiers.console import format_alert
 from tests.support.feeds import rss_feed
-from tests.support.slack_fake import SlackFake
-from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07\r\nfeed.failed forged=1 \x9b31m\u202edesrever\x08\x00\x7f"
@@ -27,11 +23,6 @@ STORY = "".join(
     f"<p>Alibaba opened office number {n} in Hangzhou this week, the company said in a statement.</p>"
     for n in range(5)
 )
-
-
-@pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
-    yield World(tmp_path, web_server, slack_fake)
 
 
 def raw_controls(text: str) -> list[str]:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from monitor.errors import FeedError
 from monitor.stages.poll import parse_feed
 from tests.support.feeds import rss_feed
-from tests.support.slack_fake import SlackFake
-from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
 FEED_URL = "https://feeds.example/broken.xml"
@@ -22,11 +17,6 @@ STORY = "".join(
     f"<p>Alibaba opened office number {n} in Hangzhou this week, the company said in a statement.</p>"
     for n in range(5)
 )
-
-
-@pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
-    yield World(tmp_path, web_server, slack_fake)
 
 
 def two_items(first_title: str = TITLE, second_title: str = "Second story") -> str:

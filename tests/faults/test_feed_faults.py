@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from monitor.feed_schedule import next_poll_after_failure
 from monitor.storage import FeedState, open_storage
 from tests.support.feeds import rss_feed
-from tests.support.slack_fake import SlackFake
-from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
 PAGE = "<html><body><article>" + "<p>Alibaba's cloud unit signed a deal with a provincial government.</p>" * 4
 PAGE += "</article></body></html>"
-
-
-@pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
-    yield World(tmp_path, web_server, slack_fake)
 
 
 def feed_state(world: World, url: str) -> FeedState:

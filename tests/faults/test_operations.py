@@ -9,8 +9,6 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,17 +17,10 @@ from monitor.config import load_config
 from monitor.ops import check_health
 from monitor.pipeline import Pipeline
 from tests.support.feeds import rss_feed
-from tests.support.slack_fake import SlackFake
-from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
 PAGE = "<html><body><article>" + "<p>Alibaba's cloud unit signed a deal with a provincial government.</p>" * 4
 PAGE += "</article></body></html>"
-
-
-@pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
-    yield World(tmp_path, web_server, slack_fake)
 
 
 def add_news(world: World) -> None:

@@ -24,7 +24,6 @@ from monitor.errors import FeedError
 from monitor.stages.poll import parse_feed
 from monitor.stages.xml_guard import find_entity_declaration
 from tests.support.feeds import rss_feed
-from tests.support.slack_fake import SlackFake
 from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
@@ -35,11 +34,6 @@ REFUSED = "refused: the feed declares XML entities"
 # below took 309 MB and 3.9 s (feedparser's loose parser expands it after expat gives up).
 MAX_PEAK_BYTES = 50_000_000
 MAX_SECONDS = 2.0
-
-
-@pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
-    yield World(tmp_path, web_server, slack_fake)
 
 
 def rss_with_prolog(prolog: str, *, title: str = "Alibaba news", description: str = "A story.") -> str:
