@@ -9,31 +9,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from . import __version__
-from .config import DEFAULT_CONFIG_PATH, Config, FetchSettings, load_config, parse_duration
-from .delivery import Outbox, delivery_fingerprint
+from .config import DEFAULT_CONFIG_PATH, Config, load_config, parse_duration
 from .errors import ConfigError, MonitorError
-from .http import HostLimiter, HttpClient
-from .logs import configure_logging, log_event, mask_credentials
-from .models import Article, Page
-from .notifiers.base import Notifier
-from .notifiers.console import ConsoleNotifier
-from .notifiers.slack import SlackNotifier
+from .inspect_article import article_as_json, format_matches, match_as_json, read_article
+from .logs import configure_logging, mask_credentials
 from .ops import OpsServer
 from .pipeline import CycleReport, Pipeline, utcnow
 from .review import PreviewRow, backfill, preview, render_preview
 from .scheduler import run_service
 from .schema import stale_schema_files, write_schema_files
-from .stages.extract import extract_article
-from .stages.fetch import decode_html, fetch_page
+from .service import with_pipeline
 from .stages.match import compile_watchlists, match_article
 from .status import build_status, render_status
 from .storage import open_storage
@@ -52,7 +45,6 @@ from .watch_edit import (
 )
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
-T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -225,7 +217,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_once(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    report = asyncio.run(_with_pipeline(config, _one_cycle))
+    report = asyncio.run(with_pipeline(config, _one_cycle))
     print(f"cycle done: {report.summary() or 'nothing to do'}", file=sys.stderr)
     failed = report.counts["feeds/failed"]
     if failed:
@@ -252,7 +244,7 @@ async def _one_cycle(pipeline: Pipeline) -> CycleReport:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    asyncio.run(_with_pipeline(config, _serve))
+    asyncio.run(with_pipeline(config, _serve))
     return EXIT_OK
 
 
@@ -292,7 +284,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     async def run(pipeline: Pipeline) -> list[PreviewRow]:
         return preview(pipeline, pipeline.clock() - args.since, args.watchlist)
 
-    rows = asyncio.run(_with_pipeline(config, run))
+    rows = asyncio.run(with_pipeline(config, run))
     print(
         json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2)
         if args.json
@@ -311,7 +303,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         await pipeline.outbox.drain()
         return rows
 
-    rows = asyncio.run(_with_pipeline(config, run))
+    rows = asyncio.run(with_pipeline(config, run))
     print(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
     return EXIT_OK
 
@@ -328,59 +320,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _with_pipeline(config: Config, action: Callable[[Pipeline], Awaitable[T]]) -> T:
-    """Build the collaborators, run `action(pipeline)`, and always close them."""
-    storage = open_storage(config.storage_url)
-    notifier = make_notifier(config)
-    hosts = HostLimiter(config.fetch.per_host_concurrency, config.fetch.per_host_delay.total_seconds())
-    http = HttpClient(
-        timeout=config.fetch.timeout.total_seconds(),
-        user_agent=config.fetch.resolved_user_agent(),
-        allow_private_addresses=config.fetch.allow_private_addresses,
-        host_limiter=hosts,
-        max_redirects=config.fetch.max_redirects,
-    )
-    outbox = Outbox(
-        storage,
-        notifier,
-        config_fingerprint=delivery_fingerprint(config),
-        clock=utcnow,
-        pace=config.slack.min_post_interval.total_seconds(),
-    )
-    try:
-        return await action(Pipeline(config, storage, http, outbox))
-    finally:
-        await http.close()
-        await notifier.close()
-        storage.close()
-
-
-def make_notifier(config: Config) -> Notifier:
-    """Slack when a token is set; otherwise the console, so the service runs with no Slack at all."""
-    token = config.slack.token()
-    if not token:
-        reason = f"${config.slack.token_env} is not set; alerts are printed, not posted"
-        log_event(logging.getLogger("monitor"), logging.WARNING, "notifier.console", reason=reason)
-        return ConsoleNotifier()
-    return SlackNotifier(
-        token, api_url=config.slack.resolved_api_url(), timeout=config.slack.timeout.total_seconds()
-    )
-
-
 def cmd_extract(args: argparse.Namespace) -> int:
-    article = asyncio.run(_read_article(args.source, args.url, _optional_config(args.config)))
+    article = asyncio.run(read_article(args.source, args.url, _optional_config(args.config)))
     print(json.dumps(article_as_json(article), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 
 def cmd_match(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    article = asyncio.run(_read_article(args.source, args.url, config))
+    article = asyncio.run(read_article(args.source, args.url, config))
     matches = match_article(article, compile_watchlists(config))
     if args.json:
-        print(json.dumps([_match_as_json(m) for m in matches], ensure_ascii=False, indent=2))
+        print(json.dumps([match_as_json(m) for m in matches], ensure_ascii=False, indent=2))
     else:
-        print(_format_matches(article, matches))
+        print(format_matches(article, matches))
     return EXIT_OK
 
 
@@ -395,73 +348,6 @@ def _optional_config(path: Path) -> Config | None:
             f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", file=sys.stderr
         )
         return None
-
-
-async def _read_article(source: str, url: str | None, config: Config | None) -> Article:
-    site_rules = config.site_rules if config else ()
-    if source.startswith(("http://", "https://")):
-        page = await _download(source, config)
-    else:
-        page = _read_file(Path(source), url)
-    return await asyncio.to_thread(extract_article, page, site_rules)
-
-
-async def _download(url: str, config: Config | None) -> Page:
-    fetch = config.fetch if config else FetchSettings()
-    timeout, user_agent, max_bytes = (
-        fetch.timeout.total_seconds(),
-        fetch.resolved_user_agent(),
-        fetch.max_page_bytes,
-    )
-    # A URL typed by the operator is trusted like a configured feed, so private addresses are allowed.
-    async with HttpClient(timeout=timeout, user_agent=user_agent, allow_private_addresses=True) as http:
-        return await fetch_page(http, url, max_bytes=max_bytes)
-
-
-def _read_file(path: Path, url: str | None) -> Page:
-    try:
-        body = path.read_bytes()
-    except OSError as exc:
-        raise MonitorError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return Page(url=url or path.resolve().as_uri(), html=decode_html(body, None))
-
-
-def article_as_json(article: Article) -> dict[str, Any]:
-    return {
-        "title": article.title,
-        "text": article.text,
-        "url": article.url,
-        "canonical_url": article.canonical_url,
-        "published": article.published.isoformat() if article.published else None,
-        "authors": list(article.authors),
-        "site_name": article.site_name,
-    }
-
-
-def _match_as_json(match: Any) -> dict[str, Any]:
-    return {
-        "watchlist": match.watchlist,
-        "channel": match.channel,
-        "terms": list(match.terms),
-        "hits": [
-            {"term": h.term, "matched_text": h.matched_text, "in_title": h.in_title, "sentence": h.sentence}
-            for h in match.hits
-        ],
-    }
-
-
-def _format_matches(article: Article, matches: Sequence[Any]) -> str:
-    if not matches:
-        return f"No watchlist matches {article.title!r}."
-    lines = [f"{article.title}"]
-    for match in matches:
-        lines.append(f"\n{match.watchlist} -> {match.channel}")
-        for term in match.terms:
-            hits = [h for h in match.hits if h.term == term]
-            lines.append(f"  {term} ({len(hits)} {'hit' if len(hits) == 1 else 'hits'})")
-            for sentence in dict.fromkeys(("title: " if h.in_title else "") + h.sentence for h in hits):
-                lines.append(f"    - {sentence}")
-    return "\n".join(lines)
 
 
 def cmd_watch_list(args: argparse.Namespace) -> int:

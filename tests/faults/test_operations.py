@@ -12,10 +12,10 @@ import urllib.request
 
 import pytest
 
-from monitor.cli import _with_pipeline
 from monitor.config import load_config
 from monitor.ops import check_health
 from monitor.pipeline import Pipeline
+from monitor.service import with_pipeline
 from tests.support.feeds import rss_feed
 from tests.support.world import World, hours_ago
 
@@ -115,7 +115,7 @@ def test_unhealthy_when_the_scheduler_stops_ticking(world: World) -> None:
             await pipeline.stop(grace=5)
             return not healthy_now and ticking and not stuck.ok and not stuck.scheduler_alive
 
-        return await _with_pipeline(load_config(world.config_path), probe)
+        return await with_pipeline(load_config(world.config_path), probe)
 
     assert asyncio.run(go())
 
