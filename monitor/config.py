@@ -7,16 +7,14 @@ YAML is read with ruamel.yaml, which keeps line numbers, so every error names th
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
 import os
 import re
-import typing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import soupsieve
@@ -26,23 +24,20 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
 from . import __version__
 from .errors import ConfigError
 from .models import SiteRule
 from .query import Query, compile_user_regex, parse_query, reference_key
 from .text import normalise_text
+from .yaml_source import read_yaml, validate
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
 
-M = TypeVar("M", bound=BaseModel)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -366,8 +361,8 @@ class Config:
 def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     """Read and validate monitor.yaml and the files it names; raise ConfigError listing every problem."""
     path = Path(path)
-    raw = _read_yaml(path)
-    monitor = _validate(MonitorFile, raw, path)
+    raw = read_yaml(path)
+    monitor = validate(MonitorFile, raw, path)
     watchlists, watchlists_path = _load_watchlists(monitor.watchlists, raw, path)
     _check_feed_tags(watchlists, monitor.feeds, watchlists_path or path)
     site_rules = _load_site_rules(monitor.sites, raw, path)
@@ -416,10 +411,10 @@ def _load_watchlists(
 ) -> tuple[tuple[WatchlistConfig, ...], Path | None]:
     if isinstance(value, str):
         watchlists_path = (path.parent / value).resolve()
-        parsed = _validate(WatchlistsFile, _read_yaml(watchlists_path, key="watchlists"), watchlists_path)
+        parsed = validate(WatchlistsFile, read_yaml(watchlists_path, key="watchlists"), watchlists_path)
         lists, source = parsed.watchlists, watchlists_path
     else:
-        parsed = _validate(WatchlistsFile, {"watchlists": value}, path, raw_for_lines=raw)
+        parsed = validate(WatchlistsFile, {"watchlists": value}, path, raw_for_lines=raw)
         lists, source = parsed.watchlists, None
     _check_unique_names(lists, source or path)
     return tuple(lists), source
@@ -456,124 +451,10 @@ def _load_site_rules(value: str | dict[str, Any] | None, raw: Any, path: Path) -
         return ()
     if isinstance(value, str):
         sites_path = (path.parent / value).resolve()
-        sites = _validate(SitesFile, _read_yaml(sites_path, key="sites"), sites_path).sites
+        sites = validate(SitesFile, read_yaml(sites_path, key="sites"), sites_path).sites
     else:
-        sites = _validate(SitesFile, {"sites": value}, path, raw_for_lines=raw).sites
+        sites = validate(SitesFile, {"sites": value}, path, raw_for_lines=raw).sites
     return tuple(
         SiteRule(domain=domain.lower().removeprefix("www."), content=rule.content, remove=tuple(rule.remove))
         for domain, rule in sites.items()
     )
-
-
-def _read_yaml(path: Path, key: str | None = None) -> Any:
-    where = f" (named by `{key}:` in monitor.yaml)" if key else ""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"file not found{where}", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file{where}: {exc}", path=str(path)) from None
-    try:
-        data = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise ConfigError(f"invalid YAML: {exc.problem}", path=str(path), line=line) from None
-    if not isinstance(data, dict):
-        raise ConfigError("expected a mapping of keys at the top of the file", path=str(path), line=1)
-    return data
-
-
-def _validate(model: type[M], data: Any, path: Path, raw_for_lines: Any = None) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        lines_from = raw_for_lines if raw_for_lines is not None else data
-        problems = [_problem_from(error, model, lines_from, path) for error in exc.errors()]
-        first = problems[0]
-        raise ConfigError(
-            first.reason, path=first.path, line=first.line, key=first.key, problems=problems
-        ) from None
-
-
-def _problem_from(error: Any, model: type[BaseModel], raw: Any, path: Path) -> ConfigError:
-    loc = _drop_union_branches(error["loc"])
-    if error["type"] == "extra_forbidden":
-        reason = _unknown_key_reason(model, loc)
-    elif error["type"] == "missing":
-        reason = "this key is required"
-    else:
-        reason = error["msg"].removeprefix("Value error, ")
-    return ConfigError(reason, path=str(path), line=_line_of(raw, loc), key=_key_path(loc))
-
-
-def _drop_union_branches(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    # pydantic names the union branch it tried ("str", "list[...]", "function-before[...]");
-    # users never wrote those.
-    return tuple(part for part in loc if isinstance(part, int) or not re.search(r"[\[\]()]|^str$", part))
-
-
-def _unknown_key_reason(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    unknown = str(loc[-1])
-    allowed = _allowed_keys(model, loc[:-1])
-    reason = f"unknown key {unknown!r}"
-    close = difflib.get_close_matches(unknown, allowed, n=1)
-    if close:
-        reason += f" (did you mean {close[0]!r}?)"
-    if allowed:
-        reason += f"; allowed keys: {', '.join(allowed)}"
-    return reason
-
-
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            continue
-        field = current.model_fields.get(part)
-        current = _model_inside(field.annotation) if field else None
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _model_inside(annotation: Any) -> type[BaseModel] | None:
-    """The BaseModel class inside list[X], X | None, Annotated[X, ...], or None."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_inside(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the deepest node of `loc` that exists in the YAML (ruamel keeps positions)."""
-    line = None
-    node = raw
-    for part in loc:
-        position = _position_of(node, part)
-        if position is None:
-            break
-        line = position + 1
-        node = node[part]
-    return line
-
-
-def _position_of(node: Any, part: Any) -> int | None:
-    lc = getattr(node, "lc", None)
-    try:
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            return lc.item(part)[0] if lc else None
-        if isinstance(part, str) and isinstance(node, dict) and part in node:
-            return lc.key(part)[0] if lc else None
-    except (KeyError, IndexError, TypeError):
-        return None
-    return None
