@@ -150,6 +150,11 @@ class OpsSettings(_Strict):
     port: int = Field(default=9464, ge=1, le=65535)
 
 
+class StoriesSettings(_Strict):
+    # Articles first seen within this window are compared for near-copies (and, later, grouped).
+    window: Duration = timedelta(hours=72)
+
+
 class FeedConfig(_Strict):
     url: HttpUrl
     name: str | None = None
@@ -304,6 +309,7 @@ class MonitorFile(_Strict):
     poll: PollSettings = PollSettings()
     fetch: FetchSettings = FetchSettings()
     ops: OpsSettings = OpsSettings()
+    stories: StoriesSettings = StoriesSettings()
     feeds: list[FeedConfig] = Field(min_length=1)
     watchlists: str | list[Any] = "watchlists.yaml"
     sites: str | dict[str, Any] | None = None
@@ -340,6 +346,7 @@ class Config:
     poll: PollSettings
     fetch: FetchSettings
     ops: OpsSettings
+    stories: StoriesSettings
     feeds: tuple[FeedConfig, ...]
     watchlists: tuple[WatchlistConfig, ...]
     site_rules: tuple[SiteRule, ...]
@@ -375,6 +382,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
         poll=monitor.poll,
         fetch=monitor.fetch,
         ops=monitor.ops,
+        stories=monitor.stories,
         feeds=tuple(monitor.feeds),
         watchlists=watchlists,
         site_rules=site_rules,

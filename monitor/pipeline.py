@@ -37,6 +37,7 @@ from .stages.dedupe import article_keys, fingerprint_text, item_keys, plausible_
 from .stages.extract import extract_article
 from .stages.fetch import fetch_page
 from .stages.match import CompiledWatchlist, compile_watchlists, match_article
+from .stages.neardup import Signature, best_copy, sign_text
 from .stages.poll import poll_feed
 from .stages.summarise import summarise_article
 from .storage import ArticleRecord, FeedState, PollSuccess, QueuedAlert, Storage
@@ -94,6 +95,7 @@ class Pipeline:
         self._feed_gate = asyncio.Semaphore(config.poll.concurrency)
         self._feed_gate_size = config.poll.concurrency
         self._article_gate = asyncio.Semaphore(ARTICLE_CONCURRENCY)
+        self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
 
@@ -289,32 +291,58 @@ class Pipeline:
             article = await self.read_article(item)
         if self.too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)
-        # Matching and summarising are CPU work on up to 200,000 characters: off the event loop.
+        # Signing, matching and summarising are CPU work on up to 200,000 characters: off the event loop.
+        signature = None if article.from_feed_summary else await asyncio.to_thread(sign_text, article.text)
         matches, alerts = await asyncio.to_thread(self.analyse, article, source, tags)
-        result = self.storage.record_article(
-            self._record(item, article, now, "alerted" if alerts else "no_match", matches),
-            article_keys(item, article),
-            [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts],
-        )
+        async with self._record_lock:  # the near-copy check and the record must not interleave
+            if signature is not None and self._is_near_copy(item, signature, now):
+                return self._record_without_alert(item, "copy", now, article, signature)
+            result = self.storage.record_article(
+                self._record(item, article, now, "alerted" if alerts else "no_match", matches, signature),
+                article_keys(item, article),
+                [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts],
+            )
         if result.is_duplicate:
             return "duplicate"
         if alerts:
             self.outbox.wake()
         return "matched" if alerts else "no_match"
 
+    def _is_near_copy(self, item: FeedItem, signature: Signature, now: datetime) -> bool:
+        candidates = self.storage.near_copy_candidates(
+            list(signature.bands), since=now - self.config.stories.window
+        )
+        copy = best_copy(signature, candidates)
+        if copy is not None:
+            log_event(log, logging.INFO, "article.near_copy", article_url=item.link, copy_of=copy[0],
+                      similarity=f"{copy[1]:.2f}")  # fmt: skip
+        return copy is not None
+
     def too_old(self, published: datetime | None, now: datetime) -> bool:
         return published is not None and now - published > self.config.poll.max_age
 
     def _record_without_alert(
-        self, item: FeedItem, outcome: str, now: datetime, article: Article | None = None
+        self,
+        item: FeedItem,
+        outcome: str,
+        now: datetime,
+        article: Article | None = None,
+        signature: Signature | None = None,
     ) -> str:
         article = article or article_from_item(item)
-        record = self._record(item, article, now, outcome, [])
+        # A copy's signature is kept but not indexed: its original already stands for it.
+        record = dataclasses.replace(self._record(item, article, now, outcome, [], signature), bands=())
         result = self.storage.record_article(record, article_keys(item, article), [])
         return "duplicate" if result.is_duplicate else outcome
 
     def _record(
-        self, item: FeedItem, article: Article, now: datetime, outcome: str, matches: list[Match]
+        self,
+        item: FeedItem,
+        article: Article,
+        now: datetime,
+        outcome: str,
+        matches: list[Match],
+        signature: Signature | None = None,
     ) -> ArticleRecord:
         return ArticleRecord(
             feed_url=item.feed_url,
@@ -328,6 +356,8 @@ class Pipeline:
             fingerprint=fingerprint_text(article.text),
             outcome=outcome,
             matches_json=matches_json(matches),
+            signature=signature.values if signature else None,
+            bands=signature.bands if signature else (),
         )
 
     async def read_article(self, item: FeedItem) -> Article:

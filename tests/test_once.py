@@ -6,6 +6,7 @@ import pytest
 
 from tests.support.feeds import atom_feed, rss_feed
 from tests.support.slack_fake import assert_no_mentions
+from tests.support.world import PAGES as PAGES_DIR
 from tests.support.world import World, hours_ago, page
 
 MINT_TITLE = "Alibaba fires back at allegations of assisting Chinese Military"
@@ -361,3 +362,30 @@ def test_once_exits_1_when_no_feed_could_be_read(world: World, capsys: pytest.Ca
     assert "2 of 2 feeds failed" in capsys.readouterr().err
     serve_sample_news(world)
     assert world.once() == 0  # some feeds failing is a normal day
+
+
+def test_a_syndicated_copy_with_other_boilerplate_alerts_once(world: World) -> None:
+    serve_sample_news(world)
+    world.once()
+    before = len(world.slack.messages())
+    # Another outlet republishes the Mint story's text with its own furniture, under its own URL and
+    # canonical, and a different headline: not the same URL or fingerprint, but the same text.
+    body = (PAGES_DIR / "mint-alibaba-denies.expected.txt").read_text(encoding="utf-8")
+    html = (
+        "<html><body><article><p>Also Read | Markets today</p>"
+        + "".join(f"<p>{line}</p>" for line in body.splitlines() if line.strip())
+        + "<p>(With inputs from AFP)</p><p>Source link</p></article></body></html>"
+    )
+    link = world.web.add("/aggregator/copy.html", html, content_type="text/html")
+    items = [
+        {
+            "title": "Alibaba says memo claims are false",
+            "link": link,
+            "guid": "agg-1",
+            "pub_date": hours_ago(0.2),
+        }
+    ]
+    world.add_feed("/aggregator.xml", rss_feed("Aggregator", items))
+    world.once()
+    assert world.web.hits("/aggregator/copy.html") == 1  # read, then recognised as a copy
+    assert len(world.slack.messages()) == before

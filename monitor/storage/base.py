@@ -51,8 +51,10 @@ class ArticleRecord:
     published_at: datetime | None
     first_seen_at: datetime
     fingerprint: str | None
-    outcome: str  # alerted | no_match | too_old | first_poll
+    outcome: str  # alerted | no_match | too_old | first_poll | copy
     matches_json: str = "[]"
+    signature: bytes | None = None  # MinHash values, when the text was long enough to sign
+    bands: tuple[str, ...] = ()  # its LSH band keys
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ class Storage(Protocol):
     ) -> None: ...
 
     def find_seen_key(self, keys: list[ArticleKey]) -> ArticleKey | None: ...
+
+    def near_copy_candidates(self, bands: list[str], since: datetime) -> list[tuple[int, bytes]]: ...
 
     def record_article(
         self, record: ArticleRecord, keys: list[ArticleKey], alerts: list[QueuedAlert]

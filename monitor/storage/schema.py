@@ -11,6 +11,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -83,8 +84,20 @@ articles = Table(
     Column("published_at", UTCDateTime()),
     Column("first_seen_at", UTCDateTime(), nullable=False),
     Column("fingerprint", String(64)),
-    Column("outcome", String(32), nullable=False),  # alerted | no_match | too_old | first_poll
+    Column("outcome", String(32), nullable=False),  # alerted | no_match | too_old | first_poll | copy
     Column("matches", Text, nullable=False, default="[]"),  # JSON: [{watchlist, channel, terms}]
+    Column("signature", LargeBinary),  # MinHash values (stages/neardup.py), for near-copy checks
+)
+
+# The near-duplicate index: one row per (LSH band key, article). A new article's candidates are the
+# articles sharing a band key, found by index lookups, not by a scan.
+near_dup_bands = Table(
+    "near_dup_bands",
+    metadata,
+    Column("band_key", String(64), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("band_key", "article_id"),
 )
 
 # Every key by which an article can be recognised again. The primary key is the dedup decision:

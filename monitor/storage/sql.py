@@ -136,6 +136,18 @@ class SQLStorage:
                     return key
         return None
 
+    def near_copy_candidates(self, bands: list[str], since: datetime) -> list[tuple[int, bytes]]:
+        """Articles first seen since `since` that share an LSH band with `bands`, with their signatures."""
+        index, articles = schema.near_dup_bands, schema.articles
+        sharing = select(index.c.article_id).where(
+            index.c.band_key.in_(bands), index.c.first_seen_at >= since
+        )
+        query = select(articles.c.id, articles.c.signature).where(
+            articles.c.id.in_(sharing), articles.c.signature.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return [(int(row.id), bytes(row.signature)) for row in conn.execute(query)]
+
     def record_article(
         self, record: ArticleRecord, keys: list[ArticleKey], alerts: list[QueuedAlert]
     ) -> RecordResult:
@@ -151,6 +163,7 @@ class SQLStorage:
                 if duplicate:
                     conn.rollback()
                 else:
+                    self._index_bands(conn, record, article_id)
                     outbox = tuple(
                         self._queue_alert(conn, article_id, alert, record.first_seen_at) for alert in alerts
                     )
@@ -159,6 +172,14 @@ class SQLStorage:
             return RecordResult(article_id=None, duplicate_of=duplicate)
         except OperationalError as exc:
             raise StorageError(f"storage: cannot record an article: url={record.url}: {exc.orig}") from exc
+
+    def _index_bands(self, conn: Connection, record: ArticleRecord, article_id: int) -> None:
+        if record.bands:
+            rows = [
+                {"band_key": key, "article_id": article_id, "first_seen_at": record.first_seen_at}
+                for key in record.bands
+            ]
+            conn.execute(insert(schema.near_dup_bands), rows)
 
     def _alias_keys(self, keys: list[ArticleKey], known: ArticleKey) -> None:
         """Point a duplicate's other keys at the stored article, so the next poll skips it before fetching."""
@@ -181,6 +202,7 @@ class SQLStorage:
             "fingerprint": record.fingerprint,
             "outcome": record.outcome,
             "matches": record.matches_json,
+            "signature": record.signature,
         }
         return _inserted_id(conn.execute(insert(schema.articles).values(**values)))
 
@@ -343,6 +365,10 @@ class SQLStorage:
         """
         articles = schema.articles
         with self.engine.begin() as conn:
+            # The near-duplicate index only needs the story window, which is shorter than `retention`.
+            conn.execute(
+                schema.near_dup_bands.delete().where(schema.near_dup_bands.c.first_seen_at < text_before)
+            )
             cleared = conn.execute(
                 update(articles)
                 .where(articles.c.first_seen_at < text_before, articles.c.text != "")
@@ -382,6 +408,7 @@ def _record_from(row: Any) -> ArticleRecord:
         fingerprint=row["fingerprint"],
         outcome=row["outcome"],
         matches_json=row["matches"],
+        signature=row["signature"],
     )
 
 

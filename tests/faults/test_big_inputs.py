@@ -52,7 +52,9 @@ def test_a_feed_of_10000_items_is_read_up_to_the_cap_in_bounded_time(world: Worl
     # Three recent items alert. The rest of the first MAX_ITEMS_PER_FEED are too old to fetch; every
     # item past the cap is recent and matches, so reading past it would fetch pages and flood Slack.
     for n in range(3):
-        world.web.add(f"/big/{n}.html", f"<html><body><article>{STORY}<p>Story {n}.</p></article>")
+        # Three different stories (the same text three times would be one story's near-copies).
+        words = " ".join(f"detail{n}x{i}" for i in range(80))
+        world.web.add(f"/big/{n}.html", f"<html><body><article>{STORY}<p>Story {n}: {words}.</p></article>")
     items = [
         {
             "title": f"Alibaba update {n}",
