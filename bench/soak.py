@@ -45,6 +45,7 @@ from typing import IO, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, for `tests.support.*`
 
 from tests.support.feeds import rss_feed
+from tests.support.prose import distinct_prose
 from tests.support.slack_fake import SlackFake
 from tests.support.web_server import WebServer
 from tests.support.world import REPO_ROOT, World, message_title
@@ -130,6 +131,7 @@ class Story:
             f"helped by demand from customers in {city} and abroad.",
             f"Executives at {self.company} said spending on new plants would rise in the coming year "
             f"while margins stayed broadly flat, according to report {self.number}.",
+            distinct_prose(f"wire-{self.number}"),
         ]
         body = "".join(f"<p>{text}</p>" for text in paragraphs)
         return f"<html><head><title>{self.title}</title></head><body><article>{body}</article></body></html>"

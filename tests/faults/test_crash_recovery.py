@@ -25,6 +25,7 @@ from typing import IO
 import pytest
 
 from tests.support.feeds import rss_feed
+from tests.support.prose import distinct_prose
 from tests.support.slack_fake import SlackFake
 from tests.support.web_server import WebServer
 from tests.support.world import REPO_ROOT, World, hours_ago, message_title
@@ -81,6 +82,7 @@ class Story:
             f"in story {self.number} of desk {self.desk}, while margins stayed broadly flat.",
             f"Shares of {self.company} moved little after the announcement; traders said the results "
             f"had largely been expected since the last report {self.number + 1} months ago.",
+            distinct_prose(f"desk{self.desk}-story{self.number}"),
         ]
         body = "".join(f"<p>{text}</p>" for text in paragraphs)
         return (
