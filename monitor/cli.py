@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
     status.set_defaults(handler=cmd_status)
+    retry = commands.add_parser(
+        "retry", help="send permanently failed alerts again, after fixing their cause"
+    )
+    retry.add_argument("--channel", help="only the alerts for this channel")
+    retry.set_defaults(handler=cmd_retry)
 
     preview = commands.add_parser(
         "preview", help="what the current watchlists match among stored recent articles"
@@ -306,6 +311,21 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     rows = asyncio.run(with_pipeline(config, run))
     print(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
     return EXIT_OK
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    """For fixes no config edit shows (the bot was invited, the channel unarchived): try failed alerts now."""
+    config = load_config(args.config)
+
+    async def run(pipeline: Pipeline) -> tuple[int, int, int]:
+        requeued = pipeline.storage.requeue_failed(args.channel)
+        pipeline.outbox.start()
+        stats = await pipeline.outbox.drain()
+        return requeued, stats.sent, stats.failed
+
+    requeued, sent, failed = asyncio.run(with_pipeline(config, run))
+    print(f"retry: {requeued} failed alert(s) queued again; {sent} sent, {failed} failed again")
+    return EXIT_OK if failed == 0 else EXIT_FAILURE
 
 
 def cmd_status(args: argparse.Namespace) -> int:

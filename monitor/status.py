@@ -85,6 +85,8 @@ def render_status(status: dict[str, Any], now: datetime) -> str:
         lines.append(f"  pending {alert['channel']} {cut(alert['title'], 60)!r} next try {when}{note}")
     for alert in outbox["failed_alerts"][:20]:
         lines.append(f"  FAILED  {alert['channel']} {cut(alert['title'], 60)!r}: {alert['error']}")
+    if outbox["failed_alerts"]:
+        lines.append("  (after fixing the cause: `news-monitor retry`; a config edit retries them too)")
     hidden = max(len(outbox["pending_alerts"]) - 20, 0) + max(len(outbox["failed_alerts"]) - 20, 0)
     if hidden:
         lines.append(f"  ... and {hidden} more (see --json)")

@@ -292,6 +292,16 @@ class SQLStorage:
             result = conn.execute(update(table).where(changed).values(status="pending", next_attempt_at=None))
         return int(result.rowcount or 0)
 
+    def requeue_failed(self, channel: str | None = None) -> int:
+        """Put permanently failed alerts (of one channel, or all) back in the queue: the operator fixed it."""
+        table = schema.alerts
+        failed = table.c.status == "failed"
+        if channel is not None:
+            failed = failed & (table.c.channel == channel)
+        with self.engine.begin() as conn:
+            result = conn.execute(update(table).where(failed).values(status="pending", next_attempt_at=None))
+        return int(result.rowcount or 0)
+
     def _update_alert(self, alert_id: int, values: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(schema.alerts).where(schema.alerts.c.id == alert_id).values(**values))

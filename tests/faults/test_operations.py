@@ -155,3 +155,20 @@ def test_the_store_runs_in_wal_mode(world: World) -> None:
     world.once()
     with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_retry_sends_failed_alerts_after_a_fix_no_config_shows(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_news(world)
+    world.slack.add_channel("#private-desk", member=False)
+    world.watchlists = [{"name": "desk", "channel": "#private-desk", "terms": ["Alibaba"]}]
+    world.once()
+    assert world.run_cli("status") == 0
+    assert "not_in_channel" in capsys.readouterr().out
+    world.slack.set_channel("#private-desk", member=True)  # someone invited the bot
+    assert world.run_cli("retry", "--channel", "#private-desk") == 0
+    assert "1 failed alert(s) queued again; 1 sent, 0 failed again" in capsys.readouterr().out
+    assert len(world.slack.messages("#private-desk")) == 1
+    assert world.run_cli("retry") == 0  # nothing left: nothing posted twice
+    assert len(world.slack.messages("#private-desk")) == 1
