@@ -287,19 +287,20 @@ class SQLStorage:
     def requeue_failed_alerts(self, config_fingerprint: str) -> int:
         """Put permanently failed alerts back in the queue when the config they failed under has changed."""
         table = schema.alerts
-        changed = (table.c.status == "failed") & (table.c.failed_config != config_fingerprint)
-        with self.engine.begin() as conn:
-            result = conn.execute(update(table).where(changed).values(status="pending", next_attempt_at=None))
-        return int(result.rowcount or 0)
+        return self._requeue((table.c.status == "failed") & (table.c.failed_config != config_fingerprint))
 
     def requeue_failed(self, channel: str | None = None) -> int:
         """Put permanently failed alerts (of one channel, or all) back in the queue: the operator fixed it."""
         table = schema.alerts
         failed = table.c.status == "failed"
-        if channel is not None:
-            failed = failed & (table.c.channel == channel)
+        return self._requeue(failed if channel is None else failed & (table.c.channel == channel))
+
+    def _requeue(self, condition: Any) -> int:
+        """Make the alerts matching `condition` pending and due now."""
         with self.engine.begin() as conn:
-            result = conn.execute(update(table).where(failed).values(status="pending", next_attempt_at=None))
+            result = conn.execute(
+                update(schema.alerts).where(condition).values(status="pending", next_attempt_at=None)
+            )
         return int(result.rowcount or 0)
 
     def _update_alert(self, alert_id: int, values: dict[str, Any]) -> None:
@@ -396,10 +397,6 @@ class SQLStorage:
                 articles.delete().where(articles.c.id.in_(old), articles.c.id.not_in(pending))
             ).rowcount
         return int(cleared or 0), int(deleted or 0)
-
-    def count_articles(self) -> int:
-        with self.engine.connect() as conn:
-            return len(conn.execute(select(schema.articles.c.id)).all())
 
     def close(self) -> None:
         self.engine.dispose()
