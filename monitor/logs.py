@@ -17,6 +17,12 @@ _NEEDS_QUOTES = re.compile(r'[\s"=]')
 _CREDENTIALS = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+@")
 
 
+def blank_controls(text: str, keep: str = "") -> str:
+    """Control characters (escape sequences, bidi overrides, NUL) as spaces, except those in `keep`:
+    text from feeds must not rewrite a terminal or forge a log line."""
+    return "".join(ch if ch.isprintable() or ch in keep else " " for ch in text)
+
+
 def mask_credentials(text: str) -> str:
     """`scheme://user:password@host` -> `scheme://***@host`."""
     return _CREDENTIALS.sub("***@", text)
@@ -24,7 +30,7 @@ def mask_credentials(text: str) -> str:
 
 def format_value(value: Any) -> str:
     text = mask_credentials(str(value))
-    text = "".join(ch if ch.isprintable() else " " for ch in text)[:500]
+    text = blank_controls(text)[:500]
     if not text or _NEEDS_QUOTES.search(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
@@ -47,7 +53,7 @@ class _SafeFormatter(logging.Formatter):
 
     def formatException(self, ei: Any) -> str:
         text = mask_credentials(super().formatException(ei))
-        return "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text)
+        return blank_controls(text, keep="\n")
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from ..logs import blank_controls
 from ..models import Alert
 from ..text import cut
 
@@ -46,4 +47,4 @@ def format_alert(alert: Alert) -> str:
 
 def _one_line(text: str) -> str:
     # Control characters from a hostile feed must not rewrite the operator's terminal.
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return " ".join(blank_controls(text).split())
