@@ -24,9 +24,11 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert  # noqa: E402
 
-from monitor.stages.neardup import COPY_THRESHOLD, sign_text  # noqa: E402
+from monitor.stages.neardup import COPY_THRESHOLD, Signature, sign_text  # noqa: E402
+from monitor.stages.stories import STORY_THRESHOLD, StoryProfile, profile_article  # noqa: E402
 from monitor.storage import ArticleKey, ArticleRecord, SQLStorage, open_storage, schema  # noqa: E402
 
+WINDOW = timedelta(hours=72)  # the default stories.window
 CORPUS = REPO / "tests" / "fixtures" / "stories" / "corpus.jsonl"
 
 
@@ -48,10 +50,56 @@ def copy_detection_scores(articles: list[dict[str, str]]) -> dict[str, float]:
         tp += truth and predicted
         fp += predicted and not truth
         fn += truth and not predicted
+    return _scores(len(articles), tp, fp, fn)
+
+
+def group_stories(articles: list[dict[str, str]], threshold: float = STORY_THRESHOLD) -> dict[str, str]:
+    """Story of each article, decided as the pipeline does, in publication order.
+
+    A near-copy joins its original's story; otherwise the article joins the story of the most similar
+    earlier article within WINDOW that shares one of its index keys, if the score reaches `threshold`.
+    """
+    story: dict[str, str] = {}
+    seen: list[tuple[dict[str, str], StoryProfile | None, Signature | None]] = []
+    for article in sorted(articles, key=lambda a: a["published"]):
+        published = datetime.fromisoformat(article["published"])
+        profile = profile_article(article["title"], article["text"])
+        signature = sign_text(article["text"])
+        recent = [s for s in seen if published - datetime.fromisoformat(s[0]["published"]) <= WINDOW]
+        story[article["id"]] = article["id"]
+        copies = [(s[0]["id"], sig.similarity(signature.values)) for s in recent if (sig := s[2]) and signature
+                  and set(sig.bands) & set(signature.bands)]  # fmt: skip
+        copies = [pair for pair in copies if pair[1] >= COPY_THRESHOLD]
+        if copies:
+            story[article["id"]] = story[max(copies, key=lambda pair: pair[1])[0]]
+        elif profile is not None:
+            keys = set(profile.keys)
+            scored = [(s[0]["id"], profile.similarity(p)) for s in recent if (p := s[1]) and keys & set(p.keys)]
+            above = [pair for pair in scored if pair[1] >= threshold]
+            if above:
+                story[article["id"]] = story[max(above, key=lambda pair: pair[1])[0]]
+        seen.append((article, profile, signature))
+    return story
+
+
+def story_grouping_scores(articles: list[dict[str, str]], threshold: float = STORY_THRESHOLD) -> dict[str, float]:
+    """Pairwise. Truth: the same labelled story. Predicted: put in the same story by group_stories."""
+    predicted_story = group_stories(articles, threshold)
+    tp = fp = fn = 0
+    for a, b in itertools.combinations(articles, 2):
+        predicted = predicted_story[a["id"]] == predicted_story[b["id"]]
+        truth = a["story"] == b["story"]
+        tp += truth and predicted
+        fp += predicted and not truth
+        fn += truth and not predicted
+    return _scores(len(articles), tp, fp, fn)
+
+
+def _scores(count: int, tp: int, fp: int, fn: int) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"pairs": len(articles) * (len(articles) - 1) / 2, "tp": tp, "fp": fp, "fn": fn,
+    return {"pairs": count * (count - 1) / 2, "tp": tp, "fp": fp, "fn": fn,
             "precision": precision, "recall": recall, "f1": f1}  # fmt: skip
 
 
@@ -112,12 +160,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     args = parser.parse_args()
-    scores = copy_detection_scores(load_corpus())
+    corpus = load_corpus()
+    scores = copy_detection_scores(corpus)
     pairs = int(scores["pairs"])
     print(f"copy detection on {CORPUS.relative_to(REPO)} ({pairs} pairs, threshold {COPY_THRESHOLD}):")
     print(f"  tp {scores['tp']}  fp {scores['fp']}  fn {scores['fn']}  precision {scores['precision']:.3f}  "
           f"recall {scores['recall']:.3f}  F1 {scores['f1']:.3f}")  # fmt: skip
-    print("story grouping: not built yet")
+    print(f"story grouping ({pairs} pairs, window {WINDOW}, threshold {STORY_THRESHOLD}):")
+    for threshold in sorted({0.3, 0.325, 0.35, STORY_THRESHOLD, 0.4, 0.425, 0.45}):
+        s = story_grouping_scores(corpus, threshold)
+        mark = "  <- used" if threshold == STORY_THRESHOLD else ""
+        print(f"  threshold {threshold:.3f}: tp {s['tp']}  fp {s['fp']}  fn {s['fn']}  precision "
+              f"{s['precision']:.3f}  recall {s['recall']:.3f}  F1 {s['f1']:.3f}{mark}")  # fmt: skip
     for size in args.sizes:
         lookup, insert = lookup_cost(size)
         per_article = f"lookup {lookup * 1000:.2f} ms/article, insert {insert * 1000:.2f} ms/article"

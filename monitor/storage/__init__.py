@@ -10,6 +10,9 @@ from .base import (
     RecordResult,
     Storage,
     StoredArticle,
+    Story,
+    StoryArticle,
+    StoryThread,
 )
 from .sql import SQLStorage
 
@@ -30,5 +33,8 @@ __all__ = [
     "SQLStorage",
     "Storage",
     "StoredArticle",
+    "Story",
+    "StoryArticle",
+    "StoryThread",
     "open_storage",
 ]

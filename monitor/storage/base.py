@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from ..stages.stories import StoryCandidate
+
 
 @dataclass(frozen=True)
 class FeedState:
@@ -55,6 +57,10 @@ class ArticleRecord:
     matches_json: str = "[]"
     signature: bytes | None = None  # MinHash values, when the text was long enough to sign
     bands: tuple[str, ...] = ()  # its LSH band keys
+    story_id: int | None = None  # the story it joins; None: it starts one (named by its own id)
+    source: str | None = None  # the outlet's name
+    story_profile: str | None = None  # StoryProfile JSON (stages/stories.py)
+    story_keys: tuple[str, ...] = ()  # the names it is found by
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ class OutboxEntry:
     """An alert waiting in (or sent from) the outbox."""
 
     id: int
-    article_id: int
+    article_id: int | None  # None for a digest
     channel: str
     payload: str
     status: str
@@ -80,6 +86,9 @@ class OutboxEntry:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     created_at: datetime | None = None
+    kind: str = "alert"  # alert | reply | digest
+    story_id: int | None = None
+    parent_id: int | None = None  # a reply's alert
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,41 @@ class QueuedAlert:
 
     channel: str
     payload: str
+    kind: str = "alert"  # alert | reply
+    parent_id: int | None = None  # a reply's alert, whose thread it goes in
+
+
+@dataclass(frozen=True)
+class StoryArticle:
+    """One article of a story, as `stories` lists it."""
+
+    id: int
+    source: str | None
+    title: str
+    url: str
+    first_seen_at: datetime
+    outcome: str
+    story_profile: str | None
+
+
+@dataclass(frozen=True)
+class Story:
+    """Articles reporting one event, oldest first; the first names the story."""
+
+    id: int
+    articles: tuple[StoryArticle, ...]
+
+    @property
+    def outlets(self) -> list[str]:
+        return list(dict.fromkeys(a.source or a.url for a in self.articles))
+
+
+@dataclass(frozen=True)
+class StoryThread:
+    """A story's alert in one channel and the outlets already shown in it (the alert's and replies')."""
+
+    alert_id: int
+    outlets: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -137,6 +181,20 @@ class Storage(Protocol):
     def find_seen_key(self, keys: list[ArticleKey]) -> ArticleKey | None: ...
 
     def near_copy_candidates(self, bands: list[str], since: datetime) -> list[tuple[int, bytes]]: ...
+
+    def story_candidates(self, keys: list[str], since: datetime) -> list[StoryCandidate]: ...
+
+    def story_of(self, article_id: int) -> int | None: ...
+
+    def story_thread(self, story_id: int, channel: str) -> StoryThread | None: ...
+
+    def story_outlets(self, story_id: int) -> list[str]: ...
+
+    def stories_since(self, since: datetime) -> list[Story]: ...
+
+    def outbox_entry(self, alert_id: int) -> OutboxEntry | None: ...
+
+    def record_reply_posted(self, alert_id: int, ts: str) -> None: ...
 
     def record_article(
         self, record: ArticleRecord, keys: list[ArticleKey], alerts: list[QueuedAlert]

@@ -41,9 +41,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
-# Bump when a table changes; a store made by another version is refused with instructions instead of
-# failing later on a missing column.
-SCHEMA_VERSION = 1
+# Bump when a table changes, and teach upgrade.py the step; a store made by a newer version is refused
+# with instructions instead of failing later on a missing column.
+SCHEMA_VERSION = 2
 
 meta = Table(
     "meta",
@@ -87,6 +87,22 @@ articles = Table(
     Column("outcome", String(32), nullable=False),  # alerted | no_match | too_old | first_poll | copy
     Column("matches", Text, nullable=False, default="[]"),  # JSON: [{watchlist, channel, terms}]
     Column("signature", LargeBinary),  # MinHash values (stages/neardup.py), for near-copy checks
+    # The story (stages/stories.py) is named by its first article's id; `source` is the outlet's name,
+    # so a story can say how many outlets carry it and reply once per outlet.
+    Column("story_id", Integer, index=True),
+    Column("source", Text),
+    Column("story_profile", Text),  # StoryProfile JSON, compared with later articles in the window
+)
+
+# The story index: an article's most telling names (StoryProfile.keys). Candidates for a new article's
+# story are the recent articles sharing one, found by index lookups, not by a scan.
+story_keys = Table(
+    "story_keys",
+    metadata,
+    Column("key", String(255), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("key", "article_id"),
 )
 
 # The near-duplicate index: one row per (LSH band key, article). A new article's candidates are the
@@ -120,11 +136,17 @@ heartbeats = Table(
 )
 
 # The outbox: an alert is stored in the same transaction as its article, then sent, then marked sent.
+# Kinds: `alert` (a story's first message in a channel), `reply` (another outlet, in that alert's thread;
+# `parent_id` names the alert) and `digest` (no article; `dedup_key` makes each digest run queue once).
 alerts = Table(
     "alerts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE")),
+    Column("kind", String(16), nullable=False, default="alert", server_default="alert"),
+    Column("story_id", Integer, index=True),
+    Column("parent_id", Integer),
+    Column("dedup_key", String(255), unique=True),
     Column("channel", String(255), nullable=False),
     Column("payload", Text, nullable=False),  # JSON of the Alert, enough to send it after a restart
     Column("status", String(16), nullable=False, default="pending"),  # pending | sent | failed

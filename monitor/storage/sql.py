@@ -23,9 +23,11 @@ from .base import (
     RecordResult,
     StoredArticle,
 )
+from .stories import StoryQueries, outbox_columns
+from .upgrade import upgrade
 
 
-class SQLStorage:
+class SQLStorage(StoryQueries):
     """State in one relational database; every dedup decision is a unique constraint."""
 
     def __init__(self, url: str):
@@ -50,10 +52,14 @@ class SQLStorage:
             if found is None and fresh:
                 conn.execute(insert(table).values(key="schema_version", value=str(schema.SCHEMA_VERSION)))
                 return
+            if found is not None and found.isdigit() and 0 < int(found) < schema.SCHEMA_VERSION:
+                upgrade(conn, int(found))
+                return
         if found != str(schema.SCHEMA_VERSION):
             raise StorageError(
                 f"storage: the state database {_redact(self.url)} has schema version {found or 'none'}, "
-                f"this news-monitor needs version {schema.SCHEMA_VERSION}. Point `storage:` at a new file, "
+                f"this news-monitor needs version {schema.SCHEMA_VERSION} (a newer news-monitor made it, "
+                "or it is not a news-monitor store). Run the newer version, point `storage:` at a new file, "
                 "or move the old one aside (articles newer than poll.max_age may then alert once more)."
             )
 
@@ -164,8 +170,11 @@ class SQLStorage:
                     conn.rollback()
                 else:
                     self._index_bands(conn, record, article_id)
+                    self._index_story(conn, record, article_id)
+                    story_id = record.story_id or article_id
                     outbox = tuple(
-                        self._queue_alert(conn, article_id, alert, record.first_seen_at) for alert in alerts
+                        self._queue_alert(conn, article_id, alert, record.first_seen_at, story_id)
+                        for alert in alerts
                     )
                     return RecordResult(article_id=article_id, outbox=outbox)
             self._alias_keys(keys, duplicate)
@@ -203,6 +212,9 @@ class SQLStorage:
             "outcome": record.outcome,
             "matches": record.matches_json,
             "signature": record.signature,
+            "story_id": record.story_id,
+            "source": record.source,
+            "story_profile": record.story_profile,
         }
         return _inserted_id(conn.execute(insert(schema.articles).values(**values)))
 
@@ -221,22 +233,19 @@ class SQLStorage:
         return first_conflict
 
     def _queue_alert(
-        self, conn: Connection, article_id: int, alert: QueuedAlert, at: datetime
+        self, conn: Connection, article_id: int, alert: QueuedAlert, at: datetime, story_id: int | None
     ) -> OutboxEntry:
-        values = {
+        values: dict[str, Any] = {
             "article_id": article_id,
             "channel": alert.channel,
             "payload": alert.payload,
             "status": "pending",
+            "kind": alert.kind,
+            "story_id": story_id,
+            "parent_id": alert.parent_id,
         }
         result = conn.execute(insert(schema.alerts).values(created_at=at, attempts=0, **values))
-        return OutboxEntry(
-            id=_inserted_id(result),
-            article_id=article_id,
-            channel=alert.channel,
-            payload=alert.payload,
-            status="pending",
-        )
+        return OutboxEntry(id=_inserted_id(result), **values)
 
     # -- outbox ------------------------------------------------------------------------------------
 
@@ -244,13 +253,13 @@ class SQLStorage:
         """Pending alerts whose next attempt is due, oldest first."""
         table = schema.alerts
         due = (table.c.next_attempt_at.is_(None)) | (table.c.next_attempt_at <= now)
-        query = select(*_outbox_columns()).where(table.c.status == "pending", due).order_by(table.c.id)
+        query = select(*outbox_columns()).where(table.c.status == "pending", due).order_by(table.c.id)
         with self.engine.connect() as conn:
             return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
 
     def outbox_entries(self, statuses: tuple[str, ...]) -> list[OutboxEntry]:
         table = schema.alerts
-        query = select(*_outbox_columns()).where(table.c.status.in_(statuses)).order_by(table.c.id)
+        query = select(*outbox_columns()).where(table.c.status.in_(statuses)).order_by(table.c.id)
         with self.engine.connect() as conn:
             return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
 
@@ -353,11 +362,12 @@ class SQLStorage:
     ) -> list[OutboxEntry]:
         """Queue alerts for a stored article (backfill); a channel it was already alerted in is skipped."""
         queued = []
+        story_id = self.story_of(article_id)
         with self.engine.begin() as conn:
             for alert in alerts:
                 try:
                     with conn.begin_nested():
-                        queued.append(self._queue_alert(conn, article_id, alert, at))
+                        queued.append(self._queue_alert(conn, article_id, alert, at, story_id))
                 except IntegrityError:
                     continue  # (article, channel) is unique: never two alerts for one article in one channel
             if queued:
@@ -377,9 +387,8 @@ class SQLStorage:
         articles = schema.articles
         with self.engine.begin() as conn:
             # The near-duplicate index only needs the story window, which is shorter than `retention`.
-            conn.execute(
-                schema.near_dup_bands.delete().where(schema.near_dup_bands.c.first_seen_at < text_before)
-            )
+            for index in (schema.near_dup_bands, schema.story_keys):
+                conn.execute(index.delete().where(index.c.first_seen_at < text_before))
             cleared = conn.execute(
                 update(articles)
                 .where(articles.c.first_seen_at < text_before, articles.c.text != "")
@@ -424,22 +433,6 @@ def _inserted_id(result: CursorResult[Any]) -> int:
     if key is None:
         raise StorageError("storage: the database returned no id for a new row")
     return int(key[0])
-
-
-def _outbox_columns() -> list[Any]:
-    table = schema.alerts
-    return [
-        table.c.next_attempt_at,
-        table.c.created_at,
-        table.c.id,
-        table.c.article_id,
-        table.c.channel,
-        table.c.payload,
-        table.c.status,
-        table.c.ts,
-        table.c.error,
-        table.c.attempts,
-    ]
 
 
 def _create_engine(url: str) -> Engine:

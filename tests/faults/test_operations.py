@@ -147,7 +147,7 @@ def test_store_from_another_version_is_refused(world: World, capsys: pytest.Capt
     with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
         db.execute("CREATE TABLE feeds (url TEXT PRIMARY KEY)")
     assert world.run_cli("once") == 1
-    assert "schema version none, this news-monitor needs version 1" in capsys.readouterr().err
+    assert "schema version none, this news-monitor needs version 2" in capsys.readouterr().err
 
 
 def test_the_store_runs_in_wal_mode(world: World) -> None:

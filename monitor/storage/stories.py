@@ -1,0 +1,153 @@
+"""Story queries: finding a new article's story, a story's Slack thread, and the stories of a period.
+
+Every lookup is by index (story keys, story_id, alert id), bounded by the story window: the cost per
+article does not grow with the store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, distinct, func, select, update
+from sqlalchemy.engine import Connection
+
+from ..stages.stories import StoryCandidate
+from . import schema
+from .base import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
+
+# Enough for every article of the busiest story in a window; the best-sharing come first.
+MAX_STORY_CANDIDATES = 200
+
+
+class StoryQueries:
+    engine: Engine
+
+    def story_candidates(self, keys: list[str], since: datetime) -> list[StoryCandidate]:
+        """Articles first seen since `since` sharing one of `keys`, those sharing most first."""
+        index, articles = schema.story_keys, schema.articles
+        shared = func.count().label("shared")
+        sharing = (
+            select(index.c.article_id, shared)
+            .where(index.c.key.in_(keys), index.c.first_seen_at >= since)
+            .group_by(index.c.article_id)
+            .order_by(shared.desc(), index.c.article_id.desc())
+            .limit(MAX_STORY_CANDIDATES)
+            .subquery()
+        )
+        query = (
+            select(articles.c.id, articles.c.story_id, articles.c.story_profile)
+            .join(sharing, sharing.c.article_id == articles.c.id)
+            .where(articles.c.story_profile.is_not(None))
+        )
+        with self.engine.connect() as conn:
+            return [
+                StoryCandidate(int(row.id), int(row.story_id or row.id), row.story_profile)
+                for row in conn.execute(query)
+            ]
+
+    def story_of(self, article_id: int) -> int | None:
+        articles = schema.articles
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(articles.c.id, articles.c.story_id).where(articles.c.id == article_id)
+            ).first()
+        return None if row is None else int(row.story_id or row.id)
+
+    def story_thread(self, story_id: int, channel: str) -> StoryThread | None:
+        """The story's alert in `channel` (not a digest) and the outlets its thread already shows."""
+        alerts, articles = schema.alerts, schema.articles
+        in_story = (alerts.c.story_id == story_id) & (alerts.c.channel == channel)
+        with self.engine.connect() as conn:
+            parent = conn.execute(
+                select(alerts.c.id).where(in_story, alerts.c.kind == "alert").order_by(alerts.c.id).limit(1)
+            ).scalar()
+            if parent is None:
+                return None
+            outlets = conn.execute(
+                select(distinct(articles.c.source))
+                .join(alerts, alerts.c.article_id == articles.c.id)
+                .where(in_story, alerts.c.kind.in_(("alert", "reply")))
+            ).scalars()
+            return StoryThread(alert_id=int(parent), outlets=frozenset(o for o in outlets if o))
+
+    def story_outlets(self, story_id: int) -> list[str]:
+        """The outlets that carried the story, in the order they did (copies on other sites count)."""
+        articles = schema.articles
+        query = (
+            select(articles.c.source, func.min(articles.c.id).label("first"))
+            .where(articles.c.story_id == story_id, articles.c.source.is_not(None))
+            .group_by(articles.c.source)
+            .order_by("first")
+        )
+        with self.engine.connect() as conn:
+            return [row.source for row in conn.execute(query)]
+
+    def stories_since(self, since: datetime) -> list[Story]:
+        """Stories with an article first seen since `since`, with all their articles, newest first."""
+        articles = schema.articles
+        recent = select(articles.c.story_id).where(articles.c.first_seen_at >= since).distinct()
+        query = (
+            select(articles)
+            .where(articles.c.story_id.in_(recent))
+            .order_by(articles.c.first_seen_at, articles.c.id)
+        )
+        by_story: dict[int, list[StoryArticle]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                by_story.setdefault(int(row["story_id"]), []).append(
+                    StoryArticle(
+                        id=int(row["id"]),
+                        source=row["source"],
+                        title=row["title"],
+                        url=row["url"],
+                        first_seen_at=row["first_seen_at"],
+                        outcome=row["outcome"],
+                        story_profile=row["story_profile"],
+                    )
+                )
+        stories = [Story(id=story_id, articles=tuple(items)) for story_id, items in by_story.items()]
+        return sorted(stories, key=lambda s: s.articles[-1].first_seen_at, reverse=True)
+
+    def record_reply_posted(self, alert_id: int, ts: str) -> None:
+        """The reply is in the thread; what is left is updating the parent (the entry stays pending)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(schema.alerts).where(schema.alerts.c.id == alert_id).values(ts=ts))
+
+    def outbox_entry(self, alert_id: int) -> OutboxEntry | None:
+        table = schema.alerts
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*outbox_columns()).where(table.c.id == alert_id)).mappings().first()
+        return OutboxEntry(**row) if row else None
+
+    @staticmethod
+    def _index_story(conn: Connection, record: ArticleRecord, article_id: int) -> None:
+        """Name the story (its first article's id when it starts one) and index the article's keys."""
+        if record.story_id is None:
+            articles = schema.articles
+            conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=article_id))
+        if record.story_keys:
+            rows = [
+                {"key": key[:255], "article_id": article_id, "first_seen_at": record.first_seen_at}
+                for key in dict.fromkeys(record.story_keys)
+            ]
+            conn.execute(schema.story_keys.insert(), rows)
+
+
+def outbox_columns() -> list[Any]:
+    table = schema.alerts
+    return [
+        table.c.next_attempt_at,
+        table.c.created_at,
+        table.c.id,
+        table.c.article_id,
+        table.c.channel,
+        table.c.payload,
+        table.c.status,
+        table.c.ts,
+        table.c.error,
+        table.c.attempts,
+        table.c.kind,
+        table.c.story_id,
+        table.c.parent_id,
+    ]
