@@ -17,14 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import DEFAULT_CONFIG_PATH, Config, load_config, parse_duration
+from .config import DEFAULT_CONFIG_PATH, Config, WatchlistConfig, load_config, parse_duration
+from .delivery import DeliveryStats
+from .digest import digest_now, queue_digest
 from .errors import ConfigError, MonitorError
 from .inspect_article import article_as_json, format_matches, match_as_json, read_article
 from .logs import configure_logging, mask_credentials
+from .models import Digest
+from .notifiers.console import format_digest
 from .ops import OpsServer
 from .pipeline import CycleReport, Pipeline, utcnow
 from .review import PreviewRow, backfill, preview, render_preview
-from .scheduler import run_service
+from .scheduler import queue_digests, run_service
 from .schema import stale_schema_files, write_schema_files
 from .service import with_pipeline
 from .stages.match import compile_watchlists, match_article
@@ -102,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "articles that were never alerted")  # fmt: skip
     backfill.add_argument("--since", type=_duration_arg, required=True, help="how far back, e.g. 24h")
     backfill.set_defaults(handler=cmd_backfill)
+
+    digest = commands.add_parser(
+        "digest", help="show the digest a `delivery: digest` watchlist would get now (--send: send it)"
+    )
+    digest.add_argument("--watchlist", metavar="NAME", help="only this watchlist")
+    digest.add_argument("--send", action="store_true", help="queue and send it now; the next starts here")
+    digest.set_defaults(handler=cmd_digest)
 
     extract = commands.add_parser("extract", help="print the extracted article of a file or URL as JSON")
     extract.add_argument("source", metavar="FILE_OR_URL")
@@ -239,6 +250,7 @@ async def _one_cycle(pipeline: Pipeline) -> CycleReport:
     pipeline.outbox.requeue_after_config_change()
     pipeline.outbox.start()
     report = await pipeline.run_cycle()
+    report.counts["digests/queued"] += queue_digests(pipeline)  # after the cycle: its articles are stored
     stats = await pipeline.outbox.drain()
     report.counts.update(
         {"alerts/sent": stats.sent, "alerts/retrying": stats.retrying, "alerts/failed": stats.failed}
@@ -311,6 +323,45 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     rows = asyncio.run(with_pipeline(config, run))
     print(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
     return EXIT_OK
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """The digest of each digest watchlist for the period since its last one, up to now; --send sends it."""
+    config = load_config(args.config)
+    watchlists = _digest_watchlists(config, args.watchlist)
+
+    async def run(pipeline: Pipeline) -> tuple[list[tuple[str, Digest | None]], int, DeliveryStats | None]:
+        now = pipeline.clock()
+        found = [(w.name, digest_now(pipeline.storage, config, w, now)) for w in watchlists]
+        if not args.send:
+            return found, 0, None
+        queued = sum(queue_digest(pipeline.storage, d, now) for _, d in found if d is not None and d.stories)
+        pipeline.outbox.start()
+        return found, queued, await pipeline.outbox.drain()
+
+    found, queued, stats = asyncio.run(with_pipeline(config, run))
+    for name, digest in found:
+        if digest is None or not digest.stories:
+            print(f"{name}: nothing new since its last digest")
+        else:
+            print(format_digest(digest))
+    if stats is not None:
+        print(f"digest: {queued} queued; {stats.sent} sent, {stats.failed} failed, {stats.retrying} to retry")
+    return EXIT_FAILURE if stats is not None and stats.failed else EXIT_OK
+
+
+def _digest_watchlists(config: Config, name: str | None) -> list[WatchlistConfig]:
+    if name is not None and name not in {w.name for w in config.watchlists}:
+        known = ", ".join(w.name for w in config.watchlists)
+        raise ConfigError(f"no watchlist named {name!r} (watchlists: {known})", path=str(config.path))
+    chosen = [w for w in config.watchlists if w.delivery == "digest" and name in (None, w.name)]
+    if not chosen:
+        which = f"watchlist {name!r} has" if name else "no watchlist has"
+        raise ConfigError(
+            f'{which} `delivery: digest`; add it with a schedule, e.g. digest: "0 8 * * 1-5"',
+            path=str(config.watchlists_path or config.path),
+        )
+    return chosen
 
 
 def cmd_retry(args: argparse.Namespace) -> int:

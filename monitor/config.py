@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from . import __version__
+from .cron import parse_crontab, parse_timezone
 from .errors import ConfigError
 from .models import SiteRule
 from .query import Query, compile_user_regex, parse_query, reference_key
@@ -221,6 +222,11 @@ class WatchlistConfig(_Strict):
     priority: Literal["low", "normal", "high"] = "normal"
     notify: Literal["here"] | None = None  # @here with the alert; only for priority: high
     feeds: list[str] | None = None  # only articles from feeds with one of these tags
+    # `immediate`: an alert per story as it comes; `digest`: one message per `digest` schedule (cron, in
+    # `timezone`) listing the stories since the previous one.
+    delivery: Literal["immediate", "digest"] = "immediate"
+    digest: str | None = None
+    timezone: str = "UTC"
 
     @model_validator(mode="before")
     @classmethod
@@ -240,6 +246,36 @@ class WatchlistConfig(_Strict):
         if not self.terms and self.query is None:
             raise ValueError("a watchlist needs `terms:`, a `query:`, or both")
         return self
+
+    @model_validator(mode="after")
+    def _digest_schedule_with_digest_delivery(self) -> WatchlistConfig:
+        if self.delivery == "digest" and self.digest is None:
+            raise ValueError(
+                'delivery: digest needs a schedule: add `digest: "0 8 * * 1-5"` (cron: minute hour '
+                "day-of-month month weekday, in `timezone`, UTC unless set)"
+            )
+        if self.delivery == "immediate" and self.digest is not None:
+            raise ValueError(
+                "`digest:` is a schedule for digests, but this watchlist alerts immediately: "
+                "add `delivery: digest`, or remove `digest:`"
+            )
+        return self
+
+    @field_validator("digest")
+    @classmethod
+    def _digest_is_a_crontab(cls, schedule: str | None) -> str:
+        if schedule is None:  # validators see only what was written: this is `digest:` with nothing after it
+            raise ValueError(
+                'the digest schedule is empty; write one, e.g. "0 8 * * 1-5", or leave the key out'
+            )
+        parse_crontab(schedule)  # its ValueError says what is wrong; the time zone does not change that
+        return schedule
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        parse_timezone(name)
+        return name
 
     @field_validator("query")
     @classmethod

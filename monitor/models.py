@@ -126,6 +126,61 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class DigestStory:
+    """One story in a digest: its first article, and who carried it."""
+
+    title: str
+    url: str
+    source: str  # the first outlet
+    outlets: tuple[str, ...]  # every outlet that carried it, in the order they did
+    articles: int
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One digest message: the stories a watchlist matched in a period, most outlets first."""
+
+    channel: str
+    watchlists: tuple[str, ...]
+    period_start: datetime  # exclusive; UTC
+    period_end: datetime  # inclusive: the schedule's fire time (or when it was asked for); UTC
+    timezone: str  # the schedule's zone, for showing times
+    stories: tuple[DigestStory, ...]
+    more: int = 0  # stories left out to keep the message readable
+    # The newest article the digest considered: the next one takes every later article, even one first
+    # seen before this period ended but stored after the digest was built.
+    last_article_id: int = 0
+
+    def to_json(self) -> str:
+        """The outbox payload: everything needed to send this digest again after a restart."""
+        data = asdict(self)
+        data["period_start"] = self.period_start.isoformat()
+        data["period_end"] = self.period_end.isoformat()
+        for story in data["stories"]:
+            story["first_seen"] = story["first_seen"].isoformat()
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, payload: str) -> Digest:
+        data: dict[str, Any] = json.loads(payload)
+        data["watchlists"] = tuple(data["watchlists"])
+        data["period_start"] = datetime.fromisoformat(data["period_start"])
+        data["period_end"] = datetime.fromisoformat(data["period_end"])
+        data["stories"] = tuple(
+            DigestStory(
+                **{
+                    **story,
+                    "outlets": tuple(story["outlets"]),
+                    "first_seen": datetime.fromisoformat(story["first_seen"]),
+                }
+            )
+            for story in data["stories"]
+        )
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class SiteRule:
     """A per-site extraction override from sites.yaml, for pages where generic extraction fails."""
 

@@ -2,7 +2,8 @@
 
 Every feed's next poll time lives in the store (feed_schedule.py computes it), so a restart resumes
 the schedule, backoff included. The scheduler only ticks: each second it asks the pipeline to start
-the polls that are due. Alerts go out from the outbox sender, which runs beside it.
+the polls that are due, each minute it queues the digests that are due. Alerts and digests go out from
+the outbox sender, which runs beside it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config
 from .delivery import delivery_fingerprint
-from .errors import ConfigError, NotifyError
+from .digest import queue_due_digests
+from .errors import ConfigError, NotifyError, StorageError
 from .logs import log_event
 from .pipeline import Pipeline
 from .reload import ConfigChange, ConfigWatcher
@@ -31,6 +33,9 @@ TICK_SECONDS = 1.0
 HOUSEKEEPING_HOURS = 6
 # On SIGTERM, running polls get this long to finish (the post in flight gets slack.timeout).
 STOP_GRACE_SECONDS = 5.0
+# How often digest schedules are checked: a digest goes out at most this long after its time (cron's
+# resolution is a minute). A restart checks at once, so a digest due while it was down is not waited for.
+DIGEST_CHECK_SECONDS = 60.0
 
 
 async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> None:
@@ -46,6 +51,9 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
     scheduler.add_job(_tick, every_tick, args=[pipeline], id="tick", max_instances=1, coalesce=True)
     housekeeping = IntervalTrigger(hours=HOUSEKEEPING_HOURS)
     scheduler.add_job(_housekeeping, housekeeping, args=[pipeline], id="housekeeping",
+                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
+    every_minute = IntervalTrigger(seconds=DIGEST_CHECK_SECONDS)
+    scheduler.add_job(_digests, every_minute, args=[pipeline], id="digests",
                       next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
     scheduler.start()
     pipeline.start_due_polls()  # the first polls start now, not a tick from now
@@ -105,3 +113,18 @@ async def _tick(pipeline: Pipeline) -> None:
     # A coroutine on purpose: AsyncIOScheduler runs coroutines on the event loop, where the pipeline's
     # tasks live; a plain function would run in a worker thread.
     pipeline.start_due_polls()
+
+
+async def _digests(pipeline: Pipeline) -> None:
+    try:
+        queue_digests(pipeline)
+    except StorageError as exc:  # the next check tries again; polls and delivery go on meanwhile
+        log_event(log, logging.ERROR, "digest.check_failed", reason=str(exc))
+
+
+def queue_digests(pipeline: Pipeline) -> int:
+    """Queue the digests that are due now (see digest.py) and wake the sender; for `run` and `once`."""
+    queued = queue_due_digests(pipeline.storage, pipeline.config, pipeline.clock())
+    if queued:
+        pipeline.outbox.wake()
+    return queued

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from ..logs import blank_controls
-from ..models import Alert
+from ..models import Alert, Digest
 from ..text import cut
 
 
@@ -24,6 +26,11 @@ class ConsoleNotifier:
     async def send_notice(self, channel: str, text: str) -> None:
         self.stream.write(f"[{channel}] NOTICE {_one_line(text)}\n")
         self.stream.flush()
+
+    async def send_digest(self, digest: Digest) -> str | None:
+        self.stream.write(format_digest(digest) + "\n")
+        self.stream.flush()
+        return None
 
     async def close(self) -> None:
         return None
@@ -48,3 +55,29 @@ def format_alert(alert: Alert) -> str:
 def _one_line(text: str) -> str:
     # Control characters from a hostile feed must not rewrite the operator's terminal.
     return " ".join(blank_controls(text).split())
+
+
+def format_digest(digest: Digest) -> str:
+    """The digest as a few lines per story, times in the digest's time zone."""
+    zone = _zone(digest.timezone)
+    start, end = (_local(t, zone) for t in (digest.period_start, digest.period_end))
+    watchlists = _one_line(", ".join(digest.watchlists))
+    lines = [f"[{digest.channel}] DIGEST {watchlists} · {start} – {end} {digest.timezone}"]
+    for rank, story in enumerate(digest.stories, start=1):
+        outlets = ", ".join(_one_line(o) for o in story.outlets)
+        lines.append(f"  {rank}. {_one_line(story.title)} · {_one_line(story.url)}")
+        lines.append(f"     {len(story.outlets)} outlet(s): {cut(outlets, 300)}")
+    if digest.more:
+        lines.append(f"  ...and {digest.more} more")
+    return "\n".join(lines)
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")

@@ -13,7 +13,8 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from ..errors import NotifyError
 from ..http import parse_retry_after
 from ..logs import log_event
-from ..models import Alert
+from ..models import Alert, Digest
+from .slack_digest import build_digest_blocks, build_digest_text
 from .slack_message import build_blocks, build_fallback_text, escape_mrkdwn
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,35 @@ class SlackNotifier:
             raise _notify_error(channel, exc) from None
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
             raise NotifyError(channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
+
+    async def send_digest(self, digest: Digest) -> str | None:
+        """One message listing the digest's stories; if Slack refuses the blocks, the plain text alone."""
+        try:
+            response = await self._post_digest(digest, with_blocks=True)
+        except SlackApiError as exc:
+            error = _notify_error(digest.channel, exc)
+            if not _is_block_error(exc):
+                raise error from None
+            log_event(log, logging.WARNING, "slack.blocks_refused", channel=digest.channel,
+                      reason=error.reason, fallback="text")  # fmt: skip
+            try:
+                response = await self._post_digest(digest, with_blocks=False)
+            except SlackApiError as text_exc:
+                raise _notify_error(digest.channel, text_exc) from None
+        ts = response.get("ts")
+        return str(ts) if ts is not None else None
+
+    async def _post_digest(self, digest: Digest, *, with_blocks: bool) -> AsyncSlackResponse:
+        try:
+            return await self.client.chat_postMessage(
+                channel=digest.channel,
+                text=build_digest_text(digest),
+                blocks=build_digest_blocks(digest) if with_blocks else None,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            raise NotifyError(digest.channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
 
     async def _post(self, alert: Alert, *, with_blocks: bool) -> AsyncSlackResponse:
         try:

@@ -23,11 +23,12 @@ from .base import (
     RecordResult,
     StoredArticle,
 )
+from .digests import DigestQueries
 from .stories import StoryQueries, outbox_columns
 from .upgrade import upgrade
 
 
-class SQLStorage(StoryQueries):
+class SQLStorage(StoryQueries, DigestQueries):
     """State in one relational database; every dedup decision is a unique constraint."""
 
     def __init__(self, url: str):
