@@ -124,14 +124,12 @@ class Story:
 
     def page(self) -> str:
         city = CITIES[self.number % len(CITIES)]
+        # One templated sentence names the company; the rest is the story's own, so that the stories
+        # are told apart (pages that are mostly template would be one story told again and again).
         paragraphs = [
             f"{self.company} reported results for unit {self.number} on Tuesday, and analysts in {city} "
             "said the figures were better than they had expected.",
-            f"Revenue at the unit grew by {self.number % 17 + 2} percent over the year, the company said, "
-            f"helped by demand from customers in {city} and abroad.",
-            f"Executives at {self.company} said spending on new plants would rise in the coming year "
-            f"while margins stayed broadly flat, according to report {self.number}.",
-            distinct_prose(f"wire-{self.number}"),
+            distinct_prose(f"wire-{self.number}", 150),
         ]
         body = "".join(f"<p>{text}</p>" for text in paragraphs)
         return f"<html><head><title>{self.title}</title></head><body><article>{body}</article></body></html>"

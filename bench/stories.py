@@ -18,6 +18,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -66,23 +67,49 @@ def group_stories(articles: list[dict[str, str]], threshold: float = STORY_THRES
         profile = profile_article(article["title"], article["text"])
         signature = sign_text(article["text"])
         recent = [s for s in seen if published - datetime.fromisoformat(s[0]["published"]) <= WINDOW]
-        story[article["id"]] = article["id"]
-        copies = [(s[0]["id"], sig.similarity(signature.values)) for s in recent if (sig := s[2]) and signature
-                  and set(sig.bands) & set(signature.bands)]  # fmt: skip
-        copies = [pair for pair in copies if pair[1] >= COPY_THRESHOLD]
-        if copies:
-            story[article["id"]] = story[max(copies, key=lambda pair: pair[1])[0]]
-        elif profile is not None:
-            keys = set(profile.keys)
-            scored = [(s[0]["id"], profile.similarity(p)) for s in recent if (p := s[1]) and keys & set(p.keys)]
-            above = [pair for pair in scored if pair[1] >= threshold]
-            if above:
-                story[article["id"]] = story[max(above, key=lambda pair: pair[1])[0]]
+        like = _copy_of(signature, recent) or _same_story_as(profile, recent, threshold)
+        story[article["id"]] = story[like] if like else article["id"]
         seen.append((article, profile, signature))
     return story
 
 
-def story_grouping_scores(articles: list[dict[str, str]], threshold: float = STORY_THRESHOLD) -> dict[str, float]:
+def _copy_of(
+    signature: Signature | None, recent: list[tuple[dict[str, str], Any, Signature | None]]
+) -> str | None:
+    if signature is None:
+        return None
+    scored = [
+        (other["id"], signature.similarity(theirs.values))
+        for other, _, theirs in recent
+        if theirs is not None and set(theirs.bands) & set(signature.bands)
+    ]
+    return _best_above(scored, COPY_THRESHOLD)
+
+
+def _same_story_as(
+    profile: StoryProfile | None,
+    recent: list[tuple[dict[str, str], StoryProfile | None, Any]],
+    threshold: float,
+) -> str | None:
+    if profile is None:
+        return None
+    keys = set(profile.keys)
+    scored = [
+        (other["id"], profile.similarity(theirs))
+        for other, theirs, _ in recent
+        if theirs is not None and keys & set(theirs.keys)
+    ]
+    return _best_above(scored, threshold)
+
+
+def _best_above(scored: list[tuple[str, float]], threshold: float) -> str | None:
+    above = [pair for pair in scored if pair[1] >= threshold]
+    return max(above, key=lambda pair: pair[1])[0] if above else None
+
+
+def story_grouping_scores(
+    articles: list[dict[str, str]], threshold: float = STORY_THRESHOLD
+) -> dict[str, float]:
     """Pairwise. Truth: the same labelled story. Predicted: put in the same story by group_stories."""
     predicted_story = group_stories(articles, threshold)
     tp = fp = fn = 0
@@ -166,8 +193,9 @@ def main() -> int:
     print(f"copy detection on {CORPUS.relative_to(REPO)} ({pairs} pairs, threshold {COPY_THRESHOLD}):")
     print(f"  tp {scores['tp']}  fp {scores['fp']}  fn {scores['fn']}  precision {scores['precision']:.3f}  "
           f"recall {scores['recall']:.3f}  F1 {scores['f1']:.3f}")  # fmt: skip
-    print(f"story grouping ({pairs} pairs, window {WINDOW}, threshold {STORY_THRESHOLD}):")
-    for threshold in sorted({0.3, 0.325, 0.35, STORY_THRESHOLD, 0.4, 0.425, 0.45}):
+    hours = WINDOW.total_seconds() / 3600
+    print(f"story grouping ({pairs} pairs, window {hours:.0f}h, threshold {STORY_THRESHOLD}):")
+    for threshold in sorted({0.25, 0.275, 0.3, 0.325, 0.35, STORY_THRESHOLD, 0.4, 0.425, 0.45}):
         s = story_grouping_scores(corpus, threshold)
         mark = "  <- used" if threshold == STORY_THRESHOLD else ""
         print(f"  threshold {threshold:.3f}: tp {s['tp']}  fp {s['fp']}  fn {s['fn']}  precision "

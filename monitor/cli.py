@@ -34,6 +34,7 @@ from .service import with_pipeline
 from .stages.match import compile_watchlists, match_article
 from .status import build_status, render_status
 from .storage import open_storage
+from .story_report import build_stories, render_stories
 from .watch_edit import (
     Edit,
     NewTerm,
@@ -89,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
     status.set_defaults(handler=cmd_status)
+    stories = commands.add_parser(
+        "stories", help="recent stories: which articles were joined into one, and why"
+    )
+    stories.add_argument("--since", type=_duration_arg, default="3d", help="how far back (default: 3d)")
+    stories.add_argument(
+        "--all", action="store_true", help="also stories of one article that matched no watchlist"
+    )
+    stories.add_argument("--json", action="store_true", help="print JSON instead of text")
+    stories.set_defaults(handler=cmd_stories)
     retry = commands.add_parser(
         "retry", help="send permanently failed alerts again, after fixing their cause"
     )
@@ -388,6 +398,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     finally:
         storage.close()
     print(json.dumps(status, ensure_ascii=False, indent=2) if args.json else render_status(status, now))
+    return EXIT_OK
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    storage = open_storage(config.storage_url)
+    since = utcnow() - args.since
+    try:
+        stories = build_stories(storage.stories_since(since), include_all=args.all)
+    finally:
+        storage.close()
+    print(json.dumps(stories, ensure_ascii=False, indent=2) if args.json else render_stories(stories, since))
     return EXIT_OK
 
 

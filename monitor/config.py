@@ -152,8 +152,10 @@ class OpsSettings(_Strict):
 
 
 class StoriesSettings(_Strict):
-    # Articles first seen within this window are compared for near-copies (and, later, grouped).
+    # Articles first seen within this window are compared for near-copies and grouped into stories.
     window: Duration = timedelta(hours=72)
+    # A thread reply is also shown in the channel when it makes the story reach this many outlets.
+    broadcast_at: int | None = Field(default=None, ge=2, le=1000)
 
 
 class FeedConfig(_Strict):

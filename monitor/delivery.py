@@ -31,8 +31,8 @@ from . import metrics
 from .config import Config
 from .errors import NotifyError
 from .logs import log_event
-from .models import Alert
-from .notifiers.base import Notifier
+from .models import Alert, Digest, StoryReply
+from .notifiers.base import Notifier, Posted
 from .storage import OutboxEntry, Storage
 
 log = logging.getLogger("monitor.delivery")
@@ -192,28 +192,91 @@ class Outbox:
         if blocked:
             self._fail(entry, blocked, stats, log_it=False)
             return
+        if entry.kind == "reply":
+            await self._deliver_reply(entry, stats)
+        elif entry.kind == "digest":
+            await self._deliver_digest(entry, stats)
+        else:
+            await self._deliver_alert(entry, stats)
+
+    async def _deliver_alert(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         alert = Alert.from_json(entry.payload, article_id=entry.article_id)
         self._last_post[entry.channel] = time.monotonic()
         try:
-            ts = await self.notifier.send_alert(alert)
+            posted = await self.notifier.send_alert(alert)
         except NotifyError as exc:
-            self._handle_failure(entry, alert, exc, stats)
+            self._handle_failure(entry, alert.article.url, exc, stats)
             return
+        self._mark_sent(entry, posted, stats, article_url=alert.article.url)
+
+    async def _deliver_reply(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
+        """Another outlet's report: a reply in the story alert's thread, then the alert's outlet count."""
+        parent = self.storage.outbox_entry(entry.parent_id) if entry.parent_id is not None else None
+        if parent is None or parent.status == "failed":
+            # `retry` and a configuration change requeue both, and the alert then goes first.
+            reason = (
+                f"the story's alert was not sent: {parent.error}" if parent else "the story's alert is gone"
+            )
+            self._fail(entry, reason, stats, log_it=False)
+            return
+        if parent.status == "pending":
+            wait_until = max(parent.next_attempt_at or self.clock(), self.clock() + timedelta(seconds=1))
+            self.storage.postpone_alert(entry.id, next_attempt_at=wait_until)
+            return
+        reply = StoryReply.from_json(entry.payload)
+        anchor = Posted(parent.ts, parent.channel_id) if parent.ts else None
+        self._last_post[entry.channel] = time.monotonic()
+        try:
+            posted = Posted(entry.ts) if entry.ts else await self.notifier.send_reply(reply, anchor)
+        except NotifyError as exc:
+            self._handle_failure(entry, reply.url, exc, stats)
+            return
+        if posted is not None and not entry.ts:
+            # Kept before the update, so a failed update is retried without posting the reply twice.
+            self.storage.record_reply_posted(entry.id, posted.ts)
+        if anchor is not None and entry.story_id is not None:
+            try:
+                outlets = self.storage.story_outlets(entry.story_id)
+                await self.notifier.update_alert(Alert.from_json(parent.payload), anchor, outlets)
+            except NotifyError as exc:
+                if not exc.permanent:
+                    self._handle_failure(entry, reply.url, exc, stats)
+                    return
+                # The alert was deleted or can no longer be edited: the reply stands on its own.
+                log_event(log, logging.WARNING, "alert.update_failed", channel=entry.channel,
+                          reason=exc.reason)  # fmt: skip
+        self._mark_sent(entry, posted, stats, article_url=reply.url)
+
+    async def _deliver_digest(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
+        digest = Digest.from_json(entry.payload)
+        self._last_post[entry.channel] = time.monotonic()
+        try:
+            ts = await self.notifier.send_digest(digest)
+        except NotifyError as exc:
+            self._handle_failure(entry, "", exc, stats)
+            return
+        self._mark_sent(entry, Posted(ts) if ts else None, stats, article_url="")
+
+    def _mark_sent(
+        self, entry: OutboxEntry, posted: Posted | None, stats: DeliveryStats, *, article_url: str
+    ) -> None:
         # Console output is recorded as `printed`, so nobody mistakes it for a Slack delivery.
         done = "printed" if self.notifier.name == "console" else "sent"
-        self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock(), status=done)
+        ts = posted.ts if posted else None
+        channel_id = posted.channel_id if posted else None
+        self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock(), status=done, channel_id=channel_id)
         stats.sent += 1
         metrics.ALERTS_SENT.inc()
         log_event(
-            log, logging.INFO, "alert.sent", channel=entry.channel, article_url=alert.article.url, ts=ts
+            log, logging.INFO, f"{entry.kind}.sent", channel=entry.channel, article_url=article_url, ts=ts
         )
 
     def _handle_failure(
-        self, entry: OutboxEntry, alert: Alert, exc: NotifyError, stats: DeliveryStats
+        self, entry: OutboxEntry, article_url: str, exc: NotifyError, stats: DeliveryStats
     ) -> None:
         if exc.permanent:
             self._remember_block(entry.channel, exc)
-            self._fail(entry, exc.reason, stats, log_it=True, article_url=alert.article.url)
+            self._fail(entry, exc.reason, stats, log_it=True, article_url=article_url)
             return
         if exc.retry_after is not None:
             self._blocks.paused_until[entry.channel] = time.monotonic() + exc.retry_after
@@ -226,7 +289,7 @@ class Outbox:
         stats.retrying += 1
         metrics.ALERTS_FAILED.labels("retry").inc()
         log_event(
-            log, logging.WARNING, "alert.retry_later", channel=entry.channel, article_url=alert.article.url,
+            log, logging.WARNING, "alert.retry_later", channel=entry.channel, article_url=article_url,
             reason=exc.reason, attempt=entry.attempts + 1, retry_in=f"{delay.total_seconds():.0f}s",
         )  # fmt: skip
 

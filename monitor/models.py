@@ -187,3 +187,22 @@ class SiteRule:
     domain: str  # "livemint.com" also covers www.livemint.com
     content: str | None = None  # CSS selector of the article body; generic extraction when None
     remove: tuple[str, ...] = ()  # CSS selectors of boilerplate to drop before extracting
+
+
+@dataclass(frozen=True)
+class StoryReply:
+    """A later outlet's report of a story already alerted: a reply in that alert's Slack thread."""
+
+    channel: str
+    story_id: int
+    outlet: str
+    title: str
+    url: str
+    broadcast: bool = False  # also shown in the channel: the story just reached stories.broadcast_at outlets
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, payload: str) -> StoryReply:
+        return cls(**json.loads(payload))

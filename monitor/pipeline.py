@@ -31,7 +31,7 @@ from .errors import ExtractionError, FeedError, FetchError, StorageError
 from .feed_schedule import next_poll_after_failure, next_poll_after_gone, next_poll_after_success
 from .http import HttpClient
 from .logs import log_event
-from .models import Alert, Article, FeedItem, FeedPoll, Match
+from .models import Alert, Article, FeedItem, FeedPoll, Match, StoryReply
 from .robots import RobotsCache
 from .stages.dedupe import article_keys, fingerprint_text, item_keys, plausible_canonical
 from .stages.extract import extract_article
@@ -39,6 +39,7 @@ from .stages.fetch import fetch_page
 from .stages.match import CompiledWatchlist, compile_watchlists, match_article
 from .stages.neardup import Signature, best_copy, sign_text
 from .stages.poll import poll_feed
+from .stages.stories import StoryProfile, best_story, profile_article
 from .stages.summarise import summarise_article
 from .storage import ArticleRecord, FeedState, PollSuccess, QueuedAlert, Storage
 
@@ -98,6 +99,7 @@ class Pipeline:
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
+        self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
 
     def prune(self) -> tuple[int, int]:
         """Forget article text after `retention`, whole articles and their dedup keys after KEY_RETENTION."""
@@ -110,6 +112,7 @@ class Pipeline:
         self.config = config
         self.watchlists = compile_watchlists(config)
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
+        self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
         if not config.fetch.respect_robots_txt:
             self.robots = None
         elif self.robots is None:
@@ -291,32 +294,84 @@ class Pipeline:
             article = await self.read_article(item)
         if self.too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)
-        # Signing, matching and summarising are CPU work on up to 200,000 characters: off the event loop.
+        # Signing, profiling, matching and summarising are CPU work on up to 200,000 characters: off the
+        # event loop.
         signature = None if article.from_feed_summary else await asyncio.to_thread(sign_text, article.text)
+        profile = await asyncio.to_thread(profile_article, article.title, article.text)
         matches, alerts = await asyncio.to_thread(self.analyse, article, source, tags)
-        async with self._record_lock:  # the near-copy check and the record must not interleave
-            if signature is not None and self._is_near_copy(item, signature, now):
-                return self._record_without_alert(item, "copy", now, article, signature)
-            result = self.storage.record_article(
-                self._record(item, article, now, "alerted" if alerts else "no_match", matches, signature),
-                article_keys(item, article),
-                [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts],
+        async with self._record_lock:  # the story decisions and the record must not interleave
+            copy_of = self._near_copy_of(item, signature, now) if signature is not None else None
+            if copy_of is not None:
+                # A copy joins its original's story and posts nothing: the original already said it all.
+                record = self._record(item, article, now, "copy", [], signature, source=source)
+                record = dataclasses.replace(record, story_id=self.storage.story_of(copy_of))
+                return self._record_without_alert(item, "copy", now, article, record=record)
+            story_id = self._story_of(item, profile, now)
+            queued = self._queue_for_story(story_id, alerts, source)
+            outcome = "alerted" if queued else ("same_story" if alerts else "no_match")
+            record = self._record(item, article, now, outcome, matches, signature, source=source)
+            record = dataclasses.replace(
+                record,
+                story_id=story_id,
+                story_profile=profile.to_json() if profile else None,
+                story_keys=profile.keys if profile else (),
             )
+            result = self.storage.record_article(record, article_keys(item, article), queued)
         if result.is_duplicate:
             return "duplicate"
-        if alerts:
+        if queued:
             self.outbox.wake()
-        return "matched" if alerts else "no_match"
+        return {"alerted": "matched"}.get(outcome, outcome)
 
-    def _is_near_copy(self, item: FeedItem, signature: Signature, now: datetime) -> bool:
+    def _near_copy_of(self, item: FeedItem, signature: Signature, now: datetime) -> int | None:
+        """The stored article this one's text copies, if any (the most similar in the story window)."""
         candidates = self.storage.near_copy_candidates(
             list(signature.bands), since=now - self.config.stories.window
         )
         copy = best_copy(signature, candidates)
-        if copy is not None:
-            log_event(log, logging.INFO, "article.near_copy", article_url=item.link, copy_of=copy[0],
-                      similarity=f"{copy[1]:.2f}")  # fmt: skip
-        return copy is not None
+        if copy is None:
+            return None
+        log_event(log, logging.INFO, "article.near_copy", article_url=item.link, copy_of=copy[0],
+                  similarity=f"{copy[1]:.2f}")  # fmt: skip
+        return copy[0]
+
+    def _story_of(self, item: FeedItem, profile: StoryProfile | None, now: datetime) -> int | None:
+        """The story this article is another outlet's report of, or None when it starts a new one."""
+        if profile is None:
+            return None
+        candidates = self.storage.story_candidates(list(profile.keys), since=now - self.config.stories.window)
+        found = best_story(profile, candidates)
+        if found is None:
+            return None
+        candidate, score = found
+        log_event(log, logging.INFO, "article.same_story", article_url=item.link, story=candidate.story_id,
+                  like_article=candidate.article_id, score=f"{score:.2f}")  # fmt: skip
+        return candidate.story_id
+
+    def _queue_for_story(self, story_id: int | None, alerts: list[Alert], source: str) -> list[QueuedAlert]:
+        """A story's first alert in a channel posts; a new outlet's report of it replies in that thread."""
+        if story_id is None:
+            return [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
+        outlets = self.storage.story_outlets(story_id)
+        new_outlet = source not in outlets
+        broadcast_at = self.config.stories.broadcast_at
+        queued = []
+        for alert in alerts:
+            thread = self.storage.story_thread(story_id, alert.channel)
+            if thread is None:
+                queued.append(QueuedAlert(channel=alert.channel, payload=alert.to_json()))
+            elif source not in thread.outlets:  # at most one reply per outlet
+                reply = StoryReply(
+                    channel=alert.channel,
+                    story_id=story_id,
+                    outlet=source,
+                    title=alert.article.title,
+                    url=alert.article.canonical_url or alert.article.url,
+                    broadcast=new_outlet and broadcast_at is not None and len(outlets) + 1 == broadcast_at,
+                )
+                payload = reply.to_json()
+                queued.append(QueuedAlert(alert.channel, payload, kind="reply", parent_id=thread.alert_id))
+        return queued
 
     def too_old(self, published: datetime | None, now: datetime) -> bool:
         return published is not None and now - published > self.config.poll.max_age
@@ -327,12 +382,15 @@ class Pipeline:
         outcome: str,
         now: datetime,
         article: Article | None = None,
-        signature: Signature | None = None,
+        *,
+        record: ArticleRecord | None = None,
     ) -> str:
         article = article or article_from_item(item)
-        # A copy's signature is kept but not indexed: its original already stands for it.
-        record = dataclasses.replace(self._record(item, article, now, outcome, [], signature), bands=())
-        result = self.storage.record_article(record, article_keys(item, article), [])
+        record = record or self._record(item, article, now, outcome, [])
+        # Not indexed for near-copies: a copy's original already stands for it.
+        result = self.storage.record_article(
+            dataclasses.replace(record, bands=()), article_keys(item, article), []
+        )
         return "duplicate" if result.is_duplicate else outcome
 
     def _record(
@@ -343,6 +401,8 @@ class Pipeline:
         outcome: str,
         matches: list[Match],
         signature: Signature | None = None,
+        *,
+        source: str | None = None,
     ) -> ArticleRecord:
         return ArticleRecord(
             feed_url=item.feed_url,
@@ -358,6 +418,7 @@ class Pipeline:
             matches_json=matches_json(matches),
             signature=signature.values if signature else None,
             bands=signature.bands if signature else (),
+            source=source,
         )
 
     async def read_article(self, item: FeedItem) -> Article:
@@ -426,6 +487,8 @@ class Pipeline:
 
     def _alerts_for(self, article: Article, matches: list[Match], source: str) -> list[Alert]:
         """One alert per channel, naming every watchlist routed there (never two messages for one article)."""
+        # Digest watchlists' matches are stored with the article; their message comes on their schedule.
+        matches = [m for m in matches if m.watchlist not in self._digest_watchlists]
         if not matches:
             return []
         summary = summarise_article(article, matches)

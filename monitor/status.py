@@ -61,9 +61,15 @@ def _alert_status(entry: OutboxEntry, now: datetime) -> dict[str, Any]:
 
 
 def _title(payload: str) -> str:
+    """What an outbox entry is about: an alert's title, a thread reply's outlet and title, or a digest."""
     try:
-        return str(json.loads(payload)["article"]["title"])
-    except (ValueError, KeyError, TypeError):
+        data = json.loads(payload)
+        if "article" in data:
+            return str(data["article"]["title"])
+        if "outlet" in data:
+            return f"reply ({data['outlet']}): {data['title']}"
+        return f"digest ({', '.join(data.get('watchlists', [])) or '?'})"
+    except (ValueError, KeyError, TypeError, AttributeError):
         return "?"
 
 

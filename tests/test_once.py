@@ -7,23 +7,27 @@ import pytest
 from tests.support.feeds import atom_feed, rss_feed
 from tests.support.slack_fake import assert_no_mentions
 from tests.support.world import PAGES as PAGES_DIR
-from tests.support.world import World, hours_ago, page
+from tests.support.world import World, hours_ago, message_title, page
 
 MINT_TITLE = "Alibaba fires back at allegations of assisting Chinese Military"
 BLOG_TITLE = "Alibaba denies report it helped the PLA target the US"
 WIRE_TITLE = "Alibaba denies: a wire copy"
 
 
-def serve_sample_news(world: World, *, wire_copy: bool = False) -> None:
+def serve_sample_news(world: World, *, wire_copy: bool = False, blog: bool = True) -> None:
     """Two feeds of the kind the product watches, with the noise real feeds carry.
 
-    `wire_copy` adds a copy of the Mint page (same rel=canonical) at another URL to the blog's feed.
+    The blog's write-up is the same story as Mint's (one alert, the other outlet in its thread);
+    `blog=False` leaves it out of the blog's feed. `wire_copy` adds a copy of the Mint page (same
+    rel=canonical) at another URL to the blog's feed.
     """
     web = world.web
     mint = web.add(
         "/mint/alibaba.html", page("mint-alibaba-denies.html"), content_type="text/html; charset=utf-8"
     )
-    blog = web.add("/blog/alibaba-pla.html", page("financeblog-alibaba-pla.html"), content_type="text/html")
+    blog_page = web.add(
+        "/blog/alibaba-pla.html", page("financeblog-alibaba-pla.html"), content_type="text/html"
+    )
     weather = web.add("/world/weather.html", page("weather-with-trending.html"), content_type="text/html")
     syndicated = web.add(
         "/wire/copy-of-mint.html", page("mint-alibaba-denies.html"), content_type="text/html"
@@ -67,7 +71,18 @@ def serve_sample_news(world: World, *, wire_copy: bool = False) -> None:
         atom_feed(
             "Finance Blog",
             [
-                {"title": BLOG_TITLE, "link": blog, "guid": "urn:blog:1", "pub_date": hours_ago(0.5)},
+                *(
+                    [
+                        {
+                            "title": BLOG_TITLE,
+                            "link": blog_page,
+                            "guid": "urn:blog:1",
+                            "pub_date": hours_ago(0.5),
+                        }
+                    ]
+                    if blog
+                    else []
+                ),
                 *(
                     [
                         {
@@ -92,11 +107,14 @@ def test_once_posts_exactly_the_expected_alerts(world: World) -> None:
     assert world.once() == 0
 
     posted = world.titles_posted("#china-tech")
-    # The wire copy carries the Mint page's rel=canonical and both feeds are read at once:
-    # whichever of the two is recorded first alerts, the other is a duplicate.
-    mint_story = {MINT_TITLE, WIRE_TITLE}
-    assert len(posted) == 3 and len(mint_story & set(posted)) == 1
-    assert {BLOG_TITLE, "Chip unit expands"} <= set(posted)
+    # Mint's article, the blog's write-up and the blog's wire copy of Mint are one story, and both
+    # feeds are read at once: whichever is recorded first alerts. The wire copy and Mint's page are the
+    # same text (a duplicate); the other outlet, if it has its own write-up left, replies in the thread.
+    memo_story = {MINT_TITLE, WIRE_TITLE, BLOG_TITLE}
+    assert len(posted) == 2 and len(memo_story & set(posted)) == 1 and "Chip unit expands" in posted
+    [alert] = [m for m in world.top_level("#china-tech") if message_title(m) in memo_story]
+    replies = world.slack.replies("#china-tech", alert["ts"])
+    assert len(replies) <= 1 and len(world.slack.messages("#china-tech")) == 2 + len(replies)
     assert world.slack.messages("#news-alerts") == []
     assert_no_mentions(world.slack)
     # An article too old for poll.max_age is never fetched.
@@ -104,7 +122,7 @@ def test_once_posts_exactly_the_expected_alerts(world: World) -> None:
 
 
 def test_message_content(world: World) -> None:
-    serve_sample_news(world)
+    serve_sample_news(world, blog=False)
     world.once()
     [mint] = [m for m in world.slack.messages() if MINT_TITLE in m["blocks"][0]["text"]["text"]]
     title, source, summary, terms = (
@@ -122,20 +140,20 @@ def test_message_content(world: World) -> None:
 
 
 def test_a_copy_under_the_same_canonical_url_alerts_once(world: World) -> None:
-    serve_sample_news(world)
+    serve_sample_news(world, blog=False)
     world.once()
     assert MINT_TITLE in world.titles_posted()
     world.feeds.clear()
-    serve_sample_news(world, wire_copy=True)
+    serve_sample_news(world, wire_copy=True, blog=False)
     world.once()
-    assert WIRE_TITLE not in world.titles_posted() and len(world.titles_posted()) == 3
+    assert WIRE_TITLE not in world.titles_posted() and len(world.slack.messages()) == 2
     assert world.web.hits("/wire/copy-of-mint.html") == 1  # read once, recognised by its rel=canonical
 
 
 def test_feed_summary_is_the_fallback_when_the_page_fails(world: World) -> None:
     serve_sample_news(world)
     world.once()
-    [fallback] = [m for m in world.slack.messages() if "Chip unit expands" in m["blocks"][0]["text"]["text"]]
+    [fallback] = [m for m in world.top_level() if "Chip unit expands" in m["blocks"][0]["text"]["text"]]
     assert "T-Head will supply 72% of the chips." in fallback["blocks"][2]["text"]["text"]
     assert world.web.hits("/mint/gone.html") == 1
 
@@ -155,7 +173,7 @@ def test_a_second_run_posts_nothing_and_uses_conditional_requests(world: World) 
 def test_only_the_new_item_is_posted_after_a_feed_changes(world: World) -> None:
     serve_sample_news(world)
     world.once()
-    before = len(world.slack.messages())
+    before = len(world.titles_posted())
     new_page = world.web.add(
         "/mint/new.html",
         "<html><body><article>"
@@ -200,7 +218,7 @@ def test_broken_feeds_do_not_stop_the_others(world: World, caplog: pytest.LogCap
     world.feeds.append({"url": world.web.url("/slow.xml")})
     world.settings["fetch"] = {"timeout": "2s"}
     assert world.once() == 0
-    assert len(world.titles_posted()) == 3
+    assert len(world.titles_posted()) == 2  # the memo story (the other outlet replies) and the chip news
     failures = [r.getMessage() for r in caplog.records if r.getMessage().startswith("feed.failed")]
     assert any("/broken.xml" in line and "not a valid RSS/Atom feed" in line for line in failures)
     malformed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("feed.malformed")]
@@ -270,13 +288,12 @@ def test_watchlists_routed_to_one_channel_share_one_message(world: World) -> Non
     world.watchlists.append({"name": "everything-alibaba", "terms": ["Alibaba"]})  # default channel
     world.once()
     [chip] = [
-        m
-        for m in world.slack.messages("#china-tech")
-        if "Chip unit expands" in m["blocks"][0]["text"]["text"]
+        m for m in world.top_level("#china-tech") if "Chip unit expands" in m["blocks"][0]["text"]["text"]
     ]
     assert "alibaba-military, china-chips" in chip["blocks"][3]["elements"][0]["text"]
-    assert len(world.slack.messages("#china-tech")) == 3
-    assert len(world.slack.messages("#news-alerts")) == 3
+    # In each channel: the memo story's alert, the other outlet's reply in its thread, the chip news.
+    for channel in ("#china-tech", "#news-alerts"):
+        assert len(world.top_level(channel)) == 2 and len(world.slack.messages(channel)) == 3
 
 
 def test_hostile_titles_ping_nobody(world: World) -> None:
@@ -299,7 +316,7 @@ def test_hostile_titles_ping_nobody(world: World) -> None:
 
 
 def test_without_a_token_alerts_are_printed(world: World, capsys: pytest.CaptureFixture[str]) -> None:
-    serve_sample_news(world)
+    serve_sample_news(world, blog=False)
     world.token = None
     assert world.once() == 0
     out = capsys.readouterr().out

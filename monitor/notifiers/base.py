@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from ..models import Alert, Digest
+from ..models import Alert, Digest, StoryReply
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a message landed: Slack's ts, and the channel's ID (chat.update accepts no channel name)."""
+
+    ts: str
+    channel_id: str | None = None
 
 
 class Notifier(Protocol):
     name: str
 
-    async def send_alert(self, alert: Alert) -> str | None:
-        """Deliver one alert; return the message id (Slack's ts) if there is one; raise NotifyError."""
+    async def send_alert(self, alert: Alert) -> Posted | None:
+        """Deliver one alert; return where it landed, if the notifier can tell; raise NotifyError."""
+        ...
+
+    async def send_reply(self, reply: StoryReply, parent: Posted | None) -> Posted | None:
+        """Post another outlet's report in the thread of the story's alert; raise NotifyError."""
+        ...
+
+    async def update_alert(self, alert: Alert, parent: Posted, outlets: list[str]) -> None:
+        """Rewrite the story's alert to show the outlets that carry it; raise NotifyError."""
         ...
 
     async def send_digest(self, digest: Digest) -> str | None:

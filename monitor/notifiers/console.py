@@ -8,8 +8,9 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ..logs import blank_controls
-from ..models import Alert, Digest
+from ..models import Alert, Digest, StoryReply
 from ..text import cut
+from .base import Posted
 
 
 class ConsoleNotifier:
@@ -18,10 +19,20 @@ class ConsoleNotifier:
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stdout
 
-    async def send_alert(self, alert: Alert) -> str | None:
+    async def send_alert(self, alert: Alert) -> Posted | None:
         self.stream.write(format_alert(alert) + "\n")
         self.stream.flush()
         return None
+
+    async def send_reply(self, reply: StoryReply, parent: Posted | None) -> Posted | None:
+        broadcast = " (story now carried widely)" if reply.broadcast else ""
+        line = f"[{reply.channel}]   also reported by {_one_line(reply.outlet)}: {_one_line(reply.title)}"
+        self.stream.write(f"{line} · {_one_line(reply.url)}{broadcast}\n")
+        self.stream.flush()
+        return None
+
+    async def update_alert(self, alert: Alert, parent: Posted, outlets: list[str]) -> None:
+        return None  # a printed line cannot be rewritten; each reply line says what was added
 
     async def send_notice(self, channel: str, text: str) -> None:
         self.stream.write(f"[{channel}] NOTICE {_one_line(text)}\n")

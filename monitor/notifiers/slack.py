@@ -13,9 +13,10 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from ..errors import NotifyError
 from ..http import parse_retry_after
 from ..logs import log_event
-from ..models import Alert, Digest
+from ..models import Alert, Digest, StoryReply
+from .base import Posted
 from .slack_digest import build_digest_blocks, build_digest_text
-from .slack_message import build_blocks, build_fallback_text, escape_mrkdwn
+from .slack_message import build_blocks, build_fallback_text, build_reply_text, escape_mrkdwn
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ PERMANENT_ERRORS = frozenset(
         "no_text",
         "restricted_action",
         "ekm_access_denied",
+        # chat.update: the story's alert was deleted, is too old, or is not ours to edit.
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
     }
 )
 # What to tell the operator for the permanent errors they can fix.
@@ -66,7 +71,7 @@ class SlackNotifier:
         # pauses one channel instead of sleeping inside a call (the SDK's 429 sleep has no cap).
         self.client = AsyncWebClient(token=token, base_url=api_url, timeout=int(timeout), retry_handlers=[])
 
-    async def send_alert(self, alert: Alert) -> str | None:
+    async def send_alert(self, alert: Alert) -> Posted | None:
         try:
             response = await self._post(alert, with_blocks=True)
         except SlackApiError as exc:
@@ -86,8 +91,44 @@ class SlackNotifier:
                 response = await self._post(alert, with_blocks=False)
             except SlackApiError as text_exc:
                 raise _notify_error(alert.channel, text_exc) from None
-        ts = response.get("ts")
-        return str(ts) if ts is not None else None
+        return _posted(response)
+
+    async def send_reply(self, reply: StoryReply, parent: Posted | None) -> Posted | None:
+        if parent is None:
+            raise NotifyError(reply.channel, "the story's alert has no Slack ts to reply to", permanent=True)
+        response = await self._call(
+            reply.channel,
+            self.client.chat_postMessage,
+            channel=parent.channel_id or reply.channel,
+            thread_ts=parent.ts,
+            text=build_reply_text(reply),
+            reply_broadcast=reply.broadcast,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return _posted(response)
+
+    async def update_alert(self, alert: Alert, parent: Posted, outlets: list[str]) -> None:
+        if parent.channel_id is None:
+            return  # chat.update needs the channel's ID; a message posted before IDs were kept stays as is
+        await self._call(
+            alert.channel,
+            self.client.chat_update,
+            channel=parent.channel_id,
+            ts=parent.ts,
+            text=build_fallback_text(alert),
+            blocks=build_blocks(alert, outlets),
+        )
+
+    async def _call(self, for_channel: str, method: Any, **kwargs: Any) -> AsyncSlackResponse:
+        """One Web API call, its failures turned into NotifyError (permanent or not, with Retry-After)."""
+        try:
+            response: AsyncSlackResponse = await method(**kwargs)
+            return response
+        except SlackApiError as exc:
+            raise _notify_error(for_channel, exc) from None
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            raise NotifyError(for_channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
 
     async def send_notice(self, channel: str, text: str) -> None:
         try:
@@ -162,6 +203,12 @@ def _notify_error(channel: str, exc: SlackApiError) -> NotifyError:
         headers = {key.lower(): value for key, value in (exc.response.headers or {}).items()}
         retry_after = parse_retry_after(_first(headers.get("retry-after"))) or 1.0
     return NotifyError(channel, reason, permanent=permanent, retry_after=retry_after)
+
+
+def _posted(response: AsyncSlackResponse) -> Posted | None:
+    ts = response.get("ts")
+    channel = response.get("channel")
+    return Posted(ts=str(ts), channel_id=str(channel) if channel else None) if ts is not None else None
 
 
 def _first(value: Any) -> str | None:

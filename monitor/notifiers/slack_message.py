@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..models import Alert
+from ..models import Alert, StoryReply
 from ..text import cut
 
 SECTION_TEXT_LIMIT = 3000
@@ -52,17 +52,34 @@ def link_host(url: str) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
-def build_blocks(alert: Alert) -> list[dict[str, Any]]:
-    """Title link, source line, summary, matched terms: four blocks, every limit respected."""
+def build_blocks(alert: Alert, outlets: list[str] | None = None) -> list[dict[str, Any]]:
+    """Title link, source line, summary, matched terms, and which outlets carry the story (when several)."""
     article = alert.article
     link_url = article.canonical_url or article.url
     title = safe_link(link_url, article.title or link_url)
-    return [
+    blocks = [
         _section(f"{_HERE if alert.notify_here else ''}{_PRIORITY_MARK[alert.priority]}*{title}*"),
         _context(_source_line(alert, link_url)),
         _section(escaped_cut(alert.summary or "(no summary)", SECTION_TEXT_LIMIT)),
         _context(_terms_line(alert)),
     ]
+    if outlets and len(outlets) > 1:
+        blocks.append(_context(outlets_line(outlets)))
+    return blocks
+
+
+def outlets_line(outlets: list[str]) -> str:
+    """ "Reported by 3 outlets: FinanceBlog, Mint, Reuters" (the thread has the others' headlines)."""
+    names = ", ".join(escaped_cut(name, 100) for name in outlets[:20])
+    more = f" and {len(outlets) - 20} more" if len(outlets) > 20 else ""
+    line = f":newspaper: Reported by {len(outlets)} outlets: {names}{more} (see thread)"
+    return cut(line, CONTEXT_TEXT_LIMIT)
+
+
+def build_reply_text(reply: StoryReply) -> str:
+    """ "Also reported by Mint: <title link>", the one line a thread reply carries."""
+    title = safe_link(reply.url, reply.title or reply.url)
+    return f"Also reported by {escaped_cut(reply.outlet, 200)}: {title}"
 
 
 def build_fallback_text(alert: Alert) -> str:

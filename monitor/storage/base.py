@@ -53,7 +53,7 @@ class ArticleRecord:
     published_at: datetime | None
     first_seen_at: datetime
     fingerprint: str | None
-    outcome: str  # alerted | no_match | too_old | first_poll | copy
+    outcome: str  # alerted | same_story | no_match | too_old | first_poll | copy
     matches_json: str = "[]"
     signature: bytes | None = None  # MinHash values, when the text was long enough to sign
     bands: tuple[str, ...] = ()  # its LSH band keys
@@ -89,6 +89,7 @@ class OutboxEntry:
     kind: str = "alert"  # alert | reply | digest
     story_id: int | None = None
     parent_id: int | None = None  # a reply's alert
+    channel_id: str | None = None  # Slack's ID of the channel it was posted in
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,13 @@ class Storage(Protocol):
     def alert_status(self, alert_id: int) -> str | None: ...
 
     def mark_alert_sent(
-        self, alert_id: int, *, ts: str | None, at: datetime, status: str = "sent"
+        self,
+        alert_id: int,
+        *,
+        ts: str | None,
+        at: datetime,
+        status: str = "sent",
+        channel_id: str | None = None,
     ) -> None: ...
 
     def reschedule_alert(self, alert_id: int, *, error: str, next_attempt_at: datetime) -> None: ...

@@ -84,7 +84,9 @@ articles = Table(
     Column("published_at", UTCDateTime()),
     Column("first_seen_at", UTCDateTime(), nullable=False),
     Column("fingerprint", String(64)),
-    Column("outcome", String(32), nullable=False),  # alerted | no_match | too_old | first_poll | copy
+    Column(
+        "outcome", String(32), nullable=False
+    ),  # alerted | same_story | no_match | too_old | first_poll | copy
     Column("matches", Text, nullable=False, default="[]"),  # JSON: [{watchlist, channel, terms}]
     Column("signature", LargeBinary),  # MinHash values (stages/neardup.py), for near-copy checks
     # The story (stages/stories.py) is named by its first article's id; `source` is the outlet's name,
@@ -151,6 +153,7 @@ alerts = Table(
     Column("payload", Text, nullable=False),  # JSON of the Alert, enough to send it after a restart
     Column("status", String(16), nullable=False, default="pending"),  # pending | sent | failed
     Column("ts", String(32)),  # Slack's message ts, a string on purpose (floats lose digits)
+    Column("channel_id", String(32)),  # the channel's Slack ID: chat.update on a story's alert needs it
     Column("error", Text),
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime(), nullable=False),

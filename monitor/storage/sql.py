@@ -35,9 +35,7 @@ class SQLStorage(StoryQueries, DigestQueries):
         self.url = url
         self.engine = _create_engine(url)
         try:
-            existing = set(inspect(self.engine).get_table_names())
-            schema.metadata.create_all(self.engine)
-            self._check_schema_version(fresh=not existing)
+            self._open_schema()
         except SQLAlchemyError as exc:
             raise StorageError(
                 f"storage: cannot open the state database {_redact(url)}: {getattr(exc, 'orig', exc)}. "
@@ -46,23 +44,33 @@ class SQLStorage(StoryQueries, DigestQueries):
                 "`storage:` in monitor.yaml elsewhere."
             ) from exc
 
-    def _check_schema_version(self, *, fresh: bool) -> None:
-        table = schema.meta
-        with self.engine.begin() as conn:
-            found = conn.execute(select(table.c.value).where(table.c.key == "schema_version")).scalar()
-            if found is None and fresh:
-                conn.execute(insert(table).values(key="schema_version", value=str(schema.SCHEMA_VERSION)))
-                return
-            if found is not None and found.isdigit() and 0 < int(found) < schema.SCHEMA_VERSION:
-                upgrade(conn, int(found))
-                return
-        if found != str(schema.SCHEMA_VERSION):
+    def _open_schema(self) -> None:
+        """Create a new store, upgrade an older one in place, refuse anything else before touching it."""
+        existing = set(inspect(self.engine).get_table_names())
+        found = self._stored_version() if existing else None
+        if existing and not (found and found.isdigit() and 0 < int(found) <= schema.SCHEMA_VERSION):
             raise StorageError(
                 f"storage: the state database {_redact(self.url)} has schema version {found or 'none'}, "
                 f"this news-monitor needs version {schema.SCHEMA_VERSION} (a newer news-monitor made it, "
                 "or it is not a news-monitor store). Run the newer version, point `storage:` at a new file, "
                 "or move the old one aside (articles newer than poll.max_age may then alert once more)."
             )
+        schema.metadata.create_all(self.engine)  # tables a newer version added; existing ones are kept
+        with self.engine.begin() as conn:
+            if found is None:
+                conn.execute(
+                    insert(schema.meta).values(key="schema_version", value=str(schema.SCHEMA_VERSION))
+                )
+            elif int(found) < schema.SCHEMA_VERSION:
+                upgrade(conn, int(found))
+
+    def _stored_version(self) -> str | None:
+        table = schema.meta
+        if not inspect(self.engine).has_table(table.name):
+            return None
+        with self.engine.connect() as conn:
+            value = conn.execute(select(table.c.value).where(table.c.key == "schema_version")).scalar()
+        return str(value) if value is not None else None
 
     # -- feeds -------------------------------------------------------------------------------------
 
@@ -268,10 +276,19 @@ class SQLStorage(StoryQueries, DigestQueries):
         with self.engine.connect() as conn:
             return conn.execute(select(schema.alerts.c.status).where(schema.alerts.c.id == alert_id)).scalar()
 
-    def mark_alert_sent(self, alert_id: int, *, ts: str | None, at: datetime, status: str = "sent") -> None:
-        """Done: `sent` to Slack (with its ts), or `printed` by the console notifier."""
+    def mark_alert_sent(
+        self,
+        alert_id: int,
+        *,
+        ts: str | None,
+        at: datetime,
+        status: str = "sent",
+        channel_id: str | None = None,
+    ) -> None:
+        """Done: `sent` to Slack (with its ts and channel ID), or `printed` by the console notifier."""
         table = schema.alerts
-        values = {"status": status, "ts": ts, "sent_at": at, "error": None, "attempts": table.c.attempts + 1}
+        values = {"status": status, "ts": ts, "sent_at": at, "error": None, "attempts": table.c.attempts + 1,
+                  "channel_id": channel_id}  # fmt: skip
         self._update_alert(alert_id, values)
 
     def reschedule_alert(self, alert_id: int, *, error: str, next_attempt_at: datetime) -> None:

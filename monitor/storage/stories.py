@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, distinct, func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import Connection
 
 from ..stages.stories import StoryCandidate
@@ -65,9 +65,10 @@ class StoryQueries:
             if parent is None:
                 return None
             outlets = conn.execute(
-                select(distinct(articles.c.source))
+                select(articles.c.source)
                 .join(alerts, alerts.c.article_id == articles.c.id)
                 .where(in_story, alerts.c.kind.in_(("alert", "reply")))
+                .distinct()
             ).scalars()
             return StoryThread(alert_id=int(parent), outlets=frozenset(o for o in outlets if o))
 
@@ -150,4 +151,5 @@ def outbox_columns() -> list[Any]:
         table.c.kind,
         table.c.story_id,
         table.c.parent_id,
+        table.c.channel_id,
     ]

@@ -20,6 +20,7 @@ from monitor.stages.extract import MAX_HTML_TAGS, extract_article
 from monitor.stages.poll import MAX_ITEMS_PER_FEED, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, parse_feed
 from monitor.text import html_to_text
 from tests.support.feeds import rss_feed
+from tests.support.prose import distinct_prose
 from tests.support.slack_fake import validate_blocks
 from tests.support.world import World, hours_ago, message_title
 
@@ -52,9 +53,9 @@ def test_a_feed_of_10000_items_is_read_up_to_the_cap_in_bounded_time(world: Worl
     # Three recent items alert. The rest of the first MAX_ITEMS_PER_FEED are too old to fetch; every
     # item past the cap is recent and matches, so reading past it would fetch pages and flood Slack.
     for n in range(3):
-        # Three different stories (the same text three times would be one story's near-copies).
-        words = " ".join(f"detail{n}x{i}" for i in range(80))
-        world.web.add(f"/big/{n}.html", f"<html><body><article>{STORY}<p>Story {n}: {words}.</p></article>")
+        # Three different stories (one text three times would be one story told thrice by one outlet).
+        prose = distinct_prose(f"big-{n}", 120)
+        world.web.add(f"/big/{n}.html", f"<html><body><article><p>Alibaba news. {prose}</p></article>")
     items = [
         {
             "title": f"Alibaba update {n}",

@@ -73,16 +73,12 @@ class Story:
 
     def page(self) -> str:
         city = CITIES[(self.desk * 3 + self.number) % len(CITIES)]
+        # One templated sentence names the company; the rest is the story's own, so that stories of one
+        # desk are told apart (a page that is mostly template would be one story told again).
         paragraphs = [
             f"{self.company} reported results for its unit number {self.desk * 100 + self.number} on "
             f"Tuesday, and analysts in {city} said the figures were better than expected.",
-            f"The company said revenue at the unit grew by {self.number + 3} percent over the year, "
-            f"helped by demand for cloud services from customers in {city} and abroad.",
-            f"Executives at {self.company} told investors that spending on new data centres would rise "
-            f"in story {self.number} of desk {self.desk}, while margins stayed broadly flat.",
-            f"Shares of {self.company} moved little after the announcement; traders said the results "
-            f"had largely been expected since the last report {self.number + 1} months ago.",
-            distinct_prose(f"desk{self.desk}-story{self.number}"),
+            distinct_prose(f"desk{self.desk}-story{self.number}", 150),
         ]
         body = "".join(f"<p>{text}</p>" for text in paragraphs)
         return (

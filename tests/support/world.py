@@ -131,9 +131,13 @@ class World:
         with sqlite3.connect(self.folder / "state" / "news-monitor.db") as db:
             db.execute("UPDATE alerts SET next_attempt_at = NULL WHERE status = 'pending'")
 
+    def top_level(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """The messages the fake received outside threads (alerts, not "Also reported by" replies)."""
+        return [m for m in self.slack.messages(channel) if m["thread_ts"] is None]
+
     def titles_posted(self, channel: str | None = None) -> list[str]:
-        """The linked titles of the messages the fake received, in order."""
-        return [message_title(m) for m in self.slack.messages(channel)]
+        """The linked titles of the alerts the fake received, in order (thread replies left out)."""
+        return [message_title(m) for m in self.top_level(channel)]
 
 
 def message_title(message: dict[str, Any]) -> str:

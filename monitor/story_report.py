@@ -1,0 +1,107 @@
+"""`news-monitor stories`: recent stories with their articles, and why each article was joined."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .logs import blank_controls
+from .stages.stories import StoryProfile, shared_names
+from .storage import Story, StoryArticle
+from .text import cut
+
+# Outcomes that mean an article matched a watchlist (its story is what the channel saw).
+MATCHED = ("alerted", "same_story")
+
+
+def build_stories(stories: list[Story], *, include_all: bool = False) -> list[dict[str, Any]]:
+    """Stories as plain data (the --json output): by default those with an alert or several articles."""
+    shown = [
+        s
+        for s in stories
+        if include_all or len(s.articles) > 1 or any(a.outcome in MATCHED for a in s.articles)
+    ]
+    return [_story(story) for story in shown]
+
+
+def _story(story: Story) -> dict[str, Any]:
+    articles = []
+    for index, article in enumerate(story.articles):
+        entry = {
+            "id": article.id,
+            "outlet": article.source,
+            "title": article.title,
+            "url": article.url,
+            "first_seen": article.first_seen_at.isoformat(timespec="seconds"),
+            "outcome": article.outcome,
+            "joined": _why_joined(article, story.articles[:index]),
+        }
+        articles.append(entry)
+    return {
+        "id": story.id,
+        "title": story.articles[0].title,
+        "outlets": story.outlets,
+        "articles": articles,
+    }
+
+
+def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dict[str, Any] | None:
+    """For every article but the first: the earlier article it is most like, the score and shared names."""
+    if not earlier:
+        return None
+    if article.outcome == "copy":
+        return {"reason": "near-copy of an earlier article's text"}
+    if article.story_profile is None:
+        return {"reason": "joined without a profile"}
+    profile = StoryProfile.from_json(article.story_profile)
+    scored = [
+        (other, profile.similarity(other_profile))
+        for other in earlier
+        if other.story_profile and (other_profile := StoryProfile.from_json(other.story_profile))
+    ]
+    if not scored:
+        return {"reason": "joined an earlier copy"}
+    other, score = max(scored, key=lambda pair: pair[1])
+    assert other.story_profile is not None
+    return {
+        "reason": "same event",
+        "like": other.id,
+        "score": round(score, 2),
+        "shared_names": shared_names(profile, StoryProfile.from_json(other.story_profile)),
+    }
+
+
+def render_stories(stories: list[dict[str, Any]], since: datetime) -> str:
+    """The stories as text for a terminal, newest first."""
+    if not stories:
+        return f"no stories since {since:%Y-%m-%d %H:%M} UTC"
+    blocks = []
+    for story in stories:
+        outlets = len(story["outlets"])
+        header = (
+            f"STORY {story['id']} · {outlets} outlet{'s' * (outlets != 1)} · "
+            f"{len(story['articles'])} article{'s' * (len(story['articles']) != 1)} · "
+            f"{_line(story['title'], 90)}"
+        )
+        lines = [header]
+        for article in story["articles"]:
+            seen = article["first_seen"][:16].replace("T", " ")
+            outlet, title = _line(article["outlet"] or "?", 22), _line(article["title"], 70)
+            lines.append(f"  #{article['id']:<6} {seen}  {outlet:<22} {article['outcome']:<10} {title}")
+            lines.append(f"          {_line(article['url'], 120)}")
+            if article["joined"]:
+                lines.append(f"          joined: {_why(article['joined'])}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _why(joined: dict[str, Any]) -> str:
+    if joined["reason"] != "same event":
+        return str(joined["reason"])
+    names = ", ".join(joined["shared_names"]) or "none"
+    return f"like #{joined['like']} (score {joined['score']:.2f}); shared names: {_line(names, 100)}"
+
+
+def _line(text: str, limit: int) -> str:
+    # Titles and URLs come from feeds: no control characters on the operator's terminal.
+    return cut(" ".join(blank_controls(text).split()), limit)

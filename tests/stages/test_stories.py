@@ -1,0 +1,68 @@
+"""Story grouping on the labelled corpus (tests/fixtures/stories): targets, near misses, guards."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from monitor.stages.stories import STORY_THRESHOLD, StoryCandidate, StoryProfile, best_story, profile_article
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.stories import group_stories, load_corpus, story_grouping_scores
+
+CORPUS = {article["id"]: article for article in load_corpus()}
+
+
+def profile(article_id: str) -> StoryProfile:
+    article = CORPUS[article_id]
+    found = profile_article(article["title"], article["text"])
+    assert found is not None
+    return found
+
+
+def test_grouping_meets_the_targets_on_the_labelled_corpus() -> None:
+    scores = story_grouping_scores(list(CORPUS.values()))
+    # Issue 5's targets: precision >= 0.95, recall >= 0.85. Measured: 1.000 and 1.000 (97 pairs).
+    assert scores["precision"] >= 0.95 and scores["recall"] >= 0.85, scores
+
+
+def test_the_threshold_is_not_on_a_knife_edge() -> None:
+    # Lower thresholds down to 0.30 still group the corpus exactly: the one used is no lucky point.
+    for threshold in (0.30, 0.325, 0.35, STORY_THRESHOLD):
+        scores = story_grouping_scores(list(CORPUS.values()), threshold)
+        assert scores["fp"] == 0 and scores["fn"] == 0, (threshold, scores)
+
+
+def test_near_miss_stories_stay_apart() -> None:
+    story = group_stories(list(CORPUS.values()))
+    # Same company, different event; same event type, different company (README of the corpus).
+    for a, b in [("s01", "s02"), ("s01", "s03"), ("s03", "s13"), ("s04", "s05"), ("s06", "s07"),
+                 ("s08", "s09"), ("s15", "s16"), ("s17", "s18")]:  # fmt: skip
+        groups_a = {story[i] for i, article in CORPUS.items() if article["story"] == a}
+        groups_b = {story[i] for i, article in CORPUS.items() if article["story"] == b}
+        assert not groups_a & groups_b, (a, b)
+
+
+def test_the_two_seed_articles_are_one_story() -> None:
+    # The finance blog's and Mint's write-ups of the Alibaba-PLA memo share no sentence, only the event.
+    blog, mint = profile("s01-a1"), profile("s01-a2")
+    assert blog.similarity(mint) >= STORY_THRESHOLD
+    candidate = StoryCandidate(article_id=1, story_id=1, profile=blog.to_json())
+    assert best_story(mint, [candidate]) == (candidate, blog.similarity(mint))
+
+
+def test_a_short_piece_naming_only_the_company_joins_no_story() -> None:
+    # Its names vector is all "alibaba", like every Alibaba story's: the guards keep it on its own.
+    piece = profile_article(
+        "Regulators question Alibaba",
+        "Regulators asked Alibaba about its cloud contracts with state customers this week. " * 5,
+    )
+    assert piece is not None
+    assert piece.similarity(profile("s01-a2")) == 0.0
+
+
+def test_teasers_are_not_profiled_and_profiles_survive_json() -> None:
+    assert profile_article("Alibaba", "Alibaba denied the report on Sunday.") is None
+    blog = profile("s01-a1")
+    assert StoryProfile.from_json(blog.to_json()).similarity(blog) > 0.99
+    assert "alibaba" in blog.keys and len(blog.keys) <= 12
