@@ -1,8 +1,10 @@
-"""Copy detection on the labelled story corpus (tests/fixtures/stories), and its cost as the store grows.
+"""Copy detection and story grouping on the labelled corpus (tests/fixtures/stories), and their cost.
 
 Prints pairwise precision, recall and F1 of near-copy detection as the service does it (LSH band
-candidates, then the MinHash similarity threshold), and the time per article to look up and insert with
-10,000 and 100,000 stored articles in a real SQLite store.
+candidates, then the MinHash similarity threshold) and of story grouping (copies join their original's
+story; other articles the best-scoring story within the window, at several thresholds), then the time
+per article for the near-copy lookup, the story lookup and the insert with 10,000 and 100,000 stored
+articles in a real SQLite store.
 
     python bench/stories.py [--sizes 10000 100000]
 """
@@ -13,9 +15,11 @@ import argparse
 import itertools
 import json
 import random
+import string
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,8 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert  # noqa: E402
 
-from monitor.stages.neardup import COPY_THRESHOLD, Signature, sign_text  # noqa: E402
-from monitor.stages.stories import STORY_THRESHOLD, StoryProfile, profile_article  # noqa: E402
+from monitor.stages.neardup import COPY_THRESHOLD, Signature, best_copy, sign_text  # noqa: E402
+from monitor.stages.stories import STORY_THRESHOLD, StoryProfile, best_story, profile_article  # noqa: E402
 from monitor.storage import ArticleKey, ArticleRecord, SQLStorage, open_storage, schema  # noqa: E402
 
 WINDOW = timedelta(hours=72)  # the default stories.window
@@ -130,10 +134,21 @@ def _scores(count: int, tp: int, fp: int, fn: int) -> dict[str, float]:
             "precision": precision, "recall": recall, "f1": f1}  # fmt: skip
 
 
-def lookup_cost(stored: int, probes: int = 200) -> tuple[float, float]:
-    """Seconds per article for the near-copy lookup and for the insert, with `stored` articles stored."""
+@dataclass
+class Costs:
+    """Seconds per article with a given number of stored articles."""
+
+    copy_lookup: float  # sign the text, read the articles sharing an LSH band, compare
+    story_lookup: float  # profile the text, read the articles sharing a story key, score them
+    insert: float  # record the article with its bands and story keys
+    candidates: float  # story candidates scored per article, on average
+
+
+def lookup_cost(stored: int, probes: int = 200) -> Costs:
+    """The per-article costs of near-copy and story lookups and of the insert, `stored` articles stored."""
     rng = random.Random(stored)
     now = datetime.now(UTC)
+    since = now - WINDOW
     with tempfile.TemporaryDirectory() as folder:
         storage = open_storage(f"sqlite:///{folder}/bench.db")
         fill_store(storage, stored, rng, now)
@@ -142,44 +157,79 @@ def lookup_cost(stored: int, probes: int = 200) -> tuple[float, float]:
         for text in texts:
             signature = sign_text(text)
             assert signature is not None
-            storage.near_copy_candidates(list(signature.bands), since=now - timedelta(hours=72))
-        lookup = (time.perf_counter() - started) / probes
+            best_copy(signature, storage.near_copy_candidates(list(signature.bands), since=since))
+        copy_lookup = (time.perf_counter() - started) / probes
+        scored = 0
+        started = time.perf_counter()
+        for text in texts:
+            profile = profile_article("Bench", text)
+            assert profile is not None
+            candidates = storage.story_candidates(list(profile.keys), since=since)
+            best_story(profile, candidates)
+            scored += len(candidates)
+        story_lookup = (time.perf_counter() - started) / probes
         started = time.perf_counter()
         for n, text in enumerate(texts):
             insert_article(storage, stored + n, text, now)
-        insert = (time.perf_counter() - started) / probes
+        insert_time = (time.perf_counter() - started) / probes
         storage.close()
-    return lookup, insert
+    return Costs(copy_lookup, story_lookup, insert_time, scored / probes)
 
 
 def random_text(rng: random.Random) -> str:
-    return " ".join(rng.choices(VOCABULARY, k=300))
+    """300 words: random filler, and every tenth a name drawn from a Zipf distribution (a few names,
+    like "Beijing", are in many articles; most are in few), so the story index has a realistic shape."""
+    return " ".join(
+        rng.choices(NAMES, cum_weights=NAME_WEIGHTS)[0] if i % 10 == 3 else rng.choice(VOCABULARY)
+        for i in range(300)
+    )
+
+
+def _invented_name(number: int) -> str:
+    letters = ""
+    number += 26 * 26
+    while number:
+        letters += string.ascii_lowercase[number % 26]
+        number //= 26
+    return "Q" + letters
 
 
 VOCABULARY = [f"w{i}" for i in range(20_000)]
+NAMES = [_invented_name(i) for i in range(20_000)]
+NAME_WEIGHTS = list(itertools.accumulate(1 / rank for rank in range(1, len(NAMES) + 1)))
+# Profiling costs ~2.5 ms per article: the store is filled from a pool of distinct texts' profiles.
+PROFILE_POOL = 5_000
 
 
 def fill_store(storage: SQLStorage, count: int, rng: random.Random, now: datetime) -> None:
-    """`count` signed articles with their band rows, in bulk (setting up is not what is measured)."""
-    articles, bands = [], []
+    """`count` signed and profiled articles with their index rows, in bulk (setting up is not measured)."""
+    pool = [(sign_text(text), profile_article("Bench", text)) for text in (random_text(rng) for _ in
+            range(min(count, PROFILE_POOL)))]  # fmt: skip
+    articles, bands, keys = [], [], []
     for n in range(count):
-        signature = sign_text(random_text(rng))
-        assert signature is not None
+        signature, profile = pool[n % len(pool)]
+        assert signature is not None and profile is not None
         articles.append({"id": n + 1, "feed_url": "bench://feed", "url": f"https://bench.example/{n}",
                          "title": f"t{n}", "text": "", "first_seen_at": now, "outcome": "no_match",
-                         "matches": "[]", "signature": signature.values})  # fmt: skip
+                         "matches": "[]", "signature": signature.values, "story_id": n + 1,
+                         "source": "bench", "story_profile": profile.to_json()})  # fmt: skip
         bands.extend({"band_key": key, "article_id": n + 1, "first_seen_at": now} for key in signature.bands)
+        keys.extend({"key": key, "article_id": n + 1, "first_seen_at": now} for key in profile.keys)
     with storage.engine.begin() as conn:
         conn.execute(insert(schema.articles), articles)
         conn.execute(insert(schema.near_dup_bands), bands)
+        conn.execute(insert(schema.story_keys), keys)
 
 
 def insert_article(storage: SQLStorage, n: int, text: str, now: datetime) -> None:
     signature = sign_text(text)
+    profile = profile_article("Bench", text)
     url = f"https://bench.example/{n}"
     record = ArticleRecord("bench://feed", str(n), url, None, f"t{n}", text, now, now, None, "no_match",
                            signature=signature.values if signature else None,
-                           bands=signature.bands if signature else ())  # fmt: skip
+                           bands=signature.bands if signature else (), source="bench",
+                           story_profile=profile.to_json() if profile else None,
+                           story_keys=profile.keys if profile else ())  # fmt: skip
     storage.record_article(record, [ArticleKey("url", url)], [])
 
 
@@ -200,10 +250,13 @@ def main() -> int:
         mark = "  <- used" if threshold == STORY_THRESHOLD else ""
         print(f"  threshold {threshold:.3f}: tp {s['tp']}  fp {s['fp']}  fn {s['fn']}  precision "
               f"{s['precision']:.3f}  recall {s['recall']:.3f}  F1 {s['f1']:.3f}{mark}")  # fmt: skip
+    if args.sizes:
+        print("cost per article (SQLite, all stored articles inside the story window):")
     for size in args.sizes:
-        lookup, insert = lookup_cost(size)
-        per_article = f"lookup {lookup * 1000:.2f} ms/article, insert {insert * 1000:.2f} ms/article"
-        print(f"  {size:>7} stored: {per_article}")
+        cost = lookup_cost(size)
+        print(f"  {size:>7} stored: near-copy lookup {cost.copy_lookup * 1000:.2f} ms, story lookup "
+              f"{cost.story_lookup * 1000:.2f} ms ({cost.candidates:.0f} candidates scored), "
+              f"insert {cost.insert * 1000:.2f} ms")  # fmt: skip
     return 0
 
 

@@ -307,7 +307,7 @@ class Pipeline:
                 record = dataclasses.replace(record, story_id=self.storage.story_of(copy_of))
                 return self._record_without_alert(item, "copy", now, article, record=record)
             story_id = self._story_of(item, profile, now)
-            queued = self._queue_for_story(story_id, alerts, source)
+            queued = self.story_messages(story_id, alerts, source)
             outcome = "alerted" if queued else ("same_story" if alerts else "no_match")
             record = self._record(item, article, now, outcome, matches, signature, source=source)
             record = dataclasses.replace(
@@ -348,7 +348,7 @@ class Pipeline:
                   like_article=candidate.article_id, score=f"{score:.2f}")  # fmt: skip
         return candidate.story_id
 
-    def _queue_for_story(self, story_id: int | None, alerts: list[Alert], source: str) -> list[QueuedAlert]:
+    def story_messages(self, story_id: int | None, alerts: list[Alert], source: str) -> list[QueuedAlert]:
         """A story's first alert in a channel posts; a new outlet's report of it replies in that thread."""
         if story_id is None:
             return [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from .pipeline import Pipeline, matches_json
-from .storage import QueuedAlert, StoredArticle
+from .storage import StoredArticle
 from .text import cut
 
 # What preview says about each article.
@@ -105,15 +105,16 @@ async def backfill(pipeline: Pipeline, since: datetime) -> list[PreviewRow]:
     now = pipeline.clock()
     queued = []
     for row, stored in _reviewed(pipeline, since, None):
-        if row.verdict != NEW:
-            continue
+        if row.verdict != NEW or stored.record.outcome == "copy":
+            continue  # a copy's original stands for it
         article = pipeline.article_from_record(stored.record)
         if pipeline.too_old(article.published, now):
             continue  # poll.max_age holds for backfill too: no alerts about old news
         source = pipeline.source_name(stored.record.feed_url)
         matches, alerts = pipeline.analyse(article, source, pipeline.feed_tags(stored.record.feed_url))
-        entries = [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
-        if pipeline.storage.queue_alerts(row.article_id, entries, now, matches_json(matches)):
+        # Oldest first, like the live pipeline: a story's first article alerts, other outlets reply.
+        entries = pipeline.story_messages(pipeline.storage.story_of(row.article_id), alerts, source)
+        if entries and pipeline.storage.queue_alerts(row.article_id, entries, now, matches_json(matches)):
             queued.append(row)
     return queued
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,41 @@ def test_stories_lists_the_articles_joined_and_why(world: World, capsys: Any) ->
     assert world.run_cli("stories") == 0
     text = capsys.readouterr().out
     assert "STORY" in text and "2 outlets" in text and "joined: like #" in text
+
+
+def test_a_reply_to_an_alert_slack_no_longer_has_fails_once_with_the_reason(world: World) -> None:
+    news = Newsroom(world, ["FinanceBlog", "Mint"])
+    news.publish("FinanceBlog", "s01-a1")
+    assert world.once() == 0
+    with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
+        db.execute(
+            "UPDATE alerts SET ts = '1500000000.000001' WHERE kind = 'alert'"
+        )  # a ts Slack never issued
+    news.publish("Mint", "s01-a2")
+    assert world.once() == 0
+    assert len(world.slack.messages(CHANNEL)) == 1  # the fake refused the reply: thread_not_found
+    with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
+        [(status, error)] = db.execute("SELECT status, error FROM alerts WHERE kind = 'reply'").fetchall()
+    assert status == "failed" and error.startswith(
+        "thread_not_found (the story's alert is no longer in Slack"
+    )
+
+
+def test_backfill_after_an_edit_posts_a_story_once_with_the_other_outlet_in_its_thread(world: World) -> None:
+    news = Newsroom(world, ["FinanceBlog", "Mint", "Market Pulse"])
+    world.watchlists = [{"name": "chips", "channel": CHANNEL, "terms": ["Nvidia"]}]  # matches neither
+    news.publish("FinanceBlog", "s01-a1")
+    assert world.once() == 0
+    news.publish("Mint", "s01-a2")
+    news.publish("Market Pulse", "s01-a6")  # copies s01-a3, which is not stored here: a report of the event
+    assert world.once() == 0
+    assert world.slack.messages(CHANNEL) == []
+    world.watchlists = [{"name": "alibaba", "channel": CHANNEL, "terms": ["Alibaba"]}]
+    assert world.run_cli("backfill", "--since", "1d") == 0
+    alerts = top_level(world)
+    assert len(alerts) == 1 and message_title(alerts[0]) == CORPUS["s01-a1"]["title"]
+    replies = thread_replies(world, alerts[0])
+    assert sorted(r["text"].split(":")[0] for r in replies) == [
+        "Also reported by Market Pulse",
+        "Also reported by Mint",
+    ]

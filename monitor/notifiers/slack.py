@@ -41,7 +41,8 @@ PERMANENT_ERRORS = frozenset(
         "no_text",
         "restricted_action",
         "ekm_access_denied",
-        # chat.update: the story's alert was deleted, is too old, or is not ours to edit.
+        # A reply or chat.update: the story's alert was deleted, is too old, or is not ours to edit.
+        "thread_not_found",
         "message_not_found",
         "cant_update_message",
         "edit_window_closed",
@@ -57,6 +58,7 @@ FIXES = {
     "token_revoked": "the bot token was revoked; reinstall the Slack app and update the token",
     "account_inactive": "the bot token belongs to a deleted app or workspace; reinstall the Slack app",
     "missing_scope": "the bot token lacks the chat:write scope; add it and reinstall the app",
+    "thread_not_found": "the story's alert is no longer in Slack (deleted?): its thread takes no replies",
 }
 
 

@@ -6,6 +6,7 @@ article does not grow with the store.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -16,31 +17,33 @@ from ..stages.stories import StoryCandidate
 from . import schema
 from .base import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
 
-# Enough for every article of the busiest story in a window; the best-sharing come first.
-MAX_STORY_CANDIDATES = 200
+# Per key, the newest articles carrying it; then the best-sharing of those. A common name ("Beijing")
+# can be in thousands of articles of the window: reading all of them would make the cost per article
+# grow with the store. A story's other articles are found through its rarer names as well.
+ARTICLES_PER_KEY = 50
+MAX_STORY_CANDIDATES = 100
 
 
 class StoryQueries:
     engine: Engine
 
     def story_candidates(self, keys: list[str], since: datetime) -> list[StoryCandidate]:
-        """Articles first seen since `since` sharing one of `keys`, those sharing most first."""
+        """Recent articles sharing `keys`, those sharing most first: a few indexed reads at any store size."""
         index, articles = schema.story_keys, schema.articles
-        shared = func.count().label("shared")
-        sharing = (
-            select(index.c.article_id, shared)
-            .where(index.c.key.in_(keys), index.c.first_seen_at >= since)
-            .group_by(index.c.article_id)
-            .order_by(shared.desc(), index.c.article_id.desc())
-            .limit(MAX_STORY_CANDIDATES)
-            .subquery()
-        )
-        query = (
-            select(articles.c.id, articles.c.story_id, articles.c.story_profile)
-            .join(sharing, sharing.c.article_id == articles.c.id)
-            .where(articles.c.story_profile.is_not(None))
-        )
+        shared: Counter[int] = Counter()
         with self.engine.connect() as conn:
+            for key in dict.fromkeys(keys):
+                newest = (
+                    select(index.c.article_id)
+                    .where(index.c.key == key, index.c.first_seen_at >= since)
+                    .order_by(index.c.article_id.desc())
+                    .limit(ARTICLES_PER_KEY)
+                )
+                shared.update(conn.execute(newest).scalars())
+            best = [article_id for article_id, _ in shared.most_common(MAX_STORY_CANDIDATES)]
+            query = select(articles.c.id, articles.c.story_id, articles.c.story_profile).where(
+                articles.c.id.in_(best), articles.c.story_profile.is_not(None)
+            )
             return [
                 StoryCandidate(int(row.id), int(row.story_id or row.id), row.story_profile)
                 for row in conn.execute(query)
