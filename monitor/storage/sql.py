@@ -410,7 +410,7 @@ class SQLStorage(StoryQueries, DigestQueries):
             cleared = conn.execute(
                 update(articles)
                 .where(articles.c.first_seen_at < text_before, articles.c.text != "")
-                .values(text="")
+                .values(text="", story_profile=None)  # profiles are only compared within the window
             ).rowcount
             old = select(articles.c.id).where(articles.c.first_seen_at < rows_before)
             conn.execute(schema.article_keys.delete().where(schema.article_keys.c.article_id.in_(old)))
