@@ -366,9 +366,9 @@ def _digest_watchlists(config: Config, name: str | None) -> list[WatchlistConfig
         raise ConfigError(f"no watchlist named {name!r} (watchlists: {known})", path=str(config.path))
     chosen = [w for w in config.watchlists if w.delivery == "digest" and name in (None, w.name)]
     if not chosen:
-        which = f"watchlist {name!r} has" if name else "no watchlist has"
+        which = f"watchlist {name!r} alerts immediately" if name else "no watchlist has digests"
         raise ConfigError(
-            f'{which} `delivery: digest`; add it with a schedule, e.g. digest: "0 8 * * 1-5"',
+            f'{which}: give it `delivery: digest` and a schedule, e.g. digest: "0 8 * * 1-5"',
             path=str(config.watchlists_path or config.path),
         )
     return chosen

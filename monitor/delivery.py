@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import random
@@ -225,6 +226,13 @@ class Outbox:
             return
         reply = StoryReply.from_json(entry.payload)
         anchor = Posted(parent.ts, parent.channel_id) if parent.ts else None
+        if anchor is None and self.notifier.name == "slack" and reply.alert:
+            # The story's alert was only printed (the console, before a token was set): Slack has no
+            # thread for it, so this article is the story's alert there.
+            self.storage.make_alert(entry.id, reply.alert)
+            await self._deliver_alert(dataclasses.replace(entry, kind="alert", parent_id=None,
+                                                          payload=reply.alert), stats)  # fmt: skip
+            return
         self._last_post[entry.channel] = time.monotonic()
         try:
             posted = Posted(entry.ts) if entry.ts else await self.notifier.send_reply(reply, anchor)
@@ -325,6 +333,11 @@ class Outbox:
         """Move an alert of a rate-limited channel to when the pause ends (not counted as an attempt)."""
         next_attempt = self.clock() + timedelta(seconds=self._paused_for(entry.channel))
         self.storage.postpone_alert(entry.id, next_attempt_at=next_attempt)
+
+
+def post_interval(config: Config, notifier: Notifier) -> float:
+    """Seconds between posts to one channel: Slack allows about one per second; a terminal has no limit."""
+    return config.slack.min_post_interval.total_seconds() if notifier.name == "slack" else 0.0
 
 
 def delivery_fingerprint(config: Config) -> str:

@@ -199,6 +199,7 @@ class StoryReply:
     title: str
     url: str
     broadcast: bool = False  # also shown in the channel: the story just reached stories.broadcast_at outlets
+    alert: str = ""  # the article's own alert (JSON), posted instead when the story's alert has no thread
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)

@@ -301,27 +301,24 @@ class Pipeline:
         matches, alerts = await asyncio.to_thread(self.analyse, article, source, tags)
         async with self._record_lock:  # the story decisions and the record must not interleave
             copy_of = self._near_copy_of(item, signature, now) if signature is not None else None
-            if copy_of is not None:
-                # A copy joins its original's story and posts nothing: the original already said it all.
-                record = self._record(item, article, now, "copy", [], signature, source=source)
-                record = dataclasses.replace(record, story_id=self.storage.story_of(copy_of))
-                return self._record_without_alert(item, "copy", now, article, record=record)
-            story_id = self._story_of(item, profile, now)
-            queued = self.story_messages(story_id, alerts, source)
-            outcome = "alerted" if queued else ("same_story" if alerts else "no_match")
+            story_id = self.storage.story_of(copy_of) if copy_of else self._story_of(item, profile, now)
+            queued = self.story_messages(story_id, alerts, source, copy=copy_of is not None)
+            outcome = article_outcome(queued, alerts, matches, is_copy=copy_of is not None)
             record = self._record(item, article, now, outcome, matches, signature, source=source)
             record = dataclasses.replace(
                 record,
                 story_id=story_id,
                 story_profile=profile.to_json() if profile else None,
-                story_keys=profile.keys if profile else (),
+                # A copy is not indexed: its original stands for it in later comparisons.
+                bands=() if copy_of else record.bands,
+                story_keys=profile.keys if profile and not copy_of else (),
             )
             result = self.storage.record_article(record, article_keys(item, article), queued)
         if result.is_duplicate:
             return "duplicate"
         if queued:
             self.outbox.wake()
-        return {"alerted": "matched"}.get(outcome, outcome)
+        return "matched" if queued else outcome
 
     def _near_copy_of(self, item: FeedItem, signature: Signature, now: datetime) -> int | None:
         """The stored article this one's text copies, if any (the most similar in the story window)."""
@@ -348,26 +345,36 @@ class Pipeline:
                   like_article=candidate.article_id, score=f"{score:.2f}")  # fmt: skip
         return candidate.story_id
 
-    def story_messages(self, story_id: int | None, alerts: list[Alert], source: str) -> list[QueuedAlert]:
-        """A story's first alert in a channel posts; a new outlet's report of it replies in that thread."""
+    def story_messages(
+        self, story_id: int | None, alerts: list[Alert], source: str, *, copy: bool = False
+    ) -> list[QueuedAlert]:
+        """What to post for an article of a story, per channel its watchlists route to.
+
+        The story has no alert in the channel yet: this article posts it (even a copy: its original was
+        not alerted there). It has: a copy posts nothing, an outlet already in the thread posts
+        nothing, a new outlet replies in the thread.
+        """
         if story_id is None:
             return [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
-        outlets = self.storage.story_outlets(story_id)
-        new_outlet = source not in outlets
+        carried_by = len(set(self.storage.story_outlets(story_id)) | {source})
         broadcast_at = self.config.stories.broadcast_at
         queued = []
         for alert in alerts:
             thread = self.storage.story_thread(story_id, alert.channel)
             if thread is None:
                 queued.append(QueuedAlert(channel=alert.channel, payload=alert.to_json()))
-            elif source not in thread.outlets:  # at most one reply per outlet
+            elif not copy and source not in thread.outlets:
                 reply = StoryReply(
                     channel=alert.channel,
                     story_id=story_id,
                     outlet=source,
                     title=alert.article.title,
                     url=alert.article.canonical_url or alert.article.url,
-                    broadcast=new_outlet and broadcast_at is not None and len(outlets) + 1 == broadcast_at,
+                    # The first reply once the story is carried widely; later ones stay in the thread.
+                    broadcast=broadcast_at is not None
+                    and carried_by >= broadcast_at
+                    and not thread.broadcast,
+                    alert=alert.to_json(),
                 )
                 payload = reply.to_json()
                 queued.append(QueuedAlert(alert.channel, payload, kind="reply", parent_id=thread.alert_id))
@@ -377,19 +384,12 @@ class Pipeline:
         return published is not None and now - published > self.config.poll.max_age
 
     def _record_without_alert(
-        self,
-        item: FeedItem,
-        outcome: str,
-        now: datetime,
-        article: Article | None = None,
-        *,
-        record: ArticleRecord | None = None,
+        self, item: FeedItem, outcome: str, now: datetime, article: Article | None = None
     ) -> str:
+        """Record an item that is not read further (too old, a first poll's undated backlog)."""
         article = article or article_from_item(item)
-        record = record or self._record(item, article, now, outcome, [])
-        # Not indexed for near-copies: a copy's original already stands for it.
         result = self.storage.record_article(
-            dataclasses.replace(record, bands=()), article_keys(item, article), []
+            self._record(item, article, now, outcome, []), article_keys(item, article), []
         )
         return "duplicate" if result.is_duplicate else outcome
 
@@ -523,6 +523,23 @@ def article_from_item(item: FeedItem) -> Article:
         published=item.published,
         from_feed_summary=True,
     )
+
+
+def article_outcome(
+    queued: list[QueuedAlert], alerts: list[Alert], matches: list[Match], *, is_copy: bool
+) -> str:
+    """What became of an article, as stored and shown by `stories`."""
+    if any(q.kind == "alert" for q in queued):
+        return "alerted"
+    if queued:
+        return "replied"
+    if is_copy:
+        return "copy"
+    if alerts:
+        return "same_story"  # its outlet is already in the story's thread
+    if matches:
+        return "digest"  # only digest watchlists matched: their message comes on their schedule
+    return "no_match"
 
 
 def matches_json(matches: list[Match]) -> str:

@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config
-from .delivery import delivery_fingerprint
+from .delivery import delivery_fingerprint, post_interval
 from .digest import queue_due_digests
 from .errors import ConfigError, NotifyError, StorageError
 from .logs import log_event
@@ -83,7 +83,7 @@ def _applier(pipeline: Pipeline) -> Callable[[Config, ConfigChange], Awaitable[N
     async def apply(config: Config, change: ConfigChange) -> None:
         pipeline.reconfigure(config)
         fingerprint = delivery_fingerprint(config)
-        pipeline.outbox.use_config(fingerprint, pace=config.slack.min_post_interval.total_seconds())
+        pipeline.outbox.use_config(fingerprint, pace=post_interval(config, pipeline.outbox.notifier))
         pipeline.outbox.wake()
 
     return apply

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from .config import Config
-from .delivery import Outbox, delivery_fingerprint
+from .delivery import Outbox, delivery_fingerprint, post_interval
 from .http import HostLimiter, HttpClient
 from .logs import log_event
 from .notifiers.base import Notifier
@@ -36,7 +36,7 @@ async def with_pipeline(config: Config, action: Callable[[Pipeline], Awaitable[T
         notifier,
         config_fingerprint=delivery_fingerprint(config),
         clock=utcnow,
-        pace=config.slack.min_post_interval.total_seconds(),
+        pace=post_interval(config, notifier),
     )
     try:
         return await action(Pipeline(config, storage, http, outbox))

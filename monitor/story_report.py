@@ -10,8 +10,8 @@ from .stages.stories import StoryProfile, shared_names
 from .storage import Story, StoryArticle
 from .text import cut
 
-# Outcomes that mean an article matched a watchlist (its story is what the channel saw).
-MATCHED = ("alerted", "same_story")
+# Outcomes that mean an article matched a watchlist (its story is what a channel or a digest saw).
+MATCHED = ("alerted", "replied", "same_story", "digest")
 
 
 def build_stories(stories: list[Story], *, include_all: bool = False) -> list[dict[str, Any]]:

@@ -183,7 +183,10 @@ def test_digest_command_refuses_an_immediate_watchlist(
 ) -> None:
     world.feeds = [{"url": "https://example.com/rss.xml"}]
     assert world.run_cli("digest", "--watchlist", "alibaba-military") == 2
-    assert "add it with a schedule" in capsys.readouterr().err
+    assert (
+        "watchlist 'alibaba-military' alerts immediately: give it `delivery: digest`"
+        in capsys.readouterr().err
+    )
 
 
 def hostile_digest(stories: int) -> Digest:

@@ -73,7 +73,7 @@ def thread_replies(world: World, parent: dict[str, Any]) -> list[dict[str, Any]]
 def outlets_line(message: dict[str, Any]) -> str:
     """The context line the alert gets once several outlets carry its story ('' when it has none)."""
     lines = [b["elements"][0]["text"] for b in message["blocks"] if b["type"] == "context"]
-    return next((line for line in lines if "Reported by" in line), "")
+    return next((line for line in lines if "Carried by" in line), "")
 
 
 def test_another_outlets_report_replies_in_the_thread_and_updates_the_alert(world: World) -> None:
@@ -94,7 +94,7 @@ def test_another_outlets_report_replies_in_the_thread_and_updates_the_alert(worl
     # chat.update rewrote the alert: same title, and now the outlets carrying the story.
     assert len(alert["history"]) == 2
     assert message_title(alert) == CORPUS["s01-a1"]["title"]
-    assert "Reported by 2 outlets: FinanceBlog, Mint" in outlets_line(alert)
+    assert "Carried by 2 outlets: FinanceBlog, Mint" in outlets_line(alert)
 
 
 def test_one_reply_per_outlet_and_copies_post_nothing(world: World) -> None:
@@ -135,7 +135,7 @@ def test_broadcast_at_shows_the_reply_in_the_channel_when_the_story_reaches_n_ou
     replies = thread_replies(world, alert)
     # Exactly the reply that made the story reach 3 outlets is shown in the channel too.
     assert [r["reply_broadcast"] for r in replies] == [False, True, False]
-    assert "Reported by 4 outlets" in outlets_line(alert)
+    assert "Carried by 4 outlets" in outlets_line(alert)
 
 
 def test_a_reply_waits_for_its_alert_and_goes_in_its_thread(world: World) -> None:
@@ -169,7 +169,7 @@ def test_a_failed_update_is_retried_without_posting_the_reply_twice(world: World
     assert world.once() == 0
     [alert] = top_level(world)
     assert len(thread_replies(world, alert)) == 1
-    assert "Reported by 2 outlets" in outlets_line(alert)
+    assert "Carried by 2 outlets" in outlets_line(alert)
 
 
 def test_a_reply_to_a_failed_alert_fails_with_it_and_retry_sends_both_in_order(world: World) -> None:
@@ -247,3 +247,47 @@ def test_backfill_after_an_edit_posts_a_story_once_with_the_other_outlet_in_its_
         "Also reported by Market Pulse",
         "Also reported by Mint",
     ]
+
+
+def test_a_copy_alerts_where_its_original_did_not(world: World) -> None:
+    news = Newsroom(world, ["Pacific Wire", "Bay Business Daily"])
+    world.feeds[1]["tags"] = ["watched"]  # only the second outlet's feed is watched
+    world.watchlists[0]["feeds"] = ["watched"]
+    news.publish("Pacific Wire", "s01-a3")  # not matched: its feed is not watched
+    assert world.once() == 0
+    news.publish("Bay Business Daily", "s01-a4")  # a verbatim copy of s01-a3, on a watched feed
+    assert world.once() == 0
+    assert [message_title(m) for m in top_level(world)] == [CORPUS["s01-a4"]["title"]]
+
+
+def test_a_story_first_printed_to_the_console_gets_its_alert_in_slack_later(world: World) -> None:
+    news = Newsroom(world, ["FinanceBlog", "Mint"])
+    news.publish("FinanceBlog", "s01-a1")
+    token, world.token = world.token, None  # trying it out on the console first
+    assert world.once() == 0
+    world.token = token  # then Slack
+    news.publish("Mint", "s01-a2")
+    assert world.once() == 0
+    [alert] = top_level(world)  # Slack never saw the story: Mint's report is its alert there
+    assert message_title(alert) == CORPUS["s01-a2"]["title"]
+    assert world.run_cli("status", "--json") == 0
+
+
+def test_broadcast_goes_with_the_first_reply_at_or_past_n_outlets(world: World) -> None:
+    world.settings["stories"] = {"broadcast_at": 3}
+    outlets = ["FinanceBlog", "Pacific Wire", "Bay Business Daily", "Harbour Post", "Mint"]
+    news = Newsroom(world, outlets)
+    # The copy (s01-a4 copies s01-a3) brings the story to 3 outlets but posts nothing; the next reply
+    # is the one shown in the channel, and only that one.
+    for outlet, article_id in zip(outlets, ["s01-a1", "s01-a3", "s01-a4", "s01-a5", "s01-a2"], strict=True):
+        news.publish(outlet, article_id)
+        assert world.once() == 0
+    [alert] = top_level(world)
+    replies = thread_replies(world, alert)
+    assert [r["text"].split(":")[0] for r in replies] == [
+        "Also reported by Pacific Wire",
+        "Also reported by Harbour Post",
+        "Also reported by Mint",
+    ]
+    assert [r["reply_broadcast"] for r in replies] == [False, True, False]
+    assert "Carried by 5 outlets" in outlets_line(alert)

@@ -69,11 +69,11 @@ def build_blocks(alert: Alert, outlets: list[str] | None = None) -> list[dict[st
 
 
 def outlets_line(outlets: list[str]) -> str:
-    """ "Reported by 3 outlets: FinanceBlog, Mint, Reuters" (the thread has the others' headlines)."""
-    names = ", ".join(escaped_cut(name, 100) for name in outlets[:20])
-    more = f" and {len(outlets) - 20} more" if len(outlets) > 20 else ""
-    line = f":newspaper: Reported by {len(outlets)} outlets: {names}{more} (see thread)"
-    return cut(line, CONTEXT_TEXT_LIMIT)
+    """ "Carried by 3 outlets: FinanceBlog, Mint, Reuters", copies on other sites included."""
+    shown = outlets[:15]  # 15 names of at most 100 characters stay inside a context block's 2,000
+    names = ", ".join(escaped_cut(name, 100) for name in shown)
+    more = f" and {len(outlets) - len(shown)} more" if len(outlets) > len(shown) else ""
+    return f":newspaper: Carried by {len(outlets)} outlets: {names}{more}"
 
 
 def build_reply_text(reply: StoryReply) -> str:

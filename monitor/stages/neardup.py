@@ -36,7 +36,10 @@ COPY_THRESHOLD = 0.4
 MIN_WORDS = 60
 _SEED = 1  # fixed, so signatures stored by one process compare with another's
 
-_WORD = re.compile(r"\w+")
+# Chinese, Japanese and Korean are written without spaces: there every character is a "word", so a
+# clause is not one giant token (and a 500-character article not "19 words").
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_WORD = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
 
 
 @dataclass(frozen=True)

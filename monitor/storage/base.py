@@ -133,6 +133,7 @@ class StoryThread:
 
     alert_id: int
     outlets: frozenset[str]
+    broadcast: bool = False  # a reply in it was already shown in the channel
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,8 @@ class Storage(Protocol):
     def outbox_entry(self, alert_id: int) -> OutboxEntry | None: ...
 
     def record_reply_posted(self, alert_id: int, ts: str) -> None: ...
+
+    def make_alert(self, alert_id: int, payload: str) -> None: ...
 
     def record_article(
         self, record: ArticleRecord, keys: list[ArticleKey], alerts: list[QueuedAlert]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import Connection
 
+from ..models import StoryReply
 from ..stages.stories import StoryCandidate
 from . import schema
 from .base import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
@@ -62,18 +63,36 @@ class StoryQueries:
         alerts, articles = schema.alerts, schema.articles
         in_story = (alerts.c.story_id == story_id) & (alerts.c.channel == channel)
         with self.engine.connect() as conn:
+            # An alert Slack has (a ts) before one only printed to the console.
             parent = conn.execute(
-                select(alerts.c.id).where(in_story, alerts.c.kind == "alert").order_by(alerts.c.id).limit(1)
+                select(alerts.c.id)
+                .where(in_story, alerts.c.kind == "alert")
+                .order_by(alerts.c.ts.is_(None), alerts.c.id)
+                .limit(1)
             ).scalar()
             if parent is None:
                 return None
-            outlets = conn.execute(
-                select(articles.c.source)
+            shown = conn.execute(
+                select(articles.c.source, alerts.c.kind, alerts.c.payload)
                 .join(alerts, alerts.c.article_id == articles.c.id)
                 .where(in_story, alerts.c.kind.in_(("alert", "reply")))
-                .distinct()
-            ).scalars()
-            return StoryThread(alert_id=int(parent), outlets=frozenset(o for o in outlets if o))
+            ).all()
+        return StoryThread(
+            alert_id=int(parent),
+            outlets=frozenset(row.source for row in shown if row.source),
+            broadcast=any(
+                row.kind == "reply" and StoryReply.from_json(row.payload).broadcast for row in shown
+            ),
+        )
+
+    def make_alert(self, alert_id: int, payload: str) -> None:
+        """A reply whose story alert never reached Slack becomes an alert of its own."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(schema.alerts)
+                .where(schema.alerts.c.id == alert_id)
+                .values(kind="alert", parent_id=None, payload=payload)
+            )
 
     def story_outlets(self, story_id: int) -> list[str]:
         """The outlets that carried the story, in the order they did (copies on other sites count)."""
@@ -94,7 +113,7 @@ class StoryQueries:
         query = (
             select(articles)
             .where(articles.c.story_id.in_(recent))
-            .order_by(articles.c.first_seen_at, articles.c.id)
+            .order_by(articles.c.id)  # the order the story decisions were made in
         )
         by_story: dict[int, list[StoryArticle]] = {}
         with self.engine.connect() as conn:

@@ -40,3 +40,18 @@ def test_signatures_are_stable_across_processes() -> None:
     # The seed is fixed, so a signature stored by one process compares with another's.
     first, second = sign_text(MINT), sign_text(MINT)
     assert first and second and first.values == second.values and first.bands == second.bands
+
+
+def test_chinese_copies_are_found_character_by_character() -> None:
+    # Written without spaces: a clause is not one "word", so a 150-character article can be signed.
+    text = (
+        "阿里巴巴周日否认了英国金融时报的报道，该报道称这家中国科技巨头曾帮助中国人民解放军针对美国的行动。"
+        "白宫的一份国家安全备忘录称，阿里巴巴向解放军提供了客户数据和人工智能服务。阿里巴巴表示，"
+        "这篇报道完全是错误的，是一次恶意的公关行动，并称公司从未参与任何此类活动。"
+    )
+    original = sign_text("新华社北京电 " + text + " 责任编辑：王明")
+    copy = sign_text(text + " 来源：中国新闻网")
+    other = sign_text(text.replace("阿里巴巴", "百度").replace("解放军", "监管机构")[::-1])
+    assert original and copy and other
+    assert best_copy(copy, [(1, original.values)]) is not None
+    assert best_copy(other, [(1, original.values)]) is None
