@@ -291,3 +291,13 @@ def test_broadcast_goes_with_the_first_reply_at_or_past_n_outlets(world: World) 
     ]
     assert [r["reply_broadcast"] for r in replies] == [False, True, False]
     assert "Carried by 5 outlets" in outlets_line(alert)
+
+
+def test_the_alert_update_asks_slack_not_to_parse_hostile_text(world: World) -> None:
+    news = Newsroom(world, ["FinanceBlog", "Mint"])
+    news.publish("FinanceBlog", "s01-a1")
+    assert world.once() == 0
+    news.publish("Mint", "s01-a2")
+    assert world.once() == 0
+    [update] = world.slack.requests("chat.update")
+    assert update["body"]["parse"] == "none" and update["body"]["link_names"] in (False, "false", "0", 0)

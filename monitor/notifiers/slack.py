@@ -120,6 +120,10 @@ class SlackNotifier:
             ts=parent.ts,
             text=build_fallback_text(alert),
             blocks=build_blocks(alert, outlets),
+            # On chat.update, parse defaults to `client` (it would turn "@channel" in a hostile title into a
+            # mention), unlike chat.postMessage: SLACK.md 1.3 says to pass both every time.
+            parse="none",
+            link_names=False,
         )
 
     async def _call(self, for_channel: str, method: Any, **kwargs: Any) -> AsyncSlackResponse:
