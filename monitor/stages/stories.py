@@ -16,11 +16,11 @@ empty store weighs words the same as one that has seen a million articles, and t
 Measured on tests/fixtures/stories (bench/stories.py prints it): grouping is exact for any threshold
 from 0.30 to 0.40. STORY_THRESHOLD sits in the upper half of that range on purpose: a wrong join costs
 more than a missed one (a missed join is one extra alert; a wrong one can hide an article as a reply, or
-post nothing when its outlet is already in the thread).
+post nothing when its outlet is already in the thread). A small embedding model (all-MiniLM-L6-v2,
+shipped in a PyPI package) did no better on the same set and costs 1.4 GB of installs: docs/stories.md.
 
 Scripts written without spaces (Chinese, Japanese) have no capitalised names, so their articles are not
-grouped here (each alerts on its own); their near-copies are still found (neardup.py). A small embedding model (all-MiniLM-L6-v2, shipped
-in a PyPI package) did no better on the same set and costs 1.4 GB of installs: docs/stories.md.
+grouped here (each alerts on its own); their near-copies are still found (neardup.py).
 """
 
 from __future__ import annotations
