@@ -12,11 +12,12 @@ so "Alibaba NEAR/5 PLA" with ten Alibabas and one PLA nearby reports that pair, 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..text import normalise_text
+from .anchors import AnchorIndex, FoundAnchors
 from .patterns import CompiledTerm, phrase_term, prefix_term
 from .positions import WordPositions
 from .syntax import And, Leaf, Near, Node, Not, Query, Scope
@@ -45,21 +46,36 @@ _FALSE = QueryResult(False)
 
 
 class ArticleText:
-    """An article's normalised headline and body, with the spans and word positions found in them."""
+    """An article's normalised headline and body, with the spans and word positions found in them.
 
-    def __init__(self, title: str, text: str):
+    With an AnchorIndex of the terms' phrases, one pass per field finds where they can match, and each
+    term checks only those places (monitor.query.anchors); without, each term scans the texts.
+    """
+
+    def __init__(self, title: str, text: str, index: AnchorIndex | None = None):
         self._texts: dict[Scope, str] = {"title": title, "text": text}
-        self._occurrences: dict[tuple[CompiledTerm, Scope], tuple[Occurrence, ...]] = {}
+        self._index = index
+        self._found: dict[Scope, FoundAnchors | None] = {}
+        # By the term's id: hashing a term hashes its compiled regex, which costs more than the lookup.
+        # The term is kept in the value, so that its id cannot be reused while this article is read.
+        self._occurrences: dict[tuple[int, Scope], tuple[CompiledTerm, tuple[Occurrence, ...]]] = {}
         self._words: dict[Scope, WordPositions] = {}
 
+    def found(self, field: Scope) -> FoundAnchors | None:
+        """Where the index's anchors are in the field; None without an index."""
+        if self._index is None:
+            return None
+        if field not in self._found:
+            self._found[field] = self._index.find(self._texts[field])
+        return self._found[field]
+
     def occurrences(self, term: CompiledTerm, field: Scope) -> tuple[Occurrence, ...]:
-        key = (term, field)
+        key = (id(term), field)
         if key not in self._occurrences:
-            spans = term.spans(self._texts[field])
-            self._occurrences[key] = tuple(
-                Occurrence(field, s.start, s.end, s.text, term.term) for s in spans
-            )
-        return self._occurrences[key]
+            spans = term.spans(self._texts[field], self.found(field))
+            found = tuple(Occurrence(field, s.start, s.end, s.text, term.term) for s in spans)
+            self._occurrences[key] = (term, found)
+        return self._occurrences[key][1]
 
     def words(self, field: Scope) -> WordPositions:
         if field not in self._words:
@@ -70,11 +86,28 @@ class ArticleText:
 class _Evaluable(Protocol):
     def evaluate(self, article: ArticleText) -> QueryResult: ...
 
+    def terms(self) -> Iterator[CompiledTerm]: ...
+
+    # Terms one of which occurs whenever the node is true with occurrences.
+    def needs(self) -> frozenset[CompiledTerm]: ...
+
+    # Whether the node can be true with no occurrences (through a NOT).
+    def bare(self) -> bool: ...
+
 
 @dataclass(frozen=True)
 class CompiledQuery:
     source: str
     root: _Evaluable
+
+    def terms(self) -> Iterator[CompiledTerm]:
+        """The terms of its leaves, NOT's included."""
+        return self.root.terms()
+
+    def needs(self) -> frozenset[CompiledTerm]:
+        """Terms one of which must occur for the query to report a hit (an article with none of them
+        cannot match, so it need not be evaluated)."""
+        return self.root.needs()
 
     def evaluate(self, article: ArticleText) -> QueryResult:
         """Whether the query holds, with its hits once each, headline first, in reading order."""
@@ -124,6 +157,15 @@ class _LeafNode:
         found = tuple(o for field in fields for o in article.occurrences(self.term, field))
         return QueryResult(True, found) if found else _FALSE
 
+    def terms(self) -> Iterator[CompiledTerm]:
+        yield self.term
+
+    def needs(self) -> frozenset[CompiledTerm]:
+        return frozenset([self.term])
+
+    def bare(self) -> bool:
+        return False
+
 
 @dataclass(frozen=True)
 class _NotNode:
@@ -131,6 +173,15 @@ class _NotNode:
 
     def evaluate(self, article: ArticleText) -> QueryResult:
         return _FALSE if self.operand.evaluate(article).matched else QueryResult(True)
+
+    def terms(self) -> Iterator[CompiledTerm]:
+        return self.operand.terms()
+
+    def needs(self) -> frozenset[CompiledTerm]:
+        return frozenset()  # a true NOT has no occurrences
+
+    def bare(self) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -146,6 +197,19 @@ class _AndNode:
             found.extend(result.occurrences)
         return QueryResult(True, tuple(found))
 
+    def terms(self) -> Iterator[CompiledTerm]:
+        return (term for operand in self.operands for term in operand.terms())
+
+    def needs(self) -> frozenset[CompiledTerm]:
+        # All sides are true, so a side that cannot be true without occurrences has them.
+        sides = [operand.needs() for operand in self.operands if not operand.bare()]
+        if sides:
+            return min(sides, key=len)
+        return frozenset().union(*(operand.needs() for operand in self.operands))
+
+    def bare(self) -> bool:
+        return all(operand.bare() for operand in self.operands)
+
 
 @dataclass(frozen=True)
 class _OrNode:
@@ -156,6 +220,15 @@ class _OrNode:
         if not any(r.matched for r in results):
             return _FALSE
         return QueryResult(True, tuple(o for r in results if r.matched for o in r.occurrences))
+
+    def terms(self) -> Iterator[CompiledTerm]:
+        return (term for operand in self.operands for term in operand.terms())
+
+    def needs(self) -> frozenset[CompiledTerm]:
+        return frozenset().union(*(operand.needs() for operand in self.operands))
+
+    def bare(self) -> bool:
+        return any(operand.bare() for operand in self.operands)
 
 
 @dataclass(frozen=True)
@@ -175,6 +248,17 @@ class _NearNode:
             for o in _partnered(left.occurrences, right.occurrences, field, self.distance, article)
         ]
         return QueryResult(True, tuple(found)) if found else _FALSE
+
+    def terms(self) -> Iterator[CompiledTerm]:
+        yield from self.left.terms()
+        yield from self.right.terms()
+
+    def needs(self) -> frozenset[CompiledTerm]:
+        # A true NEAR has a partnered occurrence on each side: either side's needs will do.
+        return min(self.left.needs(), self.right.needs(), key=len)
+
+    def bare(self) -> bool:
+        return False
 
 
 def _partnered(

@@ -9,13 +9,14 @@ Everything here matches normalised text (monitor.text.normalise_text) and knows 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import regex
 
 from ..text import is_cjk, normalise_text
+from .anchors import FoundAnchors, anchor_of, is_word_char
 
 # Why `regex` with a timeout rather than google-re2 (measured on this machine, Python 3.11):
 # - `(a+)+$` on 'a'*50+'b': stdlib re needs 1.7 s at 24 a's and doubles with each one; `regex` finishes
@@ -78,12 +79,21 @@ class PhrasePattern:
     A `(?<!\w)` before each phrase stops `re` from jumping to the phrase's first letters: measured on
     a 5,000-word article, "PLA|People's Liberation Army" took 1.2 ms with it and 0.2 ms without. The
     results are the same: a candidate inside a word is skipped and the search resumes one character on.
+
+    Given the starts where its anchors were found (monitor.query.anchors), it tries only those: the
+    regex matches nowhere else, and trying them in order, each from where the last match ended, is
+    what a scan does, so the matches are the same.
     """
 
     regex: re.Pattern[str]
     check_left: bool  # False when a phrase starts with CJK (no boundary) or its lookbehind is in `regex`
+    anchors: tuple[str, ...] = ()  # each phrase's anchor; none: the pattern always scans the text
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+    def finditer(self, text: str, found: FoundAnchors | None = None) -> Iterator[re.Match[str]]:
+        starts = found.starts(self.anchors) if found is not None else None
+        if starts is not None:
+            yield from self._match_at(text, starts)
+            return
         if not self.check_left:
             yield from self.regex.finditer(text)
             return
@@ -96,10 +106,15 @@ class PhrasePattern:
                 yield match
                 position = match.end()  # a phrase is never empty, so this moves on
 
-
-def is_word_char(char: str) -> bool:
-    r"""What `\w` matches in a str pattern (CPython's sre tests exactly this)."""
-    return char.isalnum() or char == "_"
+    def _match_at(self, text: str, starts: Sequence[int]) -> Iterator[re.Match[str]]:
+        position = 0
+        for start in starts:
+            if start < position or (self.check_left and start > 0 and is_word_char(text[start - 1])):
+                continue
+            match = self.regex.match(text, start)  # lookbehinds still see the text before `start`
+            if match is not None:
+                yield match
+                position = match.end()
 
 
 @dataclass(frozen=True)
@@ -110,19 +125,30 @@ class CompiledTerm:
     pattern: PhrasePattern | BoundedRegex
     exclude: PhrasePattern | None
 
-    def spans(self, text: str) -> list[Span]:
-        """Where the term occurs in `text`, less the occurrences an exclude phrase covers."""
-        excluded = _spans(self.exclude, text) if self.exclude else []
+    def spans(self, text: str, found: FoundAnchors | None = None) -> list[Span]:
+        """Where the term occurs in `text`, less the occurrences an exclude phrase covers.
+
+        `found`: where the anchors of an index holding this term's phrases are in `text`, if known.
+        """
+        spans = _spans(self.pattern, text, found)
+        if not spans or self.exclude is None:
+            return spans
+        excluded = _spans(self.exclude, text, found)
         return [
-            span
-            for span in _spans(self.pattern, text)
-            if not any(e.start <= span.start and span.end <= e.end for e in excluded)
+            span for span in spans if not any(e.start <= span.start and span.end <= e.end for e in excluded)
         ]
 
+    def anchors(self) -> tuple[str, ...]:
+        """The anchors of its patterns; () for a regex, which has none and always runs."""
+        if isinstance(self.pattern, BoundedRegex):
+            return ()
+        return self.pattern.anchors + (self.exclude.anchors if self.exclude else ())
 
-def _spans(pattern: PhrasePattern | BoundedRegex, text: str) -> list[Span]:
+
+def _spans(pattern: PhrasePattern | BoundedRegex, text: str, found: FoundAnchors | None) -> list[Span]:
+    matches = pattern.finditer(text) if isinstance(pattern, BoundedRegex) else pattern.finditer(text, found)
     # An empty match (a regex such as `\b`) marks a place, not a mention.
-    return [Span(m.start(), m.end(), m.group()) for m in pattern.finditer(text) if m.end() > m.start()]
+    return [Span(m.start(), m.end(), m.group()) for m in matches if m.end() > m.start()]
 
 
 def phrase_term(phrase: str) -> CompiledTerm:
@@ -136,19 +162,27 @@ def prefix_term(stem: str) -> CompiledTerm:
     # CJK has no word ends to run to, so a CJK stem matches just itself.
     rest = "" if is_cjk(phrase[-1]) else r"\w*"
     regex = re.compile(f"{_words_pattern(phrase)}{rest}", re.IGNORECASE)
-    return CompiledTerm(term=f"{stem}*", pattern=PhrasePattern(regex, not is_cjk(phrase[0])), exclude=None)
+    pattern = PhrasePattern(regex, not is_cjk(phrase[0]), _anchors([phrase]))
+    return CompiledTerm(term=f"{stem}*", pattern=pattern, exclude=None)
 
 
 def alternation(phrases: Iterable[str], flags: int) -> PhrasePattern:
     """One pattern for several phrases, each matching whole words (CJK phrases: anywhere)."""
     # Longest first, so "People's Liberation Army" wins over a shorter alias starting the same way.
     ordered = sorted({normalise_text(p).strip() for p in phrases}, key=len, reverse=True)
+    anchors = _anchors(ordered)
     if any(is_cjk(p[0]) for p in ordered):  # some need the boundary, some not: each says so itself
         return PhrasePattern(
-            re.compile("|".join(_phrase_pattern(p, left=True) for p in ordered), flags), False
+            re.compile("|".join(_phrase_pattern(p, left=True) for p in ordered), flags), False, anchors
         )
     body = "|".join(_phrase_pattern(p, left=False) for p in ordered)
-    return PhrasePattern(re.compile(f"(?:{body})", flags), check_left=True)
+    return PhrasePattern(re.compile(f"(?:{body})", flags), True, anchors)
+
+
+def _anchors(phrases: Iterable[str]) -> tuple[str, ...]:
+    """The phrases' anchors, or none (the pattern then scans) if one cannot be folded."""
+    anchors = [anchor_of(p) for p in phrases]
+    return tuple(dict.fromkeys(a for a in anchors if a)) if all(anchors) else ()
 
 
 def _phrase_pattern(phrase: str, *, left: bool) -> str:

@@ -8,6 +8,11 @@ A `regex:` term matches what its pattern matches, within a time limit (monitor.q
 A watchlist with only `terms:` matches on any term's hits. One with a `query:` matches when the query
 holds (docs/query-language.md); its hits are the occurrences the query reports. Either way the hits
 must add up to min_mentions.
+
+With thousands of terms, scanning the article once per term is what costs (issue 6), so the compiled
+watchlists carry one index of every phrase (monitor.query.anchors): one pass over the article says
+which watchlists, and which of their terms, can match at all, and where; only those run their patterns,
+only there. A watchlist that cannot match is skipped: a query true only through NOT has no hits.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..config import Config, TermConfig, WatchlistConfig
 from ..logs import log_event
@@ -33,7 +39,9 @@ from ..query import (
     parse_query,
     reference_key,
 )
+from ..query.anchors import AnchorIndex
 from ..query.patterns import BoundedRegex, PhrasePattern, alternation
+from ..query.syntax import Scope
 from ..text import Sentence, normalise_text, split_sentences
 
 log = logging.getLogger("monitor.match")
@@ -59,9 +67,20 @@ class CompiledWatchlist:
 TITLE_WEIGHT = 2
 
 
-def compile_watchlists(config: Config) -> tuple[CompiledWatchlist, ...]:
-    """Compile every watchlist once, at start-up, so matching an article does no regex compilation."""
-    return tuple(compile_watchlist(w, config.channel_for(w)) for w in config.watchlists)
+class CompiledWatchlists(tuple[CompiledWatchlist, ...]):
+    """A configuration's watchlists, in order, with the index of their phrases (built once, here)."""
+
+    phrase_index: _WatchlistIndex
+
+    def __new__(cls, watchlists: Iterable[CompiledWatchlist]) -> CompiledWatchlists:
+        self = super().__new__(cls, watchlists)
+        self.phrase_index = _WatchlistIndex.of(self)
+        return self
+
+
+def compile_watchlists(config: Config) -> CompiledWatchlists:
+    """Compile every watchlist once, at start-up and on reload, so matching an article compiles nothing."""
+    return CompiledWatchlists(compile_watchlist(w, config.channel_for(w)) for w in config.watchlists)
 
 
 def compile_watchlist(watchlist: WatchlistConfig, channel: str) -> CompiledWatchlist:
@@ -97,19 +116,73 @@ def _compile_query(
     return compile_query(parse_query(source), named)
 
 
-@dataclass(frozen=True)
-class _ArticleFields:
-    """The article's normalised headline and body, split into sentences, ready for every watchlist."""
+_FIELDS: tuple[Scope, ...] = ("title", "text")
+_QUERY = -1  # in _WatchlistIndex, "the watchlist's query" where a term's position would be
 
-    text: ArticleText
-    title_sentences: list[Sentence]
-    body_sentences: list[Sentence]
+
+@dataclass(frozen=True)
+class _WatchlistIndex:
+    """Which watchlists, and which of their terms, an article can match: those whose phrases it holds."""
+
+    anchors: AnchorIndex
+    triggers: dict[str, list[tuple[int, int]]]  # anchor -> (watchlist, term or _QUERY) it may match
+    always: list[tuple[int, int]]  # regex terms and queries with one: a regex has no anchors
+    every: list[tuple[int, int]]  # every (watchlist, term or _QUERY)
 
     @classmethod
-    def of(cls, article: Article) -> _ArticleFields:
+    def of(cls, watchlists: Sequence[CompiledWatchlist]) -> _WatchlistIndex:
+        triggers: dict[str, list[tuple[int, int]]] = {}
+        always: list[tuple[int, int]] = []
+        every: list[tuple[int, int]] = []
+        anchors: set[str] = set()
+        for w, watchlist in enumerate(watchlists):
+            if watchlist.query is None:
+                targets = [((w, t), term) for t, term in enumerate(watchlist.terms)]
+            else:
+                # A query is worth evaluating only when one of the terms it needs for a hit is there.
+                targets = [((w, _QUERY), term) for term in watchlist.query.needs()]
+                every.append((w, _QUERY))
+                anchors.update(a for term in watchlist.query.terms() for a in term.anchors())
+            for target, term in targets:
+                every.append(target)
+                anchors.update(term.anchors())
+                own = term.pattern.anchors if isinstance(term.pattern, PhrasePattern) else ()
+                if not own:
+                    always.append(target)
+                for anchor in own:
+                    triggers.setdefault(anchor, []).append(target)
+        return cls(AnchorIndex(anchors), triggers, always, every)
+
+    def candidates(self, text: ArticleText) -> dict[int, set[int]]:
+        """Watchlist position -> the positions of the terms (or _QUERY) that may match the article."""
+        fields = [text.found(field) for field in _FIELDS]
+        targets = [
+            target
+            for anchors in fields
+            if anchors is not None
+            for a in anchors.anchors()
+            for target in self.triggers.get(a, ())
+        ]
+        if None in fields:  # a text the index cannot fold: every term scans it in full
+            targets = self.every
+        found: dict[int, set[int]] = {}
+        for w, t in self.always + targets:
+            found.setdefault(w, set()).add(t)
+        return found
+
+
+class _ArticleFields:
+    """The article's normalised headline and body, split into sentences when a hit needs them."""
+
+    def __init__(self, article: Article, index: AnchorIndex):
         title = normalise_text(article.title)
-        body = normalise_text(article.text)
-        return cls(ArticleText(title, body), [Sentence(0, len(title), title)], split_sentences(body))
+        self.body = normalise_text(article.text)
+        self.text = ArticleText(title, self.body, index)
+        self.title_sentences = [Sentence(0, len(title), title)]
+
+    @cached_property
+    def body_sentences(self) -> list[Sentence]:
+        return split_sentences(self.body)
 
     def hit(self, occurrence: Occurrence) -> TermHit:
         in_title = occurrence.field == "title"
@@ -126,12 +199,20 @@ def match_article(
     article: Article, watchlists: Sequence[CompiledWatchlist], feed_tags: frozenset[str] = frozenset()
 ) -> list[Match]:
     """Every watchlist the article matches (enough mentions, from a feed it covers); [] when none does."""
-    fields = _ArticleFields.of(article)
+    index = (
+        watchlists.phrase_index
+        if isinstance(watchlists, CompiledWatchlists)
+        else _WatchlistIndex.of(watchlists)
+    )
+    fields = _ArticleFields(article, index.anchors)
     matches = []
-    for watchlist in watchlists:
+    for position, terms in sorted(index.candidates(fields.text).items()):
+        watchlist = watchlists[position]
         if not watchlist.applies_to(feed_tags):
             continue
-        hits = _watchlist_hits(watchlist, fields, article.url)
+        hits = _watchlist_hits(
+            watchlist, [watchlist.terms[t] for t in sorted(terms) if t != _QUERY], fields, article.url
+        )
         if hits and mention_score(hits) >= watchlist.min_mentions:
             matches.append(
                 Match(
@@ -145,10 +226,13 @@ def mention_score(hits: Sequence[TermHit]) -> int:
     return sum(TITLE_WEIGHT if hit.in_title else 1 for hit in hits)
 
 
-def _watchlist_hits(watchlist: CompiledWatchlist, fields: _ArticleFields, article_url: str) -> list[TermHit]:
+def _watchlist_hits(
+    watchlist: CompiledWatchlist, terms: Sequence[CompiledTerm], fields: _ArticleFields, article_url: str
+) -> list[TermHit]:
+    """The hits, of the query or else of `terms` (those of the watchlist's terms that can match)."""
     try:
         if watchlist.query is None:
-            return _term_hits(watchlist.terms, fields)
+            return _term_hits(terms, fields)
         result = watchlist.query.evaluate(fields.text)
         return [fields.hit(o) for o in result.occurrences] if result.matched else []
     except RegexTimeout as exc:
