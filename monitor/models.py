@@ -9,7 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
+
+from .text import html_to_text
+
+# A feed's summary is fallback text, not an archive: longer ones are cut.
+MAX_FEED_SUMMARY_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -21,8 +27,17 @@ class FeedItem:
     guid: str
     link: str
     title: str
-    summary_text: str  # the feed's summary with its HTML cleaned off; fallback article text
+    summary_html: str  # the feed's summary as written (HTML); see summary_text
     published: datetime | None  # timezone-aware UTC, None when the feed gives no usable date
+
+    @cached_property
+    def summary_text(self) -> str:
+        """The summary with its HTML cleaned off: the fallback article text.
+
+        Cleaned on first use, not when the feed is read: most items of a poll are already seen or too
+        old, and cleaning twenty summaries cost more than parsing the feed.
+        """
+        return html_to_text(self.summary_html, max_chars=MAX_FEED_SUMMARY_CHARS).replace("\x00", "").strip()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 
 from ..http import HttpClient
-from ..models import FeedItem, FeedPoll
+from ..models import MAX_FEED_SUMMARY_CHARS, FeedItem, FeedPoll
 from ..storage import FeedState
 from ..text import cut, html_to_text
 from .feed_parse import ParsedEntry, ParsedFeed, read_feed
@@ -22,7 +22,7 @@ MAX_ITEMS_PER_FEED = 1000
 MAX_TITLE_CHARS = 500
 MAX_LINK_CHARS = 2000
 MAX_GUID_CHARS = 500
-MAX_SUMMARY_CHARS = 20_000
+MAX_SUMMARY_CHARS = MAX_FEED_SUMMARY_CHARS
 _FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 
 
@@ -96,7 +96,7 @@ def item_from_entry(feed_url: str, feed_title: str, entry: ParsedEntry) -> FeedI
         guid=_guid(_clean(entry.id) or link or _hash(title)),
         link=link,
         title=title or link,
-        summary_text=_clean(html_to_text(entry.summary, max_chars=MAX_SUMMARY_CHARS)),
+        summary_html=entry.summary,
         published=entry.published,
     )
 

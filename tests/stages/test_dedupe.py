@@ -59,7 +59,7 @@ def test_keys() -> None:
         guid="g-1",
         link="https://site.example/a?utm_source=rss",
         title="t",
-        summary_text="",
+        summary_html="",
         published=datetime(2026, 1, 1, tzinfo=UTC),
     )
     assert [(k.kind, k.key) for k in item_keys(item)] == [
