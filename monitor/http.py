@@ -161,7 +161,7 @@ class HttpClient:
         timeout: float,
         user_agent: str,
         allow_private_addresses: bool = False,
-        connections: int = 50,
+        connections: int = 100,
         address_policy: AddressPolicy = is_public_address,
         host_limiter: HostLimiter | None = None,
         max_redirects: int = MAX_REDIRECTS,

@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import random
 import time
 from collections import Counter
@@ -45,9 +46,10 @@ from .storage import ArticleRecord, FeedState, PollSuccess, QueuedAlert, Storage
 
 log = logging.getLogger("monitor.pipeline")
 
-# How many article pages are fetched and extracted at once across all feeds; extraction is CPU-bound
-# and runs in threads, so more than a few per core only queues.
-ARTICLE_CONCURRENCY = 8
+# Article pages fetched at once across all feeds (waiting on the network and on per-host politeness, not
+# on the CPU), and extracted at once: extraction is CPU work in threads, so more than the cores only queue.
+PAGE_FETCH_CONCURRENCY = 64
+EXTRACT_CONCURRENCY = max(os.cpu_count() or 1, 2)
 PRIORITIES = ("low", "normal", "high")
 # Dedup keys outlive the text: a feed may keep an undated item for months, and forgetting it would make
 # it "new" again (undated items count as published when first seen).
@@ -95,7 +97,8 @@ class Pipeline:
         self.last_tick: float | None = None  # monotonic time the scheduler last asked for due feeds
         self._feed_gate = asyncio.Semaphore(config.poll.concurrency)
         self._feed_gate_size = config.poll.concurrency
-        self._article_gate = asyncio.Semaphore(ARTICLE_CONCURRENCY)
+        self._fetch_gate = asyncio.Semaphore(PAGE_FETCH_CONCURRENCY)
+        self._extract_gate = asyncio.Semaphore(EXTRACT_CONCURRENCY)
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
@@ -168,19 +171,23 @@ class Pipeline:
     async def poll_one(self, feed: FeedConfig, report: CycleReport | None = None) -> CycleReport:
         """One feed's cycle: poll, process each item, record the poll. Never raises for a feed's fault."""
         report = report if report is not None else CycleReport()
-        async with self._feed_gate:
-            if self.stopping:
-                return report
-            with metrics.FEED_POLL_SECONDS.time():
-                await self._poll_and_process(feed, report)
-            self.last_poll_finished = time.time()
-            metrics.LAST_POLL.set(self.last_poll_finished)
+        if self.stopping:
+            return report
+        with metrics.FEED_POLL_SECONDS.time():
+            await self._poll_and_process(feed, report)
+        self.last_poll_finished = time.time()
+        metrics.LAST_POLL.set(self.last_poll_finished)
         return report
 
     async def _poll_and_process(self, feed: FeedConfig, report: CycleReport) -> None:
         state = self.storage.get_feed_state(feed.url)
         try:
-            poll = await poll_feed(self.http, feed.url, state, max_bytes=self.config.fetch.max_feed_bytes)
+            # The gate bounds feed requests and parsing only: a feed's items then wait for their pages
+            # (host politeness delays) without holding a slot other feeds could poll with.
+            async with self._feed_gate:
+                if self.stopping:
+                    return
+                poll = await poll_feed(self.http, feed.url, state, max_bytes=self.config.fetch.max_feed_bytes)
         except (FetchError, FeedError) as exc:
             metrics.FEED_POLLS.labels("error").inc()
             self._record_feed_failure(feed, state, exc, report)
@@ -292,8 +299,7 @@ class Pipeline:
         if item.published is None and first_poll:
             # Adding a feed must not flood a channel with its whole undated backlog.
             return self._record_without_alert(item, "first_poll", now)
-        async with self._article_gate:
-            article = await self.read_article(item)
+        article = await self.read_article(item)
         if self.too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)
         # Signing, profiling, matching and summarising are CPU work on up to 200,000 characters: off the
@@ -428,10 +434,12 @@ class Pipeline:
         if not item.link:
             return article_from_item(item)
         try:
-            page = await fetch_page(
-                self.http, item.link, max_bytes=self.config.fetch.max_page_bytes, robots=self.robots
-            )
-            article = await asyncio.to_thread(extract_article, page, self.config.site_rules)
+            async with self._fetch_gate:
+                page = await fetch_page(
+                    self.http, item.link, max_bytes=self.config.fetch.max_page_bytes, robots=self.robots
+                )
+            async with self._extract_gate:
+                article = await asyncio.to_thread(extract_article, page, self.config.site_rules)
         except (FetchError, ExtractionError) as exc:
             log_event(
                 log, logging.INFO, "article.fallback_to_summary", article_url=item.link, reason=exc.reason
