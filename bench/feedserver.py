@@ -129,7 +129,8 @@ class Bodies:
         state = ",".join(f'{{"id":{n},"slot":"ad-{n}","size":[300,250],"lazy":true}}' for n in range(500))
         script = f"<script>window.__STATE__=[{state}];</script>"
         html = (
-            f"<!doctype html><html><head><title>Story {site.number}-{item}</title>{styles}{script}</head><body>"
+            f"<!doctype html><html><head><title>Story {site.number}-{item}</title>{styles}{script}</head>"
+            "<body>"
             f"<nav><ul>{nav}</ul></nav><main><article><h1>Story {site.number}-{item}</h1>{text}</article>"
             f"<aside><h2>Most read</h2><ul>{aside}</ul></aside></main><footer>{footer}</footer></body></html>"
         )
