@@ -49,6 +49,8 @@ log = logging.getLogger("monitor.pipeline")
 # Article pages fetched at once across all feeds (waiting on the network and on per-host politeness, not
 # on the CPU), and extracted at once: extraction is CPU work in threads, so more than the cores only queue.
 PAGE_FETCH_CONCURRENCY = 64
+# Successful polls are written in batches (see flush_polls); a busy cycle writes at least this often.
+MAX_UNFLUSHED_POLLS = 200
 EXTRACT_CONCURRENCY = max(os.cpu_count() or 1, 2)
 PRIORITIES = ("low", "normal", "high")
 # Dedup keys outlive the text: a feed may keep an undated item for months, and forgetting it would make
@@ -101,6 +103,7 @@ class Pipeline:
         self._extract_gate = asyncio.Semaphore(EXTRACT_CONCURRENCY)
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
+        self._finished_polls: list[tuple[str, PollSuccess, datetime]] = []
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
         self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
 
@@ -131,27 +134,47 @@ class Pipeline:
     async def run_cycle(self, feeds: Sequence[FeedConfig] | None = None) -> CycleReport:
         """Poll every feed once now (concurrently, bounded), whatever their schedule says."""
         report = CycleReport()
-        await asyncio.gather(*(self.poll_one(feed, report) for feed in feeds or self.config.feeds))
+        states = self._feed_states()
+        try:
+            await asyncio.gather(
+                *(self.poll_one(feed, report, states=states) for feed in feeds or self.config.feeds)
+            )
+        finally:
+            self.flush_polls()
         return report
 
     def start_due_polls(self) -> int:
         """Start a poll task for every feed the store says is due and that is not being polled already."""
         self.last_tick = time.monotonic()
+        self.flush_polls()  # before asking what is due: a recorded poll is not due again
         if self.stopping:
             return 0
         due = set(self.storage.due_feeds([feed.url for feed in self.config.feeds], self.clock()))
-        started = 0
-        for feed in self.config.feeds:
-            if feed.url in due and feed.url not in self._polling:
-                self._polling[feed.url] = asyncio.create_task(
-                    self._poll_tracked(feed), name=f"poll {feed.url}"
-                )
-                started += 1
-        return started
+        starting = [feed for feed in self.config.feeds if feed.url in due and feed.url not in self._polling]
+        states = self._feed_states() if starting else {}
+        for feed in starting:
+            self._polling[feed.url] = asyncio.create_task(
+                self._poll_tracked(feed, states), name=f"poll {feed.url}"
+            )
+        return len(starting)
 
-    async def _poll_tracked(self, feed: FeedConfig) -> CycleReport:
+    def _feed_states(self) -> dict[str, FeedState]:
+        """Every feed's stored state, in one read (a query per feed cost more than the poll itself)."""
+        return {state.url: state for state in self.storage.feed_states()}
+
+    def flush_polls(self) -> None:
+        """Write the successful polls recorded since the last flush, in one transaction.
+
+        Buffered because a cycle of 1,000 unchanged feeds would otherwise be 1,000 transactions. Losing
+        the buffer in a crash costs nothing but a repeated conditional request per feed: the articles
+        themselves are stored at once.
+        """
+        finished, self._finished_polls = self._finished_polls, []
+        self.storage.record_poll_successes(finished)
+
+    async def _poll_tracked(self, feed: FeedConfig, states: dict[str, FeedState]) -> CycleReport:
         try:
-            report = await self.poll_one(feed)
+            report = await self.poll_one(feed, states=states)
             log_event(log, logging.DEBUG, "feed.polled", feed_url=feed.url, counts=report.summary() or "none")
             return report
         finally:
@@ -167,20 +190,30 @@ class Pipeline:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        self.flush_polls()
 
-    async def poll_one(self, feed: FeedConfig, report: CycleReport | None = None) -> CycleReport:
-        """One feed's cycle: poll, process each item, record the poll. Never raises for a feed's fault."""
+    async def poll_one(
+        self,
+        feed: FeedConfig,
+        report: CycleReport | None = None,
+        *,
+        states: dict[str, FeedState] | None = None,
+    ) -> CycleReport:
+        """One feed's cycle: poll, process each item, record the poll. Never raises for a feed's fault.
+
+        `states`: the feeds' stored states, read once for many polls (a feed missing there was never polled).
+        """
         report = report if report is not None else CycleReport()
         if self.stopping:
             return report
+        state = states.get(feed.url) if states is not None else self.storage.get_feed_state(feed.url)
         with metrics.FEED_POLL_SECONDS.time():
-            await self._poll_and_process(feed, report)
+            await self._poll_and_process(feed, state, report)
         self.last_poll_finished = time.time()
         metrics.LAST_POLL.set(self.last_poll_finished)
         return report
 
-    async def _poll_and_process(self, feed: FeedConfig, report: CycleReport) -> None:
-        state = self.storage.get_feed_state(feed.url)
+    async def _poll_and_process(self, feed: FeedConfig, state: FeedState | None, report: CycleReport) -> None:
         try:
             # The gate bounds feed requests and parsing only: a feed's items then wait for their pages
             # (host politeness delays) without holding a slot other feeds could poll with.
@@ -239,7 +272,9 @@ class Pipeline:
             next_poll_at=next_poll_after_success(now, self.config.feed_interval(feed), self.rng),
             moved_to=poll.moved_to,
         )
-        self.storage.record_poll_success(feed.url, success, at=now)
+        self._finished_polls.append((feed.url, success, now))
+        if len(self._finished_polls) >= MAX_UNFLUSHED_POLLS:
+            self.flush_polls()
 
     def _record_feed_failure(
         self, feed: FeedConfig, state: FeedState | None, exc: FetchError | FeedError, report: CycleReport

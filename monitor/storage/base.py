@@ -170,6 +170,8 @@ class Storage(Protocol):
 
     def record_poll_success(self, url: str, poll: PollSuccess, *, at: datetime) -> None: ...
 
+    def record_poll_successes(self, polls: list[tuple[str, PollSuccess, datetime]]) -> None: ...
+
     def record_poll_failure(
         self,
         url: str,

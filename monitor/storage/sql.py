@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -93,21 +93,26 @@ class SQLStorage(StoryQueries, DigestQueries):
         return [url for url in urls if scheduled.get(url) is None or scheduled[url] <= now]
 
     def record_poll_success(self, url: str, poll: PollSuccess, *, at: datetime) -> None:
-        values = {
-            "title": poll.title,
-            "etag": poll.etag,
-            "last_modified": poll.last_modified,
-            "last_polled_at": at,
-            "last_success_at": at,
-            "last_error": None,
-            "last_result": poll.result,
-            "consecutive_failures": 0,
-            "next_poll_at": poll.next_poll_at,
-            "disabled_reason": None,
-            "moved_to": poll.moved_to,
-        }
+        self.record_poll_successes([(url, poll, at)])
+
+    def record_poll_successes(self, polls: list[tuple[str, PollSuccess, datetime]]) -> None:
+        """Record many successful polls in one transaction: a cycle of 1,000 unchanged feeds is one write."""
+        if not polls:
+            return
+        table = schema.feeds
+        rows = [{"u": url, **_poll_values(poll, at)} for url, poll, at in polls]
         with self.engine.begin() as conn:
-            self._upsert_feed(conn, url, values, at)
+            urls = [row["u"] for row in rows]
+            known = set(conn.execute(select(table.c.url).where(table.c.url.in_(urls))).scalars())
+            updates = [row for row in rows if row["u"] in known]
+            if updates:
+                conn.execute(update(table).where(table.c.url == bindparam("u")), updates)
+            for row in rows:
+                if row["u"] not in known:
+                    known.add(row["u"])
+                    values = {k: v for k, v in row.items() if k != "u"}
+                    conn.execute(insert(table).values(url=row["u"], first_polled_at=row["last_polled_at"],
+                                                      **values))  # fmt: skip
 
     def record_poll_failure(
         self,
@@ -427,6 +432,22 @@ class SQLStorage(StoryQueries, DigestQueries):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _poll_values(poll: PollSuccess, at: datetime) -> dict[str, Any]:
+    return {
+        "title": poll.title,
+        "etag": poll.etag,
+        "last_modified": poll.last_modified,
+        "last_polled_at": at,
+        "last_success_at": at,
+        "last_error": None,
+        "last_result": poll.result,
+        "consecutive_failures": 0,
+        "next_poll_at": poll.next_poll_at,
+        "disabled_reason": None,
+        "moved_to": poll.moved_to,
+    }
 
 
 def _record_from(row: Any) -> ArticleRecord:
