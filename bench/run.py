@@ -4,7 +4,7 @@
     scripts/bench --quick    # smaller sizes, for trying a change (figures not comparable to the targets)
 
 Runs each scenario script in its own process (bench/cycle.py, matching.py, stories.py, memory.py,
-latency.py), collects the rows they write with --json, prints one table with our figure, the
+latency.py, adaptive.py), collects the rows they write with --json, prints one table with our figure, the
 baseline's and the ratio, and writes it with the machine's description to docs/benchmarks.md (unless
 --quick). No network: every server is on 127.0.0.1.
 """
@@ -33,6 +33,7 @@ SCENARIOS: list[tuple[str, list[str], list[str]]] = [
     ("stories.py", ["--sizes", "10000", "100000"], ["--sizes", "2000", "20000"]),
     ("memory.py", [], ["--quick"]),
     ("latency.py", [], ["--quick"]),
+    ("adaptive.py", [], ["--feeds", "200"]),
 ]
 
 

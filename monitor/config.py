@@ -57,6 +57,15 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def duration_text(span: timedelta) -> str:
+    """A duration as it is written in the config: "90s", "10m", "2h", "3d"."""
+    seconds = span.total_seconds()
+    for unit in ("d", "h", "m"):
+        if seconds >= _UNIT_SECONDS[unit] and seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{seconds / _UNIT_SECONDS[unit]:.0f}{unit}"
+    return f"{seconds:g}s"
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 DurationOrZero = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v, allow_zero=True))]
 
@@ -114,13 +123,43 @@ class SlackSettings(_Strict):
 
 
 class PollSettings(_Strict):
+    # The interval of a feed without dates, and the first one of every feed; with `adaptive`, each feed
+    # then gets an interval that follows how often it publishes, between min_interval and max_interval
+    # (monitor/feed_schedule.py). A feed with its own `interval:` keeps it.
     interval: Duration = timedelta(minutes=10)
+    adaptive: bool = True
+    # Unset: 2 and 30 minutes, widened to include `interval` (a config written before adaptive polling,
+    # with `interval: 6h`, keeps working). 30 minutes, not more: a quiet feed (a company's press
+    # releases) is what a watcher least wants to hear of late; bench/adaptive.py shows the trade.
+    min_interval: Duration | None = None
+    max_interval: Duration | None = None
     max_age: Duration = timedelta(days=3)
     # A failing feed is retried after interval, 2x, 4x ... up to this (or its interval, if longer).
     max_backoff: Duration = timedelta(hours=6)
     # How many feeds are requested and parsed at once. Waiting on a server costs nothing, so this is set
     # for the network (100 at 50 ms latency poll 1,000 feeds in about half a second; bench/cycle.py).
     concurrency: int = Field(default=100, ge=1, le=500)
+
+    @property
+    def shortest(self) -> timedelta:
+        return self.min_interval or min(DEFAULT_MIN_INTERVAL, self.interval)
+
+    @property
+    def longest(self) -> timedelta:
+        return self.max_interval or max(DEFAULT_MAX_INTERVAL, self.interval)
+
+    @model_validator(mode="after")
+    def _interval_within_bounds(self) -> PollSettings:
+        if not self.shortest <= self.interval <= self.longest:
+            raise ValueError(
+                f"poll.interval ({duration_text(self.interval)}) must lie between poll.min_interval "
+                f"({duration_text(self.shortest)}) and poll.max_interval ({duration_text(self.longest)})"
+            )
+        return self
+
+
+DEFAULT_MIN_INTERVAL = timedelta(minutes=2)
+DEFAULT_MAX_INTERVAL = timedelta(minutes=30)
 
 
 class FetchSettings(_Strict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -51,6 +51,7 @@ class FeedPoll:
     etag: str | None = None
     last_modified: str | None = None
     problem: str | None = None  # why the feed is malformed, when feedparser could still read items from it
+    refresh_hint: timedelta | None = None  # the server's: Cache-Control max-age, or RSS <ttl>
     moved_to: str | None = None  # the feed's new URL, when it answered with a permanent redirect
 
 

@@ -29,7 +29,12 @@ from . import metrics
 from .config import Config, FeedConfig
 from .delivery import Outbox
 from .errors import ExtractionError, FeedError, FetchError, StorageError
-from .feed_schedule import next_poll_after_failure, next_poll_after_gone, next_poll_after_success
+from .feed_schedule import (
+    adaptive_interval,
+    next_poll_after_failure,
+    next_poll_after_gone,
+    next_poll_after_success,
+)
 from .http import HttpClient
 from .logs import log_event
 from .models import Alert, Article, FeedItem, FeedPoll, Match, StoryReply
@@ -264,17 +269,40 @@ class Pipeline:
         if state is not None and state.disabled_reason:
             log_event(log, logging.INFO, "feed.enabled", feed_url=feed.url, reason="answered again")
         result = "not modified" if poll.not_modified else f"{len(poll.items)} items"
+        interval = self.next_interval(feed, state, poll, now)
         success = PollSuccess(
             title=poll.title,
             etag=poll.etag,
             last_modified=poll.last_modified,
             result=result,
-            next_poll_at=next_poll_after_success(now, self.config.feed_interval(feed), self.rng),
+            next_poll_at=next_poll_after_success(now, interval, self.rng),
             moved_to=poll.moved_to,
+            poll_interval=round(interval.total_seconds()),
         )
         self._finished_polls.append((feed.url, success, now))
         if len(self._finished_polls) >= MAX_UNFLUSHED_POLLS:
             self.flush_polls()
+
+    def next_interval(
+        self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll, now: datetime
+    ) -> timedelta:
+        """How long until the feed's next poll (monitor/feed_schedule.py): its own interval if it has one."""
+        settings = self.config.poll
+        if feed.interval or not settings.adaptive:
+            return self.config.feed_interval(feed)
+        if poll.not_modified:
+            # Nothing new to judge by: keep the interval it had, unless the server now says otherwise.
+            kept = (
+                timedelta(seconds=state.poll_interval) if state and state.poll_interval else settings.interval
+            )
+            return adaptive_interval(
+                now, [], default=kept, minimum=settings.shortest, maximum=settings.longest,
+                server_hint=poll.refresh_hint,
+            )  # fmt: skip
+        return adaptive_interval(
+            now, [item.published for item in poll.items], default=settings.interval,
+            minimum=settings.shortest, maximum=settings.longest, server_hint=poll.refresh_hint,
+        )  # fmt: skip
 
     def _record_feed_failure(
         self, feed: FeedConfig, state: FeedState | None, exc: FetchError | FeedError, report: CycleReport

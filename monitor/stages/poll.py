@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
+from datetime import timedelta
 
 from ..http import HttpClient
 from ..models import MAX_FEED_SUMMARY_CHARS, FeedItem, FeedPoll
@@ -37,6 +39,7 @@ async def poll_feed(http: HttpClient, url: str, state: FeedState | None, *, max_
             not_modified=True,
             etag=state.etag if state else None,
             last_modified=state.last_modified if state else None,
+            refresh_hint=cache_max_age(response.headers.get("Cache-Control")),
         )
     response.raise_for_status()
     headers = {"content-type": response.headers.get("Content-Type", ""), "content-location": response.url}
@@ -49,7 +52,25 @@ async def poll_feed(http: HttpClient, url: str, state: FeedState | None, *, max_
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
         moved_to=response.moved_to,
+        refresh_hint=cache_max_age(response.headers.get("Cache-Control")) or rss_ttl(response.body),
     )
+
+
+def cache_max_age(cache_control: str | None) -> timedelta | None:
+    """Cache-Control's max-age: how long the server says the feed stays as it is."""
+    match = _MAX_AGE.search(cache_control or "")
+    return timedelta(seconds=int(match.group(1))) if match and int(match.group(1)) > 0 else None
+
+
+def rss_ttl(body: bytes) -> timedelta | None:
+    """RSS 2.0's <ttl>: minutes the channel may be cached (read the same whichever parser reads items)."""
+    match = _TTL.search(body[:_TTL_SEARCH_BYTES])
+    return timedelta(minutes=int(match.group(1))) if match and int(match.group(1)) > 0 else None
+
+
+_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d{1,9})", re.IGNORECASE)
+_TTL = re.compile(rb"<ttl>\s*(\d{1,7})\s*</ttl>")
+_TTL_SEARCH_BYTES = 65_536  # <ttl> belongs to the channel, before the items
 
 
 def _conditional_headers(state: FeedState | None) -> dict[str, str]:

@@ -30,6 +30,7 @@ class FeedState:
     next_poll_at: datetime | None = None
     disabled_reason: str | None = None
     moved_to: str | None = None
+    poll_interval: int | None = None  # seconds, the adaptive interval last chosen
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class PollSuccess:
     result: str
     next_poll_at: datetime
     moved_to: str | None = None
+    poll_interval: int | None = None  # seconds, kept so that a 304 (no dates to judge by) keeps it
 
 
 class Storage(Protocol):

@@ -67,6 +67,7 @@ feeds = Table(
     Column("last_result", Text),  # what the last poll did, for `status`: "12 items", "not modified", an error
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("next_poll_at", UTCDateTime()),  # NULL: due now
+    Column("poll_interval", Integer),  # seconds: the adaptive interval last chosen (kept through 304s)
     Column("disabled_reason", Text),  # set after 410 Gone; the feed is then only retried daily
     Column("moved_to", Text),  # where a permanent redirect leads, so the operator can update the config
 )

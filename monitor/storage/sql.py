@@ -447,6 +447,7 @@ def _poll_values(poll: PollSuccess, at: datetime) -> dict[str, Any]:
         "next_poll_at": poll.next_poll_at,
         "disabled_reason": None,
         "moved_to": poll.moved_to,
+        "poll_interval": poll.poll_interval,
     }
 
 

@@ -25,9 +25,11 @@ def upgrade(conn: Connection, found: int) -> None:
 
 
 def _stories(conn: Connection) -> None:
-    """1 -> 2: stories (articles.story_id, source, story_profile) and threaded and digest outbox entries."""
+    """1 -> 2: stories (articles.story_id, source, story_profile), threaded and digest outbox entries,
+    adaptive polling (feeds.poll_interval)."""
     for column, kind in (("story_id", "INTEGER"), ("source", "TEXT"), ("story_profile", "TEXT")):
         conn.execute(text(f"ALTER TABLE articles ADD COLUMN {column} {kind}"))
+    conn.execute(text("ALTER TABLE feeds ADD COLUMN poll_interval INTEGER"))  # adaptive polling
     conn.execute(text("CREATE INDEX ix_articles_story_id ON articles (story_id)"))
     # Every article stored before stories existed is a story of its own.
     conn.execute(update(schema.articles).values(story_id=schema.articles.c.id))
