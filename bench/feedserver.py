@@ -73,6 +73,7 @@ class Bodies:
         self.words = top_n_list("en", 3000)
         self.feeds: dict[int, bytes] = {}
         self.pages: dict[tuple[int, int], bytes] = {}
+        self.published: dict[tuple[int, int], str] = {}
         for site in plan.sites():
             self.feeds[site.number] = self._feed(site, now)
 
@@ -99,6 +100,7 @@ class Bodies:
             published = now - (
                 timedelta(minutes=rng.randint(1, 50)) if fresh else timedelta(days=10, hours=item)
             )
+            self.published[(site.number, item)] = published.isoformat()
             watched = rng.choice(WATCHED) if fresh else None
             description = "".join(f"<p>{self._paragraph(rng, 6, watched)}</p>" for _ in range(4))
             items.append(
@@ -126,11 +128,17 @@ class Bodies:
         styles = (
             "<style>" + "".join(f".c{n}{{margin:0 auto;padding:{n % 7}px}}" for n in range(700)) + "</style>"
         )
+        # The metadata news sites put in their <head> (Open Graph, article times).
+        meta = (
+            f'<meta property="og:title" content="Story {site.number}-{item}">'
+            f'<meta property="og:site_name" content="Site {site.number}">'
+            f'<meta property="article:published_time" content="{self.published[(site.number, item)]}">'
+        )
         state = ",".join(f'{{"id":{n},"slot":"ad-{n}","size":[300,250],"lazy":true}}' for n in range(500))
         script = f"<script>window.__STATE__=[{state}];</script>"
         html = (
-            f"<!doctype html><html><head><title>Story {site.number}-{item}</title>{styles}{script}</head>"
-            "<body>"
+            f"<!doctype html><html><head><title>Story {site.number}-{item}</title>{meta}{styles}{script}"
+            "</head><body>"
             f"<nav><ul>{nav}</ul></nav><main><article><h1>Story {site.number}-{item}</h1>{text}</article>"
             f"<aside><h2>Most read</h2><ul>{aside}</ul></aside></main><footer>{footer}</footer></body></html>"
         )

@@ -502,7 +502,9 @@ class Pipeline:
                     self.http, item.link, max_bytes=self.config.fetch.max_page_bytes, robots=self.robots
                 )
             async with self._extract_gate:
-                article = await asyncio.to_thread(extract_article, page, self.config.site_rules)
+                article = await asyncio.to_thread(
+                    extract_article, page, self.config.site_rules, authors=False
+                )
         except (FetchError, ExtractionError) as exc:
             log_event(
                 log, logging.INFO, "article.fallback_to_summary", article_url=item.link, reason=exc.reason

