@@ -47,7 +47,7 @@ from .stages.neardup import Signature, best_copy, sign_text
 from .stages.poll import poll_feed
 from .stages.stories import StoryProfile, best_story, profile_article
 from .stages.summarise import summarise_article
-from .storage import ArticleRecord, FeedState, PollSuccess, QueuedAlert, Storage
+from .storage import ArticleRecord, FeedState, PollSuccess, QueuedAlert, RecordResult, Storage
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -365,31 +365,54 @@ class Pipeline:
         article = await self.read_article(item)
         if self.too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)
-        # Signing, profiling, matching and summarising are CPU work on up to 200,000 characters: off the
-        # event loop.
-        signature = None if article.from_feed_summary else await asyncio.to_thread(sign_text, article.text)
-        profile = await asyncio.to_thread(profile_article, article.title, article.text)
-        matches, alerts = await asyncio.to_thread(self.analyse, article, source, tags)
+        # Signing, profiling, matching and summarising are CPU work on up to 200,000 characters, and the
+        # story decisions and the record are store work: both off the event loop, which keeps fetching.
+        signature, profile, matches, alerts = await asyncio.to_thread(self._read_text, article, source, tags)
         async with self._record_lock:  # the story decisions and the record must not interleave
-            copy_of = self._near_copy_of(item, signature, now) if signature is not None else None
-            story_id = self.storage.story_of(copy_of) if copy_of else self._story_of(item, profile, now)
-            queued = self.story_messages(story_id, alerts, source, copy=copy_of is not None)
-            outcome = article_outcome(queued, alerts, matches, is_copy=copy_of is not None)
-            record = self._record(item, article, now, outcome, matches, signature, source=source)
-            record = dataclasses.replace(
-                record,
-                story_id=story_id,
-                story_profile=profile.to_json() if profile else None,
-                # A copy is not indexed: its original stands for it in later comparisons.
-                bands=() if copy_of else record.bands,
-                story_keys=profile.keys if profile and not copy_of else (),
+            outcome, queued, result = await asyncio.to_thread(
+                self._decide_and_record, item, article, now, signature, profile, matches, alerts, source
             )
-            result = self.storage.record_article(record, article_keys(item, article), queued)
         if result.is_duplicate:
             return "duplicate"
         if queued:
             self.outbox.wake()
         return "matched" if queued else outcome
+
+    def _read_text(
+        self, article: Article, source: str, tags: frozenset[str]
+    ) -> tuple[Signature | None, StoryProfile | None, list[Match], list[Alert]]:
+        """The article's near-copy signature, story profile, matches and alerts."""
+        signature = None if article.from_feed_summary else sign_text(article.text)
+        profile = profile_article(article.title, article.text)
+        matches, alerts = self.analyse(article, source, tags)
+        return signature, profile, matches, alerts
+
+    def _decide_and_record(
+        self,
+        item: FeedItem,
+        article: Article,
+        now: datetime,
+        signature: Signature | None,
+        profile: StoryProfile | None,
+        matches: list[Match],
+        alerts: list[Alert],
+        source: str,
+    ) -> tuple[str, list[QueuedAlert], RecordResult]:
+        """Copy or not, which story, what to post: decided and stored in one go (under the record lock)."""
+        copy_of = self._near_copy_of(item, signature, now) if signature is not None else None
+        story_id = self.storage.story_of(copy_of) if copy_of else self._story_of(item, profile, now)
+        queued = self.story_messages(story_id, alerts, source, copy=copy_of is not None)
+        outcome = article_outcome(queued, alerts, matches, is_copy=copy_of is not None)
+        record = self._record(item, article, now, outcome, matches, signature, source=source)
+        record = dataclasses.replace(
+            record,
+            story_id=story_id,
+            story_profile=profile.to_json() if profile else None,
+            # A copy is not indexed: its original stands for it in later comparisons.
+            bands=() if copy_of else record.bands,
+            story_keys=profile.keys if profile and not copy_of else (),
+        )
+        return outcome, queued, self.storage.record_article(record, article_keys(item, article), queued)
 
     def _near_copy_of(self, item: FeedItem, signature: Signature, now: datetime) -> int | None:
         """The stored article this one's text copies, if any (the most similar in the story window)."""

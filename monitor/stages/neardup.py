@@ -1,20 +1,21 @@
 """Near-duplicate stage: is this article's text mostly the same as one stored in the story window?
 
 Exact fingerprints (dedupe.py) miss syndicated copies with other boilerplate or a changed first
-paragraph. MinHash (datasketch) estimates the Jaccard similarity of two texts' word shingles from
-small signatures; LSH banding finds the candidates with indexed lookups (one per band) instead of a
-scan over every stored article, so the cost per article stays flat as the store grows. The bands live
-in the store (storage decides, and the index survives restarts and serves several instances).
+paragraph. MinHash (computed as datasketch does, see minhash_values) estimates the Jaccard similarity
+of two texts' word shingles from small signatures; LSH banding finds the candidates with indexed
+lookups (one per band) instead of a scan over every stored article, so the cost per article stays flat
+as the store grows. The bands live in the store (storage decides, and the index survives restarts and
+serves several instances).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
 from ..text import normalise_text
 
@@ -61,12 +62,46 @@ def sign_text(text: str) -> Signature | None:
     words = _WORD.findall(normalise_text(text).casefold())
     if len(words) < MIN_WORDS:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
-    minhash.update_batch(
+    shingles = (
         " ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)
     )
-    values = minhash.hashvalues.astype("<u8")
+    values = minhash_values(shingles).astype("<u8")
     return Signature(values=values.tobytes(), bands=_band_keys(values))
+
+
+# MinHash as datasketch 2 computes it by default (its "affine32" scheme): the first 32 bits of each
+# shingle's SHA-1, mixed by MurmurHash3's finalizer, through NUM_PERM permutations h -> a*h + b mod 2^32
+# drawn from RandomState(_SEED), keeping each one's minimum. Written out here, not imported: `import
+# datasketch` also imports SciPy, 55 MB of resident memory for nothing this service uses.
+# tests/stages/test_neardup.py checks the values equal datasketch's, so stored signatures still compare.
+_MAX_HASH = np.uint32(0xFFFFFFFF)
+
+
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    generator = np.random.RandomState(_SEED)
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)  # odd
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+_A, _B = _permutations()
+
+
+def minhash_values(items: Iterable[bytes]) -> np.ndarray:
+    """NUM_PERM MinHash values (uint32) of a set of byte strings."""
+    hashes = np.array(
+        [int.from_bytes(hashlib.sha1(item).digest()[:4], "little") for item in items], dtype=np.uint32
+    ).reshape(-1, 1)
+    if hashes.size == 0:
+        return np.full(NUM_PERM, _MAX_HASH, dtype=np.uint32)
+    # uint32 arithmetic wraps around: that is the mod 2^32 of both the finalizer and the permutations.
+    hashes = hashes ^ (hashes >> np.uint32(16))
+    hashes = hashes * np.uint32(0x85EBCA6B)
+    hashes = hashes ^ (hashes >> np.uint32(13))
+    hashes = hashes * np.uint32(0xC2B2AE35)
+    hashes = hashes ^ (hashes >> np.uint32(16))
+    permuted = hashes * _A + _B
+    return np.minimum(np.full(NUM_PERM, _MAX_HASH, dtype=np.uint32), permuted.min(axis=0))
 
 
 def _band_keys(values: np.ndarray) -> tuple[str, ...]:

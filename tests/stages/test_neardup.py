@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from monitor.stages.neardup import BANDS, best_copy, sign_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -55,3 +57,15 @@ def test_chinese_copies_are_found_character_by_character() -> None:
     assert original and copy and other
     assert best_copy(copy, [(1, original.values)]) is not None
     assert best_copy(other, [(1, original.values)]) is None
+
+
+def test_signatures_equal_datasketchs_so_stored_ones_still_compare() -> None:
+    from datasketch import MinHash
+
+    from monitor.stages.neardup import _SEED, NUM_PERM, minhash_values
+
+    for text in (MINT, BLOG, "one two three", ""):
+        shingles = [word.encode() for word in text.split()]
+        reference = MinHash(num_perm=NUM_PERM, seed=_SEED)
+        reference.update_batch(shingles)
+        assert np.array_equal(minhash_values(shingles), reference.hashvalues)
