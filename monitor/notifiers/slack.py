@@ -74,26 +74,8 @@ class SlackNotifier:
         self.client = AsyncWebClient(token=token, base_url=api_url, timeout=int(timeout), retry_handlers=[])
 
     async def send_alert(self, alert: Alert) -> Posted | None:
-        try:
-            response = await self._post(alert, with_blocks=True)
-        except SlackApiError as exc:
-            error = _notify_error(alert.channel, exc)
-            if not _is_block_error(exc):
-                raise error from None
-            # Nothing was posted; the plain-text fallback still carries the alert (SLACK.md §5).
-            log_event(
-                log,
-                logging.WARNING,
-                "slack.blocks_refused",
-                channel=alert.channel,
-                reason=error.reason,
-                fallback="text",
-            )
-            try:
-                response = await self._post(alert, with_blocks=False)
-            except SlackApiError as text_exc:
-                raise _notify_error(alert.channel, text_exc) from None
-        return _posted(response)
+        blocks = build_blocks(alert)
+        return _posted(await self._post_with_text_fallback(alert.channel, build_fallback_text(alert), blocks))
 
     async def send_reply(self, reply: StoryReply, parent: Posted | None) -> Posted | None:
         if parent is None:
@@ -137,48 +119,47 @@ class SlackNotifier:
             raise NotifyError(for_channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
 
     async def send_notice(self, channel: str, text: str) -> None:
-        try:
-            await self.client.chat_postMessage(channel=channel, text=escape_mrkdwn(text), unfurl_links=False)
-        except SlackApiError as exc:
-            raise _notify_error(channel, exc) from None
-        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
-            raise NotifyError(channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
+        await self._call(
+            channel,
+            self.client.chat_postMessage,
+            channel=channel,
+            text=escape_mrkdwn(text),
+            unfurl_links=False,
+        )
 
     async def send_digest(self, digest: Digest) -> str | None:
         """One message listing the digest's stories; if Slack refuses the blocks, the plain text alone."""
-        try:
-            response = await self._post_digest(digest, with_blocks=True)
-        except SlackApiError as exc:
-            error = _notify_error(digest.channel, exc)
-            if not _is_block_error(exc):
-                raise error from None
-            log_event(log, logging.WARNING, "slack.blocks_refused", channel=digest.channel,
-                      reason=error.reason, fallback="text")  # fmt: skip
-            try:
-                response = await self._post_digest(digest, with_blocks=False)
-            except SlackApiError as text_exc:
-                raise _notify_error(digest.channel, text_exc) from None
+        blocks = build_digest_blocks(digest)
+        response = await self._post_with_text_fallback(digest.channel, build_digest_text(digest), blocks)
         ts = response.get("ts")
         return str(ts) if ts is not None else None
 
-    async def _post_digest(self, digest: Digest, *, with_blocks: bool) -> AsyncSlackResponse:
+    async def _post_with_text_fallback(
+        self, channel: str, text: str, blocks: list[dict[str, Any]]
+    ) -> AsyncSlackResponse:
+        """chat.postMessage with blocks; when Slack refuses the blocks nothing was posted, and the plain
+        text alone still carries the message (SLACK.md §5)."""
         try:
-            return await self.client.chat_postMessage(
-                channel=digest.channel,
-                text=build_digest_text(digest),
-                blocks=build_digest_blocks(digest) if with_blocks else None,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
-            raise NotifyError(digest.channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
+            return await self._post_message(channel, text, blocks)
+        except SlackApiError as exc:
+            error = _notify_error(channel, exc)
+            if not _is_block_error(exc):
+                raise error from None
+            log_event(log, logging.WARNING, "slack.blocks_refused", channel=channel, reason=error.reason,
+                      fallback="text")  # fmt: skip
+        try:
+            return await self._post_message(channel, text, None)
+        except SlackApiError as exc:
+            raise _notify_error(channel, exc) from None
 
-    async def _post(self, alert: Alert, *, with_blocks: bool) -> AsyncSlackResponse:
+    async def _post_message(
+        self, channel: str, text: str, blocks: list[dict[str, Any]] | None
+    ) -> AsyncSlackResponse:
         try:
             return await self.client.chat_postMessage(
-                channel=alert.channel,
-                text=build_fallback_text(alert),
-                blocks=build_blocks(alert) if with_blocks else None,
+                channel=channel,
+                text=text,
+                blocks=blocks,
                 # We show our own summary, and Slack's servers should not fetch strangers' URLs.
                 unfurl_links=False,
                 unfurl_media=False,
@@ -186,7 +167,7 @@ class SlackNotifier:
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
             # The outcome is unknown (the post may have landed): the outbox retries, which is the one
             # documented duplicate window.
-            raise NotifyError(alert.channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
+            raise NotifyError(channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
 
     async def close(self) -> None:
         session = getattr(self.client, "session", None)

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from . import schema
-from .base import OutboxEntry, Story, StoryArticle
-from .stories import outbox_columns
+from .base import OutboxEntry, Story
+from .stories import group_into_stories, outbox_columns
 
 
 class DigestQueries:
@@ -79,18 +79,5 @@ class DigestQueries:
             .where(story.in_(story_ids), articles.c.first_seen_at <= until, articles.c.id <= up_to_id)
             .order_by(articles.c.first_seen_at, articles.c.id)
         )
-        by_story: dict[int, list[StoryArticle]] = {}
         with self.engine.connect() as conn:
-            for row in conn.execute(query).mappings():
-                by_story.setdefault(int(row["story"]), []).append(
-                    StoryArticle(
-                        id=int(row["id"]),
-                        source=row["source"],
-                        title=row["title"],
-                        url=row["canonical_url"] or row["url"],
-                        first_seen_at=row["first_seen_at"],
-                        outcome=row["outcome"],
-                        story_profile=None,  # not needed for a digest; it is the largest column
-                    )
-                )
-        return [Story(id=story_id, articles=tuple(items)) for story_id, items in by_story.items()]
+            return group_into_stories(conn.execute(query).mappings(), story_column="story")

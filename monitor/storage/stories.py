@@ -7,6 +7,7 @@ article does not grow with the store.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -115,21 +116,8 @@ class StoryQueries:
             .where(articles.c.story_id.in_(recent))
             .order_by(articles.c.id)  # the order the story decisions were made in
         )
-        by_story: dict[int, list[StoryArticle]] = {}
         with self.engine.connect() as conn:
-            for row in conn.execute(query).mappings():
-                by_story.setdefault(int(row["story_id"]), []).append(
-                    StoryArticle(
-                        id=int(row["id"]),
-                        source=row["source"],
-                        title=row["title"],
-                        url=row["url"],
-                        first_seen_at=row["first_seen_at"],
-                        outcome=row["outcome"],
-                        story_profile=row["story_profile"],
-                    )
-                )
-        stories = [Story(id=story_id, articles=tuple(items)) for story_id, items in by_story.items()]
+            stories = group_into_stories(conn.execute(query).mappings(), story_column="story_id")
         return sorted(stories, key=lambda s: s.articles[-1].first_seen_at, reverse=True)
 
     def record_reply_posted(self, alert_id: int, ts: str) -> None:
@@ -155,6 +143,24 @@ class StoryQueries:
                 for key in dict.fromkeys(record.story_keys)
             ]
             conn.execute(schema.story_keys.insert(), rows)
+
+
+def group_into_stories(rows: Iterable[Any], *, story_column: str) -> list[Story]:
+    """Article rows (mappings) grouped by story, in the rows' order; the URL is the canonical one if any."""
+    by_story: dict[int, list[StoryArticle]] = {}
+    for row in rows:
+        by_story.setdefault(int(row[story_column]), []).append(
+            StoryArticle(
+                id=int(row["id"]),
+                source=row["source"],
+                title=row["title"],
+                url=row.get("canonical_url") or row["url"],
+                first_seen_at=row["first_seen_at"],
+                outcome=row["outcome"],
+                story_profile=row.get("story_profile"),  # a digest does not read the largest column
+            )
+        )
+    return [Story(id=story_id, articles=tuple(items)) for story_id, items in by_story.items()]
 
 
 def outbox_columns() -> list[Any]:
