@@ -130,13 +130,23 @@ class HostLimiter:
         self.delay = delay
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, float] = {}
+        self._paused_until: dict[str, float] = {}
 
     @contextlib.asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
+    async def slot(self, host: str, *, paced: bool = True) -> AsyncIterator[None]:
+        """A request slot; `paced=False` (robots.txt) skips the delay, never a Retry-After pause."""
         semaphore = self._slots.setdefault(host, asyncio.Semaphore(self.concurrency))
         async with semaphore:
-            await self._wait_turn(host)
+            if paced:
+                await self._wait_turn(host)
+            else:
+                await self._wait_pause(host)
             yield
+
+    async def _wait_pause(self, host: str) -> None:
+        wait = self._paused_until.get(host, 0.0) - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def _wait_turn(self, host: str) -> None:
         loop = asyncio.get_running_loop()
@@ -149,6 +159,7 @@ class HostLimiter:
         """Honour a Retry-After: no request to `host` starts for `seconds`."""
         until = asyncio.get_running_loop().time() + seconds
         self._next_start[host] = max(self._next_start.get(host, 0.0), until)
+        self._paused_until[host] = max(self._paused_until.get(host, 0.0), until)
 
 
 class HttpClient:
@@ -177,11 +188,20 @@ class HttpClient:
         self._guarded = _new_session(headers, connections, resolver=resolver)
 
     async def get(
-        self, url: str, *, max_bytes: int, headers: dict[str, str] | None = None, guarded: bool = False
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        headers: dict[str, str] | None = None,
+        guarded: bool = False,
+        paced: bool = True,
     ) -> Response:
-        """Fetch `url`; raise FetchError on network failure, timeout or a body over `max_bytes`."""
+        """Fetch `url`; raise FetchError on network failure, timeout or a body over `max_bytes`.
+
+        `paced=False` skips the per-host delay (not the concurrency limit, nor a Retry-After pause).
+        """
         host = (urlsplit(url).hostname or "").lower()
-        async with self.hosts.slot(host):
+        async with self.hosts.slot(host, paced=paced):
             response = await self._get_in_time(url, max_bytes, headers or {}, guarded)
         if response.status in (429, 503) and response.retry_after:
             self.hosts.pause(host, response.retry_after)

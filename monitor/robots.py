@@ -59,7 +59,11 @@ class RobotsCache:
     async def _fetch(self, site: str) -> _Rules:
         now = time.monotonic()
         try:
-            response = await self.http.get(f"{site}/robots.txt", max_bytes=MAX_ROBOTS_BYTES, guarded=True)
+            # Unpaced: one small request per site and day, the one crawlers make first; pacing it would
+            # add the per-host delay to the first article of every site.
+            response = await self.http.get(
+                f"{site}/robots.txt", max_bytes=MAX_ROBOTS_BYTES, guarded=True, paced=False
+            )
         except FetchError as exc:
             if "too large" in exc.reason:
                 return _Rules(None, allow_all=True, expires=now + CACHE_SECONDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.feed_schedule import next_poll_after_failure
+from monitor.http import HostLimiter
 from monitor.storage import FeedState, open_storage
 from tests.support.feeds import rss_feed
 from tests.support.world import World, hours_ago
@@ -129,6 +131,34 @@ def test_requests_to_one_host_are_spaced(world: World) -> None:
     assert len(starts) == 4
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert min(gaps) >= 0.9
+
+
+def test_robots_txt_is_not_paced_but_the_page_after_it_is(world: World) -> None:
+    # robots.txt is asked right after the feed (crawlers ask it first); the page then keeps its distance.
+    world.feeds.append({"url": one_item_feed(world)})
+    world.settings["fetch"] = {"per_host_delay": "1s", "per_host_concurrency": 1}
+    world.once()
+    start = {r["path"]: r["time"] for r in world.web.requests()}
+    assert start["/robots.txt"] - start["/feed.xml"] < 0.5
+    assert start["/story.html"] - start["/feed.xml"] >= 0.9
+
+
+def test_an_unpaced_request_still_waits_out_a_retry_after_pause() -> None:
+    async def scenario() -> tuple[float, float]:
+        limiter = HostLimiter(concurrency=2, delay=10.0)
+        loop = asyncio.get_running_loop()
+        async with limiter.slot("news.example"):
+            pass
+        started = loop.time()
+        async with limiter.slot("news.example", paced=False):  # no 10 s delay for robots.txt
+            unpaced = loop.time() - started
+        limiter.pause("news.example", 0.3)  # the host answered 429 with Retry-After
+        async with limiter.slot("news.example", paced=False):
+            paused = loop.time() - started
+        return unpaced, paused
+
+    unpaced, paused = asyncio.run(scenario())
+    assert unpaced < 0.5 and paused >= 0.29
 
 
 def test_user_agent_names_the_contact(world: World) -> None:
