@@ -37,17 +37,18 @@ from .feed_schedule import (
 )
 from .http import HttpClient
 from .logs import log_event
-from .models import Alert, Article, FeedItem, FeedPoll, Match, StoryReply
+from .models import Alert, Article, FeedItem, FeedPoll, Match
 from .robots import RobotsCache
 from .stages.dedupe import article_keys, fingerprint_text, item_keys, plausible_canonical
 from .stages.extract import extract_article
 from .stages.fetch import fetch_page
 from .stages.match import CompiledWatchlist, compile_watchlists, match_article
-from .stages.neardup import Signature, best_copy, sign_text
+from .stages.neardup import Signature, sign_text
 from .stages.poll import poll_feed
-from .stages.stories import StoryProfile, best_story, profile_article
+from .stages.stories import StoryProfile, profile_article
 from .stages.summarise import summarise_article
 from .storage import ArticleRecord, FeedState, PollSuccess, QueuedAlert, RecordResult, Storage
+from .story_desk import StoryDesk, article_outcome
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -98,6 +99,7 @@ class Pipeline:
         self.clock = clock
         self.rng = rng or random.Random()
         self.robots = RobotsCache(http) if config.fetch.respect_robots_txt else None
+        self.stories = StoryDesk(storage)
         self.watchlists: tuple[CompiledWatchlist, ...] = compile_watchlists(config)
         self.stopping = False
         self.last_poll_finished: float | None = None  # Unix time, for /healthz
@@ -399,8 +401,11 @@ class Pipeline:
         source: str,
     ) -> tuple[str, list[QueuedAlert], RecordResult]:
         """Copy or not, which story, what to post: decided and stored in one go (under the record lock)."""
-        copy_of = self._near_copy_of(item, signature, now) if signature is not None else None
-        story_id = self.storage.story_of(copy_of) if copy_of else self._story_of(item, profile, now)
+        since = now - self.config.stories.window
+        copy_of = self.stories.copy_of(item.link, signature, since) if signature is not None else None
+        story_id = (
+            self.storage.story_of(copy_of) if copy_of else self.stories.story_of(item.link, profile, since)
+        )
         queued = self.story_messages(story_id, alerts, source, copy=copy_of is not None)
         outcome = article_outcome(queued, alerts, matches, is_copy=copy_of is not None)
         record = self._record(item, article, now, outcome, matches, signature, source=source)
@@ -414,65 +419,13 @@ class Pipeline:
         )
         return outcome, queued, self.storage.record_article(record, article_keys(item, article), queued)
 
-    def _near_copy_of(self, item: FeedItem, signature: Signature, now: datetime) -> int | None:
-        """The stored article this one's text copies, if any (the most similar in the story window)."""
-        candidates = self.storage.near_copy_candidates(
-            list(signature.bands), since=now - self.config.stories.window
-        )
-        copy = best_copy(signature, candidates)
-        if copy is None:
-            return None
-        log_event(log, logging.INFO, "article.near_copy", article_url=item.link, copy_of=copy[0],
-                  similarity=f"{copy[1]:.2f}")  # fmt: skip
-        return copy[0]
-
-    def _story_of(self, item: FeedItem, profile: StoryProfile | None, now: datetime) -> int | None:
-        """The story this article is another outlet's report of, or None when it starts a new one."""
-        if profile is None:
-            return None
-        candidates = self.storage.story_candidates(list(profile.keys), since=now - self.config.stories.window)
-        found = best_story(profile, candidates)
-        if found is None:
-            return None
-        candidate, score = found
-        log_event(log, logging.INFO, "article.same_story", article_url=item.link, story=candidate.story_id,
-                  like_article=candidate.article_id, score=f"{score:.2f}")  # fmt: skip
-        return candidate.story_id
-
     def story_messages(
         self, story_id: int | None, alerts: list[Alert], source: str, *, copy: bool = False
     ) -> list[QueuedAlert]:
-        """What to post for an article of a story, per channel its watchlists route to.
-
-        The story has no alert in the channel yet: this article posts it (even a copy: its original was
-        not alerted there). It has: a copy posts nothing, an outlet already in the thread posts
-        nothing, a new outlet replies in the thread.
-        """
-        if story_id is None:
-            return [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
-        carried_by = len(set(self.storage.story_outlets(story_id)) | {source})
-        broadcast_at = self.config.stories.broadcast_at
-        queued = []
-        for alert in alerts:
-            thread = self.storage.story_thread(story_id, alert.channel)
-            if thread is None:
-                queued.append(QueuedAlert(channel=alert.channel, payload=alert.to_json()))
-            elif not copy and source not in thread.outlets:
-                reply = StoryReply(
-                    channel=alert.channel,
-                    story_id=story_id,
-                    outlet=source,
-                    title=alert.article.title,
-                    url=alert.article.canonical_url or alert.article.url,
-                    # The first reply once the story is carried widely; later ones stay in the thread.
-                    broadcast=broadcast_at is not None
-                    and carried_by >= broadcast_at
-                    and not thread.broadcast,
-                    alert=alert.to_json(),
-                )
-                payload = reply.to_json()
-                queued.append(QueuedAlert(alert.channel, payload, kind="reply", parent_id=thread.alert_id))
-        return queued
+        """What to post for an article of a story (story_desk.StoryDesk.messages), with this config."""
+        return self.stories.messages(
+            story_id, alerts, source, copy=copy, broadcast_at=self.config.stories.broadcast_at
+        )
 
     def too_old(self, published: datetime | None, now: datetime) -> bool:
         return published is not None and now - published > self.config.poll.max_age
@@ -621,23 +574,6 @@ def article_from_item(item: FeedItem) -> Article:
         published=item.published,
         from_feed_summary=True,
     )
-
-
-def article_outcome(
-    queued: list[QueuedAlert], alerts: list[Alert], matches: list[Match], *, is_copy: bool
-) -> str:
-    """What became of an article, as stored and shown by `stories`."""
-    if any(q.kind == "alert" for q in queued):
-        return "alerted"
-    if queued:
-        return "replied"
-    if is_copy:
-        return "copy"
-    if alerts:
-        return "same_story"  # its outlet is already in the story's thread
-    if matches:
-        return "digest"  # only digest watchlists matched: their message comes on their schedule
-    return "no_match"
 
 
 def matches_json(matches: list[Match]) -> str:

@@ -1,0 +1,103 @@
+"""The story desk: is an article a copy, which story does it report, and what does it post to Slack?
+
+The pipeline asks these three questions of every article it reads, under its record lock, right before
+storing the article (pipeline.Pipeline._decide_and_record). The stages compare texts
+(stages/neardup.py, stages/stories.py); the desk looks the candidates up in the store and turns the
+answer into outbox entries: a story's first alert in a channel, then one thread reply per new outlet.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from .logs import log_event
+from .models import Alert, Match, StoryReply
+from .stages.neardup import Signature, best_copy
+from .stages.stories import StoryProfile, best_story
+from .storage import QueuedAlert, Storage
+
+log = logging.getLogger("monitor.stories")
+
+
+class StoryDesk:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    def copy_of(self, url: str, signature: Signature, since: datetime) -> int | None:
+        """The stored article this one's text copies, if any: the most similar first seen since `since`."""
+        copy = best_copy(signature, self.storage.near_copy_candidates(list(signature.bands), since=since))
+        if copy is None:
+            return None
+        log_event(log, logging.INFO, "article.near_copy", article_url=url, copy_of=copy[0],
+                  similarity=f"{copy[1]:.2f}")  # fmt: skip
+        return copy[0]
+
+    def story_of(self, url: str, profile: StoryProfile | None, since: datetime) -> int | None:
+        """The story this article is another outlet's report of, or None when it starts a new one."""
+        if profile is None:
+            return None
+        found = best_story(profile, self.storage.story_candidates(list(profile.keys), since=since))
+        if found is None:
+            return None
+        candidate, score = found
+        log_event(log, logging.INFO, "article.same_story", article_url=url, story=candidate.story_id,
+                  like_article=candidate.article_id, score=f"{score:.2f}")  # fmt: skip
+        return candidate.story_id
+
+    def messages(
+        self,
+        story_id: int | None,
+        alerts: list[Alert],
+        source: str,
+        *,
+        copy: bool = False,
+        broadcast_at: int | None = None,
+    ) -> list[QueuedAlert]:
+        """What to post for an article of a story, per channel its watchlists route to.
+
+        The story has no alert in the channel yet: this article posts it (even a copy: its original was
+        not alerted there). It has: a copy posts nothing, an outlet already in the thread posts
+        nothing, a new outlet replies in the thread.
+        """
+        if story_id is None:
+            return [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
+        carried_by = len(set(self.storage.story_outlets(story_id)) | {source})
+        queued = []
+        for alert in alerts:
+            thread = self.storage.story_thread(story_id, alert.channel)
+            if thread is None:
+                queued.append(QueuedAlert(channel=alert.channel, payload=alert.to_json()))
+            elif not copy and source not in thread.outlets:
+                reply = StoryReply(
+                    channel=alert.channel,
+                    story_id=story_id,
+                    outlet=source,
+                    title=alert.article.title,
+                    url=alert.article.canonical_url or alert.article.url,
+                    # The first reply once the story is carried widely; later ones stay in the thread.
+                    broadcast=broadcast_at is not None
+                    and carried_by >= broadcast_at
+                    and not thread.broadcast,
+                    alert=alert.to_json(),
+                )
+                payload = reply.to_json()
+                queued.append(QueuedAlert(alert.channel, payload, kind="reply", parent_id=thread.alert_id))
+        return queued
+
+
+def article_outcome(
+    queued: list[QueuedAlert], alerts: list[Alert], matches: list[Match], *, is_copy: bool
+) -> str:
+    """What became of an article, as stored and shown by `stories`."""
+    if any(q.kind == "alert" for q in queued):
+        return "alerted"
+    if queued:
+        return "replied"
+    if is_copy:
+        return "copy"
+    if alerts:
+        return "same_story"  # its outlet is already in the story's thread
+    if matches:
+        return "digest"  # only digest watchlists matched: their message comes on their schedule
+    return "no_match"
