@@ -292,19 +292,17 @@ class Pipeline:
         settings = self.config.poll
         if feed.interval or not settings.adaptive:
             return self.config.feed_interval(feed)
-        if poll.not_modified:
-            # Nothing new to judge by: keep the interval it had, unless the server now says otherwise.
-            kept = (
-                timedelta(seconds=state.poll_interval) if state and state.poll_interval else settings.interval
-            )
-            return adaptive_interval(
-                now, [], default=kept, minimum=settings.shortest, maximum=settings.longest,
-                server_hint=poll.refresh_hint,
-            )  # fmt: skip
+        # A 304 brings no dates to judge by: it keeps the interval the feed had, unless the server's hint
+        # now says otherwise.
+        kept = timedelta(seconds=state.poll_interval) if state and state.poll_interval else settings.interval
         return adaptive_interval(
-            now, [item.published for item in poll.items], default=settings.interval,
-            minimum=settings.shortest, maximum=settings.longest, server_hint=poll.refresh_hint,
-        )  # fmt: skip
+            now,
+            [] if poll.not_modified else [item.published for item in poll.items],
+            default=kept if poll.not_modified else settings.interval,
+            minimum=settings.shortest,
+            maximum=settings.longest,
+            server_hint=poll.refresh_hint,
+        )
 
     def _record_feed_failure(
         self, feed: FeedConfig, state: FeedState | None, exc: FetchError | FeedError, report: CycleReport

@@ -60,7 +60,7 @@ class StoryDesk:
         not alerted there). It has: a copy posts nothing, an outlet already in the thread posts
         nothing, a new outlet replies in the thread.
         """
-        if story_id is None:
+        if story_id is None or not alerts:
             return [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
         carried_by = len(set(self.storage.story_outlets(story_id)) | {source})
         queued = []

@@ -54,20 +54,17 @@ def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dic
     if article.story_profile is None:
         return {"reason": "joined without a profile"}
     profile = StoryProfile.from_json(article.story_profile)
-    scored = [
-        (other, profile.similarity(other_profile))
-        for other in earlier
-        if other.story_profile and (other_profile := StoryProfile.from_json(other.story_profile))
+    profiled = [
+        (other, StoryProfile.from_json(other.story_profile)) for other in earlier if other.story_profile
     ]
-    if not scored:
+    if not profiled:
         return {"reason": "joined an earlier copy"}
-    other, score = max(scored, key=lambda pair: pair[1])
-    assert other.story_profile is not None
+    other, other_profile = max(profiled, key=lambda pair: profile.similarity(pair[1]))
     return {
         "reason": "same event",
         "like": other.id,
-        "score": round(score, 2),
-        "shared_names": shared_names(profile, StoryProfile.from_json(other.story_profile)),
+        "score": round(profile.similarity(other_profile), 2),
+        "shared_names": shared_names(profile, other_profile),
     }
 
 

@@ -13,7 +13,7 @@ import re
 from datetime import timedelta
 
 from ..http import HttpClient
-from ..models import MAX_FEED_SUMMARY_CHARS, FeedItem, FeedPoll
+from ..models import FeedItem, FeedPoll
 from ..storage import FeedState
 from ..text import cut, html_to_text
 from .feed_parse import ParsedEntry, ParsedFeed, read_feed
@@ -24,7 +24,6 @@ MAX_ITEMS_PER_FEED = 1000
 MAX_TITLE_CHARS = 500
 MAX_LINK_CHARS = 2000
 MAX_GUID_CHARS = 500
-MAX_SUMMARY_CHARS = MAX_FEED_SUMMARY_CHARS
 _FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 
 

@@ -30,7 +30,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from wordfreq import zipf_frequency
 
@@ -69,7 +69,7 @@ class StoryProfile:
     words: dict[str, float]
     names: dict[str, float]
 
-    @property
+    @cached_property
     def keys(self) -> tuple[str, ...]:
         return tuple(sorted(self.names, key=self.names.__getitem__, reverse=True)[:KEYS_KEPT])
 

@@ -15,9 +15,10 @@ from collections.abc import Callable
 import pytest
 
 from monitor.errors import ExtractionError
+from monitor.models import MAX_FEED_SUMMARY_CHARS as MAX_SUMMARY_CHARS
 from monitor.models import Page
 from monitor.stages.extract import MAX_HTML_TAGS, extract_article
-from monitor.stages.poll import MAX_ITEMS_PER_FEED, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, parse_feed
+from monitor.stages.poll import MAX_ITEMS_PER_FEED, MAX_TITLE_CHARS, parse_feed
 from monitor.text import html_to_text
 from tests.support.feeds import rss_feed
 from tests.support.prose import distinct_prose
