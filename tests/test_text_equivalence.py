@@ -24,7 +24,7 @@ from bench.text_prep import (
     reference_split_sentences,
 )
 from monitor import text as text_module
-from monitor.text import normalise_text, split_sentences
+from monitor.text import SentenceFinder, normalise_text, sentence_holding, split_sentences
 
 ALL_SPACES = "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
 # Every code point either function treats specially, and their neighbours in meaning.
@@ -103,3 +103,54 @@ def test_long_runs_and_repeated_abbreviations():
     ):
         assert normalise_text(text) == reference_normalise_text(text)
         assert split_sentences(text) == reference_split_sentences(text)
+
+
+def assert_finder_agrees(text: str, finder: SentenceFinder | None = None) -> None:
+    """At every offset, SentenceFinder gives the sentence that split_sentences has there."""
+    sentences = split_sentences(text)
+    finder = finder or SentenceFinder(text)
+    for offset in range(len(text) + 1):
+        assert finder.sentence_at(offset) == sentence_holding(sentences, offset), (offset, text)
+
+
+def narrow_finder(text: str) -> SentenceFinder:
+    """A finder whose first window is one character, so that short texts test scans that start mid-text."""
+    finder = SentenceFinder(text)
+    finder.FIRST_WINDOW = 1
+    finder._budget = 10**9
+    return finder
+
+
+def test_sentence_finder_agrees_with_split_sentences_on_random_strings():
+    for seed in range(3000):
+        text = random_text(seed)
+        for variant in (text, reference_normalise_text(text)):
+            assert_finder_agrees(variant)
+            assert_finder_agrees(variant, narrow_finder(variant))
+
+
+def test_sentence_finder_agrees_on_realistic_and_hostile_text():
+    for text in (normalise_text(news_article()), hostile_text(1, words=600), *fixture_pages()):
+        assert_finder_agrees(text)
+        assert_finder_agrees(text, narrow_finder(text))
+
+
+def test_sentence_finder_reads_around_each_offset_until_its_budget_is_spent():
+    text = normalise_text(news_article())
+    sentences = split_sentences(text)
+    finder = SentenceFinder(text)
+    for offset in range(0, len(text), 997):  # a few dozen hits: read around each, no full split
+        assert finder.sentence_at(offset) == sentence_holding(sentences, offset)
+    assert finder._sentences is None
+    assert_finder_agrees(text, finder)  # thousands: the budget runs out, and it splits the text once
+    assert finder._sentences == sentences
+
+
+def test_sentence_finder_on_long_sentences_and_abbreviations():
+    for text in (
+        "a" * 5000 + ". B" + "c" * 3000,
+        "Dr. " * 800 + "Smith said. Then " + "Mr.\n" * 300 + "Jones left.",
+        ". " * 500 + "\n" * 500 + "\u3002" * 200 + "End.",
+        "x\n\n" * 400,
+    ):
+        assert_finder_agrees(text)

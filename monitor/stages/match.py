@@ -17,12 +17,10 @@ only there. A watchlist that cannot match is skipped: a query true only through 
 
 from __future__ import annotations
 
-import bisect
 import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 from ..config import Config, TermConfig, WatchlistConfig
 from ..logs import log_event
@@ -42,7 +40,7 @@ from ..query import (
 from ..query.anchors import AnchorIndex
 from ..query.patterns import BoundedRegex, PhrasePattern, alternation
 from ..query.syntax import Scope
-from ..text import Sentence, normalise_text, split_sentences
+from ..text import SentenceFinder, normalise_text
 
 log = logging.getLogger("monitor.match")
 
@@ -172,26 +170,23 @@ class _WatchlistIndex:
 
 
 class _ArticleFields:
-    """The article's normalised headline and body, split into sentences when a hit needs them."""
+    """The article's normalised headline and body, and the sentence each hit is in."""
 
     def __init__(self, article: Article, index: AnchorIndex):
-        title = normalise_text(article.title)
-        self.body = normalise_text(article.text)
-        self.text = ArticleText(title, self.body, index)
-        self.title_sentences = [Sentence(0, len(title), title)]
-
-    @cached_property
-    def body_sentences(self) -> list[Sentence]:
-        return split_sentences(self.body)
+        self.title = normalise_text(article.title)
+        body = normalise_text(article.text)
+        self.text = ArticleText(self.title, body, index)
+        # Only the sentences holding hits are read, not the whole body (monitor.text.SentenceFinder).
+        self.body_sentences = SentenceFinder(body)
 
     def hit(self, occurrence: Occurrence) -> TermHit:
         in_title = occurrence.field == "title"
-        sentences = self.title_sentences if in_title else self.body_sentences
         return TermHit(
             term=occurrence.term,
             matched_text=occurrence.text,
             in_title=in_title,
-            sentence=_sentence_at(sentences, occurrence.start),
+            # The headline is one sentence, as it is.
+            sentence=self.title if in_title else self.body_sentences.sentence_at(occurrence.start),
         )
 
 
@@ -250,11 +245,3 @@ def _term_hits(terms: Sequence[CompiledTerm], fields: _ArticleFields) -> list[Te
         for term in terms
         for occurrence in fields.text.occurrences(term, field)
     ]
-
-
-def _sentence_at(sentences: list[Sentence], offset: int) -> str:
-    """The sentence holding `offset` (binary search: an article can have thousands of sentences)."""
-    index = bisect.bisect_right(sentences, offset, key=lambda sentence: sentence.start) - 1
-    if index >= 0 and offset < sentences[index].end:
-        return sentences[index].text
-    return ""
