@@ -116,9 +116,10 @@ class _Collapsed:
 class FoundAnchors:
     """Where each anchor of an AnchorIndex starts in one text (offsets in that text), in order."""
 
-    def __init__(self, starts: dict[str, list[int]], known: frozenset[str]):
+    def __init__(self, starts: dict[str, list[int]], known: frozenset[str], folded: str):
         self._starts = starts
         self._known = known
+        self.folded = folded  # the text, folded: a regex term looks for its required words in it
 
     def __contains__(self, anchor: str) -> bool:
         return anchor in self._starts
@@ -155,7 +156,7 @@ class AnchorIndex:
             return None
         starts: dict[str, list[int]] = {}
         if self._automaton is None:
-            return FoundAnchors(starts, self.known)
+            return FoundAnchors(starts, self.known, folded)
         collapsed = _Collapsed.of(folded)
         shifted = bool(collapsed.run_ends)
         anchors, word_start = self._anchors, self._word_start
@@ -166,7 +167,7 @@ class AnchorIndex:
             if start and word_start[index] and is_word_char(text[start - 1]):
                 continue
             starts.setdefault(anchors[index], []).append(start)
-        return FoundAnchors(starts, self.known)
+        return FoundAnchors(starts, self.known, folded)
 
 
 def is_word_char(char: str) -> bool:

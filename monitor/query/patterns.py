@@ -17,6 +17,7 @@ import regex
 
 from ..text import is_cjk, normalise_text
 from .anchors import FoundAnchors, anchor_of, is_word_char
+from .literals import required_words
 
 # Why `regex` with a timeout rather than google-re2 (measured on this machine, Python 3.11):
 # - `(a+)+$` on 'a'*50+'b': stdlib re needs 1.7 s at 24 a's and doubles with each one; `regex` finishes
@@ -53,6 +54,13 @@ class BoundedRegex:
 
     source: str
     compiled: Any  # regex.Pattern (the package has no type hints)
+    required: tuple[str, ...] = ()  # words every match holds (monitor.query.literals)
+
+    def may_match(self, found: FoundAnchors | None) -> bool:
+        """False when the text these anchors were found in lacks one of the required words."""
+        if found is None:
+            return True
+        return all(word in found.folded for word in self.required)
 
     def finditer(self, text: str) -> list[Any]:
         try:
@@ -69,7 +77,7 @@ def compile_user_regex(source: str, *, case_sensitive: bool = False) -> BoundedR
         raise ValueError(f"invalid regex {source!r}: {exc}") from None
     if compiled.fullmatch(""):
         raise ValueError(f"the regex {source!r} matches an empty text, so it would match every article")
-    return BoundedRegex(source, compiled)
+    return BoundedRegex(source, compiled, required_words(source))
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,11 @@ class CompiledTerm:
 
 
 def _spans(pattern: PhrasePattern | BoundedRegex, text: str, found: FoundAnchors | None) -> list[Span]:
-    matches = pattern.finditer(text) if isinstance(pattern, BoundedRegex) else pattern.finditer(text, found)
+    matches: Iterable[Any]
+    if isinstance(pattern, BoundedRegex):
+        matches = pattern.finditer(text) if pattern.may_match(found) else ()
+    else:
+        matches = pattern.finditer(text, found)
     # An empty match (a regex such as `\b`) marks a place, not a mention.
     return [Span(m.start(), m.end(), m.group()) for m in matches if m.end() > m.start()]
 
