@@ -176,7 +176,10 @@ class SentenceFinder:
     """
 
     READ_BUDGET = 2
-    FIRST_WINDOW = 256  # characters before the offset; a news sentence is about 100
+    # Characters before the offset in the first window, widened fourfold until a boundary is in it. A
+    # news sentence is about 100 characters; for the 57 hits of the 10,000-term benchmark, 64 took
+    # 0.14 ms, 32 and 96 0.16 ms, 256 0.24 ms.
+    FIRST_WINDOW = 64
 
     def __init__(self, text: str):
         self.text = text

@@ -18,6 +18,8 @@ That holds because both sides are folded so that anything the regex treats as eq
 from __future__ import annotations
 
 import bisect
+import itertools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -85,32 +87,21 @@ class _Collapsed:
     """A folded text with each run of spaces made one space, and the way back to the text's offsets."""
 
     text: str
-    run_ends: list[int]  # for each shortened run, the offset (in `text`) of the character after it
-    removed: list[int]  # how many characters were dropped up to and including that run
+    # For each shortened run, after a first (0, 0): the offset in `text` of the character after it, and
+    # how many characters were dropped up to and including that run.
+    run_ends: list[int]
+    removed: list[int]
 
     @classmethod
     def of(cls, folded: str) -> _Collapsed:
-        pieces, run_ends, removed = [], [], []
-        kept, dropped = 0, 0
-        run = folded.find("  ")
-        while run >= 0:  # once per paragraph break, typically: cheaper than a regex over every space
-            end = run + 2
-            while end < len(folded) and folded[end] == " ":
-                end += 1
-            pieces.append(folded[kept : run + 1])
-            dropped += end - run - 1
-            run_ends.append(end - dropped)
-            removed.append(dropped)
-            kept = end
-            run = folded.find("  ", end)
-        if not pieces:
-            return cls(folded, [], [])
-        pieces.append(folded[kept:])
-        return cls("".join(pieces), run_ends, removed)
+        runs = [run.span() for run in _SPACE_RUN.finditer(folded)]  # one per paragraph break, typically
+        removed = list(itertools.accumulate(end - start - 1 for start, end in runs))
+        run_ends = [end - dropped for (_, end), dropped in zip(runs, removed, strict=True)]
+        # A first run ending at 0 that removed nothing, so that every offset has a run before it.
+        return cls(_SPACE_RUN.sub(" ", folded) if runs else folded, [0, *run_ends], [0, *removed])
 
-    def original(self, offset: int) -> int:
-        index = bisect.bisect_right(self.run_ends, offset) - 1
-        return offset if index < 0 else offset + self.removed[index]
+
+_SPACE_RUN = re.compile("  +")
 
 
 class FoundAnchors:
@@ -158,15 +149,20 @@ class AnchorIndex:
         if self._automaton is None:
             return FoundAnchors(starts, self.known, folded)
         collapsed = _Collapsed.of(folded)
-        shifted = bool(collapsed.run_ends)
+        run_ends, removed = collapsed.run_ends, collapsed.removed
         anchors, word_start = self._anchors, self._word_start
+        # The loop runs once per candidate (hundreds per article), so is_word_char is written out in it.
         for index, start, _ in self._automaton.find_matches_as_indexes(collapsed.text, overlapping=True):
-            if shifted:
-                start = collapsed.original(start)
+            start += removed[bisect.bisect_right(run_ends, start) - 1]  # its offset in `text`
             # Most candidates are an anchor inside a longer word: the cheapest check first.
-            if start and word_start[index] and is_word_char(text[start - 1]):
-                continue
-            starts.setdefault(anchors[index], []).append(start)
+            if start and word_start[index]:
+                before = text[start - 1]
+                if before.isalnum() or before == "_":
+                    continue
+            if (found := starts.get(anchors[index])) is None:
+                starts[anchors[index]] = [start]
+            else:
+                found.append(start)
         return FoundAnchors(starts, self.known, folded)
 
 

@@ -94,6 +94,8 @@ def test_the_generated_article_is_worth_comparing() -> None:
         (["straße"], "STRASSE, Straße, ſtraße"),
         (["平头哥"], "阿里巴巴旗下平头哥发布新芯片\n平头哥"),
         (["U.S."], "U.S.S.R. and the U.S. and u.s."),
+        (["Foo Bar", "Baz"], "  Foo  Bar\n\n\nBaz \n \n Foo \n\n Bar    Baz  "),  # runs of every length
+        (["chip export controls"], "Chip   export\n\ncontrols; chip export controls."),
     ],
 )
 def test_edge_cases_match_as_the_reference_does(phrases: list[str], text: str) -> None:
