@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 
 import pytest
+import wordfreq
 
+from monitor.data.zipf import zipf_frequency
+from monitor.stages import stories
 from monitor.stages.stories import STORY_THRESHOLD, StoryCandidate, StoryProfile, best_story, profile_article
+from monitor.text import normalise_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.stories import group_stories, load_corpus, story_grouping_scores
@@ -69,3 +74,28 @@ def test_teasers_are_not_profiled_and_profiles_survive_json() -> None:
     blog = profile("s01-a1")
     assert StoryProfile.from_json(blog.to_json()).similarity(blog) > 0.99
     assert "alibaba" in blog.keys and len(blog.keys) <= 12
+
+
+def test_the_compact_frequency_table_gives_wordfreqs_own_values() -> None:
+    # monitor/data/zipf_en.bin stands in for wordfreq's English dict (37 MiB resident): every word the
+    # corpus has, a sample of wordfreq's list, figures (smashed and weighed by digit_freq) and words
+    # its tokenizer splits or changes must get the value wordfreq gives them.
+    corpus = "\n".join(normalise_text(a["title"] + "\n" + a["text"]) for a in CORPUS.values())
+    words = sorted({token.casefold() for token in stories._TOKEN.findall(corpus)})
+    listed = random.Random(6).sample(list(wordfreq.iter_wordlist("en")), 20_000)
+    figures = [str(n) for n in range(0, 2100, 7)] + ["3.5", "12,000", "07", "1.2.3", "2024s", "100m"]
+    tricky = ["state-of-the-art", "don't", "don’t", "o'neill", "北京", "naïve", "straße", "", "u.s", "zzqxj"]
+    for word in words + listed + figures + tricky:
+        assert zipf_frequency(word) == wordfreq.zipf_frequency(word, "en"), word
+
+
+def test_profiles_and_stories_are_the_same_as_with_wordfreq(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_table = {key: profile_article(a["title"], a["text"]) for key, a in CORPUS.items()}
+    grouped = group_stories(list(CORPUS.values()))
+    stories._zipf.cache_clear()
+    monkeypatch.setattr(stories, "zipf_frequency", lambda word: wordfreq.zipf_frequency(word, "en"))
+    try:
+        assert {key: profile_article(a["title"], a["text"]) for key, a in CORPUS.items()} == with_table
+        assert group_stories(list(CORPUS.values())) == grouped
+    finally:
+        stories._zipf.cache_clear()
