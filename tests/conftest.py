@@ -1,4 +1,8 @@
-"""Shared fixtures: a local web server for feeds/pages and a local fake of the Slack Web API.
+"""Shared fixtures: a local web server for feeds/pages, a local fake of the Slack Web API, and the store.
+
+The store is a SQLite file in the test's tmp_path, or, with NEWS_MONITOR_TEST_POSTGRES set to a database
+URL, a fresh schema in that PostgreSQL database (tests/support/store.py). Tests about SQLite itself carry
+the `sqlite_only` marker and are skipped on PostgreSQL.
 
 Test support is imported as ``tests.support.<module>``; the repo root goes on sys.path here so that works
 whatever import mode or rootdir pytest picks.
@@ -16,11 +20,79 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from sqlalchemy import Engine, create_engine  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
+
+from monitor.logs import mask_credentials  # noqa: E402
 from tests.support.slack_fake import SlackFake  # noqa: E402
+from tests.support.store import (  # noqa: E402
+    POSTGRES_ENV,
+    Store,
+    postgres_base_url,
+    postgres_store,
+    public_tables,
+    sqlite_store,
+)
 from tests.support.web_server import WebServer  # noqa: E402
 from tests.support.world import World  # noqa: E402
 
 ALERT_CHANNELS = ("#news-alerts", "#china-tech")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): about SQLite itself (its file, its journal, its path); "
+        f"skipped when {POSTGRES_ENV} runs the suite on PostgreSQL",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    base = postgres_base_url()
+    if base is None:
+        return f"store: SQLite, a file per test (set {POSTGRES_ENV} to a database URL for PostgreSQL)"
+    return f"store: PostgreSQL {mask_credentials(base)}, a schema per test; sqlite_only tests skipped"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if postgres_base_url() is None:
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else "about SQLite itself"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {why}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine | None]:
+    """An engine on the PostgreSQL test database that creates and drops the tests' schemas; None on SQLite."""
+    base = postgres_base_url()
+    if base is None:
+        yield None
+        return
+    engine = create_engine(base, pool_size=1)
+    try:
+        leaked = public_tables(engine)
+    except SQLAlchemyError as exc:
+        pytest.exit(f"{POSTGRES_ENV}: cannot reach {mask_credentials(base)}: {exc}", returncode=3)
+    assert not leaked, f"the test database's public schema already holds tables: {sorted(leaked)}"
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(tmp_path: Path, postgres_admin: Engine | None) -> Iterator[Store]:
+    """This test's own empty store: state/news-monitor.db in tmp_path, or a new PostgreSQL schema."""
+    if postgres_admin is None:
+        sqlite = sqlite_store(tmp_path)
+        yield sqlite
+        sqlite.close()
+        return
+    with postgres_store(postgres_admin, str(postgres_base_url())) as postgres:
+        yield postgres
+    leaked = public_tables(postgres_admin)
+    assert not leaked, f"tables landed in the public schema, not in {postgres.schema}: {sorted(leaked)}"
 
 
 @pytest.fixture
@@ -38,6 +110,6 @@ def web_server() -> Iterator[WebServer]:
 
 
 @pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
-    """A World (config on disk, the CLI run against web_server and slack_fake) in tmp_path."""
-    yield World(tmp_path, web_server, slack_fake)
+def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, store: Store) -> Iterator[World]:
+    """A World (config on disk, the CLI run against web_server, slack_fake and store) in tmp_path."""
+    yield World(tmp_path, web_server, slack_fake, store)

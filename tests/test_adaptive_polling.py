@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -61,12 +60,11 @@ def test_bounds_widen_to_include_an_older_configs_interval() -> None:
 
 
 def stored_interval(world: World) -> tuple[int, float]:
-    with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
-        interval, last, next_ = db.execute(
-            "SELECT poll_interval, last_polled_at, next_poll_at FROM feeds"
-        ).fetchone()
-    gap = datetime.fromisoformat(next_) - datetime.fromisoformat(last)
-    return interval, gap.total_seconds()
+    [(interval, last, next_)] = world.store.rows(
+        "SELECT poll_interval, last_polled_at, next_poll_at FROM feeds",
+        datetimes=("last_polled_at", "next_poll_at"),
+    )
+    return interval, (next_ - last).total_seconds()
 
 
 def test_a_busy_feed_is_polled_more_often_and_a_304_keeps_its_interval(world: World) -> None:

@@ -46,6 +46,7 @@ def problem_of(path: Path) -> ConfigError:
     return caught.value
 
 
+@pytest.mark.sqlite_only("the default storage path")
 def test_shipped_example_config_is_valid() -> None:
     config = load_config(REPO / "config" / "monitor.yaml")
     assert len(config.feeds) >= 5
@@ -57,6 +58,7 @@ def test_shipped_example_config_is_valid() -> None:
     assert config.storage_url == f"sqlite:///{(REPO / 'config' / 'state' / 'news-monitor.db').resolve()}"
 
 
+@pytest.mark.sqlite_only("the default storage path")
 def test_defaults_and_relative_paths(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path))
     assert config.poll.interval == timedelta(minutes=10)

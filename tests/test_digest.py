@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import html
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -128,9 +127,9 @@ def test_the_next_digest_lists_only_what_is_new(news: World) -> None:
     digest_check(news, due)
     publish(news, {"Harbour Post": "s15-a3"})
     news.once()
-    with sqlite3.connect(news.folder / "state" / "news-monitor.db") as db:  # seen after the first digest
-        db.execute("UPDATE articles SET first_seen_at = ? WHERE url LIKE '%s15-a3%'",
-                   ((due + timedelta(hours=1)).replace(tzinfo=None).isoformat(" "),))  # fmt: skip
+    news.store.execute(  # seen after the first digest
+        "UPDATE articles SET first_seen_at = :seen WHERE url LIKE '%s15-a3%'", seen=due + timedelta(hours=1)
+    )
     assert digest_check(news, due + timedelta(days=1))[0] == 1
     second = news.slack.messages(CHANNEL)[-1]
     [story] = story_sections(second)
@@ -153,9 +152,7 @@ def test_once_queues_and_sends_a_due_digest(news: World) -> None:
     news.watchlists[0]["timezone"] = "UTC"
     news.once()
     top_of_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    with sqlite3.connect(news.folder / "state" / "news-monitor.db") as db:
-        seen = (top_of_hour - timedelta(minutes=5)).replace(tzinfo=None).isoformat(" ")
-        db.execute("UPDATE articles SET first_seen_at = ?", (seen,))
+    news.store.execute("UPDATE articles SET first_seen_at = :seen", seen=top_of_hour - timedelta(minutes=5))
     assert news.once() == 0
     assert len(news.slack.messages(CHANNEL)) == 1
     assert news.once() == 0

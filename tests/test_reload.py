@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.feeds import rss_feed
 from tests.support.slack_fake import SlackFake
+from tests.support.store import Store
 from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
@@ -34,10 +35,10 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], time
 
 @pytest.mark.timeout(90)
 def test_edits_apply_without_restart_and_bad_edits_are_refused(
-    tmp_path: Path, web_server: WebServer, slack_fake: SlackFake
+    tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, store: Store
 ) -> None:
     slack_fake.add_channel("#ops")
-    world = World(tmp_path, web_server, slack_fake)
+    world = World(tmp_path, web_server, slack_fake, store)
     world.settings["slack"] = {"admin_channel": "#ops"}
     items = [{"title": "Huawei results", "link": web_server.add("/1.html", page("Huawei", "results")),
               "guid": "1", "pub_date": hours_ago(1)}]  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 from monitor.cli import main
 from tests.support.feeds import rss_feed
 from tests.support.slack_fake import SlackFake
+from tests.support.store import Store
 from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
@@ -22,8 +23,8 @@ def page(company: str) -> str:
 
 
 @pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> Iterator[World]:
-    world = World(tmp_path, web_server, slack_fake)
+def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, store: Store) -> Iterator[World]:
+    world = World(tmp_path, web_server, slack_fake, store)
     items = [
         {
             "title": f"{company} news",

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.feeds import rss_feed
 from tests.support.slack_fake import SlackFake
+from tests.support.store import Store
 from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
@@ -35,9 +36,9 @@ def wait_for(condition: Callable[[], bool], timeout: float, process: subprocess.
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_run_polls_on_schedule_and_stops_cleanly(
-    tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, stop_signal: signal.Signals
+    tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, store: Store, stop_signal: signal.Signals
 ) -> None:
-    world = World(tmp_path, web_server, slack_fake)
+    world = World(tmp_path, web_server, slack_fake, store)
     first = web_server.add("/a1.html", ARTICLE + "</article></body></html>", content_type="text/html")
     world.add_feed(
         "/feed.xml",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from monitor.storage import PollSuccess, open_storage
+from tests.support.store import Store
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -15,8 +15,8 @@ def success(etag: str, minutes: int) -> PollSuccess:
                        next_poll_at=NOW + timedelta(minutes=minutes))  # fmt: skip
 
 
-def test_a_batch_records_new_and_known_feeds(tmp_path: Path) -> None:
-    storage = open_storage(f"sqlite:///{tmp_path}/state.db")
+def test_a_batch_records_new_and_known_feeds(store: Store) -> None:
+    storage = open_storage(store.url)
     storage.record_poll_failure("https://a.example/rss", error="HTTP 503", at=NOW, next_poll_at=NOW)
     storage.record_poll_successes(
         [("https://a.example/rss", success("a1", 10), NOW), ("https://b.example/rss", success("b1", 5), NOW)]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from monitor.storage import ArticleKey, ArticleRecord, QueuedAlert, SQLStorage, open_storage
+from tests.support.store import Store
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -23,9 +22,8 @@ def record(storage: SQLStorage, n: int, age: timedelta, alerts: list[QueuedAlert
     return result.article_id
 
 
-def test_prune_keeps_what_each_use_needs(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
-    storage = open_storage(f"sqlite:///{path}")
+def test_prune_keeps_what_each_use_needs(store: Store) -> None:
+    storage = open_storage(store.url)
     young = record(storage, 1, timedelta(days=1))
     middle = record(storage, 2, timedelta(days=20))  # older than retention, younger than the key horizon
     old = record(storage, 3, timedelta(days=100))
@@ -35,11 +33,10 @@ def test_prune_keeps_what_each_use_needs(tmp_path: Path) -> None:
         text_before=NOW - timedelta(days=14), rows_before=NOW - timedelta(days=90)
     )
     assert (cleared, deleted) == (3, 1)
-    with sqlite3.connect(path) as db:
-        rows = dict(db.execute("SELECT id, text FROM articles").fetchall())
-        profiles = dict(db.execute("SELECT id, story_profile FROM articles").fetchall())
-        story_keys = {r[0] for r in db.execute("SELECT article_id FROM story_keys")}
-        bands = {r[0] for r in db.execute("SELECT article_id FROM near_dup_bands")}
+    rows = dict(store.rows("SELECT id, text FROM articles"))
+    profiles = dict(store.rows("SELECT id, story_profile FROM articles"))
+    story_keys = {r[0] for r in store.rows("SELECT article_id FROM story_keys")}
+    bands = {r[0] for r in store.rows("SELECT article_id FROM near_dup_bands")}
     assert rows == {young: "text 1", middle: "", old_pending: ""} and old not in rows  # gone, with its keys
     assert profiles[young] is not None and profiles[middle] is None
     assert story_keys == bands == {young}  # the indexes only serve the story window

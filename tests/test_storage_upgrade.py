@@ -11,6 +11,8 @@ import pytest
 from monitor.errors import StorageError
 from monitor.storage import ArticleKey, ArticleRecord, QueuedAlert, open_storage
 
+pytestmark = pytest.mark.sqlite_only("upgrades a SQLite file made by schema 1")
+
 V1_DUMP = Path(__file__).parent / "fixtures" / "store-v1.sql"  # made by news-monitor at schema 1
 
 

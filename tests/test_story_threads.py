@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -215,15 +214,11 @@ def test_a_reply_to_an_alert_slack_no_longer_has_fails_once_with_the_reason(worl
     news = Newsroom(world, ["FinanceBlog", "Mint"])
     news.publish("FinanceBlog", "s01-a1")
     assert world.once() == 0
-    with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
-        db.execute(
-            "UPDATE alerts SET ts = '1500000000.000001' WHERE kind = 'alert'"
-        )  # a ts Slack never issued
+    world.store.execute("UPDATE alerts SET ts = '1500000000.000001' WHERE kind = 'alert'")  # never issued
     news.publish("Mint", "s01-a2")
     assert world.once() == 0
     assert len(world.slack.messages(CHANNEL)) == 1  # the fake refused the reply: thread_not_found
-    with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
-        [(status, error)] = db.execute("SELECT status, error FROM alerts WHERE kind = 'reply'").fetchall()
+    [(status, error)] = world.store.rows("SELECT status, error FROM alerts WHERE kind = 'reply'")
     assert status == "failed" and error.startswith(
         "thread_not_found (the story's alert is no longer in Slack"
     )

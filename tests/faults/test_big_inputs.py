@@ -7,7 +7,6 @@ passes; each is far below what the unguarded code took, so a lost guard fails.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -33,8 +32,8 @@ STORY = "".join(
 
 
 def stored_articles(world: World) -> int:
-    with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
-        return int(db.execute("SELECT count(*) FROM articles").fetchone()[0])
+    [(count,)] = world.store.rows("SELECT count(*) FROM articles")
+    return int(count)
 
 
 def seconds_for(call: Callable[[], object]) -> float:

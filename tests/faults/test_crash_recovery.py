@@ -27,6 +27,7 @@ import pytest
 from tests.support.feeds import rss_feed
 from tests.support.prose import distinct_prose
 from tests.support.slack_fake import SlackFake
+from tests.support.store import Store
 from tests.support.web_server import WebServer
 from tests.support.world import REPO_ROOT, World, hours_ago, message_title
 
@@ -203,8 +204,8 @@ def start(tmp_path: Path) -> Iterator[Start]:
 
 
 @pytest.fixture
-def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake) -> World:
-    return World(tmp_path, web_server, slack_fake)
+def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, store: Store) -> World:
+    return World(tmp_path, web_server, slack_fake, store)
 
 
 def wait_until(condition: Callable[[], bool], seconds: float, service: Service | None = None) -> bool:

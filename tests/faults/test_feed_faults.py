@@ -20,7 +20,7 @@ PAGE += "</article></body></html>"
 
 
 def feed_state(world: World, url: str) -> FeedState:
-    storage = open_storage(f"sqlite:///{world.folder / 'state' / 'news-monitor.db'}")
+    storage = open_storage(world.store.url)
     try:
         state = storage.get_feed_state(url)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -132,6 +131,7 @@ def test_tokens_and_credentials_never_reach_the_logs(world: World, capfd: pytest
     assert "hunter2" not in logs and "***@127.0.0.1" in logs
 
 
+@pytest.mark.sqlite_only("a corrupt SQLite file")
 def test_corrupt_store_fails_loudly(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     add_news(world)
     (world.folder / "state").mkdir()
@@ -143,18 +143,16 @@ def test_corrupt_store_fails_loudly(world: World, capsys: pytest.CaptureFixture[
 
 def test_store_from_another_version_is_refused(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     add_news(world)
-    (world.folder / "state").mkdir()
-    with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
-        db.execute("CREATE TABLE feeds (url TEXT PRIMARY KEY)")
+    world.store.execute("CREATE TABLE feeds (url TEXT PRIMARY KEY)")
     assert world.run_cli("once") == 1
     assert "schema version none, this news-monitor needs version 2" in capsys.readouterr().err
 
 
+@pytest.mark.sqlite_only("SQLite's journal mode")
 def test_the_store_runs_in_wal_mode(world: World) -> None:
     add_news(world)
     world.once()
-    with sqlite3.connect(world.folder / "state" / "news-monitor.db") as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert world.store.rows("PRAGMA journal_mode") == [("wal",)]
 
 
 def test_retry_sends_failed_alerts_after_a_fix_no_config_shows(

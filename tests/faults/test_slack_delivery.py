@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,6 +19,7 @@ from monitor.models import Alert, Article
 from monitor.notifiers.slack import SlackNotifier
 from monitor.storage import ArticleKey, ArticleRecord, OutboxEntry, QueuedAlert, SQLStorage, open_storage
 from tests.support.slack_fake import SlackFake
+from tests.support.store import Store
 
 
 def now() -> datetime:
@@ -27,10 +27,10 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> Iterator[SQLStorage]:
-    store = open_storage(f"sqlite:///{tmp_path / 'state.db'}")
-    yield store
-    store.close()
+def storage(store: Store) -> Iterator[SQLStorage]:
+    opened = open_storage(store.url)
+    yield opened
+    opened.close()
 
 
 def queue_alerts(storage: SQLStorage, channel: str, count: int, start: int = 0) -> list[OutboxEntry]:

@@ -318,6 +318,6 @@ def test_hostile_feeds_fail_alone_and_leak_nothing(world: World, caplog: pytest.
     refused = [r.getMessage() for r in caplog.records if REFUSED in r.getMessage()]
     assert {path for path in hostile if any(path in line for line in refused)} == set(hostile)
     assert world.web.hits("/internal/secret.txt") == 0
-    stored = b"".join(p.read_bytes() for p in (world.folder / "state").iterdir() if p.is_file())
+    stored = world.store.contents()
     assert b"SECRET-TOKEN" not in stored and "SECRET-TOKEN" not in str(world.slack.messages())
     assert cost.peak_bytes < MAX_PEAK_BYTES, cost

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import Any
 
 from monitor.cli import main
 from tests.support.slack_fake import SlackFake
+from tests.support.store import Store
 from tests.support.web_server import WebServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +52,7 @@ class World:
     folder: Path
     web: WebServer
     slack: SlackFake
+    store: Store  # SQLite in `folder`, or a PostgreSQL schema (tests/support/store.py)
     feeds: list[dict[str, Any]] = field(default_factory=list)
     watchlists: list[dict[str, Any]] = field(default_factory=lambda: [dict(w) for w in WATCHLISTS])
     settings: dict[str, Any] = field(default_factory=dict)
@@ -77,7 +78,7 @@ class World:
                 "default_channel": "#news-alerts",
                 "min_post_interval": "0s",  # pacing has its own test; elsewhere it only costs time
             },
-            "storage": "sqlite:///state/news-monitor.db",
+            "storage": self.store.config_url,
             "poll": {"interval": "10m", "max_age": "3d"},
             # Politeness delays would only slow the tests down; the fault tests switch them on.
             "fetch": {"timeout": "5s", "allow_private_addresses": True, "per_host_delay": "0s"},
@@ -100,7 +101,7 @@ class World:
         return env
 
     def run_cli(self, *args: str) -> int:
-        """Run `news-monitor --config <world> ARGS` in this process (real HTTP, real SQLite)."""
+        """Run `news-monitor --config <world> ARGS` in this process (real HTTP, a real store)."""
         self.write_config()
         saved = dict(os.environ)
         os.environ.clear()
@@ -128,8 +129,7 @@ class World:
 
     def let_backoff_pass(self) -> None:
         """Time passes: every alert waiting for a retry becomes due (what a later cron run would see)."""
-        with sqlite3.connect(self.folder / "state" / "news-monitor.db") as db:
-            db.execute("UPDATE alerts SET next_attempt_at = NULL WHERE status = 'pending'")
+        self.store.execute("UPDATE alerts SET next_attempt_at = NULL WHERE status = 'pending'")
 
     def top_level(self, channel: str | None = None) -> list[dict[str, Any]]:
         """The messages the fake received outside threads (alerts, not "Also reported by" replies)."""
