@@ -34,6 +34,7 @@ from .service import with_pipeline
 from .stages.match import compile_watchlists, match_article
 from .status import build_status, render_status
 from .storage import open_storage
+from .store_admin import migrate_store
 from .story_report import build_stories, render_stories
 from .watch_edit import (
     Edit,
@@ -85,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the service: poll each feed at its interval").set_defaults(
         handler=cmd_run
     )
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the store's schema to this version (PostgreSQL needs it after an upgrade); "
+        "--from copies an older store in",
+    )
+    migrate.add_argument("--from", dest="source", metavar="URL",
+                         help="a store to copy into the configured one, e.g. sqlite:///state/news-monitor.db "
+                         "(both are migrated first; the configured one must be empty)")  # fmt: skip
+    migrate.set_defaults(handler=cmd_migrate)
     status = commands.add_parser(
         "status", help="show feeds (last poll, result, next poll, errors) and the outbox"
     )
@@ -387,6 +397,13 @@ def cmd_retry(args: argparse.Namespace) -> int:
     requeued, sent, failed = asyncio.run(with_pipeline(config, run))
     print(f"retry: {requeued} failed alert(s) queued again; {sent} sent, {failed} failed again")
     return EXIT_OK if failed == 0 else EXIT_FAILURE
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    for line in migrate_store(config, args.source):
+        print(f"migrate: {line}")
+    return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -189,6 +190,14 @@ class OpsSettings(_Strict):
     enabled: bool = False
     host: str = "127.0.0.1"  # 0.0.0.0 exposes them to the network: only behind a firewall
     port: int = Field(default=9464, ge=1, le=65535)
+
+
+class FleetSettings(_Strict):
+    """Several instances on one PostgreSQL store (README "Scaling out")."""
+
+    # How long an instance's claim on a feed or an unsent alert outlives it: the longest a dead
+    # instance's work waits for another instance. Claims are renewed every third of it while it lives.
+    lease: Duration = Field(default=timedelta(seconds=60), ge=timedelta(seconds=3), le=timedelta(hours=1))
 
 
 class StoriesSettings(_Strict):
@@ -388,6 +397,7 @@ class MonitorFile(_Strict):
     fetch: FetchSettings = FetchSettings()
     ops: OpsSettings = OpsSettings()
     stories: StoriesSettings = StoriesSettings()
+    fleet: FleetSettings = FleetSettings()
     feeds: list[FeedConfig] = Field(min_length=1)
     watchlists: str | list[Any] = "watchlists.yaml"
     sites: str | dict[str, Any] | None = None
@@ -400,7 +410,7 @@ class MonitorFile(_Strict):
                 f"expected a database URL such as sqlite:///state/news-monitor.db or "
                 f"postgresql://user@host/db, got {url!r}"
             )
-        return url
+        return _expand_environment(url)
 
     @field_validator("feeds")
     @classmethod
@@ -431,6 +441,7 @@ class Config:
     watchlists_path: Path | None = None
     sites_path: Path | None = None
     fingerprint: str = ""  # changes when any setting, feed, watchlist or site rule changes (not comments)
+    fleet: FleetSettings = dataclasses.field(default_factory=FleetSettings)
 
     def files(self) -> tuple[Path, ...]:
         """Every file this configuration was read from (what `run` watches for edits)."""
@@ -443,10 +454,16 @@ class Config:
         return feed.interval or self.poll.interval
 
 
+# Overrides `storage:` when set, so one configuration serves a laptop (SQLite) and a fleet (PostgreSQL).
+STORAGE_ENV, STORAGE_ENV_KEY = "NEWS_MONITOR_STORAGE", "storage"
+
+
 def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     """Read and validate monitor.yaml and the files it names; raise ConfigError listing every problem."""
     path = Path(path)
     raw = read_yaml(path)
+    if os.environ.get(STORAGE_ENV) and isinstance(raw, dict):
+        raw[STORAGE_ENV_KEY] = os.environ[STORAGE_ENV]  # one image, one config, any store (containers)
     monitor = validate(MonitorFile, raw, path)
     watchlists, watchlists_path = _load_watchlists(monitor.watchlists, raw, path)
     _check_feed_tags(watchlists, monitor.feeds, watchlists_path or path)
@@ -467,6 +484,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
         watchlists_path=watchlists_path,
         sites_path=sites_path,
         fingerprint=_fingerprint(monitor, watchlists, site_rules),
+        fleet=monitor.fleet,
     )
 
 
@@ -479,6 +497,18 @@ def _fingerprint(
         [dataclasses.asdict(rule) for rule in rules],
     ]
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _expand_environment(url: str) -> str:
+    """`${NAME}` in the storage URL is the environment variable NAME: a password stays out of the file."""
+
+    def value_of(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name not in os.environ:
+            raise ValueError(f"the environment variable {name} named in the URL (${{{name}}}) is not set")
+        return urllib.parse.quote(os.environ[name], safe="")
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value_of, url)
 
 
 def resolve_storage_url(url: str, base_dir: Path) -> str:

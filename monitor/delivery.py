@@ -106,6 +106,7 @@ class Outbox:
         self.stats = DeliveryStats()  # totals since start, for reports and metrics
         self._last_post: dict[str, float] = {}
         self._blocks = _Blocks()
+        self.in_hand: list[OutboxEntry] = []  # claimed, waiting their turn to be sent
 
     def use_config(self, fingerprint: str, pace: float) -> int:
         """After a live reload: new pacing, and failed alerts get another chance if the config changed."""
@@ -160,15 +161,38 @@ class Outbox:
                 await asyncio.wait_for(self._wake.wait(), timeout=IDLE_CHECK_SECONDS)
 
     async def deliver_due(self) -> DeliveryStats:
-        """Send every due alert, pacing each channel; returns what happened."""
+        """Send every due alert, pacing each channel; returns what happened.
+
+        Entries are claimed in batches (storage/fleet.py), so instances sharing a store never send one
+        twice; a claimed entry that is not sent (the sender is stopping) is given back.
+        """
         stats = DeliveryStats()
         async with self._lock:
-            queue = self.storage.due_alerts(self.clock())
-            while queue and not self.stopping:
-                entry = await self._next_ready(queue)
-                if entry is not None:
-                    await self._deliver(entry, stats)
+            seen: set[int] = set()
+            while not self.stopping:
+                queue = self.storage.claim_due_alerts(self.clock())
+                if not queue or seen.issuperset(entry.id for entry in queue):
+                    self._give_back(queue)
+                    break
+                seen.update(entry.id for entry in queue)
+                self.in_hand = queue
+                try:
+                    while queue and not self.stopping:
+                        entry = await self._next_ready(queue)
+                        if entry is not None:
+                            await self._deliver(entry, stats)
+                finally:
+                    self.in_hand = []
+                    self._give_back(queue)
         return stats
+
+    def _give_back(self, queue: list[OutboxEntry]) -> None:
+        if queue:
+            self.storage.release_alerts([entry.id for entry in queue])
+
+    def held_alert_ids(self) -> list[int]:
+        """The entries this sender holds claims on now (their leases are renewed while it works)."""
+        return [entry.id for entry in self.in_hand]
 
     async def _next_ready(self, queue: list[OutboxEntry]) -> OutboxEntry | None:
         """Take the oldest entry whose channel may be posted to now, waiting for pacing if none can."""

@@ -69,6 +69,7 @@ def configure_logging(level: str = "INFO") -> None:
     # Third-party chatter (one line per scheduler tick, request dumps at DEBUG) drowns our events and
     # could carry request details we do not control; our own DEBUG lines are what --log-level DEBUG means.
     for name in (
+        "alembic",  # migrations are logged as our own store.migrated event
         "apscheduler",
         "slack_sdk",
         "aiohttp",

@@ -111,6 +111,7 @@ class Pipeline:
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._finished_polls: list[tuple[str, PollSuccess, datetime]] = []
+        self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
         self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
 
@@ -141,10 +142,15 @@ class Pipeline:
     async def run_cycle(self, feeds: Sequence[FeedConfig] | None = None) -> CycleReport:
         """Poll every feed once now (concurrently, bounded), whatever their schedule says."""
         report = CycleReport()
+        wanted = list(feeds or self.config.feeds)
+        # Another instance sharing the store may be polling some of them right now: those are its own.
+        claimed = set(self.storage.claim_feeds([feed.url for feed in wanted], self.clock(), due_only=False))
+        if len(claimed) < len(wanted):
+            report.counts["feeds/polled_elsewhere"] += len(wanted) - len(claimed)
         states = self._feed_states()
         try:
             await asyncio.gather(
-                *(self.poll_one(feed, report, states=states) for feed in feeds or self.config.feeds)
+                *(self.poll_one(feed, report, states=states) for feed in wanted if feed.url in claimed)
             )
         finally:
             self.flush_polls()
@@ -156,14 +162,20 @@ class Pipeline:
         self.flush_polls()  # before asking what is due: a recorded poll is not due again
         if self.stopping:
             return 0
-        due = set(self.storage.due_feeds([feed.url for feed in self.config.feeds], self.clock()))
-        starting = [feed for feed in self.config.feeds if feed.url in due and feed.url not in self._polling]
+        idle = [feed.url for feed in self.config.feeds if feed.url not in self._polling]
+        # Claimed, not just due: with several instances on one store, each due feed goes to one of them.
+        claimed = set(self.storage.claim_feeds(idle, self.clock()))
+        starting = [feed for feed in self.config.feeds if feed.url in claimed]
         states = self._feed_states() if starting else {}
         for feed in starting:
             self._polling[feed.url] = asyncio.create_task(
                 self._poll_tracked(feed, states), name=f"poll {feed.url}"
             )
         return len(starting)
+
+    def held_feed_urls(self) -> list[str]:
+        """The feeds this instance holds claims on and still works on: polling, or poll not yet written."""
+        return [*self._in_flight, *(url for url, _, _ in self._finished_polls)]
 
     def _feed_states(self) -> dict[str, FeedState]:
         """Every feed's stored state, in one read (a query per feed cost more than the poll itself)."""
@@ -214,8 +226,12 @@ class Pipeline:
         if self.stopping:
             return report
         state = states.get(feed.url) if states is not None else self.storage.get_feed_state(feed.url)
-        with metrics.FEED_POLL_SECONDS.time():
-            await self._poll_and_process(feed, state, report)
+        self._in_flight.add(feed.url)
+        try:
+            with metrics.FEED_POLL_SECONDS.time():
+                await self._poll_and_process(feed, state, report)
+        finally:
+            self._in_flight.discard(feed.url)
         self.last_poll_finished = time.time()
         metrics.LAST_POLL.set(self.last_poll_finished)
         return report

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from .config import Config
 from .delivery import Outbox, delivery_fingerprint, post_interval
+from .fleet import fleet_membership
 from .http import HostLimiter, HttpClient
 from .logs import log_event
 from .notifiers.base import Notifier
@@ -21,7 +22,7 @@ T = TypeVar("T")
 
 async def with_pipeline(config: Config, action: Callable[[Pipeline], Awaitable[T]]) -> T:
     """Build the collaborators, run `action(pipeline)`, and always close them."""
-    storage = open_storage(config.storage_url)
+    storage = open_storage(config.storage_url, lease=config.fleet.lease)
     notifier = make_notifier(config)
     hosts = HostLimiter(config.fetch.per_host_concurrency, config.fetch.per_host_delay.total_seconds())
     http = HttpClient(
@@ -38,8 +39,10 @@ async def with_pipeline(config: Config, action: Callable[[Pipeline], Awaitable[T
         clock=utcnow,
         pace=post_interval(config, notifier),
     )
+    pipeline = Pipeline(config, storage, http, outbox)
     try:
-        return await action(Pipeline(config, storage, http, outbox))
+        async with fleet_membership(pipeline):
+            return await action(pipeline)
     finally:
         await http.close()
         await notifier.close()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from .config import Config
-from .storage import FeedState, OutboxEntry, Storage
+from .storage import FeedState, Instance, OutboxEntry, Storage
 from .text import cut
 
 
@@ -20,6 +21,7 @@ def build_status(config: Config, storage: Storage, now: datetime) -> dict[str, A
     pending = storage.outbox_entries(("pending",))
     return {
         "feeds": feeds,
+        "instances": [_instance_status(instance, config, now) for instance in storage.instances(now)],
         "outbox": {
             "pending": counts.get("pending", 0),
             "sent": counts.get("sent", 0),
@@ -45,6 +47,22 @@ def _feed_status(url: str, name: str | None, state: FeedState | None, now: datet
         "consecutive_failures": state.consecutive_failures,
         "disabled_reason": state.disabled_reason,
         "moved_to": state.moved_to,
+    }
+
+
+def _instance_status(instance: Instance, config: Config, now: datetime) -> dict[str, Any]:
+    # Renewals come every third of a lease; an instance silent for a whole lease has lost its claims.
+    alive = now - instance.seen_at <= config.fleet.lease
+    return {
+        "id": instance.id,
+        "host": instance.host,
+        "pid": instance.pid,
+        "version": instance.version,
+        "state": "alive" if alive else "silent (dead, or cut off from the store)",
+        "started": _iso(instance.started_at),
+        "last_seen": _iso(instance.seen_at),
+        "feeds_held": instance.feeds_held,
+        "alerts_held": instance.alerts_held,
     }
 
 
@@ -80,6 +98,8 @@ def _iso(moment: datetime | None) -> str | None:
 def render_status(status: dict[str, Any], now: datetime) -> str:
     """The status as text tables for a terminal."""
     lines = ["FEEDS", _feed_table(status["feeds"], now), ""]
+    if status["instances"]:
+        lines += ["INSTANCES", _instance_table(status["instances"], now), ""]
     outbox = status["outbox"]
     printed = f" · printed to the console {outbox['printed']}" if outbox["printed"] else ""
     lines.append(
@@ -99,6 +119,23 @@ def render_status(status: dict[str, Any], now: datetime) -> str:
     return "\n".join(lines)
 
 
+def _instance_table(instances: list[dict[str, Any]], now: datetime) -> str:
+    header = ("INSTANCE", "STATE", "VERSION", "STARTED", "LAST SEEN", "POLLING", "SENDING")
+    rows = [header] + [
+        (
+            instance["id"],
+            instance["state"].split(" ")[0],
+            instance["version"],
+            _relative(instance["started"], now) or "-",
+            _relative(instance["last_seen"], now) or "-",
+            f"{instance['feeds_held']} feeds",
+            f"{instance['alerts_held']} alerts",
+        )
+        for instance in instances
+    ]
+    return _table(rows)
+
+
 def _feed_table(feeds: list[dict[str, Any]], now: datetime) -> str:
     header = ("FEED", "STATE", "LAST POLL", "RESULT", "NEXT POLL", "ERRORS")
     rows = [header]
@@ -116,7 +153,11 @@ def _feed_table(feeds: list[dict[str, Any]], now: datetime) -> str:
                 str(feed.get("consecutive_failures", 0)),
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return _table(rows)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     )

@@ -243,3 +243,29 @@ def test_check_masks_database_passwords(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["--config", str(write_config(tmp_path, monitor)), "check"]) == 0
     out = capsys.readouterr().out
     assert "s3cret" not in out and "postgresql://***@db.example/news" in out
+
+
+def test_storage_url_reads_a_password_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monitor = GOOD_MONITOR + "storage: postgresql://news:${NEWS_DB_PASSWORD}@db.internal/news\n"
+    path = write_config(tmp_path, monitor)
+    monkeypatch.delenv("NEWS_DB_PASSWORD", raising=False)
+    assert "NEWS_DB_PASSWORD named in the URL (${NEWS_DB_PASSWORD}) is not set" in str(problem_of(path))
+    monkeypatch.setenv("NEWS_DB_PASSWORD", "p@ss/word")
+    assert load_config(path).storage_url == "postgresql://news:p%40ss%2Fword@db.internal/news"
+
+
+def test_fleet_lease_is_bounded(tmp_path: Path) -> None:
+    assert load_config(
+        write_config(tmp_path, GOOD_MONITOR + "fleet:\n  lease: 90s\n")
+    ).fleet.lease == timedelta(seconds=90)
+    assert "fleet.lease" in str(problem_of(write_config(tmp_path, GOOD_MONITOR + "fleet:\n  lease: 1s\n")))
+
+
+def test_news_monitor_storage_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_config(tmp_path)
+    monkeypatch.setenv("NEWS_MONITOR_STORAGE", "postgresql://news@db.internal/news")
+    assert load_config(path).storage_url == "postgresql://news@db.internal/news"
+    monkeypatch.setenv("NEWS_MONITOR_STORAGE", "mysql://x")
+    assert "expected a database URL" in str(problem_of(path))

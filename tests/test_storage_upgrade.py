@@ -10,6 +10,7 @@ import pytest
 
 from monitor.errors import StorageError
 from monitor.storage import ArticleKey, ArticleRecord, QueuedAlert, open_storage
+from monitor.storage.migrate import head_revision
 
 pytestmark = pytest.mark.sqlite_only("upgrades a SQLite file made by schema 1")
 
@@ -43,14 +44,18 @@ def test_a_schema_1_store_is_upgraded_with_its_articles_keys_and_pending_alert(t
     finally:
         storage.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+        # The old marker moves on too (a news-monitor from before migrations then refuses the store) ...
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+        # ... and alembic knows where it stands.
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(head_revision(),)]
 
 
 def test_a_store_from_a_newer_release_is_refused_untouched(tmp_path: Path) -> None:
     path = v1_store(tmp_path)
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = '9' WHERE key = 'schema_version'")
-    with pytest.raises(StorageError, match="schema version 9, this news-monitor needs version 2"):
+    newer = r"made by a newer news-monitor \(revision 9\); this news-monitor needs"
+    with pytest.raises(StorageError, match=newer):
         open_storage(f"sqlite:///{path}")
     with sqlite3.connect(path) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(articles)")]

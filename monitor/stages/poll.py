@@ -96,7 +96,7 @@ def parse_feed(
 
 def feed_items(url: str, feed: ParsedFeed) -> tuple[str, tuple[FeedItem, ...], str | None]:
     """The feed's (title, items, problem), cleaned and capped, whichever parser read it."""
-    title = cut(_plain_text(feed.title, feed.title_is_html), MAX_TITLE_CHARS) or url
+    title = cut(_clean(_plain_text(feed.title, feed.title_is_html)), MAX_TITLE_CHARS) or url
     entries = feed.entries[:MAX_ITEMS_PER_FEED]
     items = tuple(item for entry in entries if (item := item_from_entry(url, title, entry)) is not None)
     return title, items, feed.problem

@@ -1,5 +1,7 @@
 """State storage: one interface (base.Storage), one SQL implementation for SQLite and PostgreSQL."""
 
+from datetime import timedelta
+
 from .base import (
     ArticleKey,
     ArticleRecord,
@@ -14,18 +16,23 @@ from .base import (
     StoryArticle,
     StoryThread,
 )
+from .fleet import DEFAULT_LEASE, Instance
 from .sql import SQLStorage
 
 
-def open_storage(url: str) -> SQLStorage:
-    """Open (and create if needed) the state database at a SQLAlchemy URL."""
-    return SQLStorage(url)
+def open_storage(url: str, *, lease: timedelta = DEFAULT_LEASE) -> SQLStorage:
+    """Open (and create if needed) the state database at a SQLAlchemy URL.
+
+    `lease`: how long this process's claims on feeds and alerts outlive it (storage/fleet.py).
+    """
+    return SQLStorage(url, lease=lease)
 
 
 __all__ = [
     "ArticleKey",
     "ArticleRecord",
     "FeedState",
+    "Instance",
     "OutboxEntry",
     "PollSuccess",
     "QueuedAlert",

@@ -7,10 +7,13 @@ Dedup is decided by unique constraints inside `record_article`, never by an in-m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from ..stages.stories import StoryCandidate
+
+if TYPE_CHECKING:
+    from .fleet import Instance
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,26 @@ class Storage(Protocol):
     def feed_states(self) -> list[FeedState]: ...
 
     def due_feeds(self, urls: list[str], now: datetime) -> list[str]: ...
+
+    # Several instances on one store (storage/fleet.py): leases on feeds and outbox entries.
+    instance_id: str
+    lease: timedelta
+
+    def join_fleet(self, now: datetime) -> None: ...
+
+    def renew_claims(self, now: datetime, *, feeds: list[str], alerts: list[int]) -> None: ...
+
+    def leave_fleet(self) -> None: ...
+
+    def instances(self, now: datetime) -> list[Instance]: ...
+
+    def claim_feeds(self, urls: list[str], now: datetime, *, due_only: bool = True) -> list[str]: ...
+
+    def claim_due_alerts(self, now: datetime, limit: int = ...) -> list[OutboxEntry]: ...
+
+    def release_alerts(self, ids: list[int]) -> None: ...
+
+    def claim_job(self, name: str, now: datetime, every: timedelta) -> bool: ...
 
     def record_poll_success(self, url: str, poll: PollSuccess, *, at: datetime) -> None: ...
 

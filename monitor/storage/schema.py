@@ -39,17 +39,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class NulFreeText(TypeDecorator[str]):
+    """Text without NUL characters: PostgreSQL refuses them in text columns, and a stranger's feed may
+    carry one anywhere (a feed title, an error message quoting a body); SQLite would keep it."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value.replace("\x00", "") if value is not None else None
+
+
 metadata = MetaData()
 
-# Bump when a table changes, and teach upgrade.py the step; a store made by a newer version is refused
-# with instructions instead of failing later on a missing column.
-SCHEMA_VERSION = 2
+# Bump when a table changes, with an alembic revision of the same number in migrations/versions/ (the
+# revision also writes it to meta.schema_version, which news-monitor before alembic reads to refuse a
+# store made by a newer version). tests/test_migrations.py checks the revisions build these tables.
+SCHEMA_VERSION = 3
 
 meta = Table(
     "meta",
     metadata,
     Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
+    Column("value", NulFreeText(), nullable=False),
 )
 
 # Scheduling state lives here, not in memory, so a restart resumes where it stopped.
@@ -57,19 +69,34 @@ feeds = Table(
     "feeds",
     metadata,
     Column("url", String(2048), primary_key=True),
-    Column("title", Text),
-    Column("etag", Text),
-    Column("last_modified", Text),
+    Column("title", NulFreeText()),
+    Column("etag", NulFreeText()),
+    Column("last_modified", NulFreeText()),
     Column("first_polled_at", UTCDateTime()),
     Column("last_polled_at", UTCDateTime()),
     Column("last_success_at", UTCDateTime()),
-    Column("last_error", Text),
-    Column("last_result", Text),  # what the last poll did, for `status`: "12 items", "not modified", an error
+    Column("last_error", NulFreeText()),
+    Column(
+        "last_result", NulFreeText()
+    ),  # what the last poll did, for `status`: "12 items", "not modified", an error
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("next_poll_at", UTCDateTime()),  # NULL: due now
     Column("poll_interval", Integer),  # seconds: the adaptive interval last chosen (kept through 304s)
-    Column("disabled_reason", Text),  # set after 410 Gone; the feed is then only retried daily
-    Column("moved_to", Text),  # where a permanent redirect leads, so the operator can update the config
+    Column("disabled_reason", NulFreeText()),  # set after 410 Gone; the feed is then only retried daily
+    Column(
+        "moved_to", NulFreeText()
+    ),  # where a permanent redirect leads, so the operator can update the config
+)
+
+# Feeds being polled now: a lease per feed (a row of its own, since a feed is polled before it has a
+# row in `feeds`). A due feed is taken only when nobody holds it or the holder's lease ran out (it died);
+# recording the poll deletes the row. See storage/fleet.py.
+feed_claims = Table(
+    "feed_claims",
+    metadata,
+    Column("url", String(2048), primary_key=True),
+    Column("claimed_by", String(128), nullable=False),
+    Column("claimed_until", UTCDateTime(), nullable=False),
 )
 
 articles = Table(
@@ -77,24 +104,24 @@ articles = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("feed_url", String(2048), nullable=False),
-    Column("guid", Text),
-    Column("url", Text, nullable=False),
-    Column("canonical_url", Text),
-    Column("title", Text, nullable=False),
-    Column("text", Text, nullable=False),
+    Column("guid", NulFreeText()),
+    Column("url", NulFreeText(), nullable=False),
+    Column("canonical_url", NulFreeText()),
+    Column("title", NulFreeText(), nullable=False),
+    Column("text", NulFreeText(), nullable=False),
     Column("published_at", UTCDateTime()),
     Column("first_seen_at", UTCDateTime(), nullable=False),
     Column("fingerprint", String(64)),
     Column(
         "outcome", String(32), nullable=False
     ),  # alerted | same_story | no_match | too_old | first_poll | copy
-    Column("matches", Text, nullable=False, default="[]"),  # JSON: [{watchlist, channel, terms}]
+    Column("matches", NulFreeText(), nullable=False, default="[]"),  # JSON: [{watchlist, channel, terms}]
     Column("signature", LargeBinary),  # MinHash values (stages/neardup.py), for near-copy checks
     # The story (stages/stories.py) is named by its first article's id; `source` is the outlet's name,
     # so a story can say how many outlets carry it and reply once per outlet.
     Column("story_id", Integer, index=True),
-    Column("source", Text),
-    Column("story_profile", Text),  # StoryProfile JSON, compared with later articles in the window
+    Column("source", NulFreeText()),
+    Column("story_profile", NulFreeText()),  # StoryProfile JSON, compared with later articles in the window
 )
 
 # The story index: an article's most telling names (StoryProfile.keys). Candidates for a new article's
@@ -149,13 +176,13 @@ alerts = Table(
     Column("kind", String(16), nullable=False, default="alert", server_default="alert"),
     Column("story_id", Integer, index=True),
     Column("parent_id", Integer),
-    Column("dedup_key", String(255), unique=True),
+    Column("dedup_key", String(255)),
     Column("channel", String(255), nullable=False),
-    Column("payload", Text, nullable=False),  # JSON of the Alert, enough to send it after a restart
+    Column("payload", NulFreeText(), nullable=False),  # JSON of the Alert, enough to send it after a restart
     Column("status", String(16), nullable=False, default="pending"),  # pending | sent | failed
     Column("ts", String(32)),  # Slack's message ts, a string on purpose (floats lose digits)
     Column("channel_id", String(32)),  # the channel's Slack ID: chat.update on a story's alert needs it
-    Column("error", Text),
+    Column("error", NulFreeText()),
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
@@ -163,5 +190,30 @@ alerts = Table(
     Column(
         "failed_config", String(64)
     ),  # fingerprint of the config + token a permanent failure happened under
+    Column("claimed_by", String(128)),  # the instance sending it now (a lease, as for feeds)
+    Column("claimed_until", UTCDateTime()),
     UniqueConstraint("article_id", "channel"),
+    UniqueConstraint("dedup_key", name="uq_alerts_dedup_key"),
+)
+
+# The processes sharing this store, each with the moment it last said it was alive (for `status`, and so
+# a restarted instance can free the leases of its dead predecessor on the same host at once).
+instances = Table(
+    "instances",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+)
+
+# Fleet-wide schedules (housekeeping): whoever moves next_run_at forward first runs the job this time.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_run_at", UTCDateTime(), nullable=False),
+    Column("last_run_by", String(128)),
 )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, inspect, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import StorageError
-from ..logs import mask_credentials
+from ..logs import log_event, mask_credentials
 from . import schema
 from .base import (
     ArticleKey,
@@ -24,19 +25,28 @@ from .base import (
     StoredArticle,
 )
 from .digests import DigestQueries
+from .fleet import DEFAULT_LEASE, FleetQueries, new_instance_id
+from .migrate import SchemaState, migrate, schema_state
 from .stories import StoryQueries, outbox_columns
-from .upgrade import upgrade
+
+log = logging.getLogger("monitor.storage")
 
 
-class SQLStorage(StoryQueries, DigestQueries):
+class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
     """State in one relational database; every dedup decision is a unique constraint."""
 
-    def __init__(self, url: str):
-        self.url = url
-        self.engine = _create_engine(url)
+    def __init__(self, url: str, *, lease: timedelta = DEFAULT_LEASE):
+        self.url = driver_url(url)
+        self.instance_id = new_instance_id()  # this process, in the fleet's claims (storage/fleet.py)
+        self.lease = lease
+        self.engine = _create_engine(self.url)
         try:
             self._open_schema()
+        except StorageError:
+            self.engine.dispose()
+            raise
         except SQLAlchemyError as exc:
+            self.engine.dispose()
             raise StorageError(
                 f"storage: cannot open the state database {_redact(url)}: {getattr(exc, 'orig', exc)}. "
                 "If the file is corrupt, move it aside and start again (articles newer than poll.max_age "
@@ -45,32 +55,38 @@ class SQLStorage(StoryQueries, DigestQueries):
             ) from exc
 
     def _open_schema(self) -> None:
-        """Create a new store, upgrade an older one in place, refuse anything else before touching it."""
-        existing = set(inspect(self.engine).get_table_names())
-        found = self._stored_version() if existing else None
-        if existing and not (found and found.isdigit() and 0 < int(found) <= schema.SCHEMA_VERSION):
-            raise StorageError(
-                f"storage: the state database {_redact(self.url)} has schema version {found or 'none'}, "
-                f"this news-monitor needs version {schema.SCHEMA_VERSION} (a newer news-monitor made it, "
-                "or it is not a news-monitor store). Run the newer version, point `storage:` at a new file, "
-                "or move the old one aside (articles newer than poll.max_age may then alert once more)."
+        """Create a new store, upgrade an older SQLite one, refuse anything else before touching it."""
+        state = schema_state(self.engine)
+        if state.foreign or not state.known:
+            found = (
+                "tables that are not a news-monitor store's"
+                if state.foreign
+                else (f"a schema made by a newer news-monitor (revision {state.revision})")
             )
-        schema.metadata.create_all(self.engine)  # tables a newer version added; existing ones are kept
-        with self.engine.begin() as conn:
-            if found is None:
-                conn.execute(
-                    insert(schema.meta).values(key="schema_version", value=str(schema.SCHEMA_VERSION))
-                )
-            elif int(found) < schema.SCHEMA_VERSION:
-                upgrade(conn, int(found))
+            raise StorageError(
+                f"storage: the state database {_redact(self.url)} holds {found}; this news-monitor needs "
+                f"revision {state.head}. Run the newer version, point `storage:` at a new database, or "
+                "move the old one aside (articles newer than poll.max_age may then alert once more)."
+            )
+        if state.current:
+            return
+        if state.empty or self.engine.dialect.name == "sqlite":
+            before, head = self.migrate()
+            log_event(log, logging.INFO, "store.migrated", store=_redact(self.url),
+                      from_revision=before.revision or "none", to_revision=head)  # fmt: skip
+            return
+        raise StorageError(
+            f"storage: the state database {_redact(self.url)} is at schema revision {state.revision}, "
+            f"this news-monitor needs {state.head}. Run `news-monitor --config PATH migrate` once (stop "
+            "instances of the older version first, or they may fail on the new columns), then start again."
+        )
 
-    def _stored_version(self) -> str | None:
-        table = schema.meta
-        if not inspect(self.engine).has_table(table.name):
-            return None
-        with self.engine.connect() as conn:
-            value = conn.execute(select(table.c.value).where(table.c.key == "schema_version")).scalar()
-        return str(value) if value is not None else None
+    def migrate(self) -> tuple[SchemaState, str]:
+        """Bring the schema to this version's head (see migrate.py); returns (state before, head)."""
+        try:
+            return migrate(self.url, connect_args=_connect_args(self.url))
+        except ValueError as exc:
+            raise StorageError(f"storage: cannot migrate {_redact(self.url)}: {exc}") from exc
 
     # -- feeds -------------------------------------------------------------------------------------
 
@@ -113,6 +129,7 @@ class SQLStorage(StoryQueries, DigestQueries):
                     values = {k: v for k, v in row.items() if k != "u"}
                     conn.execute(insert(table).values(url=row["u"], first_polled_at=row["last_polled_at"],
                                                       **values))  # fmt: skip
+            self.release_feeds(conn, urls)
 
     def record_poll_failure(
         self,
@@ -135,6 +152,7 @@ class SQLStorage(StoryQueries, DigestQueries):
                 "disabled_reason": disabled_reason,
             }
             self._upsert_feed(conn, url, values, at)
+            self.release_feeds(conn, [url])
 
     def _upsert_feed(self, conn: Connection, url: str, values: dict[str, Any], at: datetime) -> None:
         exists = conn.execute(select(schema.feeds.c.url).where(schema.feeds.c.url == url)).first()
@@ -331,13 +349,17 @@ class SQLStorage(StoryQueries, DigestQueries):
         """Make the alerts matching `condition` pending and due now."""
         with self.engine.begin() as conn:
             result = conn.execute(
-                update(schema.alerts).where(condition).values(status="pending", next_attempt_at=None)
+                update(schema.alerts)
+                .where(condition)
+                .values(status="pending", next_attempt_at=None, claimed_by=None, claimed_until=None)
             )
         return int(result.rowcount or 0)
 
     def _update_alert(self, alert_id: int, values: dict[str, Any]) -> None:
+        """Change an entry and give back its claim: it was just sent, failed or put off."""
         with self.engine.begin() as conn:
-            conn.execute(update(schema.alerts).where(schema.alerts.c.id == alert_id).values(**values))
+            conn.execute(update(schema.alerts).where(schema.alerts.c.id == alert_id)
+                         .values(**values, claimed_by=None, claimed_until=None))  # fmt: skip
 
     def outbox_counts(self) -> dict[str, int]:
         table = schema.alerts
@@ -479,12 +501,25 @@ def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         _ensure_sqlite_folder(Path(url.removeprefix("sqlite:///")))
     try:
-        engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+        engine = create_engine(url, connect_args=_connect_args(url))
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StorageError(f"storage: cannot use {_redact(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
+
+
+def driver_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here (the driver news-monitor installs), not SQLAlchemy's psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    # SQLite: wait for another writer up to 30 s instead of failing at once with "database is locked".
+    return {"timeout": 30} if url.startswith("sqlite") else {}
 
 
 def _ensure_sqlite_folder(db_path: Path) -> None:

@@ -94,7 +94,9 @@ class World:
         return self.config_path
 
     def environment(self) -> dict[str, str]:
-        env = {key: value for key, value in os.environ.items() if key not in ("SLACK_API_URL",)}
+        # SLACK_API_URL and NEWS_MONITOR_STORAGE would override the world's own Slack fake and store.
+        outside = ("SLACK_API_URL", "NEWS_MONITOR_STORAGE")
+        env = {key: value for key, value in os.environ.items() if key not in outside}
         env.pop("NEWS_MONITOR_TEST_TOKEN", None)
         if self.token:
             env["NEWS_MONITOR_TEST_TOKEN"] = self.token

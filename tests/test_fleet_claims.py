@@ -1,0 +1,164 @@
+"""Several instances on one store: each due feed, each alert and each housekeeping run goes to one of them.
+
+Two SQLStorage objects on one store are two instances (each has its own instance id), exactly as two
+processes would be; the concurrency test runs them in threads against the same database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.storage import ArticleKey, ArticleRecord, PollSuccess, QueuedAlert, SQLStorage, open_storage
+from tests.support.store import Store
+
+LEASE = timedelta(seconds=30)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+FEEDS = [f"https://feeds.example/{n}.xml" for n in range(6)]
+
+
+@pytest.fixture
+def fleet(store: Store) -> Iterator[tuple[SQLStorage, SQLStorage]]:
+    first = open_storage(store.url, lease=LEASE)
+    second = open_storage(store.url, lease=LEASE)
+    # Both live in this process, so neither may take the other for a dead predecessor with its pid.
+    first.join_fleet(NOW, alive=lambda pid: True)
+    second.join_fleet(NOW, alive=lambda pid: True)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def polled(next_poll_at: datetime) -> PollSuccess:
+    return PollSuccess(
+        title="Feed", etag=None, last_modified=None, result="3 items", next_poll_at=next_poll_at
+    )
+
+
+def queue_alert(storage: SQLStorage, n: int) -> int:
+    record = ArticleRecord("https://feeds.example/0.xml", f"g{n}", f"https://news.example/{n}", None,
+                           f"Story {n}", "text", NOW, NOW, f"fp{n}", "alerted", source="Feed")  # fmt: skip
+    result = storage.record_article(record, [ArticleKey("url", record.url)], [QueuedAlert("#alerts", "{}")])
+    [entry] = result.outbox
+    return entry.id
+
+
+def test_a_due_feed_goes_to_one_instance_and_is_not_due_again_once_polled(fleet) -> None:
+    a, b = fleet
+    assert a.claim_feeds(FEEDS[:4], NOW) == FEEDS[:4]
+    assert b.claim_feeds(FEEDS, NOW) == FEEDS[4:]  # the rest: nobody held them
+    a.record_poll_successes([(url, polled(NOW + timedelta(minutes=10)), NOW) for url in FEEDS[:4]])
+    # The poll is recorded and the claim given back, but the feed is not due for another 10 minutes.
+    assert b.claim_feeds(FEEDS[:4], NOW + timedelta(seconds=1)) == []
+    assert b.claim_feeds(FEEDS[:4], NOW + timedelta(minutes=10)) == FEEDS[:4]
+
+
+def test_a_dead_instances_feeds_are_taken_over_when_its_lease_runs_out(fleet) -> None:
+    a, b = fleet
+    assert a.claim_feeds(FEEDS, NOW) == FEEDS  # ... and then `a` dies without recording anything
+    assert b.claim_feeds(FEEDS, NOW + LEASE - timedelta(seconds=1)) == []
+    assert b.claim_feeds(FEEDS, NOW + LEASE + timedelta(seconds=1)) == FEEDS
+
+
+def test_renewed_leases_hold_and_only_for_the_feeds_still_being_worked_on(fleet) -> None:
+    a, b = fleet
+    a.claim_feeds(FEEDS[:2], NOW)
+    a.renew_claims(NOW + LEASE / 2, feeds=[FEEDS[0]], alerts=[])  # FEEDS[1]'s poll crashed: not renewed
+    later = NOW + LEASE + timedelta(seconds=1)
+    assert b.claim_feeds(FEEDS[:2], later) == [FEEDS[1]]
+
+
+def test_a_clean_stop_gives_everything_back_at_once(fleet) -> None:
+    a, b = fleet
+    alert = queue_alert(a, 1)
+    a.claim_feeds(FEEDS, NOW)
+    assert [entry.id for entry in a.claim_due_alerts(NOW)] == [alert]
+    a.leave_fleet()
+    assert b.claim_feeds(FEEDS, NOW) == FEEDS
+    assert [entry.id for entry in b.claim_due_alerts(NOW)] == [alert]
+    assert [instance.id for instance in b.instances(NOW)] == [b.instance_id]
+
+
+def test_an_alert_is_claimed_by_one_instance_and_sent_state_ends_the_claim(fleet) -> None:
+    a, b = fleet
+    first, second = queue_alert(a, 1), queue_alert(a, 2)
+    assert [entry.id for entry in a.claim_due_alerts(NOW, limit=1)] == [first]
+    assert [entry.id for entry in b.claim_due_alerts(NOW)] == [second]
+    assert a.claim_due_alerts(NOW) == [] and b.claim_due_alerts(NOW) == []
+    a.mark_alert_sent(first, ts="1.0", at=NOW)
+    b.release_alerts([second])  # b is stopping before it sent it
+    assert [entry.id for entry in a.claim_due_alerts(NOW)] == [second]
+    a.mark_alert_sent(second, ts="2.0", at=NOW)
+    assert b.claim_due_alerts(NOW + LEASE + timedelta(seconds=1)) == []  # sent: never claimed again
+
+
+def test_an_unsent_alert_of_a_dead_instance_is_sent_by_another_after_the_lease(fleet) -> None:
+    a, b = fleet
+    alert = queue_alert(a, 1)
+    assert [entry.id for entry in a.claim_due_alerts(NOW)] == [alert]
+    assert b.claim_due_alerts(NOW + LEASE - timedelta(seconds=1)) == []
+    assert [entry.id for entry in b.claim_due_alerts(NOW + LEASE + timedelta(seconds=1))] == [alert]
+
+
+def test_housekeeping_runs_once_per_due_time_across_the_fleet(fleet) -> None:
+    a, b = fleet
+    every = timedelta(hours=6)
+    assert [a.claim_job("housekeeping", NOW, every), b.claim_job("housekeeping", NOW, every)] == [True, False]
+    assert b.claim_job("housekeeping", NOW + timedelta(hours=5), every) is False
+    assert b.claim_job("housekeeping", NOW + every, every) is True
+    assert a.claim_job("housekeeping", NOW + every, every) is False
+
+
+def test_status_lists_instances_with_what_they_hold(fleet) -> None:
+    a, b = fleet
+    queue_alert(a, 1)
+    a.claim_feeds(FEEDS[:3], NOW)
+    b.claim_due_alerts(NOW)
+    held = {i.id: (i.feeds_held, i.alerts_held) for i in a.instances(NOW)}
+    assert held == {a.instance_id: (3, 0), b.instance_id: (0, 1)}
+
+
+def test_a_restarted_instance_frees_its_dead_predecessors_leases_at_once(store: Store) -> None:
+    dead = open_storage(store.url, lease=LEASE)
+    dead.join_fleet(NOW)
+    dead.claim_feeds(FEEDS, NOW)  # ... and the process is killed
+    successor = open_storage(store.url, lease=LEASE)
+    try:
+        successor.join_fleet(NOW, alive=lambda pid: False)  # the predecessor's pid is gone
+        assert successor.claim_feeds(FEEDS, NOW) == FEEDS
+        assert [i.id for i in successor.instances(NOW)] == [successor.instance_id]
+    finally:
+        dead.close()
+        successor.close()
+
+
+def test_racing_instances_never_both_win_a_feed_or_an_alert(store: Store) -> None:
+    instances = [open_storage(store.url, lease=LEASE) for _ in range(4)]
+    urls = [f"https://feeds.example/race/{n}.xml" for n in range(200)]
+    alerts = [queue_alert(instances[0], n) for n in range(60)]
+    won_feeds: list[list[str]] = [[] for _ in instances]
+    won_alerts: list[list[int]] = [[] for _ in instances]
+    start = threading.Barrier(len(instances))
+
+    def compete(index: int) -> None:
+        start.wait()
+        for _ in range(5):
+            won_feeds[index] += instances[index].claim_feeds(urls, NOW)
+            won_alerts[index] += [entry.id for entry in instances[index].claim_due_alerts(NOW, limit=7)]
+
+    threads = [threading.Thread(target=compete, args=(n,)) for n in range(len(instances))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        every_feed = [url for won in won_feeds for url in won]
+        every_alert = [alert for won in won_alerts for alert in won]
+        assert sorted(every_feed) == sorted(urls)  # each exactly once
+        assert sorted(every_alert) == sorted(alerts)
+    finally:
+        for instance in instances:
+            instance.close()
