@@ -195,8 +195,9 @@ class OpsSettings(_Strict):
 class FleetSettings(_Strict):
     """Several instances on one PostgreSQL store (README "Scaling out")."""
 
-    # How long an instance's claim on a feed or an unsent alert outlives it: the longest a dead
-    # instance's work waits for another instance. Claims are renewed every third of it while it lives.
+    # How long an instance's claim on an unsent alert outlives it: the longest a dead instance's alerts
+    # wait for another instance (its feeds wait for their next poll time, at least this long). Claims
+    # are renewed every third of it while the instance lives.
     lease: Duration = Field(default=timedelta(seconds=60), ge=timedelta(seconds=3), le=timedelta(hours=1))
 
 

@@ -107,6 +107,7 @@ class Outbox:
         self._last_post: dict[str, float] = {}
         self._blocks = _Blocks()
         self.in_hand: list[OutboxEntry] = []  # claimed, waiting their turn to be sent
+        self.sending: OutboxEntry | None = None
 
     def use_config(self, fingerprint: str, pace: float) -> int:
         """After a live reload: new pacing, and failed alerts get another chance if the config changed."""
@@ -156,7 +157,10 @@ class Outbox:
         """The sender loop: deliver what is due, then sleep until woken or the next check."""
         while not (self.stopping or self._closing):
             self._wake.clear()
-            self.stats.add(await self.deliver_due())
+            try:
+                self.stats.add(await self.deliver_due())
+            except Exception as exc:  # the store failed over, a bug: the sender must outlive one pass
+                log_event(log, logging.ERROR, "outbox.pass_failed", reason=f"{type(exc).__name__}: {exc}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=IDLE_CHECK_SECONDS)
 
@@ -180,9 +184,11 @@ class Outbox:
                     while queue and not self.stopping:
                         entry = await self._next_ready(queue)
                         if entry is not None:
+                            self.sending = entry  # its lease is renewed while the post takes
                             await self._deliver(entry, stats)
+                            self.sending = None
                 finally:
-                    self.in_hand = []
+                    self.in_hand, self.sending = [], None
                     self._give_back(queue)
         return stats
 
@@ -192,7 +198,8 @@ class Outbox:
 
     def held_alert_ids(self) -> list[int]:
         """The entries this sender holds claims on now (their leases are renewed while it works)."""
-        return [entry.id for entry in self.in_hand]
+        sending = [self.sending.id] if self.sending is not None else []
+        return [entry.id for entry in self.in_hand] + sending
 
     async def _next_ready(self, queue: list[OutboxEntry]) -> OutboxEntry | None:
         """Take the oldest entry whose channel may be posted to now, waiting for pacing if none can."""

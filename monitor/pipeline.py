@@ -55,6 +55,8 @@ log = logging.getLogger("monitor.pipeline")
 # Article pages fetched at once across all feeds (waiting on the network and on per-host politeness, not
 # on the CPU), and extracted at once: extraction is CPU work in threads, so more than the cores only queue.
 PAGE_FETCH_CONCURRENCY = 64
+# Due feeds an instance claims at most, as a multiple of poll.concurrency, less the polls it has running.
+CLAIM_AHEAD = 2
 # Successful polls are written in batches (see flush_polls); a busy cycle writes at least this often.
 MAX_UNFLUSHED_POLLS = 200
 EXTRACT_CONCURRENCY = max(os.cpu_count() or 1, 2)
@@ -144,7 +146,7 @@ class Pipeline:
         report = CycleReport()
         wanted = list(feeds or self.config.feeds)
         # Another instance sharing the store may be polling some of them right now: those are its own.
-        claimed = set(self.storage.claim_feeds([feed.url for feed in wanted], self.clock(), due_only=False))
+        claimed = set(self._claim([feed.url for feed in wanted], due_only=False))
         if len(claimed) < len(wanted):
             report.counts["feeds/polled_elsewhere"] += len(wanted) - len(claimed)
         states = self._feed_states()
@@ -163,8 +165,10 @@ class Pipeline:
         if self.stopping:
             return 0
         idle = [feed.url for feed in self.config.feeds if feed.url not in self._polling]
-        # Claimed, not just due: with several instances on one store, each due feed goes to one of them.
-        claimed = set(self.storage.claim_feeds(idle, self.clock()))
+        # Claimed, not just due: with several instances on one store, each due feed goes to one of them;
+        # no more than this instance will soon poll, so a busy instance leaves the rest to the others.
+        room = max(self.config.poll.concurrency * CLAIM_AHEAD - len(self._polling), 0)
+        claimed = set(self._claim(idle, due_only=True, limit=room)) if room else set()
         starting = [feed for feed in self.config.feeds if feed.url in claimed]
         states = self._feed_states() if starting else {}
         for feed in starting:
@@ -172,6 +176,15 @@ class Pipeline:
                 self._poll_tracked(feed, states), name=f"poll {feed.url}"
             )
         return len(starting)
+
+    def _claim(self, urls: list[str], *, due_only: bool, limit: int | None = None) -> list[str]:
+        """Claim feeds for this instance (storage/fleet.py), each held for about its interval."""
+        poll = self.config.poll
+        fixed = {url: feed.interval for url, feed in self._feeds_by_url.items() if feed.interval}
+        if not poll.adaptive:  # otherwise the store knows each feed's adaptive interval
+            fixed = {url: fixed.get(url, poll.interval) for url in urls}
+        return self.storage.claim_feeds(urls, self.clock(), due_only=due_only, intervals=fixed,
+                                        default_interval=poll.interval, limit=limit)  # fmt: skip
 
     def held_feed_urls(self) -> list[str]:
         """The feeds this instance holds claims on and still works on: polling, or poll not yet written."""
@@ -189,7 +202,12 @@ class Pipeline:
         themselves are stored at once.
         """
         finished, self._finished_polls = self._finished_polls, []
-        self.storage.record_poll_successes(finished)
+        try:
+            self.storage.record_poll_successes(finished)
+        except StorageError as exc:
+            # Kept for the next flush: losing them would drop their claims from renewal and poll again.
+            self._finished_polls[:0] = finished
+            log_event(log, logging.WARNING, "feed.polls_not_recorded", polls=len(finished), reason=str(exc))
 
     async def _poll_tracked(self, feed: FeedConfig, states: dict[str, FeedState]) -> CycleReport:
         try:
@@ -414,7 +432,24 @@ class Pipeline:
         alerts: list[Alert],
         source: str,
     ) -> tuple[str, list[QueuedAlert], RecordResult]:
-        """Copy or not, which story, what to post: decided and stored in one go (under the record lock)."""
+        """Copy or not, which story, what to post: decided and stored in one go (under the record lock
+        here, and the store's story lock across instances: two outlets' reports of one event, read by
+        two instances at once, must not both start the story)."""
+        with self.storage.story_lock():
+            return self._decide_and_record_locked(item, article, now, signature, profile, matches, alerts,
+                                                  source)  # fmt: skip
+
+    def _decide_and_record_locked(
+        self,
+        item: FeedItem,
+        article: Article,
+        now: datetime,
+        signature: Signature | None,
+        profile: StoryProfile | None,
+        matches: list[Match],
+        alerts: list[Alert],
+        source: str,
+    ) -> tuple[str, list[QueuedAlert], RecordResult]:
         since = now - self.config.stories.window
         copy_of = self.stories.copy_of(item.link, signature, since) if signature is not None else None
         story_id = (

@@ -2,41 +2,105 @@
 
 from __future__ import annotations
 
+import sqlite3
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, resolve_storage_url
 from .errors import StorageError
 from .logs import mask_credentials
-from .storage.copy import StoreNotEmpty, copy_store
-from .storage.migrate import migrate
+from .storage.copy import CopiedTable, StoreNotEmpty, copy_store
+from .storage.migrate import SchemaState, migrate, schema_state
 from .storage.sql import driver_url
 
 
 def migrate_store(config: Config, source: str | None = None) -> Iterator[str]:
-    """Migrate the configured store (and `source`, then copy it in); yields what was done, line by line."""
+    """Migrate the configured store (then copy `source` into it); yields what was done, line by line."""
     target = driver_url(config.storage_url)
     yield _migrated(target)
     if source is None:
         return
-    source = driver_url(resolve_storage_url(source, config.path.parent))  # as `storage:` is read
+    source = driver_url(resolve_storage_url(source, config.path.parent))  # read as `storage:` is
     if source == target:
         raise StorageError("migrate --from: the source is the configured store itself; name the old one")
-    yield _migrated(source)
+    with _readable_copy(source) as readable:
+        try:
+            copied = _copy(readable, target)
+        except StoreNotEmpty as exc:
+            raise StorageError(
+                f"migrate --from: {exc}. Copy into a new, empty database (and keep the old store until the "
+                "new one runs), or drop the target's tables first if they hold nothing you need."
+            ) from exc
+    rows = ", ".join(f"{table.name} {table.rows:,}" for table in copied)
+    yield f"copied {mask_credentials(source)} -> {mask_credentials(target)}: {rows}"
+
+
+@contextmanager
+def _readable_copy(source: str) -> Iterator[str]:
+    """The source store as a URL at this version's schema, leaving the source itself untouched.
+
+    A SQLite source is copied first (SQLite's backup: one consistent snapshot even while a service
+    writes to it) and the copy migrated, so an older news-monitor can still open the original. Any
+    other source must already be at this version (`news-monitor migrate` with it configured).
+    """
+    url = make_url(source)
+    if url.get_backend_name() != "sqlite":
+        state = _state(source)
+        if not state.current:
+            raise StorageError(
+                f"migrate --from: {mask_credentials(source)} is at schema revision "
+                f"{state.revision or 'none'}; migrate it first (configure it, run migrate)"
+            )
+        yield source
+        return
+    path = Path(url.database or "")
+    if not path.is_file():
+        raise StorageError(f"migrate --from: there is no SQLite store at {path}; name the file `storage:` "
+                           "pointed at (relative paths are read against the config's folder)")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="news-monitor-migrate-") as folder:
+        snapshot = Path(folder) / path.name
+        try:
+            original, copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(snapshot)
+            try:
+                original.backup(copy)
+            finally:
+                original.close()
+                copy.close()
+        except sqlite3.Error as exc:
+            raise StorageError(f"migrate --from: cannot read {path}: {exc}") from exc
+        snapshot_url = f"sqlite:///{snapshot}"
+        if _state(snapshot_url).empty:
+            raise StorageError(f"migrate --from: {path} holds no news-monitor store")
+        _migrated(snapshot_url)
+        yield snapshot_url
+
+
+def _copy(source: str, target: str) -> list[CopiedTable]:
     source_engine, target_engine = create_engine(source), create_engine(target)
     try:
-        copied = copy_store(source_engine, target_engine)
-    except StoreNotEmpty as exc:
-        raise StorageError(
-            f"migrate --from: {exc}. Copy into a new, empty database (and keep the old store until the "
-            "new one runs), or drop the target's tables first if they hold nothing you need."
-        ) from exc
+        return copy_store(source_engine, target_engine)
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", exc)
+        raise StorageError(f"migrate --from: the copy failed, nothing was written: {reason}") from exc
     finally:
         source_engine.dispose()
         target_engine.dispose()
-    rows = ", ".join(f"{table.name} {table.rows:,}" for table in copied)
-    yield f"copied {mask_credentials(source)} -> {mask_credentials(target)}: {rows}"
+
+
+def _state(url: str) -> SchemaState:
+    engine = create_engine(url)
+    try:
+        return schema_state(engine)
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", exc)
+        raise StorageError(f"storage: cannot read {mask_credentials(url)}: {reason}") from exc
+    finally:
+        engine.dispose()
 
 
 def _migrated(url: str) -> str:
@@ -44,6 +108,10 @@ def _migrated(url: str) -> str:
         before, head = migrate(url)
     except ValueError as exc:
         raise StorageError(f"storage: cannot migrate {mask_credentials(url)}: {exc}") from exc
+    except SQLAlchemyError as exc:
+        raise StorageError(
+            f"storage: cannot migrate {mask_credentials(url)}: {getattr(exc, 'orig', exc)}"
+        ) from exc
     if before.current:
         return f"{mask_credentials(url)}: schema already at revision {head}"
     return f"{mask_credentials(url)}: schema {before.revision or 'none (new store)'} -> revision {head}"

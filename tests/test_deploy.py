@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from monitor.cli import build_parser
 from monitor.config import STORAGE_ENV, load_config
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+REPO = Path(__file__).resolve().parent.parent
+DEPLOY = REPO / "deploy"
 
 
 def compose() -> dict:
@@ -26,17 +28,21 @@ def test_compose_runs_postgresql_a_migration_then_two_replicas() -> None:
     assert monitor["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
-def test_compose_points_every_instance_at_postgresql_through_the_variable_the_config_reads() -> None:
+def test_compose_points_every_instance_at_postgresql_through_the_variable_the_config_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for name in ("migrate", "monitor"):
         environment = compose()["services"][name]["environment"]
-        assert environment[STORAGE_ENV].startswith("postgresql://news:")
-        assert environment[STORAGE_ENV].endswith("@postgres:5432/news")
+        # What the container sees once compose has read `$$` as `$`; the config fills in the password.
+        url = environment[STORAGE_ENV].replace("$$", "$")
+        monkeypatch.setenv(STORAGE_ENV, url)
+        monkeypatch.setenv("NEWS_DB_PASSWORD", "p@ss:w/rd#1")
+        config = load_config(REPO / "config" / "monitor.yaml")
+        assert config.storage_url == "postgresql://news:p%40ss%3Aw%2Frd%231@postgres:5432/news"
+        assert environment["NEWS_DB_PASSWORD"].startswith("${NEWS_DB_PASSWORD:?")
 
 
-def test_the_commands_compose_runs_exist_and_its_config_loads(monkeypatch) -> None:
+def test_the_commands_compose_runs_exist_and_it_mounts_the_config() -> None:
     for command in ("migrate", "run", "status"):
         assert build_parser().parse_args([command]).handler.__name__ == f"cmd_{command}"
-    # The container's config is the repository's config/, with the store from the environment.
-    monkeypatch.setenv(STORAGE_ENV, "postgresql://news:secret@postgres:5432/news")
-    config = load_config(Path(__file__).resolve().parent.parent / "config" / "monitor.yaml")
-    assert config.storage_url == "postgresql://news:secret@postgres:5432/news"
+    assert compose()["services"]["monitor"]["volumes"] == ["../config:/app/config"]  # the repo's config

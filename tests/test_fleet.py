@@ -2,8 +2,9 @@
 
 What the issue asks of a fleet, checked at the local servers: every expected alert reaches the Slack
 fake exactly once, and no feed is requested twice within its interval, even across the takeover of the
-dead instance's feeds (its leases run out after `fleet.lease`, set here to the interval). `status`
-then shows the two instances alive and the dead one silent.
+dead instance's feeds (a feed claim is held for 90 % of the feed's interval, the earliest its next poll
+may come, even when the lease, set here shorter, has run out). `status` then shows the two instances
+alive and the dead one silent.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago, message_title
 
 FEEDS = 12
-INTERVAL = 10.0  # seconds, each feed's own interval (and the lease)
+INTERVAL = 10.0  # seconds, each feed's own interval
+LEASE = 4.0  # seconds: shorter than the interval, so a takeover must wait for the feed's hold
 JITTER = 0.1  # feed_schedule.JITTER_SHARE: a next poll comes up to 10 % early
 
 
@@ -52,7 +54,7 @@ def build_world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, st
     # Pages of one host, 0.3 s apart per instance: a cycle lasts a few seconds, long enough to die in.
     world.settings = {
         "fetch": {"per_host_delay": "0.3s"},
-        "fleet": {"lease": f"{INTERVAL:g}s"},
+        "fleet": {"lease": f"{LEASE:g}s"},
         "poll": {"adaptive": False},
     }
     return world
@@ -111,7 +113,7 @@ def test_three_instances_share_the_feeds_and_survive_one_killed_mid_cycle(
         survivors = [p for p in fleet if p is not victim]
         expected = sorted(f"T-Head order {n}" for n in range(FEEDS))
         wait_for(lambda: len(world.top_level()) >= FEEDS, 4 * INTERVAL, "every alert")
-        # Keep polling past the takeover (a lease after the kill) until every feed was polled again
+        # Keep polling past the takeover (the hold after the claim) until every feed was polled again
         # after it, so polls repeated too early would show.
         polled_twice = lambda: all(  # noqa: E731
             len(request_times(web_server, f"/fleet/{n}.xml")) >= 2 for n in range(FEEDS)

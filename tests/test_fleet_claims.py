@@ -6,13 +6,16 @@ processes would be; the concurrency test runs them in threads against the same d
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor.feed_schedule import JITTER_SHARE
 from monitor.storage import ArticleKey, ArticleRecord, PollSuccess, QueuedAlert, SQLStorage, open_storage
+from monitor.storage.fleet import FEED_HOLD_SHARE
 from tests.support.store import Store
 
 LEASE = timedelta(seconds=30)
@@ -162,3 +165,43 @@ def test_racing_instances_never_both_win_a_feed_or_an_alert(store: Store) -> Non
     finally:
         for instance in instances:
             instance.close()
+
+
+def test_a_dead_pollers_feed_waits_for_its_interval_not_just_the_lease(fleet) -> None:
+    a, b = fleet
+    interval = timedelta(minutes=10)
+    intervals = dict.fromkeys(FEEDS[:2], interval)
+    assert a.claim_feeds(FEEDS[:2], NOW, intervals=intervals) == FEEDS[:2]  # ... requested, then a dies
+    a.renew_claims(NOW + timedelta(seconds=10), feeds=FEEDS[:2], alerts=[])  # renewal never shortens it
+    # Its lease has long run out, but the feeds may have been requested just before a died: taking them
+    # now would poll them twice within their interval. They are taken when they would be due anyway.
+    assert b.claim_feeds(FEEDS[:2], NOW + LEASE * 2, intervals=intervals) == []
+    assert (
+        b.claim_feeds(FEEDS[:2], NOW + interval * 0.9 + timedelta(seconds=1), intervals=intervals)
+        == FEEDS[:2]
+    )
+
+
+def test_the_adaptive_interval_stored_for_a_feed_sets_its_hold(fleet) -> None:
+    a, b = fleet
+    a.record_poll_successes([(FEEDS[0], dataclasses.replace(polled(NOW), poll_interval=300), NOW)])
+    assert a.claim_feeds([FEEDS[0]], NOW, default_interval=timedelta(hours=1)) == [FEEDS[0]]
+    assert b.claim_feeds([FEEDS[0]], NOW + timedelta(seconds=269)) == []
+    assert b.claim_feeds([FEEDS[0]], NOW + timedelta(seconds=271)) == [FEEDS[0]]  # 90 % of 5 minutes
+
+
+def test_an_instance_claims_no_more_feeds_than_it_is_given_room_for(fleet) -> None:
+    a, b = fleet
+    assert a.claim_feeds(FEEDS, NOW, limit=2) == FEEDS[:2]
+    assert b.claim_feeds(FEEDS, NOW) == FEEDS[2:]
+
+
+def test_the_hold_share_matches_the_schedulers_jitter() -> None:
+    assert pytest.approx(1 - JITTER_SHARE) == FEED_HOLD_SHARE
+
+
+def test_an_instance_forgotten_by_another_registers_again_when_it_renews(fleet) -> None:
+    a, b = fleet
+    b.leave_fleet()  # as if another instance had taken it for dead and forgotten it
+    b.renew_claims(NOW, feeds=[], alerts=[])
+    assert {instance.id for instance in a.instances(NOW)} == {a.instance_id, b.instance_id}

@@ -6,6 +6,8 @@ Run on SQLite and, in the PostgreSQL pass, on PostgreSQL: the same revisions bui
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from monitor.cli import main
 from monitor.errors import StorageError
 from monitor.storage import ArticleKey, ArticleRecord, PollSuccess, QueuedAlert, open_storage
-from monitor.storage.migrate import REVISIONS, alembic_config, head_revision
+from monitor.storage.migrate import REVISIONS, VERSION_TABLE, alembic_config, head_revision
 from monitor.storage.schema import metadata
 from tests.support.store import Store
 
@@ -57,8 +59,16 @@ def fill(url: str) -> None:
 def test_the_migrations_build_exactly_the_tables_the_code_uses(store: Store) -> None:
     open_storage(store.url).close()
     with store.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+        assert (
+            compare_metadata(
+                MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}), metadata
+            )
+            == []
+        )
+        assert (
+            MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+            == head_revision()
+        )
 
 
 def test_migrate_creates_a_new_store_and_then_has_nothing_to_do(
@@ -86,7 +96,10 @@ def test_a_store_behind_is_upgraded_on_sqlite_and_refused_until_migrate_on_postg
         assert f"schema 0002 -> revision {head_revision()}" in capsys.readouterr().out
         open_storage(store.url).close()
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+        assert (
+            MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+            == head_revision()
+        )
 
 
 def test_migrate_from_copies_a_sqlite_store_and_the_copy_remembers_everything(
@@ -138,3 +151,52 @@ def test_the_revisions_the_store_is_checked_against_are_alembics() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert tuple(reversed([rev.revision for rev in script.walk_revisions()])) == REVISIONS
     assert script.get_current_head() == head_revision()
+
+
+def test_migrate_from_a_missing_store_is_refused_and_creates_nothing(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, store.url)
+    assert main(["--config", str(config), "migrate", "--from", "sqlite:///old/news-monitor.db"]) == 1
+    assert "there is no SQLite store at" in capsys.readouterr().err
+    assert not (tmp_path / "old").exists()
+
+
+def test_migrate_from_leaves_an_old_release_store_as_it_was(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "v1.db"
+    with sqlite3.connect(old) as db:  # a store made by the first release, with a pending alert
+        db.executescript((Path(__file__).parent / "fixtures" / "store-v1.sql").read_text(encoding="utf-8"))
+    before = old.read_bytes()
+    assert (
+        main(["--config", str(write_config(tmp_path, store.url)), "migrate", "--from", f"sqlite:///{old}"])
+        == 0
+    )
+    assert "articles 2" in capsys.readouterr().out
+    assert old.read_bytes() == before  # still what the old release reads: copied from a snapshot
+    copied = open_storage(store.url)
+    try:
+        assert [entry.payload for entry in copied.due_alerts(datetime.now(UTC))] == ['{"pending": true}']
+    finally:
+        copied.close()
+
+
+def test_instances_starting_together_on_an_empty_store_create_it_once(store: Store) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            open_storage(store.url).close()
+        except BaseException as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert store.rows(f"SELECT version_num FROM {VERSION_TABLE}") == [(head_revision(),)]

@@ -10,7 +10,7 @@ import pytest
 
 from monitor.errors import StorageError
 from monitor.storage import ArticleKey, ArticleRecord, QueuedAlert, open_storage
-from monitor.storage.migrate import head_revision
+from monitor.storage.migrate import VERSION_TABLE, head_revision
 
 pytestmark = pytest.mark.sqlite_only("upgrades a SQLite file made by schema 1")
 
@@ -47,7 +47,8 @@ def test_a_schema_1_store_is_upgraded_with_its_articles_keys_and_pending_alert(t
         # The old marker moves on too (a news-monitor from before migrations then refuses the store) ...
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
         # ... and alembic knows where it stands.
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(head_revision(),)]
+        versions = db.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchall()
+        assert versions == [(head_revision(),)]
 
 
 def test_a_store_from_a_newer_release_is_refused_untouched(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ Dedup is decided by unique constraints inside `record_article`, never by an in-m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -185,13 +187,24 @@ class Storage(Protocol):
 
     def instances(self, now: datetime) -> list[Instance]: ...
 
-    def claim_feeds(self, urls: list[str], now: datetime, *, due_only: bool = True) -> list[str]: ...
+    def claim_feeds(
+        self,
+        urls: list[str],
+        now: datetime,
+        *,
+        due_only: bool = True,
+        intervals: Mapping[str, timedelta] | None = None,
+        default_interval: timedelta | None = None,
+        limit: int | None = None,
+    ) -> list[str]: ...
 
     def claim_due_alerts(self, now: datetime, limit: int = ...) -> list[OutboxEntry]: ...
 
     def release_alerts(self, ids: list[int]) -> None: ...
 
     def claim_job(self, name: str, now: datetime, every: timedelta) -> bool: ...
+
+    def story_lock(self) -> AbstractContextManager[None]: ...
 
     def record_poll_success(self, url: str, poll: PollSuccess, *, at: datetime) -> None: ...
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 
+from ..errors import StorageError
 from . import schema
 
 # Parents before children (foreign keys); leases and instances stay behind.
@@ -39,7 +40,9 @@ class CopiedTable:
 
 def copy_store(source: Engine, target: Engine) -> list[CopiedTable]:
     """Copy every row of COPIED_TABLES from `source` to the empty store `target`, in one transaction."""
-    with source.connect() as reading, target.begin() as writing:
+    # One snapshot of the source: rows written meanwhile neither break a foreign key nor half-appear.
+    reading_options = {"isolation_level": "REPEATABLE READ"} if source.dialect.name == "postgresql" else {}
+    with source.connect().execution_options(**reading_options) as reading, target.begin() as writing:
         held = [table.name for table in COPIED_TABLES if _count(writing, table)]
         if held:
             raise StoreNotEmpty(f"the target store already holds rows in {', '.join(held)}")
@@ -57,7 +60,8 @@ def copy_store(source: Engine, target: Engine) -> list[CopiedTable]:
             _advance_sequences(writing)
         for table, result in zip(COPIED_TABLES, copied, strict=True):
             if _count(writing, table) != result.rows:  # a last look before committing
-                raise RuntimeError(f"{table.name}: {result.rows} rows copied, {_count(writing, table)} found")
+                found = _count(writing, table)
+                raise StorageError(f"migrate --from: {table.name}: {result.rows} rows copied, {found} found")
     return copied
 
 

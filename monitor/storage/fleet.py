@@ -9,18 +9,20 @@ an UPDATE whose WHERE is re-checked on the row it locks), so two instances never
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, case, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .. import __version__
 from ..errors import StorageError
@@ -28,13 +30,23 @@ from . import schema
 from .base import OutboxEntry
 from .stories import outbox_columns
 
-# How long a claim outlives its holder's last renewal: the longest a dead instance's feeds and alerts
-# wait for another instance. Renewed every third of it (storage.fleet.RENEW_FRACTION).
+# How long a claim outlives its holder's last renewal: the longest a dead instance's alerts wait for
+# another instance. Renewed every third of it (monitor/fleet.py).
 DEFAULT_LEASE = timedelta(seconds=60)
+# A feed claim is held for this share of the feed's interval (and at least a lease): the scheduler may
+# poll a feed this early (feed_schedule.JITTER_SHARE), so a dead holder's feed is taken over when it
+# would have been polled next anyway, never twice within its interval.
+FEED_HOLD_SHARE = 0.9
+# PostgreSQL's codes for a transaction it aborted to resolve a conflict: run it again.
+RETRY_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+CONFLICT_RETRIES = 3
+# Any constant: the PostgreSQL advisory lock under which an article's story is decided (story_lock).
+STORY_LOCK = 7_203_114_952
 # Instances silent for this long are dropped from the list (their leases ran out long before).
 FORGET_INSTANCES_AFTER = timedelta(days=1)
-# Outbox entries claimed at once: the sender works through them at Slack's pace, renewing the lease.
-ALERT_CLAIM_BATCH = 100
+# Outbox entries claimed at once: the sender works through them at Slack's pace (a second per post and
+# channel), renewing their leases. Large, so one channel's backlog does not hold up the others' alerts.
+ALERT_CLAIM_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,7 @@ class Instance:
     id: str
     host: str
     pid: int
+    namespace: str
     version: str
     started_at: datetime
     seen_at: datetime
@@ -56,8 +69,23 @@ def new_instance_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def process_namespace() -> str:
+    """Which processes a pid names here: the kernel's boot and this PID namespace.
+
+    Two containers may share a hostname (network_mode: host) and both be pid 1; only instances whose
+    pids live in our namespace can be checked for being alive.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        pids = os.readlink("/proc/self/ns/pid")
+    except OSError:  # not Linux: the host name is all there is
+        boot = pids = "?"
+    return f"{socket.gethostname()}|{boot}|{pids}"[:128]
+
+
 def pid_alive(pid: int) -> bool:
-    """Whether an earlier instance on this host with this pid may still run (ours: it was before us)."""
+    """Whether an earlier instance in this PID namespace with this pid may still run (ours: it ran
+    before us, so it is gone)."""
     if pid == os.getpid():
         return False
     try:
@@ -79,15 +107,16 @@ class FleetQueries:
     # -- instances ---------------------------------------------------------------------------------
 
     def join_fleet(self, now: datetime, *, alive: Callable[[int], bool] = pid_alive) -> None:
-        """Register this instance; free at once the leases of dead predecessors on this host.
+        """Register this instance; free at once the leases of dead predecessors in this PID namespace.
 
-        A predecessor on the same host whose process is gone (or whose pid is ours: a restarted
-        container) cannot be polling any more, so its feeds need not wait for their leases to run out.
+        A predecessor whose process is gone (the same host and boot, the same PID namespace, its pid no
+        longer running) cannot be polling any more, so its feeds need not wait for their leases to run
+        out: a service restarted after a crash goes on at once. Elsewhere, only leases tell.
         """
-        host, pid = socket.gethostname(), os.getpid()
         table = schema.instances
-        with self.engine.begin() as conn:
-            rows = conn.execute(select(table.c.id, table.c.pid).where(table.c.host == host)).all()
+        namespace = process_namespace()
+        with storage_errors("register this instance"), self.engine.begin() as conn:
+            rows = conn.execute(select(table.c.id, table.c.pid).where(table.c.namespace == namespace)).all()
             dead = [row.id for row in rows if row.id != self.instance_id and not alive(row.pid)]
             stale = select(table.c.id).where(table.c.seen_at < now - FORGET_INSTANCES_AFTER)
             dead += [row for row in conn.execute(stale).scalars() if row not in dead]
@@ -95,27 +124,34 @@ class FleetQueries:
                 _release(conn, instance_id)
             if dead:
                 conn.execute(delete(table).where(table.c.id.in_(dead)))
-            me = {"id": self.instance_id, "host": host, "pid": pid, "version": __version__}
-            conn.execute(insert(table).values(**me, started_at=now, seen_at=now))
+            self._register(conn, now)
+
+    def _register(self, conn: Connection, now: datetime) -> None:
+        me = {"id": self.instance_id, "host": socket.gethostname(), "pid": os.getpid(),
+              "namespace": process_namespace(), "version": __version__}  # fmt: skip
+        conn.execute(insert(schema.instances).values(**me, started_at=now, seen_at=now))
 
     def renew_claims(self, now: datetime, *, feeds: list[str], alerts: list[int]) -> None:
         """Say this instance is alive, and extend its leases on `feeds` and `alerts` (those it is still
-        working on: a claim left behind by a poll that crashed is not kept alive) by `lease` from now."""
+        working on: a claim left behind by a poll that crashed is not kept alive) to `lease` from now;
+        a feed's longer hold (see claim_feeds) is never shortened."""
         until = now + self.lease
-        claims, outbox = schema.feed_claims, schema.alerts
-        with _storage_errors("renew this instance's leases"), self.engine.begin() as conn:
-            instances = schema.instances
-            conn.execute(update(instances).where(instances.c.id == self.instance_id).values(seen_at=now))
-            for chunk in _chunks(feeds, 500):
+        claims, outbox, instances = schema.feed_claims, schema.alerts, schema.instances
+        with storage_errors("renew this instance's leases"), self.engine.begin() as conn:
+            seen = update(instances).where(instances.c.id == self.instance_id).values(seen_at=now)
+            if not conn.execute(seen).rowcount:
+                self._register(conn, now)  # another instance took us for dead and forgot us: we are back
+            for chunk in _chunks(sorted(feeds), 500):
                 held = claims.c.url.in_(chunk) & (claims.c.claimed_by == self.instance_id)
-                conn.execute(update(claims).where(held).values(claimed_until=until))
-            for ids in _chunks(alerts, 500):
+                later = case((claims.c.claimed_until < until, until), else_=claims.c.claimed_until)
+                conn.execute(update(claims).where(held).values(claimed_until=later))
+            for ids in _chunks(sorted(alerts), 500):
                 held = outbox.c.id.in_(ids) & (outbox.c.claimed_by == self.instance_id)
                 conn.execute(update(outbox).where(held).values(claimed_until=until))
 
     def leave_fleet(self) -> None:
         """Give back every claim (a clean stop: others need not wait for the leases) and unregister."""
-        with _storage_errors("give back this instance's leases"), self.engine.begin() as conn:
+        with storage_errors("give back this instance's leases"), self.engine.begin() as conn:
             _release(conn, self.instance_id)
             conn.execute(delete(schema.instances).where(schema.instances.c.id == self.instance_id))
 
@@ -135,30 +171,65 @@ class FleetQueries:
 
     # -- feeds -------------------------------------------------------------------------------------
 
-    def claim_feeds(self, urls: list[str], now: datetime, *, due_only: bool = True) -> list[str]:
-        """Take the feeds among `urls` no other live instance holds (and, with due_only, that are due).
+    def claim_feeds(
+        self,
+        urls: list[str],
+        now: datetime,
+        *,
+        due_only: bool = True,
+        intervals: Mapping[str, timedelta] | None = None,
+        default_interval: timedelta | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        """Take up to `limit` of the feeds among `urls` that no live claim holds (with due_only: that are
+        due), in the order given.
 
-        Claim first, then check due-ness in the same transaction: a feed another instance finished
-        polling a moment ago is then seen with its new next_poll_at, and given back.
+        A claim is held for FEED_HOLD_SHARE of the feed's interval (`intervals`, else the adaptive
+        interval stored for it, else `default_interval`), and at least a lease; recording the poll ends it.
+        So a feed whose poller died mid-poll is taken over when it would have been polled next anyway.
+        Due-ness is checked again after claiming, in the same transaction: a feed another instance
+        finished polling a moment ago is then seen with its new next_poll_at, and given back.
         """
         if not urls:
             return []
-        until = now + self.lease
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                with storage_errors("claim feeds"), self.engine.begin() as conn:
+                    return self._claim_feeds(
+                        conn, urls, now, due_only, intervals or {}, default_interval, limit
+                    )
+            except StorageError as exc:
+                if not _conflict(exc) or attempt == CONFLICT_RETRIES - 1:
+                    raise
+        return []
+
+    def _claim_feeds(self, conn: Connection, urls: list[str], now: datetime, due_only: bool,
+                     intervals: Mapping[str, timedelta], default_interval: timedelta | None,
+                     limit: int | None) -> list[str]:  # fmt: skip
         claims = schema.feed_claims
-        with self.engine.begin() as conn:
-            candidates = _due(conn, urls, now) if due_only else urls
-            claimed: list[str] = []
-            for chunk in _chunks(candidates, 500):
-                rows = [{"url": url, "claimed_by": self.instance_id, "claimed_until": until} for url in chunk]
-                free = claims.c.claimed_until < now
-                statement = _upsert(conn, claims, rows, ["url"], {"claimed_by", "claimed_until"}, free)
-                claimed += conn.execute(statement.returning(claims.c.url)).scalars().all()
-            if due_only and claimed:
-                not_due = set(claimed) - set(_due(conn, claimed, now))
-                if not_due:
-                    mine = claims.c.url.in_(not_due) & (claims.c.claimed_by == self.instance_id)
-                    conn.execute(delete(claims).where(mine))
-                    claimed = [url for url in claimed if url not in not_due]
+        schedule = _schedule(conn, urls)
+        held = _held_feeds(conn, urls, now)  # skipped before the upsert, which would lock their rows
+        candidates = [
+            url for url in urls if url not in held and (not due_only or _is_due(schedule, url, now))
+        ]
+        candidates = candidates[:limit] if limit is not None else candidates
+        claimed: list[str] = []
+        for chunk in _chunks(sorted(candidates), 500):  # one lock order for every instance
+            rows = []
+            for url in chunk:
+                interval = intervals.get(url) or _stored_interval(schedule, url) or default_interval
+                hold = max(self.lease, interval * FEED_HOLD_SHARE) if interval else self.lease
+                rows.append({"url": url, "claimed_by": self.instance_id, "claimed_until": now + hold})
+            free = claims.c.claimed_until < now
+            statement = _upsert(conn, claims, rows, ["url"], {"claimed_by", "claimed_until"}, free)
+            claimed += conn.execute(statement.returning(claims.c.url)).scalars().all()
+        if due_only and claimed:
+            rescheduled = _schedule(conn, claimed)
+            not_due = {url for url in claimed if not _is_due(rescheduled, url, now)}
+            if not_due:
+                mine = claims.c.url.in_(sorted(not_due)) & (claims.c.claimed_by == self.instance_id)
+                conn.execute(delete(claims).where(mine))
+                claimed = [url for url in claimed if url not in not_due]
         order = {url: index for index, url in enumerate(urls)}
         return sorted(claimed, key=order.__getitem__)
 
@@ -181,7 +252,7 @@ class FleetQueries:
             & free
             & (table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now))
         )
-        with self.engine.begin() as conn:
+        with storage_errors("claim outbox entries"), self.engine.begin() as conn:
             oldest = select(table.c.id).where(claimable).order_by(table.c.id).limit(limit)
             if conn.dialect.name == "postgresql":
                 oldest = oldest.with_for_update(skip_locked=True)  # others' picks are skipped, not waited on
@@ -208,17 +279,47 @@ class FleetQueries:
     def release_alerts(self, ids: list[int]) -> None:
         """Give back entries this instance claimed but will not send now (it is stopping)."""
         table = schema.alerts
-        with self.engine.begin() as conn:
+        with storage_errors("give back outbox entries"), self.engine.begin() as conn:
             for chunk in _chunks(ids, 500):
                 held = table.c.id.in_(chunk) & (table.c.claimed_by == self.instance_id)
                 conn.execute(update(table).where(held).values(claimed_by=None, claimed_until=None))
+
+    # -- story decisions ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def story_lock(self) -> Iterator[None]:
+        """One instance at a time decides and records an article's story (stories.py reads the store,
+        decides, then writes: two instances interleaving would both start one story).
+
+        PostgreSQL: a session advisory lock, let go on unlock or when the holder's connection dies.
+        SQLite: an flock on a file beside the database (instances sharing a SQLite file share a host).
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STORY_LOCK})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STORY_LOCK})
+                    conn.commit()
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.story-lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     # -- fleet-wide jobs ---------------------------------------------------------------------------
 
     def claim_job(self, name: str, now: datetime, every: timedelta) -> bool:
         """True for exactly one instance per due time of job `name`: the one that moves it forward."""
         table = schema.jobs
-        with self.engine.begin() as conn:
+        with storage_errors(f"claim the {name} job"), self.engine.begin() as conn:
             row = {"name": name, "next_run_at": now + every, "last_run_by": self.instance_id}
             due = table.c.next_run_at <= now
             statement = _upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, due)
@@ -226,21 +327,46 @@ class FleetQueries:
 
 
 @contextlib.contextmanager
-def _storage_errors(doing: str) -> Iterator[None]:
+def storage_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as exc:
         raise StorageError(f"storage: cannot {doing}: {getattr(exc, 'orig', exc)}") from exc
 
 
-def _due(conn: Connection, urls: list[str], now: datetime) -> list[str]:
-    """The feeds among `urls` whose next poll is due (never polled counts as due)."""
+def _schedule(conn: Connection, urls: list[str]) -> dict[str, tuple[datetime | None, int | None]]:
+    """Each known feed's next poll and stored adaptive interval (seconds)."""
     table = schema.feeds
-    scheduled: dict[str, Any] = {}
+    found: dict[str, tuple[datetime | None, int | None]] = {}
     for chunk in _chunks(urls, 500):
-        rows = conn.execute(select(table.c.url, table.c.next_poll_at).where(table.c.url.in_(chunk)))
-        scheduled.update((row.url, row.next_poll_at) for row in rows)
-    return [url for url in urls if scheduled.get(url) is None or scheduled[url] <= now]
+        query = select(table.c.url, table.c.next_poll_at, table.c.poll_interval).where(table.c.url.in_(chunk))
+        found.update((row.url, (row.next_poll_at, row.poll_interval)) for row in conn.execute(query))
+    return found
+
+
+def _is_due(schedule: dict[str, tuple[datetime | None, int | None]], url: str, now: datetime) -> bool:
+    next_poll_at = schedule.get(url, (None, None))[0]
+    return next_poll_at is None or next_poll_at <= now  # never polled counts as due
+
+
+def _stored_interval(schedule: dict[str, tuple[datetime | None, int | None]], url: str) -> timedelta | None:
+    seconds = schedule.get(url, (None, None))[1]
+    return timedelta(seconds=seconds) if seconds else None
+
+
+def _held_feeds(conn: Connection, urls: list[str], now: datetime) -> set[str]:
+    claims = schema.feed_claims
+    held: set[str] = set()
+    for chunk in _chunks(urls, 500):
+        live = claims.c.url.in_(chunk) & (claims.c.claimed_until >= now)
+        held.update(conn.execute(select(claims.c.url).where(live)).scalars())
+    return held
+
+
+def _conflict(exc: StorageError) -> bool:
+    """Whether PostgreSQL aborted the transaction to resolve a conflict (a deadlock): worth running again."""
+    cause = exc.__cause__
+    return isinstance(cause, DBAPIError) and getattr(cause.orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
 def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str], columns: set[str],

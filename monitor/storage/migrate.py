@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # these; alembic itself (11 MiB resident) is imported only to migrate. tests/test_migrations.py checks
 # this list against alembic's own reading of the folder.
 REVISIONS = ("0001", "0002", "0003")
+# Our own name, not alembic's default: the store may share a database with another alembic-managed app.
+VERSION_TABLE = "news_monitor_alembic_version"
 # Stores made before migrations existed record their version here; it names the revision they match.
 LEGACY_REVISIONS = {"1": "0001", "2": "0002"}
 # Any constant: PostgreSQL's advisory lock that makes concurrent migrations (two instances starting on
@@ -70,7 +72,7 @@ def schema_state(engine: Engine) -> SchemaState:
 
 def _state_of(conn: Connection) -> SchemaState:
     tables = set(inspect(conn).get_table_names())
-    revision = _alembic_revision(conn) if "alembic_version" in tables else None
+    revision = _alembic_revision(conn) if VERSION_TABLE in tables else None
     if revision is None and tables:
         legacy = _legacy_version(conn) if schema.meta.name in tables else None
         if legacy is None:
@@ -80,7 +82,7 @@ def _state_of(conn: Connection) -> SchemaState:
 
 
 def _alembic_revision(conn: Connection) -> str | None:
-    version = table("alembic_version", column("version_num"))
+    version = table(VERSION_TABLE, column("version_num"))
     value = conn.execute(select(version.c.version_num)).scalar()
     return str(value) if value is not None else None
 
@@ -119,7 +121,7 @@ def migrate(url: str, *, connect_args: dict[str, Any] | None = None) -> tuple[Sc
 
 
 def _has_version_table(conn: Connection) -> bool:
-    return inspect(conn).has_table("alembic_version")
+    return inspect(conn).has_table(VERSION_TABLE)
 
 
 def _migration_engine(url: str, connect_args: dict[str, Any]) -> Engine:

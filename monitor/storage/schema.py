@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +50,20 @@ class NulFreeText(TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         return value.replace("\x00", "") if value is not None else None
 
+
+def fitted_key(key: str, length: int) -> str:
+    """A key as stored in a column of `length` characters: itself, or its SHA-256 when longer.
+
+    Keys are only ever compared for equality, so a hash serves; PostgreSQL refuses an over-long value
+    (SQLite would store it), and a page may carry a canonical URL of any length.
+    """
+    if len(key) <= length:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+KEY_LENGTH = 2048  # article_keys.key
+STORY_KEY_LENGTH = 255  # story_keys.key
 
 metadata = MetaData()
 
@@ -129,7 +144,7 @@ articles = Table(
 story_keys = Table(
     "story_keys",
     metadata,
-    Column("key", String(255), nullable=False),
+    Column("key", String(STORY_KEY_LENGTH), nullable=False),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("first_seen_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("key", "article_id"),
@@ -152,7 +167,7 @@ article_keys = Table(
     "article_keys",
     metadata,
     Column("kind", String(16), nullable=False),  # guid | url | fingerprint
-    Column("key", String(2048), nullable=False),
+    Column("key", String(KEY_LENGTH), nullable=False),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     PrimaryKeyConstraint("kind", "key"),
 )
@@ -204,6 +219,7 @@ instances = Table(
     Column("id", String(128), primary_key=True),
     Column("host", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
+    Column("namespace", String(128), nullable=False),  # where its pid means something (fleet.py)
     Column("version", String(32), nullable=False),
     Column("started_at", UTCDateTime(), nullable=False),
     Column("seen_at", UTCDateTime(), nullable=False),

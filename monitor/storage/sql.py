@@ -25,7 +25,7 @@ from .base import (
     StoredArticle,
 )
 from .digests import DigestQueries
-from .fleet import DEFAULT_LEASE, FleetQueries, new_instance_id
+from .fleet import DEFAULT_LEASE, FleetQueries, new_instance_id, storage_errors
 from .migrate import SchemaState, migrate, schema_state
 from .stories import StoryQueries, outbox_columns
 
@@ -116,8 +116,9 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
         if not polls:
             return
         table = schema.feeds
-        rows = [{"u": url, **_poll_values(poll, at)} for url, poll, at in polls]
-        with self.engine.begin() as conn:
+        # In URL order, the order claims take their rows in: two instances' writes never deadlock.
+        rows = sorted(({"u": url, **_poll_values(poll, at)} for url, poll, at in polls), key=lambda r: r["u"])
+        with storage_errors("record polls"), self.engine.begin() as conn:
             urls = [row["u"] for row in rows]
             known = set(conn.execute(select(table.c.url).where(table.c.url.in_(urls))).scalars())
             updates = [row for row in rows if row["u"] in known]
@@ -169,7 +170,7 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
         table = schema.article_keys
         with self.engine.connect() as conn:
             for key in keys:
-                query = select(table.c.kind).where(table.c.kind == key.kind, table.c.key == key.key)
+                query = select(table.c.kind).where(table.c.kind == key.kind, table.c.key == _stored(key))
                 if conn.execute(query).first():
                     return key
         return None
@@ -226,7 +227,9 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
         """Point a duplicate's other keys at the stored article, so the next poll skips it before fetching."""
         table = schema.article_keys
         with self.engine.begin() as conn:
-            query = select(table.c.article_id).where(table.c.kind == known.kind, table.c.key == known.key)
+            query = select(table.c.article_id).where(
+                table.c.kind == known.kind, table.c.key == _stored(known)
+            )
             existing_id = conn.execute(query).scalar_one()
             self._claim_keys(conn, keys, existing_id)
 
@@ -258,7 +261,9 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
             try:
                 with conn.begin_nested():
                     conn.execute(
-                        insert(schema.article_keys).values(kind=key.kind, key=key.key, article_id=article_id)
+                        insert(schema.article_keys).values(
+                            kind=key.kind, key=_stored(key), article_id=article_id
+                        )
                     )
             except IntegrityError:
                 first_conflict = first_conflict or key
@@ -456,6 +461,10 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
         self.engine.dispose()
 
 
+def _stored(key: ArticleKey) -> str:
+    return schema.fitted_key(key.key, schema.KEY_LENGTH)
+
+
 def _poll_values(poll: PollSuccess, at: datetime) -> dict[str, Any]:
     return {
         "title": poll.title,
@@ -501,7 +510,9 @@ def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         _ensure_sqlite_folder(Path(url.removeprefix("sqlite:///")))
     try:
-        engine = create_engine(url, connect_args=_connect_args(url))
+        # pre_ping: a pooled connection a PostgreSQL restart or failover cut is replaced, not failed on.
+        pre_ping = not url.startswith("sqlite")
+        engine = create_engine(url, connect_args=_connect_args(url), pool_pre_ping=pre_ping)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StorageError(f"storage: cannot use {_redact(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":

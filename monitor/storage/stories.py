@@ -34,7 +34,7 @@ class StoryQueries:
         index, articles = schema.story_keys, schema.articles
         shared: Counter[int] = Counter()
         with self.engine.connect() as conn:
-            for key in dict.fromkeys(keys):
+            for key in dict.fromkeys(schema.fitted_key(key, schema.STORY_KEY_LENGTH) for key in keys):
                 newest = (
                     select(index.c.article_id)
                     .where(index.c.key == key, index.c.first_seen_at >= since)
@@ -139,8 +139,10 @@ class StoryQueries:
             conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=article_id))
         if record.story_keys:
             rows = [
-                {"key": key[:255], "article_id": article_id, "first_seen_at": record.first_seen_at}
-                for key in dict.fromkeys(record.story_keys)
+                {"key": key, "article_id": article_id, "first_seen_at": record.first_seen_at}
+                for key in dict.fromkeys(
+                    schema.fitted_key(key, schema.STORY_KEY_LENGTH) for key in record.story_keys
+                )
             ]
             conn.execute(schema.story_keys.insert(), rows)
 

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(128), primary_key=True),
         sa.Column("host", sa.String(255), nullable=False),
         sa.Column("pid", sa.Integer, nullable=False),
+        sa.Column("namespace", sa.String(128), nullable=False),
         sa.Column("version", sa.String(32), nullable=False),
         sa.Column("started_at", sa.DateTime, nullable=False),
         sa.Column("seen_at", sa.DateTime, nullable=False),
