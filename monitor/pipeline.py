@@ -436,37 +436,25 @@ class Pipeline:
         here, and the store's story lock across instances: two outlets' reports of one event, read by
         two instances at once, must not both start the story)."""
         with self.storage.story_lock():
-            return self._decide_and_record_locked(item, article, now, signature, profile, matches, alerts,
-                                                  source)  # fmt: skip
-
-    def _decide_and_record_locked(
-        self,
-        item: FeedItem,
-        article: Article,
-        now: datetime,
-        signature: Signature | None,
-        profile: StoryProfile | None,
-        matches: list[Match],
-        alerts: list[Alert],
-        source: str,
-    ) -> tuple[str, list[QueuedAlert], RecordResult]:
-        since = now - self.config.stories.window
-        copy_of = self.stories.copy_of(item.link, signature, since) if signature is not None else None
-        story_id = (
-            self.storage.story_of(copy_of) if copy_of else self.stories.story_of(item.link, profile, since)
-        )
-        queued = self.story_messages(story_id, alerts, source, copy=copy_of is not None)
-        outcome = article_outcome(queued, alerts, matches, is_copy=copy_of is not None)
-        record = self._record(item, article, now, outcome, matches, signature, source=source)
-        record = dataclasses.replace(
-            record,
-            story_id=story_id,
-            story_profile=profile.to_json() if profile else None,
-            # A copy is not indexed: its original stands for it in later comparisons.
-            bands=() if copy_of else record.bands,
-            story_keys=profile.keys if profile and not copy_of else (),
-        )
-        return outcome, queued, self.storage.record_article(record, article_keys(item, article), queued)
+            since = now - self.config.stories.window
+            copy_of = self.stories.copy_of(item.link, signature, since) if signature is not None else None
+            story_id = (
+                self.storage.story_of(copy_of)
+                if copy_of
+                else self.stories.story_of(item.link, profile, since)
+            )
+            queued = self.story_messages(story_id, alerts, source, copy=copy_of is not None)
+            outcome = article_outcome(queued, alerts, matches, is_copy=copy_of is not None)
+            record = self._record(item, article, now, outcome, matches, signature, source=source)
+            record = dataclasses.replace(
+                record,
+                story_id=story_id,
+                story_profile=profile.to_json() if profile else None,
+                # A copy is not indexed: its original stands for it in later comparisons.
+                bands=() if copy_of else record.bands,
+                story_keys=profile.keys if profile and not copy_of else (),
+            )
+            return outcome, queued, self.storage.record_article(record, article_keys(item, article), queued)
 
     def story_messages(
         self, story_id: int | None, alerts: list[Alert], source: str, *, copy: bool = False
