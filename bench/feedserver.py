@@ -145,17 +145,26 @@ class Bodies:
         return html.encode()
 
 
+def feed_response(request: web.Request, body: bytes) -> web.Response:
+    """The feed with its ETag, or 304 Not Modified when the client already holds this body."""
+    etag = f'"{hashlib.blake2b(body, digest_size=8).hexdigest()}"'
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers={"ETag": etag})
+    return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
+
+
+def robots_response() -> web.Response:
+    """A robots.txt that allows everything (the service asks before fetching an article page)."""
+    return web.Response(text="User-agent: *\nAllow: /\n")
+
+
 def _app(plan: Plan, bodies: Bodies) -> web.Application:
     sites = {site.address: site for site in plan.sites()}
 
     async def feed(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(plan.latency)
         site = sites[request.host.split(":")[0]]
-        body = bodies.feeds[site.number]
-        etag = f'"{hashlib.blake2b(body, digest_size=8).hexdigest()}"'
-        if request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
+        return feed_response(request, bodies.feeds[site.number])
 
     async def page(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(plan.latency)
@@ -165,7 +174,7 @@ def _app(plan: Plan, bodies: Bodies) -> web.Application:
 
     async def robots(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(plan.latency)
-        return web.Response(text="User-agent: *\nAllow: /\n")
+        return robots_response()
 
     app = web.Application()
     app.router.add_get("/rss.xml", feed)

@@ -49,7 +49,7 @@ from aiohttp import web  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
 from wordfreq import top_n_list  # noqa: E402
 
-from bench.feedserver import Plan, ServerProcess, free_port  # noqa: E402
+from bench.feedserver import Plan, ServerProcess, feed_response, free_port, robots_response  # noqa: E402
 from bench.memory import spawn_run, stop  # noqa: E402
 from tests.support.slack_fake import SlackFake  # noqa: E402
 
@@ -138,11 +138,8 @@ class ChangingFeed:
         async def feed(request: web.Request) -> web.StreamResponse:
             self.agents[request.headers.get("User-Agent", "").split("/")[0]] += 1
             await asyncio.sleep(self.latency)
-            body = self._feed()  # read after the latency: an item added meanwhile is in this response
-            etag = f'"{hash(body) & 0xFFFFFFFF:08x}"'
-            if request.headers.get("If-None-Match") == etag:
-                return web.Response(status=304, headers={"ETag": etag})
-            return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
+            # Read after the latency: an item added meanwhile is in this response.
+            return feed_response(request, self._feed())
 
         async def page(request: web.Request) -> web.StreamResponse:
             await asyncio.sleep(self.latency)
@@ -151,7 +148,7 @@ class ChangingFeed:
 
         async def robots(request: web.Request) -> web.StreamResponse:
             await asyncio.sleep(self.latency)
-            return web.Response(text="User-agent: *\nAllow: /\n")
+            return robots_response()
 
         app = web.Application()
         app.router.add_get("/rss.xml", feed)
