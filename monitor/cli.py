@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("--from", dest="source", metavar="URL",
                          help="a store to copy into the configured one, e.g. sqlite:///state/news-monitor.db "
-                         "(both are migrated first; the configured one must be empty)")  # fmt: skip
+                         "(a SQLite store is read from a snapshot and left as it is; the configured one "
+                         "must be empty)")  # fmt: skip
     migrate.set_defaults(handler=cmd_migrate)
     status = commands.add_parser(
         "status", help="show feeds (last poll, result, next poll, errors) and the outbox"

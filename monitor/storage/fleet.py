@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import importlib
 import os
 import socket
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, case, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from .. import __version__
 from ..errors import StorageError
@@ -69,6 +71,7 @@ def new_instance_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+@functools.cache
 def process_namespace() -> str:
     """Which processes a pid names here: the kernel's boot and this PID namespace.
 
@@ -208,10 +211,11 @@ class FleetQueries:
                      limit: int | None) -> list[str]:  # fmt: skip
         claims = schema.feed_claims
         schedule = _schedule(conn, urls)
-        held = _held_feeds(conn, urls, now)  # skipped before the upsert, which would lock their rows
-        candidates = [
-            url for url in urls if url not in held and (not due_only or _is_due(schedule, url, now))
-        ]
+        due = [url for url in urls if _is_due(schedule, url, now)] if due_only else urls
+        # Feeds someone holds are skipped before the upsert, which would lock their rows; asked only of
+        # the due ones (on most ticks none are).
+        held = _held_feeds(conn, due, now) if due else set()
+        candidates = [url for url in due if url not in held]
         candidates = candidates[:limit] if limit is not None else candidates
         claimed: list[str] = []
         for chunk in _chunks(sorted(candidates), 500):  # one lock order for every instance
@@ -247,11 +251,7 @@ class FleetQueries:
         """Take up to `limit` pending, due outbox entries no live instance holds, oldest first."""
         table = schema.alerts
         free = (table.c.claimed_until.is_(None)) | (table.c.claimed_until < now)
-        claimable = (
-            (table.c.status == "pending")
-            & free
-            & (table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now))
-        )
+        claimable = due_outbox_entries(now) & free
         with storage_errors("claim outbox entries"), self.engine.begin() as conn:
             oldest = select(table.c.id).where(claimable).order_by(table.c.id).limit(limit)
             if conn.dialect.name == "postgresql":
@@ -332,6 +332,20 @@ def storage_errors(doing: str) -> Iterator[None]:
         yield
     except SQLAlchemyError as exc:
         raise StorageError(f"storage: cannot {doing}: {getattr(exc, 'orig', exc)}") from exc
+
+
+def due_outbox_entries(now: datetime) -> ColumnElement[bool]:
+    """Outbox entries to send now: pending, and past any backoff."""
+    table = schema.alerts
+    return (table.c.status == "pending") & (
+        table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now)
+    )
+
+
+def due_feeds_among(conn: Connection, urls: list[str], now: datetime) -> list[str]:
+    """The feeds among `urls` whose next poll is due (never polled counts as due), in their order."""
+    schedule = _schedule(conn, urls)
+    return [url for url in urls if _is_due(schedule, url, now)]
 
 
 def _schedule(conn: Connection, urls: list[str]) -> dict[str, tuple[datetime | None, int | None]]:

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, column, create_engine, event, inspect, select, table, text
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..errors import StorageError
+from ..logs import mask_credentials
 from . import schema
 
 if TYPE_CHECKING:
@@ -42,6 +45,7 @@ class SchemaState:
     head: str
     known: bool  # this version of news-monitor knows the revision (False: a newer version made it)
     foreign: bool = False  # tables are there, but not a news-monitor store's
+    legacy: bool = False  # made before migrations: the revision is read from meta.schema_version
 
     @property
     def current(self) -> bool:
@@ -72,13 +76,15 @@ def schema_state(engine: Engine) -> SchemaState:
 
 def _state_of(conn: Connection) -> SchemaState:
     tables = set(inspect(conn).get_table_names())
+    head = head_revision()
     revision = _alembic_revision(conn) if VERSION_TABLE in tables else None
-    if revision is None and tables:
-        legacy = _legacy_version(conn) if schema.meta.name in tables else None
-        if legacy is None:
-            return SchemaState(None, head_revision(), known=True, foreign=True)
-        revision = LEGACY_REVISIONS.get(legacy, legacy)
-    return SchemaState(revision, head_revision(), known=revision is None or revision in REVISIONS)
+    if revision is not None or not tables:
+        return SchemaState(revision, head, known=revision is None or revision in REVISIONS)
+    version = _legacy_version(conn) if schema.meta.name in tables else None
+    if version is None:
+        return SchemaState(None, head, known=True, foreign=True)
+    revision = LEGACY_REVISIONS.get(version, version)
+    return SchemaState(revision, head, known=revision in REVISIONS, legacy=True)
 
 
 def _alembic_revision(conn: Connection) -> str | None:
@@ -96,32 +102,37 @@ def _legacy_version(conn: Connection) -> str | None:
 def migrate(url: str, *, connect_args: dict[str, Any] | None = None) -> tuple[SchemaState, str]:
     """Upgrade the store at `url` to this version's head in one transaction; returns (before, head).
 
-    Raises ValueError for a store a newer news-monitor made, or a database holding other tables.
+    Raises StorageError for a store a newer news-monitor made, a database holding other tables, or a
+    database that cannot be reached or written.
     """
-    engine = _migration_engine(url, connect_args or {})
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            before = _state_of(conn)
-            if before.foreign:
-                raise ValueError("the database holds tables that are not a news-monitor store's")
-            if not before.known:
-                raise ValueError(f"its schema is at revision {before.revision}, newer than this news-monitor")
-            from alembic import command
-
-            config = alembic_config(conn)
-            if before.revision is not None and not _has_version_table(conn):
-                command.stamp(config, before.revision)  # a store from before migrations
-            if not before.current:
-                command.upgrade(config, "head")
-        return before, before.head
-    finally:
-        engine.dispose()
+        engine = _migration_engine(url, connect_args or {})
+        try:
+            return _migrate(engine)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, ValueError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise StorageError(f"storage: cannot migrate {mask_credentials(url)}: {reason}") from exc
 
 
-def _has_version_table(conn: Connection) -> bool:
-    return inspect(conn).has_table(VERSION_TABLE)
+def _migrate(engine: Engine) -> tuple[SchemaState, str]:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        before = _state_of(conn)
+        if before.foreign:
+            raise ValueError("the database holds tables that are not a news-monitor store's")
+        if not before.known:
+            raise ValueError(f"its schema is at revision {before.revision}, newer than this news-monitor")
+        from alembic import command
+
+        config = alembic_config(conn)
+        if before.legacy and before.revision:
+            command.stamp(config, before.revision)  # a store from before migrations
+        if not before.current:
+            command.upgrade(config, "head")
+    return before, before.head
 
 
 def _migration_engine(url: str, connect_args: dict[str, Any]) -> Engine:

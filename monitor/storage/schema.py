@@ -67,11 +67,10 @@ STORY_KEY_LENGTH = 255  # story_keys.key
 
 metadata = MetaData()
 
-# Bump when a table changes, with an alembic revision of the same number in migrations/versions/ (the
-# revision also writes it to meta.schema_version, which news-monitor before alembic reads to refuse a
-# store made by a newer version). tests/test_migrations.py checks the revisions build these tables.
-SCHEMA_VERSION = 3
-
+# A table changes only with an alembic revision in migrations/versions/ (listed in migrate.REVISIONS);
+# each revision also writes its number to meta.schema_version, which news-monitor before alembic reads
+# to refuse a store made by a newer version. tests/test_migrations.py checks the revisions build these
+# tables.
 meta = Table(
     "meta",
     metadata,

@@ -25,7 +25,14 @@ from .base import (
     StoredArticle,
 )
 from .digests import DigestQueries
-from .fleet import DEFAULT_LEASE, FleetQueries, new_instance_id, storage_errors
+from .fleet import (
+    DEFAULT_LEASE,
+    FleetQueries,
+    due_feeds_among,
+    due_outbox_entries,
+    new_instance_id,
+    storage_errors,
+)
 from .migrate import SchemaState, migrate, schema_state
 from .stories import StoryQueries, outbox_columns
 
@@ -83,10 +90,7 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
 
     def migrate(self) -> tuple[SchemaState, str]:
         """Bring the schema to this version's head (see migrate.py); returns (state before, head)."""
-        try:
-            return migrate(self.url, connect_args=_connect_args(self.url))
-        except ValueError as exc:
-            raise StorageError(f"storage: cannot migrate {_redact(self.url)}: {exc}") from exc
+        return migrate(self.url, connect_args=_connect_args(self.url))
 
     # -- feeds -------------------------------------------------------------------------------------
 
@@ -102,11 +106,8 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
 
     def due_feeds(self, urls: list[str], now: datetime) -> list[str]:
         """The feeds among `urls` whose next poll is due (never polled counts as due)."""
-        table = schema.feeds
         with self.engine.connect() as conn:
-            rows = conn.execute(select(table.c.url, table.c.next_poll_at).where(table.c.url.in_(urls))).all()
-        scheduled = {row.url: row.next_poll_at for row in rows}
-        return [url for url in urls if scheduled.get(url) is None or scheduled[url] <= now]
+            return due_feeds_among(conn, urls, now)
 
     def record_poll_success(self, url: str, poll: PollSuccess, *, at: datetime) -> None:
         self.record_poll_successes([(url, poll, at)])
@@ -288,9 +289,7 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
 
     def due_alerts(self, now: datetime) -> list[OutboxEntry]:
         """Pending alerts whose next attempt is due, oldest first."""
-        table = schema.alerts
-        due = (table.c.next_attempt_at.is_(None)) | (table.c.next_attempt_at <= now)
-        query = select(*outbox_columns()).where(table.c.status == "pending", due).order_by(table.c.id)
+        query = select(*outbox_columns()).where(due_outbox_entries(now)).order_by(schema.alerts.c.id)
         with self.engine.connect() as conn:
             return [OutboxEntry(**row) for row in conn.execute(query).mappings()]
 
