@@ -60,11 +60,17 @@ def build_world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, st
     return world
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+def wait_for(
+    condition: Callable[[], bool], timeout: float, what: str, fleet: list[subprocess.Popen[str]]
+) -> None:
+    """Wait for `condition`; fail at once, with its stderr, if an instance not killed exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
+        for process in fleet:
+            if process.poll() not in (None, -signal.SIGKILL):
+                pytest.fail(f"an instance exited ({process.returncode}): {process.communicate()[1]}")
         time.sleep(0.05)
     pytest.fail(f"timed out waiting for {what}")
 
@@ -104,7 +110,9 @@ def test_three_instances_share_the_feeds_and_survive_one_killed_mid_cycle(
         # first: an instance starting later on this host would free a dead one's leases at once (it
         # cannot be polling any more), which is the restart case, not the takeover tested here.
         joined = lambda: len(store.rows("SELECT id FROM instances")) == 3  # noqa: E731
-        wait_for(lambda: joined() and bool(feed_holders(store)), 30, "three instances, one holding feeds")
+        wait_for(
+            lambda: joined() and bool(feed_holders(store)), 30, "three instances, one holding feeds", fleet
+        )
         holders = feed_holders(store)
         victim = next(p for p in fleet if p.pid in holders)
         os.kill(victim.pid, signal.SIGKILL)
@@ -112,13 +120,13 @@ def test_three_instances_share_the_feeds_and_survive_one_killed_mid_cycle(
         killed_at = time.time()
         survivors = [p for p in fleet if p is not victim]
         expected = sorted(f"T-Head order {n}" for n in range(FEEDS))
-        wait_for(lambda: len(world.top_level()) >= FEEDS, 4 * INTERVAL, "every alert")
+        wait_for(lambda: len(world.top_level()) >= FEEDS, 4 * INTERVAL, "every alert", fleet)
         # Keep polling past the takeover (the hold after the claim) until every feed was polled again
         # after it, so polls repeated too early would show.
         polled_twice = lambda: all(  # noqa: E731
             len(request_times(web_server, f"/fleet/{n}.xml")) >= 2 for n in range(FEEDS)
         )
-        wait_for(polled_twice, 5 * INTERVAL, "every feed to be polled twice")
+        wait_for(polled_twice, 5 * INTERVAL, "every feed to be polled twice", fleet)
         assert world.run_cli("status", "--json") == 0
         for process in survivors:
             process.send_signal(signal.SIGTERM)
@@ -157,7 +165,7 @@ def test_status_shows_the_instances_alive_and_the_dead_one_silent(
     assert world.run_cli("migrate") == 0
     fleet = [world.spawn("run") for _ in range(2)]
     try:
-        wait_for(lambda: len(store.rows("SELECT id FROM instances")) == 2, 30, "two instances")
+        wait_for(lambda: len(store.rows("SELECT id FROM instances")) == 2, 30, "two instances", fleet)
         os.kill(fleet[0].pid, signal.SIGKILL)
         fleet[0].wait(timeout=10)
         time.sleep(3.5)  # longer than a lease: the dead one has not been seen for that long
