@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from monitor.feed_schedule import JITTER_SHARE
 from monitor.storage import ArticleKey, ArticleRecord, PollSuccess, QueuedAlert, SQLStorage, open_storage
@@ -165,6 +166,26 @@ def test_racing_instances_never_both_win_a_feed_or_an_alert(store: Store) -> Non
     finally:
         for instance in instances:
             instance.close()
+
+
+def test_a_sender_that_loses_a_race_takes_the_next_entries_instead_of_none(fleet) -> None:
+    a, b = fleet
+    alerts = [queue_alert(a, n) for n in range(14)]
+    won_by_a: list[int] = []
+
+    def a_claims_first(conn, cursor, statement: str, *args) -> None:  # just before b's claim is written
+        if statement.lstrip().upper().startswith("UPDATE ALERTS") and not won_by_a:
+            won_by_a.extend(entry.id for entry in a.claim_due_alerts(NOW, limit=7))
+
+    event.listen(b.engine, "before_cursor_execute", a_claims_first)
+    try:
+        won_by_b = [entry.id for entry in b.claim_due_alerts(NOW, limit=7)]
+    finally:
+        event.remove(b.engine, "before_cursor_execute", a_claims_first)
+    # A pick made before the other's claim and written after it found nothing left, though 7 were free
+    # (the sender then idled a pass): the pick and the claim are now one step.
+    assert len(won_by_a) == len(won_by_b) == 7
+    assert sorted(won_by_a + won_by_b) == alerts
 
 
 def test_a_dead_pollers_feed_waits_for_its_interval_not_just_the_lease(fleet) -> None:

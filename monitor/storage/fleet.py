@@ -25,6 +25,7 @@ from sqlalchemy import Engine, case, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from .. import __version__
 from ..errors import StorageError
@@ -252,19 +253,26 @@ class FleetQueries:
         table = schema.alerts
         free = (table.c.claimed_until.is_(None)) | (table.c.claimed_until < now)
         claimable = due_outbox_entries(now) & free
+        oldest = select(table.c.id).where(claimable).order_by(table.c.id).limit(limit)
         with storage_errors("claim outbox entries"), self.engine.begin() as conn:
-            oldest = select(table.c.id).where(claimable).order_by(table.c.id).limit(limit)
             if conn.dialect.name == "postgresql":
-                oldest = oldest.with_for_update(skip_locked=True)  # others' picks are skipped, not waited on
-            ids = list(conn.execute(oldest).scalars())
-            if not ids:
-                return []
+                # Locked by the SELECT, so the pick holds until the UPDATE; others' picks are skipped, not
+                # waited on. (Not a subquery of the UPDATE: PostgreSQL may run that more than once.)
+                picked: list[int] | ScalarSelect[int] = list(
+                    conn.execute(oldest.with_for_update(skip_locked=True)).scalars()
+                )
+                if not picked:
+                    return []
+            else:
+                # SQLite locks nothing on a read: the pick is a subquery of the UPDATE, under its write
+                # lock (a separate SELECT let racing senders pick the same entries and come back empty).
+                picked = oldest.scalar_subquery()
             # The WHERE is repeated on purpose: PostgreSQL re-checks it on the row it locks, so an entry
             # another instance claimed in between is not taken twice.
             taken = (
                 conn.execute(
                     update(table)
-                    .where(table.c.id.in_(ids), claimable)
+                    .where(table.c.id.in_(picked), claimable)
                     .values(claimed_by=self.instance_id, claimed_until=now + self.lease)
                     .returning(table.c.id)
                 )
