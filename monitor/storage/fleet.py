@@ -391,12 +391,17 @@ def _conflict(exc: StorageError) -> bool:
     return isinstance(cause, DBAPIError) and getattr(cause.orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
+def dialect_insert(conn: Connection, table: Any) -> Any:
+    """The INSERT of the connection's dialect, which has ON CONFLICT (SQLite and PostgreSQL alike)."""
+    # Imported here: the PostgreSQL dialect costs a SQLite-only service 2.3 MiB for nothing.
+    dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)
+
+
 def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str], columns: set[str],
             where: Any) -> Any:  # fmt: skip
     """INSERT, or on a key conflict UPDATE `columns` where `where` holds (SQLite and PostgreSQL alike)."""
-    # Imported here: the PostgreSQL dialect costs a SQLite-only service 2.3 MiB for nothing.
-    dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
-    statement = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table).values(rows)
+    statement = dialect_insert(conn, table).values(rows)
     return statement.on_conflict_do_update(
         index_elements=keys, set_={name: statement.excluded[name] for name in columns}, where=where
     )

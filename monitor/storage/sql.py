@@ -28,6 +28,7 @@ from .digests import DigestQueries
 from .fleet import (
     DEFAULT_LEASE,
     FleetQueries,
+    dialect_insert,
     due_feeds_among,
     due_outbox_entries,
     new_instance_id,
@@ -255,20 +256,18 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
         return _inserted_id(conn.execute(insert(schema.articles).values(**values)))
 
     def _claim_keys(self, conn: Connection, keys: list[ArticleKey], article_id: int) -> ArticleKey | None:
-        first_conflict = None
-        for key in dict.fromkeys(keys):
-            # A savepoint per key so one conflict can be reported without aborting the whole transaction
-            # (PostgreSQL would otherwise refuse every later statement).
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        insert(schema.article_keys).values(
-                            kind=key.kind, key=_stored(key), article_id=article_id
-                        )
-                    )
-            except IntegrityError:
-                first_conflict = first_conflict or key
-        return first_conflict
+        """Record those of the keys no article holds yet; return the first one another article holds."""
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return None
+        rows = [{"kind": key.kind, "key": _stored(key), "article_id": article_id} for key in unique]
+        table = schema.article_keys
+        # One statement for all the keys; a key held already is skipped, not an error that would abort
+        # the transaction (PostgreSQL refuses every later statement after one).
+        statement = dialect_insert(conn, table).values(rows).on_conflict_do_nothing()
+        inserted = {tuple(row) for row in conn.execute(statement.returning(table.c.kind, table.c.key))}
+        pairs = zip(unique, rows, strict=True)
+        return next((key for key, row in pairs if (row["kind"], row["key"]) not in inserted), None)
 
     def _queue_alert(
         self, conn: Connection, article_id: int, alert: QueuedAlert, at: datetime, story_id: int | None
