@@ -8,7 +8,9 @@ An alert reaches the outbox in the same transaction as its article (pipeline.py)
 - permanent failures (channel_not_found, invalid_auth, invalid_blocks, ...) mark it failed with what to
   fix, logged once; it is retried when the configuration or token changes (see `config_fingerprint`);
 - a channel that answered 429 is paused for Retry-After, other channels go on;
-- posts to one channel are at least `pace` apart (Slack allows about one message per second per channel).
+- posts to one channel are at least `pace` apart (Slack allows about one message per second per channel),
+  across every instance sharing the store: each post takes the channel's turn in the store, and a 429
+  holds the channel for all of them.
 
 The one window where an alert can be posted twice: Slack accepted the post but the process died (or the
 reply was lost) before `mark_alert_sent` was stored. The next attempt posts it again. That is one
@@ -44,6 +46,8 @@ BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(minutes=30)
 # Slack: "generally allows posting one message per second per channel" (../shared/SLACK.md §3.1).
 DEFAULT_PACE_SECONDS = 1.0
+# The shortest wait for a channel's turn another instance holds (clocks a few milliseconds apart).
+MIN_TURN_WAIT_SECONDS = 0.05
 # Without a wake-up the sender still looks at the outbox this often, for alerts whose backoff ended.
 IDLE_CHECK_SECONDS = 5.0
 
@@ -203,19 +207,34 @@ class Outbox:
 
     async def _next_ready(self, queue: list[OutboxEntry]) -> OutboxEntry | None:
         """Take the oldest entry whose channel may be posted to now, waiting for pacing if none can."""
-        now = time.monotonic()
         waits = []
+        waiting: set[str] = set()  # channels found busy in this look: the store is asked once for each
         for index, entry in enumerate(queue):
             if self._paused_for(entry.channel) > 0:
                 queue.pop(index)
                 self._postpone(entry)
                 return None
-            wait = self._last_post.get(entry.channel, -self.pace) + self.pace - now
+            if entry.channel in waiting:
+                continue
+            wait = self._turn_wait(entry.channel)
             if wait <= 0:
                 return queue.pop(index)
+            waiting.add(entry.channel)
             waits.append(wait)
         await asyncio.sleep(min(waits))
         return None
+
+    def _turn_wait(self, channel: str) -> float:
+        """Seconds until this instance may post to the channel: after its own last post, then when the
+        channel's turn (shared by every instance on the store) is free. Taking the turn holds it."""
+        wait = self._last_post.get(channel, -self.pace) + self.pace - time.monotonic()
+        if wait > 0 or self.pace <= 0:
+            return wait
+        now = self.clock()
+        free_at = self.storage.take_channel_turn(channel, now, timedelta(seconds=self.pace))
+        if free_at is None:
+            return 0.0
+        return max((free_at - now).total_seconds(), MIN_TURN_WAIT_SECONDS)
 
     async def _deliver(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         if self.storage.alert_status(entry.id) != "pending":
@@ -319,6 +338,7 @@ class Outbox:
             return
         if exc.retry_after is not None:
             self._blocks.paused_until[entry.channel] = time.monotonic() + exc.retry_after
+            self.storage.hold_channel(entry.channel, self.clock() + timedelta(seconds=exc.retry_after))
         delay = (
             timedelta(seconds=exc.retry_after)
             if exc.retry_after is not None

@@ -188,6 +188,26 @@ def test_a_sender_that_loses_a_race_takes_the_next_entries_instead_of_none(fleet
     assert sorted(won_by_a + won_by_b) == alerts
 
 
+@pytest.mark.parametrize("channel", ["#alerts", "#" + "a-very-long-channel-name-" * 3])
+def test_one_instance_at_a_time_takes_a_channels_turn_to_post(fleet, channel: str) -> None:
+    a, b = fleet
+    pace = timedelta(seconds=1)
+    assert a.take_channel_turn(channel, NOW, pace) is None  # a posts now
+    assert b.take_channel_turn(channel, NOW + timedelta(milliseconds=300), pace) == NOW + pace
+    assert b.take_channel_turn("#other", NOW, pace) is None  # channels are paced apart
+    assert b.take_channel_turn(channel, NOW + pace, pace) is None
+    assert a.take_channel_turn(channel, NOW + pace, pace) == NOW + pace * 2
+
+
+def test_a_429_holds_the_channel_for_every_instance(fleet) -> None:
+    a, b = fleet
+    pace = timedelta(seconds=1)
+    a.hold_channel("#alerts", NOW + timedelta(seconds=30))  # Slack said Retry-After: 30
+    a.hold_channel("#alerts", NOW + timedelta(seconds=5))  # a shorter hold does not shorten it
+    assert b.take_channel_turn("#alerts", NOW + timedelta(seconds=10), pace) == NOW + timedelta(seconds=30)
+    assert b.take_channel_turn("#alerts", NOW + timedelta(seconds=30), pace) is None
+
+
 def test_a_dead_pollers_feed_waits_for_its_interval_not_just_the_lease(fleet) -> None:
     a, b = fleet
     interval = timedelta(minutes=10)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import hashlib
 import importlib
 import os
 import socket
@@ -333,6 +334,33 @@ class FleetQueries:
             statement = _upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, due)
             return conn.execute(statement.returning(table.c.name)).first() is not None
 
+    # -- posting turns ------------------------------------------------------------------------------
+
+    def take_channel_turn(self, channel: str, now: datetime, pace: timedelta) -> datetime | None:
+        """Take the channel's next turn to post, across every instance: None when this one may post now
+        (the channel is then everyone else's only after `pace`), else when the channel is free again.
+
+        Slack allows about one post per second per channel, and a burst may be dropped unseen (SLACK.md
+        §3): instances pacing themselves alone would post as fast as there are instances.
+        """
+        table = schema.jobs
+        name = channel_job(channel)
+        with storage_errors(f"take a posting turn in {channel}"), self.engine.begin() as conn:
+            row = {"name": name, "next_run_at": now + pace, "last_run_by": self.instance_id}
+            free = table.c.next_run_at <= now
+            statement = _upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, free)
+            if conn.execute(statement.returning(table.c.name)).first() is not None:
+                return None
+            return conn.execute(select(table.c.next_run_at).where(table.c.name == name)).scalar_one()
+
+    def hold_channel(self, channel: str, until: datetime) -> None:
+        """No instance posts to the channel before `until` (Slack answered 429 with Retry-After)."""
+        table = schema.jobs
+        with storage_errors(f"pause posting in {channel}"), self.engine.begin() as conn:
+            row = {"name": channel_job(channel), "next_run_at": until, "last_run_by": self.instance_id}
+            sooner = table.c.next_run_at < until
+            conn.execute(_upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, sooner))
+
 
 @contextlib.contextmanager
 def storage_errors(doing: str) -> Iterator[None]:
@@ -340,6 +368,12 @@ def storage_errors(doing: str) -> Iterator[None]:
         yield
     except SQLAlchemyError as exc:
         raise StorageError(f"storage: cannot {doing}: {getattr(exc, 'orig', exc)}") from exc
+
+
+def channel_job(channel: str) -> str:
+    """The `jobs` row that holds a channel's next posting turn (a name fits the column, 64 characters)."""
+    name = f"post:{channel}"
+    return name if len(name) <= 64 else "post:" + hashlib.sha256(channel.encode()).hexdigest()[:48]
 
 
 def due_outbox_entries(now: datetime) -> ColumnElement[bool]:

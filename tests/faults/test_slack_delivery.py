@@ -153,6 +153,37 @@ def test_posts_to_one_channel_are_paced(storage: SQLStorage) -> None:
         assert time.monotonic() - started >= 0.9
 
 
+def test_instances_sharing_a_store_pace_a_channel_together(store: Store) -> None:
+    # Slack: "If you attempt bursts, there is no guarantee that messages will be stored or displayed"
+    # (SLACK.md §3): two instances each keeping to the pace on its own would post twice as fast.
+    first, second = open_storage(store.url), open_storage(store.url)
+
+    async def both(fake: SlackFake) -> tuple[int, int]:
+        notifiers = [SlackNotifier(fake.token, api_url=fake.api_url, timeout=5) for _ in range(2)]
+        a, b = (Outbox(s, n, config_fingerprint="c", clock=now, pace=0.4)
+                for s, n in zip((first, second), notifiers, strict=True))  # fmt: skip
+        try:
+            queue_alerts(first, "#china-tech", 3)
+            sending = asyncio.create_task(a.deliver_due())
+            while not a.in_hand:  # the first instance has claimed its three
+                await asyncio.sleep(0.01)
+            queue_alerts(first, "#china-tech", 3, start=10)  # ... and the second takes these
+            stats = await asyncio.gather(sending, b.deliver_due())
+        finally:
+            for notifier in notifiers:
+                await notifier.close()
+        return stats[0].sent, stats[1].sent
+
+    try:
+        with SlackFake(channels=["#china-tech"], rate_limit=True, rate_per_second=3, burst=1) as fake:
+            assert asyncio.run(both(fake)) == (3, 3)  # each instance sent the three it claimed
+            assert len(fake.messages("#china-tech")) == 6
+            assert [r["status"] for r in fake.requests("chat.postMessage")] == [200] * 6  # never a 429
+    finally:
+        first.close()
+        second.close()
+
+
 def test_channel_errors_fail_the_channel_once_and_are_retried_after_a_config_change(
     storage: SQLStorage, slack_fake: SlackFake, caplog: pytest.LogCaptureFixture
 ) -> None:
