@@ -29,15 +29,10 @@ from . import metrics
 from .config import Config, FeedConfig
 from .delivery import Outbox
 from .errors import ExtractionError, FeedError, FetchError, StorageError
-from .feed_schedule import (
-    adaptive_interval,
-    next_poll_after_failure,
-    next_poll_after_gone,
-    next_poll_after_success,
-)
 from .http import HttpClient
 from .logs import log_event
 from .models import Alert, Article, FeedItem, FeedPoll, Match
+from .poll_records import PollRecorder
 from .robots import RobotsCache
 from .stages.dedupe import article_keys, fingerprint_text, item_keys, plausible_canonical
 from .stages.extract import extract_article
@@ -47,7 +42,7 @@ from .stages.neardup import Signature, sign_text
 from .stages.poll import poll_feed
 from .stages.stories import StoryProfile, profile_article
 from .stages.summarise import summarise_article
-from .storage import ArticleRecord, FeedState, PollSuccess, QueuedAlert, RecordResult, Storage
+from .storage import ArticleRecord, FeedState, QueuedAlert, RecordResult, Storage
 from .story_desk import StoryDesk, article_outcome
 
 log = logging.getLogger("monitor.pipeline")
@@ -57,8 +52,6 @@ log = logging.getLogger("monitor.pipeline")
 PAGE_FETCH_CONCURRENCY = 64
 # Due feeds an instance claims at most, as a multiple of poll.concurrency, less the polls it has running.
 CLAIM_AHEAD = 2
-# Successful polls are written in batches (see flush_polls); a busy cycle writes at least this often.
-MAX_UNFLUSHED_POLLS = 200
 EXTRACT_CONCURRENCY = max(os.cpu_count() or 1, 2)
 PRIORITIES = ("low", "normal", "high")
 # Dedup keys outlive the text: a feed may keep an undated item for months, and forgetting it would make
@@ -99,7 +92,7 @@ class Pipeline:
         self.http = http
         self.outbox = outbox
         self.clock = clock
-        self.rng = rng or random.Random()
+        self.polls = PollRecorder(config, storage, clock, rng or random.Random())
         self.robots = RobotsCache(http) if config.fetch.respect_robots_txt else None
         self.stories = StoryDesk(storage)
         self.watchlists: tuple[CompiledWatchlist, ...] = compile_watchlists(config)
@@ -112,7 +105,6 @@ class Pipeline:
         self._extract_gate = asyncio.Semaphore(EXTRACT_CONCURRENCY)
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
-        self._finished_polls: list[tuple[str, PollSuccess, datetime]] = []
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
         self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
@@ -126,6 +118,7 @@ class Pipeline:
     def reconfigure(self, config: Config) -> None:
         """Use a new configuration from the next poll on (live reload); polls in flight finish as begun."""
         self.config = config
+        self.polls.config = config
         self.watchlists = compile_watchlists(config)
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
         self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
@@ -188,26 +181,15 @@ class Pipeline:
 
     def held_feed_urls(self) -> list[str]:
         """The feeds this instance holds claims on and still works on: polling, or poll not yet written."""
-        return [*self._in_flight, *(url for url, _, _ in self._finished_polls)]
+        return [*self._in_flight, *self.polls.unwritten_urls()]
 
     def _feed_states(self) -> dict[str, FeedState]:
         """Every feed's stored state, in one read (a query per feed cost more than the poll itself)."""
         return {state.url: state for state in self.storage.feed_states()}
 
     def flush_polls(self) -> None:
-        """Write the successful polls recorded since the last flush, in one transaction.
-
-        Buffered because a cycle of 1,000 unchanged feeds would otherwise be 1,000 transactions. Losing
-        the buffer in a crash costs nothing but a repeated conditional request per feed: the articles
-        themselves are stored at once.
-        """
-        finished, self._finished_polls = self._finished_polls, []
-        try:
-            self.storage.record_poll_successes(finished)
-        except StorageError as exc:
-            # Kept for the next flush: losing them would drop their claims from renewal and poll again.
-            self._finished_polls[:0] = finished
-            log_event(log, logging.WARNING, "feed.polls_not_recorded", polls=len(finished), reason=str(exc))
+        """Write the successful polls recorded since the last flush (poll_records.PollRecorder.flush)."""
+        self.polls.flush()
 
     async def _poll_tracked(self, feed: FeedConfig, states: dict[str, FeedState]) -> CycleReport:
         try:
@@ -264,7 +246,9 @@ class Pipeline:
                 poll = await poll_feed(self.http, feed.url, state, max_bytes=self.config.fetch.max_feed_bytes)
         except (FetchError, FeedError) as exc:
             metrics.FEED_POLLS.labels("error").inc()
-            self._record_feed_failure(feed, state, exc, report)
+            report.counts["feeds/failed"] += 1
+            report.errors.append(str(exc))
+            self.polls.failure(feed, state, exc)
             return
         metrics.FEED_POLLS.labels("not_modified" if poll.not_modified else "ok").inc()
         outcomes = await self._process_items(feed, state, poll, report)
@@ -274,7 +258,7 @@ class Pipeline:
         if "failed" in outcomes and state is not None:
             # Keep the old validators, so the next poll reads the feed again and retries the failed item.
             poll = dataclasses.replace(poll, etag=state.etag, last_modified=state.last_modified)
-        self._record_feed_success(feed, state, poll)
+        self.polls.success(feed, state, poll)
 
     async def _process_items(
         self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll, report: CycleReport
@@ -296,77 +280,6 @@ class Pipeline:
         if "matched" in outcomes:
             report.counts["alerts/queued"] += outcomes.count("matched")
         return list(outcomes)
-
-    def _record_feed_success(self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll) -> None:
-        now = self.clock()
-        if poll.moved_to and (state is None or state.moved_to != poll.moved_to):
-            log_event(log, logging.WARNING, "feed.moved", feed_url=feed.url, new_url=poll.moved_to,
-                      fix="replace the feed's url in monitor.yaml")  # fmt: skip
-        if state is not None and state.disabled_reason:
-            log_event(log, logging.INFO, "feed.enabled", feed_url=feed.url, reason="answered again")
-        result = "not modified" if poll.not_modified else f"{len(poll.items)} items"
-        interval = self.next_interval(feed, state, poll, now)
-        success = PollSuccess(
-            title=poll.title,
-            etag=poll.etag,
-            last_modified=poll.last_modified,
-            result=result,
-            next_poll_at=next_poll_after_success(now, interval, self.rng),
-            moved_to=poll.moved_to,
-            poll_interval=round(interval.total_seconds()),
-        )
-        self._finished_polls.append((feed.url, success, now))
-        if len(self._finished_polls) >= MAX_UNFLUSHED_POLLS:
-            self.flush_polls()
-
-    def next_interval(
-        self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll, now: datetime
-    ) -> timedelta:
-        """How long until the feed's next poll (monitor/feed_schedule.py): its own interval if it has one."""
-        settings = self.config.poll
-        if feed.interval or not settings.adaptive:
-            return self.config.feed_interval(feed)
-        # A 304 brings no dates to judge by: it keeps the interval the feed had, unless the server's hint
-        # now says otherwise.
-        kept = timedelta(seconds=state.poll_interval) if state and state.poll_interval else settings.interval
-        return adaptive_interval(
-            now,
-            [] if poll.not_modified else [item.published for item in poll.items],
-            default=kept if poll.not_modified else settings.interval,
-            minimum=settings.shortest,
-            maximum=settings.longest,
-            server_hint=poll.refresh_hint,
-        )
-
-    def _record_feed_failure(
-        self, feed: FeedConfig, state: FeedState | None, exc: FetchError | FeedError, report: CycleReport
-    ) -> None:
-        report.counts["feeds/failed"] += 1
-        report.errors.append(str(exc))
-        now = self.clock()
-        if isinstance(exc, FetchError) and exc.status == 410:
-            self._disable_gone_feed(feed, state, exc.reason, now)
-            return
-        failures = (state.consecutive_failures if state else 0) + 1
-        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
-        next_poll = next_poll_after_failure(
-            now, self.config.feed_interval(feed), failures,
-            max_backoff=self.config.poll.max_backoff, retry_after=retry_after, rng=self.rng,
-        )  # fmt: skip
-        log_event(log, logging.WARNING, "feed.failed", feed_url=feed.url, reason=exc.reason,
-                  failures=failures, next_poll=next_poll.strftime("%H:%M:%S"))  # fmt: skip
-        self.storage.record_poll_failure(feed.url, error=exc.reason, at=now, next_poll_at=next_poll)
-
-    def _disable_gone_feed(
-        self, feed: FeedConfig, state: FeedState | None, reason: str, now: datetime
-    ) -> None:
-        disabled = "410 Gone: the feed was removed; delete it from monitor.yaml (asked again daily)"
-        if state is None or not state.disabled_reason:
-            # One notice, when the feed goes; the daily re-checks stay quiet.
-            log_event(log, logging.WARNING, "feed.disabled", feed_url=feed.url, reason=disabled)
-        self.storage.record_poll_failure(
-            feed.url, error=reason, at=now, next_poll_at=next_poll_after_gone(now), disabled_reason=disabled
-        )
 
     # -- items -------------------------------------------------------------------------------------
 
