@@ -37,6 +37,7 @@ from .logs import log_event
 from .models import Alert, Digest, StoryReply
 from .notifiers.base import Notifier, Posted
 from .storage import OutboxEntry, Storage
+from .storage.fleet import LONGEST_CHANNEL_HOLD
 
 log = logging.getLogger("monitor.delivery")
 
@@ -48,6 +49,9 @@ BACKOFF_CAP = timedelta(minutes=30)
 DEFAULT_PACE_SECONDS = 1.0
 # The shortest wait for a channel's turn another instance holds (clocks a few milliseconds apart).
 MIN_TURN_WAIT_SECONDS = 0.05
+# A channel busy this much longer than a turn is held by another instance's 429: its entries are
+# postponed, not waited for. The margin keeps clocks a little apart from postponing ordinary turns.
+HELD_MARGIN_SECONDS = 2.0
 # Without a wake-up the sender still looks at the outbox this often, for alerts whose backoff ended.
 IDLE_CHECK_SECONDS = 5.0
 
@@ -216,9 +220,13 @@ class Outbox:
                 return None
             if entry.channel in waiting:
                 continue
+            if self._blocked(entry.channel):
+                return queue.pop(index)  # failed without a post: no turn to wait for
             wait = self._turn_wait(entry.channel)
             if wait <= 0:
                 return queue.pop(index)
+            if self._paused_for(entry.channel) > 0:
+                return None  # held by another instance's 429: its entries are postponed on the next look
             waiting.add(entry.channel)
             waits.append(wait)
         await asyncio.sleep(min(waits))
@@ -226,7 +234,11 @@ class Outbox:
 
     def _turn_wait(self, channel: str) -> float:
         """Seconds until this instance may post to the channel: after its own last post, then when the
-        channel's turn (shared by every instance on the store) is free. Taking the turn holds it."""
+        channel's turn (shared by every instance on the store) is free. Taking the turn holds it.
+
+        A channel busy for much longer than a turn is held (another instance's 429): it is paused here
+        too, so its entries go back to the store until then instead of holding up the sender.
+        """
         wait = self._last_post.get(channel, -self.pace) + self.pace - time.monotonic()
         if wait > 0 or self.pace <= 0:
             return wait
@@ -234,12 +246,19 @@ class Outbox:
         free_at = self.storage.take_channel_turn(channel, now, timedelta(seconds=self.pace))
         if free_at is None:
             return 0.0
-        return max((free_at - now).total_seconds(), MIN_TURN_WAIT_SECONDS)
+        wait = max((free_at - now).total_seconds(), MIN_TURN_WAIT_SECONDS)
+        if wait > self.pace + HELD_MARGIN_SECONDS:
+            self._blocks.paused_until[channel] = time.monotonic() + wait
+        return wait
+
+    def _blocked(self, channel: str) -> str | None:
+        """Why every post to the channel would fail now (a bad token, a missing channel), if it would."""
+        return self._blocks.auth or self._blocks.channels.get(channel)
 
     async def _deliver(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         if self.storage.alert_status(entry.id) != "pending":
             return  # sent or failed meanwhile (another task got there first)
-        blocked = self._blocks.auth or self._blocks.channels.get(entry.channel)
+        blocked = self._blocked(entry.channel)
         if blocked:
             self._fail(entry, blocked, stats, log_it=False)
             return
@@ -338,7 +357,8 @@ class Outbox:
             return
         if exc.retry_after is not None:
             self._blocks.paused_until[entry.channel] = time.monotonic() + exc.retry_after
-            self.storage.hold_channel(entry.channel, self.clock() + timedelta(seconds=exc.retry_after))
+            hold = min(timedelta(seconds=exc.retry_after), LONGEST_CHANNEL_HOLD)
+            self.storage.hold_channel(entry.channel, self.clock() + hold)
         delay = (
             timedelta(seconds=exc.retry_after)
             if exc.retry_after is not None

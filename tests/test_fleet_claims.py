@@ -199,12 +199,33 @@ def test_one_instance_at_a_time_takes_a_channels_turn_to_post(fleet, channel: st
     assert a.take_channel_turn(channel, NOW + pace, pace) == NOW + pace * 2
 
 
+def test_the_instance_that_took_the_last_turn_may_take_the_next_whatever_its_clock_says(fleet) -> None:
+    a, b = fleet
+    pace = timedelta(seconds=1)
+    assert a.take_channel_turn("#alerts", NOW, pace) is None
+    # a's clock is set back an hour (or stands still): it paces itself on its monotonic clock, so the
+    # turn it holds must not stall it for the hour.
+    assert a.take_channel_turn("#alerts", NOW - timedelta(hours=1), pace) is None
+    assert b.take_channel_turn("#alerts", NOW - timedelta(hours=1), pace) is not None  # but it is a's
+
+
+def test_a_turn_further_ahead_than_any_hold_is_ignored(fleet) -> None:
+    a, b = fleet
+    pace = timedelta(seconds=1)
+    assert a.take_channel_turn("#alerts", NOW + timedelta(hours=2), pace) is None  # a's clock runs ahead
+    assert b.take_channel_turn("#alerts", NOW, pace) is None
+
+
 def test_a_429_holds_the_channel_for_every_instance(fleet) -> None:
     a, b = fleet
     pace = timedelta(seconds=1)
+    assert a.take_channel_turn("#alerts", NOW, pace) is None
     a.hold_channel("#alerts", NOW + timedelta(seconds=30))  # Slack said Retry-After: 30
     a.hold_channel("#alerts", NOW + timedelta(seconds=5))  # a shorter hold does not shorten it
-    assert b.take_channel_turn("#alerts", NOW + timedelta(seconds=10), pace) == NOW + timedelta(seconds=30)
+    for instance in (a, b):  # the one that took the last turn too
+        assert instance.take_channel_turn("#alerts", NOW + timedelta(seconds=10), pace) == NOW + timedelta(
+            seconds=30
+        )
     assert b.take_channel_turn("#alerts", NOW + timedelta(seconds=30), pace) is None
 
 

@@ -48,6 +48,8 @@ CONFLICT_RETRIES = 3
 STORY_LOCK = 7_203_114_952
 # Instances silent for this long are dropped from the list (their leases ran out long before).
 FORGET_INSTANCES_AFTER = timedelta(days=1)
+# The longest a 429 holds a channel for every instance (Slack's "rate_limited" asks for minutes).
+LONGEST_CHANNEL_HOLD = timedelta(minutes=5)
 # Outbox entries claimed at once: the sender works through them at Slack's pace (a second per post and
 # channel), renewing their leases. Large, so one channel's backlog does not hold up the others' alerts.
 ALERT_CLAIM_BATCH = 500
@@ -341,23 +343,33 @@ class FleetQueries:
         (the channel is then everyone else's only after `pace`), else when the channel is free again.
 
         Slack allows about one post per second per channel, and a burst may be dropped unseen (SLACK.md
-        §3): instances pacing themselves alone would post as fast as there are instances.
+        §3): instances pacing themselves alone would post as fast as there are instances. The turn is a
+        wall-clock time, compared across hosts, so two guards: the instance that took the last turn may
+        take the next (it paces itself on its monotonic clock, so a clock set back never stalls a single
+        instance), and a turn further ahead than any hold was written by a clock that was wrong then or
+        is now, and is ignored.
         """
         table = schema.jobs
         name = channel_job(channel)
         with storage_errors(f"take a posting turn in {channel}"), self.engine.begin() as conn:
             row = {"name": name, "next_run_at": now + pace, "last_run_by": self.instance_id}
-            free = table.c.next_run_at <= now
+            free = (
+                (table.c.next_run_at <= now)
+                | (table.c.last_run_by == self.instance_id)
+                | (table.c.next_run_at > now + pace + LONGEST_CHANNEL_HOLD)
+            )
             statement = _upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, free)
             if conn.execute(statement.returning(table.c.name)).first() is not None:
                 return None
             return conn.execute(select(table.c.next_run_at).where(table.c.name == name)).scalar_one()
 
     def hold_channel(self, channel: str, until: datetime) -> None:
-        """No instance posts to the channel before `until` (Slack answered 429 with Retry-After)."""
+        """No instance, this one included, posts to the channel before `until` (at most
+        LONGEST_CHANNEL_HOLD from `now`): Slack answered 429 with Retry-After."""
         table = schema.jobs
         with storage_errors(f"pause posting in {channel}"), self.engine.begin() as conn:
-            row = {"name": channel_job(channel), "next_run_at": until, "last_run_by": self.instance_id}
+            # Held by nobody: the instance that took the last turn may not take the next one early.
+            row = {"name": channel_job(channel), "next_run_at": until, "last_run_by": None}
             sooner = table.c.next_run_at < until
             conn.execute(_upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, sooner))
 

@@ -184,6 +184,53 @@ def test_instances_sharing_a_store_pace_a_channel_together(store: Store) -> None
         second.close()
 
 
+def test_a_channel_held_by_another_instance_postpones_its_alerts_without_stalling(store: Store) -> None:
+    other, storage = open_storage(store.url), open_storage(store.url)
+    try:
+        with SlackFake(channels=["#china-tech", "#news-alerts"]) as fake:
+            queue_alerts(storage, "#china-tech", 2)
+            queue_alerts(storage, "#news-alerts", 1, start=100)
+            other.hold_channel("#china-tech", now() + timedelta(seconds=30))  # its 429: Retry-After 30
+            started = time.monotonic()
+            deliver(storage, fake, pace=0.3)
+            assert time.monotonic() - started < 5  # not asleep for the hold's 30 s
+            assert [m["text"] for m in fake.messages("#news-alerts")] and fake.messages("#china-tech") == []
+            held = storage.outbox_entries(("pending",))
+            assert len(held) == 2 and all(e.attempts == 0 for e in held)  # postponed, not failed
+            assert all(e.next_attempt_at and e.next_attempt_at > now() + timedelta(seconds=25) for e in held)
+    finally:
+        other.close()
+        storage.close()
+
+
+def test_a_blocked_channel_fails_its_alerts_without_waiting_turns(storage: SQLStorage) -> None:
+    with SlackFake(channels=["#china-tech"]) as fake:
+        queue_alerts(storage, "#no-such-channel", 6)
+        started = time.monotonic()
+        deliver(storage, fake, pace=0.5)
+        assert statuses(storage) == {"failed": 6}
+        assert len(fake.requests("chat.postMessage")) == 1  # the refused one; the rest failed unasked
+        assert time.monotonic() - started < 1.5  # not a turn of 0.5 s each
+
+
+def test_pacing_holds_when_the_wall_clock_stands_still(storage: SQLStorage, slack_fake: SlackFake) -> None:
+    # One instance paces itself on the monotonic clock: a wall clock set back or stopped (a VM paused
+    # and resumed) must not stall it behind the posting turn it wrote itself.
+    queue_alerts(storage, "#china-tech", 3)
+    frozen = now()
+
+    async def go() -> None:
+        notifier = SlackNotifier(slack_fake.token, api_url=slack_fake.api_url, timeout=5)
+        outbox = Outbox(storage, notifier, config_fingerprint="c", clock=lambda: frozen, pace=0.2)
+        try:
+            await asyncio.wait_for(outbox.deliver_due(), timeout=10)
+        finally:
+            await notifier.close()
+
+    asyncio.run(go())
+    assert len(slack_fake.messages("#china-tech")) == 3
+
+
 def test_channel_errors_fail_the_channel_once_and_are_retried_after_a_config_change(
     storage: SQLStorage, slack_fake: SlackFake, caplog: pytest.LogCaptureFixture
 ) -> None:
