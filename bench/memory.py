@@ -242,9 +242,10 @@ def report(feeds: int, articles: int, filled: float, store_mb: float, ours: dict
           f"{articles} stored articles in the story window")  # fmt: skip
     print(f"  store file {store_mb:.1f} MiB (prefilled in {filled:.1f} s)")
     print(f"  {'':<28} {'RSS idle after':>15} {'peak (VmHWM)':>13} {'cycle':>8}")
-    verdict = "meets" if ours["rss_mb"] <= TARGET_MB else "MISSES"
+    # The target is in MB (10^6 bytes), the figures in MiB: 150 MB is 143 MiB.
+    verdict = "meets" if ours["rss_mb"] * 2**20 <= TARGET_MB * 10**6 else "MISSES"
     print(f"  {'news-monitor run':<28} {ours['rss_mb']:>11.1f} MiB {ours['peak_mb']:>9.1f} MiB "
-          f"{ours['cycle_s']:>7.1f}s   target <= {TARGET_MB:.0f} MiB: {verdict}")  # fmt: skip
+          f"{ours['cycle_s']:>7.1f}s   target <= {TARGET_MB:.0f} MB: {verdict}")  # fmt: skip
     print(f"  {'  at the cycle end':<28} {ours['end_mb']:>11.1f} MiB   (then {SETTLE_SECONDS:g} s idle)")
     if naive is None:
         print("  naive feedparser loop        not run (--no-baseline)")
