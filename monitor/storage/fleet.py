@@ -329,12 +329,9 @@ class FleetQueries:
 
     def claim_job(self, name: str, now: datetime, every: timedelta) -> bool:
         """True for exactly one instance per due time of job `name`: the one that moves it forward."""
-        table = schema.jobs
         with storage_errors(f"claim the {name} job"), self.engine.begin() as conn:
-            row = {"name": name, "next_run_at": now + every, "last_run_by": self.instance_id}
-            due = table.c.next_run_at <= now
-            statement = _upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, due)
-            return conn.execute(statement.returning(table.c.name)).first() is not None
+            due = schema.jobs.c.next_run_at <= now
+            return _move_job(conn, name, now + every, self.instance_id, where=due)
 
     # -- posting turns ------------------------------------------------------------------------------
 
@@ -352,26 +349,21 @@ class FleetQueries:
         table = schema.jobs
         name = channel_job(channel)
         with storage_errors(f"take a posting turn in {channel}"), self.engine.begin() as conn:
-            row = {"name": name, "next_run_at": now + pace, "last_run_by": self.instance_id}
             free = (
                 (table.c.next_run_at <= now)
                 | (table.c.last_run_by == self.instance_id)
                 | (table.c.next_run_at > now + pace + LONGEST_CHANNEL_HOLD)
             )
-            statement = _upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, free)
-            if conn.execute(statement.returning(table.c.name)).first() is not None:
+            if _move_job(conn, name, now + pace, self.instance_id, where=free):
                 return None
             return conn.execute(select(table.c.next_run_at).where(table.c.name == name)).scalar_one()
 
     def hold_channel(self, channel: str, until: datetime) -> None:
         """No instance, this one included, posts to the channel before `until` (at most
         LONGEST_CHANNEL_HOLD from `now`): Slack answered 429 with Retry-After."""
-        table = schema.jobs
         with storage_errors(f"pause posting in {channel}"), self.engine.begin() as conn:
             # Held by nobody: the instance that took the last turn may not take the next one early.
-            row = {"name": channel_job(channel), "next_run_at": until, "last_run_by": None}
-            sooner = table.c.next_run_at < until
-            conn.execute(_upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, sooner))
+            _move_job(conn, channel_job(channel), until, None, where=schema.jobs.c.next_run_at < until)
 
 
 @contextlib.contextmanager
@@ -451,6 +443,14 @@ def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list
     return statement.on_conflict_do_update(
         index_elements=keys, set_={name: statement.excluded[name] for name in columns}, where=where
     )
+
+
+def _move_job(conn: Connection, name: str, next_run_at: datetime, by: str | None, *, where: Any) -> bool:
+    """Set job `name`'s next run (creating the row) where `where` holds of its current one; True if set."""
+    table = schema.jobs
+    row = {"name": name, "next_run_at": next_run_at, "last_run_by": by}
+    statement = _upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, where)
+    return conn.execute(statement.returning(table.c.name)).first() is not None
 
 
 def _release(conn: Connection, instance_id: str) -> None:
