@@ -15,6 +15,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
 
 from monitor.cli import main
 from monitor.errors import StorageError
@@ -38,6 +39,11 @@ def write_config(folder: Path, storage_url: str) -> Path:
     return path
 
 
+def migration_context(conn: Connection) -> MigrationContext:
+    """alembic's own view of the store (not ours in migrate.py), under our version table's name."""
+    return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+
+
 def fill(url: str) -> None:
     """A store with what a running service leaves: a feed's schedule, articles, a sent and a pending alert."""
     storage = open_storage(url)
@@ -59,16 +65,8 @@ def fill(url: str) -> None:
 def test_the_migrations_build_exactly_the_tables_the_code_uses(store: Store) -> None:
     open_storage(store.url).close()
     with store.engine.connect() as conn:
-        assert (
-            compare_metadata(
-                MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}), metadata
-            )
-            == []
-        )
-        assert (
-            MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
-            == head_revision()
-        )
+        assert compare_metadata(migration_context(conn), metadata) == []
+        assert migration_context(conn).get_current_revision() == head_revision()
 
 
 def test_migrate_creates_a_new_store_and_then_has_nothing_to_do(
@@ -96,10 +94,7 @@ def test_a_store_behind_is_upgraded_on_sqlite_and_refused_until_migrate_on_postg
         assert f"schema 0002 -> revision {head_revision()}" in capsys.readouterr().out
         open_storage(store.url).close()
     with store.engine.connect() as conn:
-        assert (
-            MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
-            == head_revision()
-        )
+        assert migration_context(conn).get_current_revision() == head_revision()
 
 
 def test_migrate_from_copies_a_sqlite_store_and_the_copy_remembers_everything(
