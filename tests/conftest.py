@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
@@ -37,6 +38,11 @@ from tests.support.web_server import WebServer  # noqa: E402
 from tests.support.world import World  # noqa: E402
 
 ALERT_CHANNELS = ("#news-alerts", "#china-tech")
+
+# Property-based tests judge behaviour, never speed: no per-example deadline (CI's 2 cores are often busy),
+# and a fixed derandomised run so a red CI run can be replayed example for example.
+settings.register_profile("news-monitor", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("news-monitor")
 
 
 def pytest_configure(config: pytest.Config) -> None:
