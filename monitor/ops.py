@@ -103,7 +103,7 @@ class OpsServer:
         self.host, self.port = settings.host, settings.port
         self._settings = settings
         header_timeout = settings.header_timeout.total_seconds()
-        limits = ConnectionLimits(settings.max_connections, header_timeout)
+        self._limits = ConnectionLimits(settings.max_connections, header_timeout)
         app = build_app(pipeline, middlewares=(self._note_request,))
         # aiohttp's own knobs: keepalive_timeout closes a connection idle between requests,
         # lingering_time bounds reading a request body nobody asked for, handler_cancellation stops a
@@ -117,7 +117,6 @@ class OpsServer:
             shutdown_timeout=SHUTDOWN_SECONDS,
         )
         self._listener: GuardedListener | None = None
-        self._limits = limits
 
     async def start(self) -> None:
         await self._runner.setup()
