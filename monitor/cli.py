@@ -289,7 +289,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 async def _serve(pipeline: Pipeline) -> None:
     """The service, with the ops endpoints beside it when enabled."""
     ops = pipeline.config.ops
-    server = OpsServer(pipeline, ops.host, ops.port) if ops.enabled else None
+    server = OpsServer(pipeline, ops) if ops.enabled else None
     if server is not None:
         try:
             await server.start()

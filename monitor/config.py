@@ -190,6 +190,10 @@ class OpsSettings(_Strict):
     enabled: bool = False
     host: str = "127.0.0.1"  # 0.0.0.0 exposes them to the network: only behind a firewall
     port: int = Field(default=9464, ge=1, le=65535)
+    # They have no authentication, so no client may hold connections (file descriptors) for long:
+    header_timeout: Duration = timedelta(seconds=10)  # to send a request's line and headers
+    idle_timeout: Duration = timedelta(seconds=15)  # a kept-alive connection waiting for its next request
+    max_connections: int = Field(default=64, ge=1, le=10_000)
 
 
 class FleetSettings(_Strict):

@@ -1,7 +1,9 @@
 """Operations endpoints for `run`: GET /healthz and GET /metrics (Prometheus text format).
 
 Off unless `ops.enabled: true`; it listens on 127.0.0.1 by default, since metrics name feeds and
-channels that are nobody else's business.
+channels that are nobody else's business, and warns at start when it listens anywhere else. Clients
+get `ops.header_timeout` to send a request, `ops.idle_timeout` between requests on a kept-alive
+connection, and `ops.max_connections` connections at once (ops_listener.py says how).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import metrics
+from .config import OpsSettings
 from .errors import StorageError
+from .ops_listener import ConnectionLimits, GuardedListener, warn_if_exposed, warn_if_few_descriptors
 from .pipeline import Pipeline
 
 # The scheduler ticks every second; three missed ticks and a bit mean it is stuck.
@@ -23,6 +28,8 @@ TICK_STALE_SECONDS = 5.0
 # A poll should finish within twice the shortest feed interval (plus a minute for slow feeds);
 # until then a fresh start is healthy.
 POLL_STALE_SLACK_SECONDS = 60.0
+# On stop, a request in progress gets this long (the handlers answer in milliseconds unless the store hangs).
+SHUTDOWN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,9 @@ def check_health(pipeline: Pipeline, started: float) -> Health:
     return Health(scheduler_alive, store_error is None, age, on_time, store_error)
 
 
-def build_app(pipeline: Pipeline, started: float | None = None) -> web.Application:
+def build_app(
+    pipeline: Pipeline, started: float | None = None, middlewares: tuple[Middleware, ...] = ()
+) -> web.Application:
     started_at = started if started is not None else time.time()
 
     async def healthz(_: web.Request) -> web.Response:
@@ -81,23 +90,56 @@ def build_app(pipeline: Pipeline, started: float | None = None) -> web.Applicati
             body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
 
-    app = web.Application()
+    app = web.Application(middlewares=middlewares)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     return app
 
 
 class OpsServer:
-    """The endpoints on host:port, started and stopped with the service."""
+    """The endpoints on ops.host:ops.port, started and stopped with the service."""
 
-    def __init__(self, pipeline: Pipeline, host: str, port: int):
-        self.host, self.port = host, port
-        self._runner = web.AppRunner(build_app(pipeline), access_log=None)
+    def __init__(self, pipeline: Pipeline, settings: OpsSettings):
+        self.host, self.port = settings.host, settings.port
+        self._settings = settings
+        header_timeout = settings.header_timeout.total_seconds()
+        self._limits = ConnectionLimits(settings.max_connections, header_timeout)
+        app = build_app(pipeline, middlewares=(self._note_request,))
+        # aiohttp's own knobs: keepalive_timeout closes a connection idle between requests,
+        # lingering_time bounds reading a request body nobody asked for, handler_cancellation stops a
+        # handler whose client went away, shutdown_timeout keeps `run` from waiting on a stuck one.
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            keepalive_timeout=settings.idle_timeout.total_seconds(),
+            lingering_time=header_timeout,
+            handler_cancellation=True,
+            shutdown_timeout=SHUTDOWN_SECONDS,
+        )
+        self._listener: GuardedListener | None = None
 
     async def start(self) -> None:
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        server = self._runner.server
+        assert server is not None  # setup() made it
+        self._listener = GuardedListener(server, self._limits)
+        try:
+            await self._listener.start(self.host, self.port)
+        except OSError:
+            await self._runner.cleanup()
+            raise
+        warn_if_exposed(self.host, self._listener.addresses)
+        warn_if_few_descriptors(self._settings.max_connections)
 
     async def stop(self) -> None:
-        await self._runner.cleanup()
+        if self._listener is not None:
+            await self._listener.stop()
+        await self._runner.cleanup()  # lets requests in progress finish, closes the connections
+        if self._listener is not None:
+            self._listener.close_all()  # any aiohttp did not know of yet
+
+    @web.middleware
+    async def _note_request(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self._listener is not None:
+            self._listener.request_started(request.transport)
+        return await handler(request)

@@ -8,7 +8,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from monitor.cli import build_parser
-from monitor.config import STORAGE_ENV, load_config
+from monitor.config import STORAGE_ENV, OpsSettings, load_config
+from monitor.ops_listener import DESCRIPTORS_FOR_THE_SERVICE
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
@@ -46,3 +47,12 @@ def test_the_commands_compose_runs_exist_and_it_mounts_the_config() -> None:
     for command in ("migrate", "run", "status"):
         assert build_parser().parse_args([command]).handler.__name__ == f"cmd_{command}"
     assert compose()["services"]["monitor"]["volumes"] == ["../config:/app/config"]  # the repo's config
+
+
+def test_the_systemd_unit_gives_the_service_enough_open_files() -> None:
+    # `run` needs descriptors for feeds, pages, Slack and the store beside ops.max_connections clients;
+    # without LimitNOFILE the unit gets systemd's default, and the service warns at start when it is low.
+    unit = (DEPLOY / "news-monitor.service").read_text(encoding="utf-8")
+    [limit] = [line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("LimitNOFILE=")]
+    needed = OpsSettings().max_connections + DESCRIPTORS_FOR_THE_SERVICE
+    assert int(limit) >= needed
