@@ -35,6 +35,7 @@ from .cron import parse_crontab, parse_timezone
 from .errors import ConfigError
 from .models import SiteRule
 from .query import Query, compile_user_regex, parse_query, reference_key
+from .redact import mask_url, remember_secret, remember_url_password, sends_secrets_in_clear
 from .text import normalise_text
 from .yaml_source import read_yaml, validate
 
@@ -81,6 +82,17 @@ def _require_http_url(value: str) -> str:
 HttpUrl = Annotated[str, BeforeValidator(lambda v: _require_http_url(str(v)) if isinstance(v, str) else v)]
 
 
+def _require_token_encrypted(url: str) -> str:
+    """The bot token goes in every call's headers: plain http only to this machine (a local fake)."""
+    if sends_secrets_in_clear(url):
+        raise ValueError(
+            f"plain http to a host that is not this machine would send the bot token unencrypted "
+            f"({mask_url(url)}); use https:// (plain http is accepted only to a loopback address such as "
+            "127.0.0.1, for a local fake)"
+        )
+    return url
+
+
 class _Strict(BaseModel):
     # Unknown keys are errors: a typo such as `intervall:` must not silently fall back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -102,7 +114,7 @@ Channel = Annotated[str, BeforeValidator(_require_channel), Field(min_length=1)]
 
 class SlackSettings(_Strict):
     token_env: str = "SLACK_BOT_TOKEN"
-    api_url: HttpUrl = "https://slack.com/api/"
+    api_url: Annotated[HttpUrl, AfterValidator(_require_token_encrypted)] = "https://slack.com/api/"
     default_channel: Channel
     # Where `run` posts notices for operators (an invalid config edit, for now); none when unset.
     admin_channel: str | None = Field(default=None, min_length=1)
@@ -116,11 +128,19 @@ class SlackSettings(_Strict):
     def resolved_api_url(self) -> str:
         """The Web API base URL; env SLACK_API_URL wins so tests and proxies need no config edit."""
         url = os.environ.get("SLACK_API_URL") or self.api_url
+        if url != self.api_url:
+            remember_url_password(url)
+            try:
+                _require_token_encrypted(_require_http_url(url))
+            except ValueError as exc:
+                raise ConfigError(str(exc), key="SLACK_API_URL (environment)") from None
         return url if url.endswith("/") else url + "/"
 
     def token(self) -> str | None:
         """The bot token from the environment, or None to print alerts to the console instead."""
-        return os.environ.get(self.token_env) or None
+        token = os.environ.get(self.token_env) or None
+        remember_secret(token)  # masked in every output from here on, whatever the message around it
+        return token
 
 
 class PollSettings(_Strict):
@@ -406,10 +426,10 @@ class MonitorFile(_Strict):
     @field_validator("storage")
     @classmethod
     def _known_database(cls, url: str) -> str:
-        if not url.startswith(("sqlite:///", "postgresql://", "postgresql+")):
+        if not url.startswith(("sqlite:///", "postgresql://", "postgresql+", "postgres://")):
             raise ValueError(
                 f"expected a database URL such as sqlite:///state/news-monitor.db or "
-                f"postgresql://user@host/db, got {url!r}"
+                f"postgresql://user@host/db, got {mask_url(url)!r}"
             )
         return _expand_environment(url)
 
@@ -470,6 +490,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     _check_feed_tags(watchlists, monitor.feeds, watchlists_path or path)
     site_rules = _load_site_rules(monitor.sites, raw, path)
     sites_path = (path.parent / monitor.sites).resolve() if isinstance(monitor.sites, str) else None
+    remember_url_password(monitor.storage)  # masked even where a message cuts the URL open
     return Config(
         path=path,
         slack=monitor.slack,

@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from . import metrics
 from .errors import StorageError
 from .pipeline import Pipeline
+from .redact import mask_secrets
 
 # The scheduler ticks every second; three missed ticks and a bit mean it is stuck.
 TICK_STALE_SECONDS = 5.0
@@ -42,7 +43,7 @@ class Health:
             "status": "ok" if self.ok else "failing",
             "scheduler_alive": self.scheduler_alive,
             "store_writable": self.store_writable,
-            "store_error": self.store_error,
+            "store_error": mask_secrets(self.store_error) if self.store_error else None,  # unauthenticated
             "last_cycle_age_seconds": self.last_cycle_age_seconds,
             "polling_on_time": self.polling_on_time,
         }

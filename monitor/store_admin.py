@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .config import Config, resolve_storage_url
 from .errors import StorageError
 from .logs import mask_credentials
+from .redact import remember_url_password
 from .storage.copy import CopiedTable, StoreNotEmpty, copy_store
 from .storage.migrate import SchemaState, migrate, schema_state
 from .storage.sql import driver_url
@@ -26,6 +27,7 @@ def migrate_store(config: Config, source: str | None = None) -> Iterator[str]:
     if source is None:
         return
     source = driver_url(resolve_storage_url(source, config.path.parent))  # read as `storage:` is
+    remember_url_password(source)
     if source == target:
         raise StorageError("migrate --from: the source is the configured store itself; name the old one")
     with _readable_copy(source) as readable:

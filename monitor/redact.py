@@ -1,0 +1,234 @@
+"""Secrets never shown: the one place that masks credentials in URLs and in text.
+
+Everything news-monitor prints, logs, posts to Slack, writes as JSON or serves over HTTP passes through
+`mask_secrets` (free text: exception messages, log values, console lines) or `mask_url` (one URL known
+to be a URL, such as the store's). Nothing else in the package decides what a secret looks like.
+
+What is masked:
+- the userinfo of any URL. A store URL (`postgresql://user:password@host/db`) keeps its user name, as
+  SQLAlchemy's `render_as_string(hide_password=True)` does: `postgresql://user:***@host/db`. Any other URL
+  loses its whole userinfo (`https://***@host/feed`): a user name alone is often the token itself
+  (`https://ghp_…@github.com/…`).
+- query (and fragment, and `;`) parameters whose name looks secret: password, token, key, secret, sig,
+  auth, credential, session… (`?api_key=***`).
+- Slack tokens (`xoxb-…`) and `password=` outside any URL (libpq's key=value strings).
+- the secrets this process holds (the store's password, the Slack token: `remember_secret`), wherever
+  they appear verbatim, so a password that no URL syntax gives away (one holding a space, which a
+  message cuts the URL at) is masked too.
+
+Why not SQLAlchemy's make_url alone: it is the right reading of a well-formed store URL, but it splits a
+password holding an unescaped `@` at the first `@` (`u:p@ss@host` shows `u:***@ss@host`) and finds no
+password at all when the user name holds a `/`. The split here is conservative instead: the userinfo runs
+to the last `@` of the URL whenever what precedes that `@` can be a `user:password` (it holds no `/ ? #`,
+or it holds a `:` before the first of them). A password may then hold any character but whitespace, and
+inside `mask_url` even whitespace. A URL whose path holds an `@` after a `host:port` loses more than its
+userinfo; over-masking is the safe side. tests/test_redact.py checks both readings on generated URLs.
+
+The work is linear in the text: URLs are found from each `://`, never by a pattern that could backtrack
+over a long run of letters (a feed controls much of the text that is logged).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import quote, unquote, unquote_plus, urlsplit
+
+MASK = "***"
+
+# Schemes whose URLs are database URLs: their user name is shown, only the password hidden.
+_STORE_SCHEMES = frozenset(
+    {"sqlite", "postgres", "postgresql", "mysql", "mariadb", "oracle", "mssql", "cockroachdb"}
+)
+# A parameter is secret when its lower-cased name contains one of these (`api_key`, `X-Amz-Signature`,
+# `access_token`, `jsessionid`, `pwd`). Masking a harmless `monkey=` too is the cheap side of the error.
+_SECRET_NAME_PARTS = (
+    "pass",
+    "pwd",
+    "token",
+    "secret",
+    "key",
+    "sig",
+    "auth",
+    "credential",
+    "session",
+    "cookie",
+    "jwt",
+)
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_LONGEST_SCHEME = 40  # `postgresql+psycopg` is 18; a longer run of letters before :// is not a scheme
+_END_OF_AUTHORITY = re.compile(r"[/?#\\]")
+_PARAMETER_SEPARATORS = re.compile(r"([?&#;])")
+_SLACK_TOKEN = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
+# libpq's `host=… password=…` strings; a URL's own `?password=` is left to the URL masking above.
+_PASSWORD_SETTING = re.compile(r"(?<![\w?&;#])(password|passwd|pwd)=(?:'[^']*'|\S+)", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s")
+
+
+# Secrets shorter than this are left to the URL parsing: masking every "news" in the output would make
+# the output useless, and a password that short is guessed faster than it is read from a log.
+_SHORTEST_REMEMBERED = 6
+_MOST_REMEMBERED = 64  # a process holds a handful; a bound keeps a bug from making the set a leak
+_remembered: dict[str, None] = {}  # insertion-ordered: the oldest goes first past the bound
+
+
+def remember_secret(secret: str | None) -> None:
+    """Mask `secret` (and its percent-encoded and decoded spellings) wherever it appears from now on."""
+    if not secret:
+        return
+    for spelling in (secret, quote(secret, safe=""), unquote(secret)):
+        if len(spelling) >= _SHORTEST_REMEMBERED:
+            _remembered[spelling] = None
+    while len(_remembered) > _MOST_REMEMBERED:
+        del _remembered[next(iter(_remembered))]
+
+
+def remember_url_password(url: str) -> None:
+    """Remember the password (or, outside store URLs, the whole userinfo) of `url` as a secret."""
+    scheme_end = url.find("://")
+    userinfo, _ = _split_userinfo(url[scheme_end + 3 :]) if scheme_end > 0 else (None, url)
+    if userinfo is None:
+        return
+    is_store = url[:scheme_end].lower().split("+", 1)[0] in _STORE_SCHEMES
+    _, _, password = userinfo.partition(":")
+    remember_secret(password if is_store else userinfo)
+    if not is_store:
+        remember_secret(password)
+
+
+def mask_url(url: str) -> str:
+    """One URL with its credentials masked; text that is not a `scheme://` URL is masked as free text."""
+    scheme_end = url.find("://")
+    scheme = url[:scheme_end] if scheme_end > 0 else ""
+    if not scheme or not set(scheme) <= _SCHEME_CHARS or not scheme[0].isalpha():
+        return mask_secrets(url)
+    return _mask_remembered(f"{scheme}://{_mask_after_scheme(scheme, url[scheme_end + 3 :])}")
+
+
+def mask_secrets(text: str) -> str:
+    """Free text (an exception message, a log value, a console line) with every URL in it masked."""
+    if "://" in text:
+        text = _mask_urls_in(text)
+    if "xox" in text or "xapp" in text:
+        text = _SLACK_TOKEN.sub(lambda found: f"{found.group(1)}-{MASK}", text)
+    if "=" in text:
+        text = _PASSWORD_SETTING.sub(lambda found: f"{found.group(1)}={MASK}", text)
+    return _mask_remembered(text)
+
+
+def _mask_remembered(text: str) -> str:
+    for secret in _remembered:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _mask_urls_in(text: str) -> str:
+    """Each URL runs from its scheme to the next whitespace (a URL in a message is never cut open)."""
+    pieces: list[str] = []
+    done = 0  # text[:done] is already in pieces
+    position = text.find("://")
+    while position != -1:
+        start = _scheme_start(text, position)
+        if start is None or start < done:
+            position = text.find("://", position + 3)
+            continue
+        whitespace = _WHITESPACE.search(text, position)
+        end = whitespace.start() if whitespace else len(text)
+        pieces += [text[done:start], mask_url(text[start:end])]
+        done = end
+        position = text.find("://", end)
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _scheme_start(text: str, colon: int) -> int | None:
+    """Where the scheme before `://` at `colon` begins (it starts with a letter), or None if there is none."""
+    start = colon
+    while start > 0 and colon - start < _LONGEST_SCHEME and text[start - 1] in _SCHEME_CHARS:
+        start -= 1
+    while start < colon and not text[start].isalpha():
+        start += 1
+    return start if start < colon else None
+
+
+def _mask_after_scheme(scheme: str, rest: str) -> str:
+    userinfo, after = _split_userinfo(rest)
+    if userinfo is not None:
+        if scheme.lower().split("+", 1)[0] in _STORE_SCHEMES:
+            user, has_password, _ = userinfo.partition(":")
+            shown = f"{user}:{MASK}" if has_password else user
+        else:
+            shown = MASK
+        return f"{shown}@{_mask_parameters(after)}"
+    return _mask_parameters(rest)
+
+
+def _split_userinfo(rest: str) -> tuple[str | None, str]:
+    """(userinfo, what follows its `@`), or (None, rest) when the URL has no userinfo."""
+    at = rest.rfind("@")
+    if at == -1:
+        return None, rest
+    candidate = rest[:at]
+    boundary = _END_OF_AUTHORITY.search(candidate)
+    if boundary is None:
+        return candidate, rest[at + 1 :]
+    colon = candidate.find(":")
+    if colon != -1 and colon < boundary.start():
+        return candidate, rest[at + 1 :]  # `user:pa/ss@host`: the password holds a / ? or #
+    return None, rest
+
+
+def _mask_parameters(rest: str) -> str:
+    """Secret-looking `name=value` parameters after the authority (query, fragment, `;params`) masked.
+
+    A secret value runs to the next `&` (a `#` or `?` inside it is taken as part of the secret); any
+    other value ends at the next `? & # ;`, so a secret parameter in the fragment is still found.
+    """
+    authority_end = _END_OF_AUTHORITY.search(rest)
+    first = _first_parameter_separator(rest, authority_end.start() if authority_end else len(rest))
+    if first is None:
+        return rest
+    parts = _PARAMETER_SEPARATORS.split(rest[first:])
+    out = [rest[:first], parts[0]]
+    swallowing = False  # inside a secret value, up to the next &
+    for separator, piece in zip(parts[1::2], parts[2::2], strict=True):
+        if swallowing and separator != "&":
+            continue
+        name, equals, _ = piece.partition("=")
+        swallowing = bool(equals) and _is_secret_name(name)
+        out.append(separator + (f"{name}={MASK}" if swallowing else piece))
+    return "".join(out)
+
+
+def _first_parameter_separator(rest: str, authority_end: int) -> int | None:
+    found = [i for i in (rest.find(c, authority_end) for c in "?#;") if i != -1]
+    return min(found) if found else None
+
+
+def _is_secret_name(name: str) -> bool:
+    folded = unquote_plus(name).lower()
+    return any(part in folded for part in _SECRET_NAME_PARTS)
+
+
+def sends_secrets_in_clear(url: str) -> bool:
+    """Would a request to `url` carry its credentials (a bearer token) unencrypted off this machine?
+
+    Plain http is allowed only to a loopback address (`localhost`, 127.0.0.0/8, ::1): a local fake or
+    tunnel. Any other spelling of a host is taken as remote (the configuration is trusted, but a typo in
+    it must not send the token in clear).
+    """
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() != "https" and not is_loopback_host(parts.hostname)
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    host = host.rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
