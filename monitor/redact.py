@@ -58,7 +58,7 @@ _SECRET_NAME_PARTS = (
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 _LONGEST_SCHEME = 40  # `postgresql+psycopg` is 18; a longer run of letters before :// is not a scheme
 _END_OF_AUTHORITY = re.compile(r"[/?#\\]")
-_PARAMETER_SEPARATORS = re.compile(r"([?&#;])")
+_PARAMETER_NAME = re.compile(r"[?&#;]([^=?&#;]*)=")
 _SLACK_TOKEN = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
 # libpq's `host=… password=…` strings; a URL's own `?password=` is left to the URL masking above.
 _PASSWORD_SETTING = re.compile(r"(?<![\w?&;#])(password|passwd|pwd)=(?:'[^']*'|\S+)", re.IGNORECASE)
@@ -86,9 +86,11 @@ def remember_secret(secret: str | None) -> None:
 def remember_url_password(url: str) -> None:
     """Remember the password (or, outside store URLs, the whole userinfo) of `url` as a secret."""
     scheme_end = url.find("://")
-    userinfo, _ = _split_userinfo(url[scheme_end + 3 :]) if scheme_end > 0 else (None, url)
-    if userinfo is None:
+    rest = url[scheme_end + 3 :]
+    at = _userinfo_end(rest) if scheme_end > 0 else None
+    if at is None:
         return
+    userinfo = rest[:at]
     is_store = url[:scheme_end].lower().split("+", 1)[0] in _STORE_SCHEMES
     _, _, password = userinfo.partition(":")
     remember_secret(password if is_store else userinfo)
@@ -153,57 +155,68 @@ def _scheme_start(text: str, colon: int) -> int | None:
 
 
 def _mask_after_scheme(scheme: str, rest: str) -> str:
-    userinfo, after = _split_userinfo(rest)
-    if userinfo is not None:
-        if scheme.lower().split("+", 1)[0] in _STORE_SCHEMES:
-            user, has_password, _ = userinfo.partition(":")
-            shown = f"{user}:{MASK}" if has_password else user
-        else:
-            shown = MASK
-        return f"{shown}@{_mask_parameters(after)}"
-    return _mask_parameters(rest)
+    """The URL after `scheme://` with the userinfo (or a store URL's password) and secret parameter
+    values hidden. Both are found on the URL as written and hidden together, so a password holding
+    `?token=` or a query value holding an `@` cannot make one hide the other's end."""
+    hidden = _secret_parameter_values(rest)
+    at = _userinfo_end(rest)
+    if at is not None:
+        if scheme.lower().split("+", 1)[0] not in _STORE_SCHEMES:
+            hidden.append((0, at))
+        elif ":" in rest[:at]:
+            hidden.append((rest.index(":") + 1, at))  # SQLAlchemy's reading: the user name ends at a `:`
+    return _hide(rest, hidden)
 
 
-def _split_userinfo(rest: str) -> tuple[str | None, str]:
-    """(userinfo, what follows its `@`), or (None, rest) when the URL has no userinfo."""
+def _userinfo_end(rest: str) -> int | None:
+    """The index of the `@` that ends the userinfo, or None when the URL has none."""
     at = rest.rfind("@")
     if at == -1:
-        return None, rest
-    candidate = rest[:at]
-    boundary = _END_OF_AUTHORITY.search(candidate)
+        return None
+    boundary = _END_OF_AUTHORITY.search(rest, 0, at)
     if boundary is None:
-        return candidate, rest[at + 1 :]
-    colon = candidate.find(":")
+        return at
+    colon = rest.find(":", 0, at)
     if colon != -1 and colon < boundary.start():
-        return candidate, rest[at + 1 :]  # `user:pa/ss@host`: the password holds a / ? or #
-    return None, rest
+        return at  # `user:pa/ss@host`: the password holds a / ? or #
+    return None
 
 
-def _mask_parameters(rest: str) -> str:
-    """Secret-looking `name=value` parameters after the authority (query, fragment, `;params`) masked.
+def _secret_parameter_values(rest: str) -> list[tuple[int, int]]:
+    """Where the values of secret-looking `name=value` parameters are (after `? & # ;`).
 
-    A secret value runs to the next `&` (a `#` or `?` inside it is taken as part of the secret); any
-    other value ends at the next `? & # ;`, so a secret parameter in the fragment is still found.
+    A secret value runs to the next `&`: a `#` or `?` inside it is taken as part of the secret. The
+    whole URL is searched, not only what follows the host: where the host ends is itself uncertain when
+    a password holds `/` or `?`, and searching more can only hide more.
     """
-    authority_end = _END_OF_AUTHORITY.search(rest)
-    first = _first_parameter_separator(rest, authority_end.start() if authority_end else len(rest))
-    if first is None:
-        return rest
-    parts = _PARAMETER_SEPARATORS.split(rest[first:])
-    out = [rest[:first], parts[0]]
-    swallowing = False  # inside a secret value, up to the next &
-    for separator, piece in zip(parts[1::2], parts[2::2], strict=True):
-        if swallowing and separator != "&":
+    spans = []
+    ampersand = -1  # the next `&` at or after the current value; moves forward only, so this is linear
+    for found in _PARAMETER_NAME.finditer(rest):
+        if not _is_secret_name(found.group(1)):
             continue
-        name, equals, _ = piece.partition("=")
-        swallowing = bool(equals) and _is_secret_name(name)
-        out.append(separator + (f"{name}={MASK}" if swallowing else piece))
-    return "".join(out)
+        value = found.end()
+        if ampersand < value:
+            ampersand = rest.find("&", value)
+            if ampersand == -1:
+                ampersand = len(rest)
+        spans.append((value, ampersand))
+    return spans
 
 
-def _first_parameter_separator(rest: str, authority_end: int) -> int | None:
-    found = [i for i in (rest.find(c, authority_end) for c in "?#;") if i != -1]
-    return min(found) if found else None
+def _hide(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each span replaced by MASK (touching spans as one); an empty span hides nothing."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(span for span in spans if span[1] > span[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    pieces, shown_from = [], 0
+    for start, end in merged:
+        pieces += [text[shown_from:start], MASK]
+        shown_from = end
+    pieces.append(text[shown_from:])
+    return "".join(pieces)
 
 
 def _is_secret_name(name: str) -> bool:
