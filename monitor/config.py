@@ -29,6 +29,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from . import __version__
 from .cron import parse_crontab, parse_timezone
@@ -75,7 +77,7 @@ DurationOrZero = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v
 def _require_http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        raise ValueError(f"expected an http:// or https:// URL, got {mask_url(value)!r}")
     return value
 
 
@@ -431,7 +433,11 @@ class MonitorFile(_Strict):
                 f"expected a database URL such as sqlite:///state/news-monitor.db or "
                 f"postgresql://user@host/db, got {mask_url(url)!r}"
             )
-        return _expand_environment(url)
+        url = _expand_environment(url)
+        problem = store_url_problem(url)
+        if problem:
+            raise ValueError(problem)
+        return url
 
     @field_validator("feeds")
     @classmethod
@@ -439,7 +445,7 @@ class MonitorFile(_Strict):
         seen: set[str] = set()
         for feed in feeds:
             if feed.url in seen:
-                raise ValueError(f"the feed {feed.url} is listed twice")
+                raise ValueError(f"the feed {mask_url(feed.url)} is listed twice")
             seen.add(feed.url)
         return feeds
 
@@ -531,6 +537,23 @@ def _expand_environment(url: str) -> str:
         return urllib.parse.quote(os.environ[name], safe="")
 
     return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value_of, url)
+
+
+def store_url_problem(url: str) -> str | None:
+    """What makes a store URL unusable in a way that would leak its password, or None.
+
+    SQLAlchemy ends the password at its first `@`: with an unescaped `@` in it, the rest of the password
+    is read as the host, which the database driver then prints in every connection error."""
+    try:
+        host = make_url(url).host or ""
+    except ArgumentError:
+        return f"cannot read {mask_url(url)} as a database URL"
+    if "@" in host:
+        return (
+            f"the user name or password in {mask_url(url)} holds an @: write it as %40 "
+            "(unescaped, the database would be looked for at a host made of the rest of the password)"
+        )
+    return None
 
 
 def resolve_storage_url(url: str, base_dir: Path) -> str:

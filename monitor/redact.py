@@ -57,6 +57,7 @@ _SECRET_NAME_PARTS = (
 )
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 _LONGEST_SCHEME = 40  # `postgresql+psycopg` is 18; a longer run of letters before :// is not a scheme
+_SCHEME_PREFIX = re.compile(rf"\s*([A-Za-z][A-Za-z0-9+.\-]{{0,{_LONGEST_SCHEME}}}):/*")
 _END_OF_AUTHORITY = re.compile(r"[/?#\\]")
 _PARAMETER_NAME = re.compile(r"[?&#;]([^=?&#;]*)=")
 _SLACK_TOKEN = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
@@ -76,7 +77,8 @@ def remember_secret(secret: str | None) -> None:
     """Mask `secret` (and its percent-encoded and decoded spellings) wherever it appears from now on."""
     if not secret:
         return
-    for spelling in (secret, quote(secret, safe=""), unquote(secret)):
+    # surrogatepass: a YAML \ud800 escape gives a string UTF-8 cannot encode; remembering must not fail.
+    for spelling in (secret, quote(secret, safe="", errors="surrogatepass"), unquote(secret)):
         if len(spelling) >= _SHORTEST_REMEMBERED:
             _remembered[spelling] = None
     while len(_remembered) > _MOST_REMEMBERED:
@@ -99,12 +101,13 @@ def remember_url_password(url: str) -> None:
 
 
 def mask_url(url: str) -> str:
-    """One URL with its credentials masked; text that is not a `scheme://` URL is masked as free text."""
-    scheme_end = url.find("://")
-    scheme = url[:scheme_end] if scheme_end > 0 else ""
-    if not scheme or not set(scheme) <= _SCHEME_CHARS or not scheme[0].isalpha():
+    """One URL with its credentials masked. A mistyped one (`postgresql:/user:pw@host`, one slash) is
+    read from its `scheme:` as well; text with no scheme at all is masked as free text."""
+    found = _SCHEME_PREFIX.match(url)
+    if found is None:
         return mask_secrets(url)
-    return _mask_remembered(f"{scheme}://{_mask_after_scheme(scheme, url[scheme_end + 3 :])}")
+    scheme = found.group(1)
+    return _mask_remembered(url[: found.end()] + _mask_after_scheme(scheme, url[found.end() :]))
 
 
 def mask_secrets(text: str) -> str:

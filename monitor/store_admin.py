@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import Config, resolve_storage_url
+from .config import Config, resolve_storage_url, store_url_problem
 from .errors import StorageError
 from .redact import mask_url, remember_url_password
 from .storage.copy import CopiedTable, StoreNotEmpty, copy_store
@@ -27,6 +27,9 @@ def migrate_store(config: Config, source: str | None = None) -> Iterator[str]:
         return
     source = driver_url(resolve_storage_url(source, config.path.parent))  # read as `storage:` is
     remember_url_password(source)
+    problem = store_url_problem(source)
+    if problem:
+        raise StorageError(f"migrate --from: {problem}")
     if source == target:
         raise StorageError("migrate --from: the source is the configured store itself; name the old one")
     with _readable_copy(source) as readable:

@@ -65,7 +65,9 @@ def test_a_percent_encoded_password_is_hidden_too(url: str) -> None:
     assert MARK not in mask_url(url)
 
 
-@given(urls_with_a_password(no_whitespace, encode=False), st.sampled_from(["{}", "'{}'", '"{}"', "URL('{}')"]))
+@given(
+    urls_with_a_password(no_whitespace, encode=False), st.sampled_from(["{}", "'{}'", '"{}"', "URL('{}')"])
+)
 def test_a_url_inside_a_message_never_shows_its_password(url: str, quoting: str) -> None:
     # What SQLAlchemy, psycopg and aiohttp put in exception messages, and what a log line quotes.
     message = f"storage: cannot open {quoting.format(url)}: connection refused; retrying"
