@@ -15,6 +15,7 @@ import socket
 import string
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -205,19 +206,25 @@ def test_healthz_never_shows_the_store_password_while_the_store_is_down(world: W
     assert MARK not in body
 
 
+def wait_for(condition: Callable[[], bool], *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def test_a_refused_live_edit_never_shows_a_password_in_the_admin_notice(world: World) -> None:
     world.slack.add_channel("#ops")
     world.settings["slack"] = {"admin_channel": "#ops"}
     world.add_feed("/feed.xml", rss_feed("Good", []), name="Good", interval="1s")
     service = world.spawn("run")
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not world.web.requests("/feed.xml"):
-            time.sleep(0.1)
+        assert wait_for(lambda: bool(world.web.requests("/feed.xml")), seconds=30)  # running
         world.settings["storage"] = f"mysql://news:{MARK}s3/cr@t{MARK}@db.example/news"
         world.write_config()
-        while time.monotonic() < deadline + 10 and not world.slack.messages("#ops"):
-            time.sleep(0.1)
+        wait_for(lambda: bool(world.slack.messages("#ops")), seconds=20)
     finally:
         service.terminate()
         _, log = service.communicate(timeout=15)
