@@ -22,11 +22,12 @@ from .delivery import DeliveryStats
 from .digest import digest_now, queue_digest
 from .errors import ConfigError, MonitorError
 from .inspect_article import article_as_json, format_matches, match_as_json, read_article
-from .logs import configure_logging, mask_credentials
+from .logs import blank_controls, configure_logging, safe_text
 from .models import Digest
 from .notifiers.console import format_digest
 from .ops import OpsServer
 from .pipeline import CycleReport, Pipeline, utcnow
+from .redact import mask_secrets, mask_url
 from .review import PreviewRow, backfill, preview, render_preview
 from .scheduler import queue_digests, run_service
 from .schema import stale_schema_files, write_schema_files
@@ -59,10 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or EXIT_OK)
     except ConfigError as exc:
-        print(f"news-monitor: configuration error:\n{_indent(str(exc))}", file=sys.stderr)
+        echo(f"news-monitor: configuration error:\n{_indent(str(exc))}", err=True)
         return EXIT_CONFIG
     except MonitorError as exc:
-        print(f"news-monitor: {exc}", file=sys.stderr)
+        echo(f"news-monitor: {exc}", err=True)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -240,27 +241,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     compile_watchlists(config)
     terms = sum(len(w.terms) for w in config.watchlists)
     token = config.slack.token()
-    print(f"{config.path}: OK")
-    print(f"  feeds: {len(config.feeds)}")
+    echo(f"{config.path}: OK")
+    echo(f"  feeds: {len(config.feeds)}")
     queries = sum(1 for w in config.watchlists if w.query)
-    print(f"  watchlists: {len(config.watchlists)} ({terms} terms, {queries} with a query)")
-    print(f"  storage: {mask_credentials(config.storage_url)}")
+    echo(f"  watchlists: {len(config.watchlists)} ({terms} terms, {queries} with a query)")
+    echo(f"  storage: {mask_url(config.storage_url)}")
     if token:
-        print(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
+        echo(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
     else:
-        print(f"  alerts: printed to the console (set ${config.slack.token_env} to post to Slack)")
+        echo(f"  alerts: printed to the console (set ${config.slack.token_env} to post to Slack)")
     return EXIT_OK
 
 
 def cmd_once(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     report = asyncio.run(with_pipeline(config, _one_cycle))
-    print(f"cycle done: {report.summary() or 'nothing to do'}", file=sys.stderr)
+    echo(f"cycle done: {report.summary() or 'nothing to do'}", err=True)
     failed = report.counts["feeds/failed"]
     if failed:
-        print(
+        echo(
             f"{failed} of {len(config.feeds)} feeds failed; the feed.failed lines above say why",
-            file=sys.stderr,
+            err=True,
         )
     # Every feed failing means no cycle happened at all (network down, DNS broken): cron should know.
     return EXIT_FAILURE if failed == len(config.feeds) else EXIT_OK
@@ -323,11 +324,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
         return preview(pipeline, pipeline.clock() - args.since, args.watchlist)
 
     rows = asyncio.run(with_pipeline(config, run))
-    print(
-        json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2)
-        if args.json
-        else render_preview(rows)
-    )
+    if args.json:
+        echo_json([r.as_json() for r in rows])
+    else:
+        echo(render_preview(rows))
     return EXIT_OK
 
 
@@ -342,7 +342,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         return rows
 
     rows = asyncio.run(with_pipeline(config, run))
-    print(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
+    echo(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
     return EXIT_OK
 
 
@@ -363,11 +363,11 @@ def cmd_digest(args: argparse.Namespace) -> int:
     found, queued, stats = asyncio.run(with_pipeline(config, run))
     for name, digest in found:
         if digest is None or not digest.stories:
-            print(f"{name}: nothing new since its last digest")
+            echo(f"{name}: nothing new since its last digest")
         else:
-            print(format_digest(digest))
+            echo(format_digest(digest))
     if stats is not None:
-        print(f"digest: {queued} queued; {stats.sent} sent, {stats.failed} failed, {stats.retrying} to retry")
+        echo(f"digest: {queued} queued; {stats.sent} sent, {stats.failed} failed, {stats.retrying} to retry")
     return EXIT_FAILURE if stats is not None and stats.failed else EXIT_OK
 
 
@@ -396,14 +396,14 @@ def cmd_retry(args: argparse.Namespace) -> int:
         return requeued, stats.sent, stats.failed
 
     requeued, sent, failed = asyncio.run(with_pipeline(config, run))
-    print(f"retry: {requeued} failed alert(s) queued again; {sent} sent, {failed} failed again")
+    echo(f"retry: {requeued} failed alert(s) queued again; {sent} sent, {failed} failed again")
     return EXIT_OK if failed == 0 else EXIT_FAILURE
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     for line in migrate_store(config, args.source):
-        print(f"migrate: {line}")
+        echo(f"migrate: {line}")
     return EXIT_OK
 
 
@@ -415,7 +415,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         status = build_status(config, storage, now)
     finally:
         storage.close()
-    print(json.dumps(status, ensure_ascii=False, indent=2) if args.json else render_status(status, now))
+    if args.json:
+        echo_json(status)
+    else:
+        echo(render_status(status, now))
     return EXIT_OK
 
 
@@ -427,13 +430,16 @@ def cmd_stories(args: argparse.Namespace) -> int:
         stories = build_stories(storage.stories_since(since), include_all=args.all)
     finally:
         storage.close()
-    print(json.dumps(stories, ensure_ascii=False, indent=2) if args.json else render_stories(stories, since))
+    if args.json:
+        echo_json(stories)
+    else:
+        echo(render_stories(stories, since))
     return EXIT_OK
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
     article = asyncio.run(read_article(args.source, args.url, _optional_config(args.config)))
-    print(json.dumps(article_as_json(article), ensure_ascii=False, indent=2))
+    echo_json(article_as_json(article))
     return EXIT_OK
 
 
@@ -442,9 +448,9 @@ def cmd_match(args: argparse.Namespace) -> int:
     article = asyncio.run(read_article(args.source, args.url, config))
     matches = match_article(article, compile_watchlists(config))
     if args.json:
-        print(json.dumps([match_as_json(m) for m in matches], ensure_ascii=False, indent=2))
+        echo_json([match_as_json(m) for m in matches])
     else:
-        print(format_matches(article, matches))
+        echo(format_matches(article, matches))
     return EXIT_OK
 
 
@@ -455,18 +461,16 @@ def _optional_config(path: Path) -> Config | None:
     try:
         return load_config(path)
     except ConfigError as exc:
-        print(
-            f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", file=sys.stderr
-        )
+        echo(f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", err=True)
         return None
 
 
 def cmd_watch_list(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.json:
-        print(json.dumps(describe_watchlists(config), ensure_ascii=False, indent=2))
+        echo_json(describe_watchlists(config))
     else:
-        print(render_watchlists(config))
+        echo(render_watchlists(config))
     return EXIT_OK
 
 
@@ -493,19 +497,19 @@ def _edit_watchlists(args: argparse.Namespace, edit: Callable[[WatchlistsFile], 
         change = edit(file)
         diff = save_edit(file, change, dry_run=args.dry_run)
     except WatchEditRefused as exc:
-        print(f"news-monitor: watch: {exc}", file=sys.stderr)
+        echo(f"news-monitor: watch: {exc}", err=True)
         return EXIT_CONFIG
     if file.document.reformatted_lines:
-        print(
+        echo(
             f"news-monitor: watch: note: {file.path} mixes indentation styles, so "
             f"{file.document.reformatted_lines} line(s) outside the edit were re-indented too",
-            file=sys.stderr,
+            err=True,
         )
     if args.dry_run:
-        print(diff, end="")
-        print("dry run: nothing was written", file=sys.stderr)
+        echo(diff, end="")
+        echo("dry run: nothing was written", err=True)
     else:
-        print(f"{change.summary} ({file.path})")
+        echo(f"{change.summary} ({file.path})")
     return EXIT_OK
 
 
@@ -515,16 +519,39 @@ def cmd_schema(args: argparse.Namespace) -> int:
         stale = stale_schema_files(folder)
         if stale:
             names = ", ".join(str(path) for path in stale)
-            print(
+            echo(
                 f"news-monitor: schema: missing or out of date: {names}; run `news-monitor schema`",
-                file=sys.stderr,
+                err=True,
             )
             return EXIT_FAILURE
-        print(f"{folder}: the schemas are up to date")
+        echo(f"{folder}: the schemas are up to date")
         return EXIT_OK
     for path in write_schema_files(folder):
-        print(f"wrote {path}")
+        echo(f"wrote {path}")
     return EXIT_OK
+
+
+def echo(text: str = "", *, err: bool = False, end: str = "\n") -> None:
+    """Print what a command says, as every command's human output must be: secrets masked, control and
+    bidi characters blanked (feed titles and exception messages reach the operator's terminal)."""
+    print(safe_text(text), end=end, file=sys.stderr if err else sys.stdout)
+
+
+def echo_json(data: Any) -> None:
+    """Print `data` as JSON, each string in it masked and neutralised first (masking the JSON text
+    afterwards could cut into its quotes)."""
+    print(json.dumps(_safe_strings(data), ensure_ascii=False, indent=2))
+
+
+def _safe_strings(data: Any) -> Any:
+    if isinstance(data, str):
+        # JSON escapes newlines and tabs itself; C1 controls and bidi marks it would print raw.
+        return blank_controls(mask_secrets(data), keep="\n\t")
+    if isinstance(data, dict):
+        return {key: _safe_strings(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_safe_strings(value) for value in data]
+    return data
 
 
 def _indent(text: str) -> str:

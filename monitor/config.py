@@ -29,12 +29,15 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from . import __version__
 from .cron import parse_crontab, parse_timezone
 from .errors import ConfigError
 from .models import SiteRule
 from .query import Query, compile_user_regex, parse_query, reference_key
+from .redact import mask_url, remember_secret, remember_url_password, sends_secrets_in_clear
 from .text import normalise_text
 from .yaml_source import read_yaml, validate
 
@@ -74,11 +77,22 @@ DurationOrZero = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v
 def _require_http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        raise ValueError(f"expected an http:// or https:// URL, got {mask_url(value)!r}")
     return value
 
 
 HttpUrl = Annotated[str, BeforeValidator(lambda v: _require_http_url(str(v)) if isinstance(v, str) else v)]
+
+
+def _require_token_encrypted(url: str) -> str:
+    """The bot token goes in every call's headers: plain http only to this machine (a local fake)."""
+    if sends_secrets_in_clear(url):
+        raise ValueError(
+            f"plain http to a host that is not this machine would send the bot token unencrypted "
+            f"({mask_url(url)}); use https:// (plain http is accepted only to a loopback address such as "
+            "127.0.0.1, for a local fake)"
+        )
+    return url
 
 
 class _Strict(BaseModel):
@@ -102,7 +116,7 @@ Channel = Annotated[str, BeforeValidator(_require_channel), Field(min_length=1)]
 
 class SlackSettings(_Strict):
     token_env: str = "SLACK_BOT_TOKEN"
-    api_url: HttpUrl = "https://slack.com/api/"
+    api_url: Annotated[HttpUrl, AfterValidator(_require_token_encrypted)] = "https://slack.com/api/"
     default_channel: Channel
     # Where `run` posts notices for operators (an invalid config edit, for now); none when unset.
     admin_channel: str | None = Field(default=None, min_length=1)
@@ -116,11 +130,19 @@ class SlackSettings(_Strict):
     def resolved_api_url(self) -> str:
         """The Web API base URL; env SLACK_API_URL wins so tests and proxies need no config edit."""
         url = os.environ.get("SLACK_API_URL") or self.api_url
+        if url != self.api_url:
+            remember_url_password(url)
+            try:
+                _require_token_encrypted(_require_http_url(url))
+            except ValueError as exc:
+                raise ConfigError(str(exc), key="SLACK_API_URL (environment)") from None
         return url if url.endswith("/") else url + "/"
 
     def token(self) -> str | None:
         """The bot token from the environment, or None to print alerts to the console instead."""
-        return os.environ.get(self.token_env) or None
+        token = os.environ.get(self.token_env) or None
+        remember_secret(token)  # masked in every output from here on, whatever the message around it
+        return token
 
 
 class PollSettings(_Strict):
@@ -410,12 +432,16 @@ class MonitorFile(_Strict):
     @field_validator("storage")
     @classmethod
     def _known_database(cls, url: str) -> str:
-        if not url.startswith(("sqlite:///", "postgresql://", "postgresql+")):
+        if not url.startswith(("sqlite:///", "postgresql://", "postgresql+", "postgres://")):
             raise ValueError(
                 f"expected a database URL such as sqlite:///state/news-monitor.db or "
-                f"postgresql://user@host/db, got {url!r}"
+                f"postgresql://user@host/db, got {mask_url(url)!r}"
             )
-        return _expand_environment(url)
+        url = _expand_environment(url)
+        problem = store_url_problem(url)
+        if problem:
+            raise ValueError(problem)
+        return url
 
     @field_validator("feeds")
     @classmethod
@@ -423,7 +449,7 @@ class MonitorFile(_Strict):
         seen: set[str] = set()
         for feed in feeds:
             if feed.url in seen:
-                raise ValueError(f"the feed {feed.url} is listed twice")
+                raise ValueError(f"the feed {mask_url(feed.url)} is listed twice")
             seen.add(feed.url)
         return feeds
 
@@ -474,6 +500,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     _check_feed_tags(watchlists, monitor.feeds, watchlists_path or path)
     site_rules = _load_site_rules(monitor.sites, raw, path)
     sites_path = (path.parent / monitor.sites).resolve() if isinstance(monitor.sites, str) else None
+    remember_url_password(monitor.storage)  # masked even where a message cuts the URL open
     return Config(
         path=path,
         slack=monitor.slack,
@@ -514,6 +541,23 @@ def _expand_environment(url: str) -> str:
         return urllib.parse.quote(os.environ[name], safe="")
 
     return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value_of, url)
+
+
+def store_url_problem(url: str) -> str | None:
+    """What makes a store URL unusable in a way that would leak its password, or None.
+
+    SQLAlchemy ends the password at its first `@`: with an unescaped `@` in it, the rest of the password
+    is read as the host, which the database driver then prints in every connection error."""
+    try:
+        host = make_url(url).host or ""
+    except ArgumentError:
+        return f"cannot read {mask_url(url)} as a database URL"
+    if "@" in host:
+        return (
+            f"the user name or password in {mask_url(url)} holds an @: write it as %40 "
+            "(unescaped, the database would be looked for at a host made of the rest of the password)"
+        )
+    return None
 
 
 def resolve_storage_url(url: str, base_dir: Path) -> str:

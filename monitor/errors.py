@@ -15,6 +15,8 @@ Failures are caught per item at the pipeline boundary, so one bad article never 
 
 from __future__ import annotations
 
+from .redact import mask_secrets
+
 
 class MonitorError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -39,7 +41,9 @@ class ConfigError(MonitorError):
         self.path = path
         self.line = line
         self.key = key
-        self.reason = message
+        # Messages quote what was written (a URL with its password); they reach the console, the log,
+        # the Slack admin channel after a live edit.
+        self.reason = mask_secrets(message)
         self.problems = problems or [self]
         super().__init__("\n".join(problem.location_and_reason() for problem in self.problems))
 

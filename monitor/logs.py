@@ -1,8 +1,10 @@
-"""Structured log lines: `event key=value ...`, one line per event, with stable keys.
+"""Structured log lines: `event key=value ...`, one line per event, with stable keys; and the one
+neutralising every human-facing line goes through (log lines and the commands' console output).
 
 Stable keys (feed_url, article_url, stage, channel, reason) let operators grep and ship logs without a
 parser for prose. Values from feeds are quoted and stripped of control characters, so a hostile title
-cannot forge a log line.
+cannot forge a log line; every line, our own and third-party libraries' alike, has its secrets masked
+(redact.py) before it is written.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import re
 import sys
 from typing import Any
 
+from .redact import mask_secrets
+
 _NEEDS_QUOTES = re.compile(r'[\s"=]')
-# user:password@ in a URL must never reach a log.
-_CREDENTIALS = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+@")
 
 
 def blank_controls(text: str, keep: str = "") -> str:
@@ -24,8 +26,24 @@ def blank_controls(text: str, keep: str = "") -> str:
 
 
 def mask_credentials(text: str) -> str:
-    """`scheme://user:password@host` -> `scheme://***@host`."""
-    return _CREDENTIALS.sub("***@", text)
+    """Credentials in `text` masked: the name the storage code and the tests know mask_secrets by."""
+    return mask_secrets(text)
+
+
+def safe_text(text: str, keep: str = "\n") -> str:
+    """What a terminal may be shown: secrets masked, control, bidi and invisible characters blanked.
+
+    Feed titles, page text and exception messages reach the console; `ESC]0;…BEL` would retitle the
+    operator's terminal, `ESC[2J` clear it, U+202E reverse how a URL reads.
+    """
+    return blank_controls(mask_secrets(text), keep=keep)
+
+
+def safe_line(text: str) -> str:
+    """safe_text on one line: for a table cell or a title, where a newline would forge another row.
+
+    Mask before cutting a line to width: a URL cut before its `@` no longer looks like credentials."""
+    return " ".join(safe_text(text, keep="").split())
 
 
 def format_value(value: Any) -> str:
@@ -49,11 +67,11 @@ _HANDLER_NAME = "news-monitor"
 
 
 class _SafeFormatter(logging.Formatter):
-    """Tracebacks quote exception messages, which can hold feed text: mask and neutralise them too."""
+    """Every line masked and neutralised as a whole: tracebacks quote exception messages, and
+    third-party libraries log URLs and messages that never went through format_value."""
 
-    def formatException(self, ei: Any) -> str:
-        text = mask_credentials(super().formatException(ei))
-        return blank_controls(text, keep="\n")
+    def format(self, record: logging.LogRecord) -> str:
+        return safe_text(super().format(record))
 
 
 def configure_logging(level: str = "INFO") -> None:

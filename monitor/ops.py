@@ -22,6 +22,7 @@ from .config import OpsSettings
 from .errors import StorageError
 from .ops_listener import ConnectionLimits, GuardedListener, warn_if_exposed, warn_if_few_descriptors
 from .pipeline import Pipeline
+from .redact import mask_secrets
 
 # The scheduler ticks every second; three missed ticks and a bit mean it is stuck.
 TICK_STALE_SECONDS = 5.0
@@ -49,7 +50,7 @@ class Health:
             "status": "ok" if self.ok else "failing",
             "scheduler_alive": self.scheduler_alive,
             "store_writable": self.store_writable,
-            "store_error": self.store_error,
+            "store_error": mask_secrets(self.store_error) if self.store_error else None,  # unauthenticated
             "last_cycle_age_seconds": self.last_cycle_age_seconds,
             "polling_on_time": self.polling_on_time,
         }

@@ -33,6 +33,7 @@ from .http import HttpClient
 from .logs import log_event
 from .models import Alert, Article, FeedItem, FeedPoll, Match
 from .poll_records import PollRecorder
+from .redact import mask_secrets, mask_url
 from .robots import RobotsCache
 from .stages.dedupe import article_keys, fingerprint_text, item_keys, plausible_canonical
 from .stages.extract import extract_article
@@ -474,7 +475,8 @@ class Pipeline:
         if feed and feed.name:
             return feed.name
         state = self.storage.get_feed_state(feed_url)
-        return state.title if state and state.title else feed_url
+        # Masked: a title stored by an older version may be the feed's URL, credentials included.
+        return mask_secrets(state.title) if state and state.title else mask_url(feed_url)
 
     @staticmethod
     def article_from_record(record: ArticleRecord) -> Article:

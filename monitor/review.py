@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .logs import safe_line
 from .pipeline import Pipeline, matches_json
 from .storage import StoredArticle
 from .text import cut
@@ -126,8 +127,9 @@ def render_preview(rows: list[PreviewRow]) -> str:
     summary = f"{counts[NEW]} new · {counts[ALERTED]} alerted and still matching"
     lines = [f"{summary} · {counts[DROPPED]} no longer match"]
     for row in rows:
-        lists = ", ".join(row.watchlists_now or row.watchlists_then)
-        terms = f" [{', '.join(row.terms_now)}]" if row.terms_now else ""
-        lines.append(f"  {row.verdict:<17} {cut(row.title, 70)}  ({lists}){terms}")
-        lines.append(f"  {'':<17} {row.url}")
+        # Titles and URLs come from feeds and pages: one line each, no control characters, no secrets.
+        lists = safe_line(", ".join(row.watchlists_now or row.watchlists_then))
+        terms = f" [{safe_line(', '.join(row.terms_now))}]" if row.terms_now else ""
+        lines.append(f"  {row.verdict:<17} {cut(safe_line(row.title), 70)}  ({lists}){terms}")
+        lines.append(f"  {'':<17} {safe_line(row.url)}")
     return "\n".join(lines)

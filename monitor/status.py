@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from .config import Config
+from .logs import safe_line
+from .redact import mask_secrets, mask_url
 from .storage import FeedState, Instance, OutboxEntry, Storage
 from .text import cut
 
@@ -34,11 +36,13 @@ def build_status(config: Config, storage: Storage, now: datetime) -> dict[str, A
 
 
 def _feed_status(url: str, name: str | None, state: FeedState | None, now: datetime) -> dict[str, Any]:
+    # A feed URL may carry `user:token@` or `?api_key=`; a title stored before titles were derived from
+    # the masked URL may be that URL itself.
     if state is None:
-        return {"url": url, "name": name, "state": "never polled"}
+        return {"url": mask_url(url), "name": name, "state": "never polled"}
     return {
-        "url": url,
-        "name": name or state.title,
+        "url": mask_url(url),
+        "name": name or (mask_secrets(state.title) if state.title else None),
         "state": "disabled" if state.disabled_reason else ("failing" if state.consecutive_failures else "ok"),
         "last_poll": _iso(state.last_polled_at),
         "last_success": _iso(state.last_success_at),
@@ -107,10 +111,12 @@ def render_status(status: dict[str, Any], now: datetime) -> str:
     )
     for alert in outbox["pending_alerts"][:20]:
         when = _relative(alert["next_attempt"], now) or "now"
-        note = f" (attempt {alert['attempts']}, {alert['error']})" if alert["error"] else ""
-        lines.append(f"  pending {alert['channel']} {cut(alert['title'], 60)!r} next try {when}{note}")
+        note = f" (attempt {alert['attempts']}, {_cell(alert['error'])})" if alert["error"] else ""
+        channel, title = _cell(alert["channel"]), _cell(alert["title"], 60)
+        lines.append(f"  pending {channel} {title!r} next try {when}{note}")
     for alert in outbox["failed_alerts"][:20]:
-        lines.append(f"  FAILED  {alert['channel']} {cut(alert['title'], 60)!r}: {alert['error']}")
+        channel, title = _cell(alert["channel"]), _cell(alert["title"], 60)
+        lines.append(f"  FAILED  {channel} {title!r}: {_cell(alert['error'])}")
     if outbox["failed_alerts"]:
         lines.append("  (after fixing the cause: `news-monitor retry`; a config edit retries them too)")
     hidden = max(len(outbox["pending_alerts"]) - 20, 0) + max(len(outbox["failed_alerts"]) - 20, 0)
@@ -123,9 +129,9 @@ def _instance_table(instances: list[dict[str, Any]], now: datetime) -> str:
     header = ("INSTANCE", "STATE", "VERSION", "STARTED", "LAST SEEN", "POLLING", "SENDING")
     rows = [header] + [
         (
-            instance["id"],
+            _cell(instance["id"]),
             instance["state"].split(" ")[0],
-            instance["version"],
+            _cell(instance["version"]),
             _relative(instance["started"], now) or "-",
             _relative(instance["last_seen"], now) or "-",
             f"{instance['feeds_held']} feeds",
@@ -145,15 +151,22 @@ def _feed_table(feeds: list[dict[str, Any]], now: datetime) -> str:
             result += f" (moved to {feed['moved_to']})"
         rows.append(
             (
-                cut(feed.get("name") or feed["url"], 40),
+                _cell(feed.get("name") or feed["url"], 40),
                 feed["state"],
                 _relative(feed.get("last_poll"), now) or "-",
-                cut(result, 60),
+                _cell(result, 60),
                 _relative(feed.get("next_poll"), now) or "-",
                 str(feed.get("consecutive_failures", 0)),
             )
         )
     return _table(rows)
+
+
+def _cell(text: str | None, width: int | None = None) -> str:
+    """A value from the store or a feed as one table cell: one line, no control characters, no
+    secrets, masked before it is cut (a URL cut before its `@` no longer looks like credentials)."""
+    line = safe_line(str(text or ""))
+    return cut(line, width) if width else line
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> str:

@@ -242,7 +242,7 @@ def test_check_masks_database_passwords(tmp_path: Path, capsys: pytest.CaptureFi
     monitor = GOOD_MONITOR.replace("feeds:", "storage: postgresql://news:s3cret@db.example/news\nfeeds:")
     assert main(["--config", str(write_config(tmp_path, monitor)), "check"]) == 0
     out = capsys.readouterr().out
-    assert "s3cret" not in out and "postgresql://***@db.example/news" in out
+    assert "s3cret" not in out and "postgresql://news:***@db.example/news" in out
 
 
 def test_storage_url_reads_a_password_from_the_environment(

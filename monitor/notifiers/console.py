@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from ..logs import blank_controls
+from ..logs import safe_line
 from ..models import Alert, Digest, StoryReply
 from ..text import cut
 from .base import Posted
@@ -64,8 +64,9 @@ def format_alert(alert: Alert) -> str:
 
 
 def _one_line(text: str) -> str:
-    # Control characters from a hostile feed must not rewrite the operator's terminal.
-    return " ".join(blank_controls(text).split())
+    # Control characters from a hostile feed must not rewrite the operator's terminal; the same
+    # neutralising (and secret masking) as every command's output and every log line.
+    return safe_line(text)
 
 
 def format_digest(digest: Digest) -> str:

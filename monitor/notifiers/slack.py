@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from ..errors import NotifyError
+from ..errors import ConfigError, NotifyError
 from ..http import parse_retry_after
 from ..logs import log_event
 from ..models import Alert, Digest, StoryReply
+from ..redact import is_loopback_host, mask_url, sends_secrets_in_clear
 from .base import Posted
 from .slack_digest import build_digest_blocks, build_digest_text
 from .slack_message import build_blocks, build_fallback_text, build_reply_text, escape_mrkdwn
@@ -69,9 +71,30 @@ class SlackNotifier:
     name = "slack"
 
     def __init__(self, token: str, *, api_url: str, timeout: float = 30.0):
+        if sends_secrets_in_clear(api_url):
+            # config.py refuses it first, with the file and line; this holds for any other caller.
+            raise ConfigError(
+                f"the Slack API URL {mask_url(api_url)} is plain http to a host that is not this machine: "
+                "the bot token would travel unencrypted. Use https:// (plain http is accepted only to a "
+                "loopback address such as 127.0.0.1, for a local fake)",
+                key="slack.api_url",
+            )
         # No SDK retry handlers: the outbox retries with backoff across restarts, and its 429 handling
         # pauses one channel instead of sleeping inside a call (the SDK's 429 sleep has no cap).
         self.client = AsyncWebClient(token=token, base_url=api_url, timeout=int(timeout), retry_handlers=[])
+        self._choose_proxy(api_url)
+
+    def _choose_proxy(self, api_url: str) -> None:
+        """The SDK sends every call through $HTTPS_PROXY / $HTTP_PROXY when set (it ignores NO_PROXY).
+
+        The environment is trusted, so a proxy is used for a remote (https) API: the token then stays
+        inside the TLS tunnel the proxy relays. A loopback API is reached directly: through a proxy, the
+        token of a plain-http call would leave the machine in clear."""
+        if is_loopback_host(urlsplit(api_url).hostname):
+            self.client.proxy = None
+        elif self.client.proxy:
+            log_event(log, logging.INFO, "slack.proxy", proxy=mask_url(self.client.proxy),
+                      note="from the environment; the token stays inside TLS")  # fmt: skip
 
     async def send_alert(self, alert: Alert) -> Posted | None:
         blocks = build_blocks(alert)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from ..http import HttpClient
 from ..models import FeedItem, FeedPoll
+from ..redact import mask_secrets, mask_url
 from ..storage import FeedState
 from ..text import cut, html_to_text
 from .feed_parse import ParsedEntry, ParsedFeed, read_feed
@@ -33,7 +34,7 @@ async def poll_feed(http: HttpClient, url: str, state: FeedState | None, *, max_
     if response.status == 304:
         return FeedPoll(
             feed_url=url,
-            title=state.title if state and state.title else url,
+            title=mask_secrets(state.title) if state and state.title else mask_url(url),
             items=(),
             not_modified=True,
             etag=state.etag if state else None,
@@ -96,7 +97,9 @@ def parse_feed(
 
 def feed_items(url: str, feed: ParsedFeed) -> tuple[str, tuple[FeedItem, ...], str | None]:
     """The feed's (title, items, problem), cleaned and capped, whichever parser read it."""
-    title = cut(_clean(_plain_text(feed.title, feed.title_is_html)), MAX_TITLE_CHARS) or url
+    # A feed without a <title> is named by its URL, masked: a configured URL may carry `user:token@`,
+    # and this name is the source line of every alert from the feed.
+    title = cut(_clean(_plain_text(feed.title, feed.title_is_html)), MAX_TITLE_CHARS) or mask_url(url)
     entries = feed.entries[:MAX_ITEMS_PER_FEED]
     items = tuple(item for entry in entries if (item := item_from_entry(url, title, entry)) is not None)
     return title, items, feed.problem

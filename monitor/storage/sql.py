@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import StorageError
-from ..logs import log_event, mask_credentials
+from ..logs import log_event
+from ..redact import mask_url
 from . import schema
 from .base import (
     ArticleKey,
@@ -551,4 +552,4 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _redact(url: str) -> str:
     """Hide a password in a database URL before it reaches a log or an error."""
-    return mask_credentials(url)
+    return mask_url(url)
