@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohappyeyeballs import AddrInfoType, SocketFactoryType
@@ -271,15 +271,18 @@ class HttpClient:
     async def _follow(self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool) -> Response:
         moved_to, still_permanent = None, True
         guard = guarded  # whether this hop must reach a public address
+        # Parsed once by yarl, as aiohttp would: the object checked is the object requested.
+        target = URL(url)
         for hop in range(self.max_redirects + 1):
-            target = self._target(url, guard)
+            self._check_target(target, url, guard)
             session = self._guarded if guard else self._trusted
             async with session.get(target, headers=headers, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status in _REDIRECT_STATUSES and location:
                     if hop == 0 and not guarded and not self.allow_private_addresses:
                         guard = not await self._points_at_private_address(target)
-                    url = urljoin(url, location)
+                    target = _redirect_target(target, location)
+                    url = str(target)
                     still_permanent = still_permanent and response.status in _PERMANENT_REDIRECTS
                     moved_to = url if still_permanent else moved_to
                     continue
@@ -290,10 +293,8 @@ class HttpClient:
                 )
         raise FetchError(url, f"more than {self.max_redirects} redirects")
 
-    def _target(self, url: str, guard: bool) -> URL:
-        """`url` parsed as aiohttp parses it (this object is what gets requested); refused here when
-        `guard` and its host spells a non-public IP address."""
-        target = URL(url)
+    def _check_target(self, target: URL, url: str, guard: bool) -> None:
+        """Refuse a URL that is not http(s), or (when `guard`) whose host spells a non-public IP address."""
         if target.scheme not in ("http", "https") or not target.raw_host:
             raise FetchError(url, "only http:// and https:// links are fetched")
         if guard and not self.allow_private_addresses:
@@ -304,7 +305,6 @@ class HttpClient:
                 raise BlockedAddressError(url, reason) from None
             if address is not None and not self._is_allowed(str(address)):
                 raise BlockedAddressError(url, f"refusing a non-public address {address}")
-        return target
 
     async def _points_at_private_address(self, target: URL) -> bool:
         """Whether a configured feed URL itself names a non-public address (a name: any it resolves to).
@@ -334,6 +334,13 @@ class HttpClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _redirect_target(current: URL, location: str) -> URL:
+    """Where a Location header leads, read as aiohttp reads its own redirects: an absolute URL as it
+    is (re-joining would print and re-parse it), anything else joined to the current URL."""
+    parsed = URL(location)
+    return parsed if parsed.scheme and parsed.absolute else current.join(parsed)
 
 
 def _blocked_reason(reason: str, guarded: bool) -> str:
