@@ -8,6 +8,7 @@ that calls only 127.0.0.1 public. "Nothing connects" is checked on the server's 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import itertools
 import json
@@ -18,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
+import monitor.service
 from monitor.errors import BlockedAddressError, FetchError
 from monitor.http import HttpClient, Response
 from monitor.models import FeedPoll
@@ -235,3 +237,26 @@ def test_a_feed_configured_by_a_name_that_resolves_privately_may_redirect_within
     configured = inside.redirect(f"/old/{next(_paths)}.xml", target, status=302)
     result = poll(configured.replace("127.0.0.1", "localhost"))  # the shipped policy: localhost is private
     assert [item.title for item in result.items] == ["Alibaba moved"]
+
+
+def test_once_neither_posts_nor_recommends_where_a_public_feed_redirected_into_a_private_address(
+    world: World, second: WebServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The service's own client, with 127.0.0.1 standing for the public internet (all servers are local).
+    monkeypatch.setattr(
+        monitor.service,
+        "HttpClient",
+        functools.partial(HttpClient, address_policy=only_first_loopback_is_public),
+    )
+    world.settings["fetch"] = {"allow_private_addresses": False}
+    path = f"/feed/{next(_paths)}.xml"
+    second.add(path, feed_body(), content_type="application/rss+xml")
+    configured = world.web.redirect("/feed.xml", second.url(path), status=301)
+    world.feeds.append({"url": configured, "name": "Moved"})
+    world.once()
+    assert second.hits(path) == 0
+    assert world.slack.messages() == []
+    assert world.run_cli("status", "--json") == 0
+    [feed] = json.loads(capsys.readouterr().out)["feeds"]
+    assert feed["moved_to"] is None and feed["state"] == "failing"
+    assert "the feed redirected to a non-public address" in feed["result"]
