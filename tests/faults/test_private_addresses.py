@@ -141,14 +141,15 @@ def test_no_spelling_of_a_private_address_in_a_redirect_reaches_it(
     assert second.hits(path) == 0
 
 
+@pytest.mark.parametrize("host", ["１２７.0.0.1", "127。0。0。1", "0x7f.1"])
 def test_with_the_shipped_defaults_a_spelled_loopback_link_is_neither_fetched_nor_posted(
-    world: World,
+    world: World, host: str
 ) -> None:
     world.settings["fetch"] = {"allow_private_addresses": False}
     page = world.web.add(
         "/internal.html", f"<html><body><article><p>{SECRET}</p>" * 5 + "</article></body></html>"
     )
-    link = page.replace("127.0.0.1", "１２７.0.0.1")
+    link = page.replace("127.0.0.1", host)
     item = {"title": "Alibaba news", "link": link, "guid": "1", "pub_date": hours_ago(1)}
     world.add_feed("/feed.xml", rss_feed("Feed", [item]))
     world.once()
