@@ -31,11 +31,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohappyeyeballs import AddrInfoType, SocketFactoryType
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from multidict import CIMultiDict
@@ -44,6 +43,9 @@ from yarl import URL
 from .address_policy import AddressPolicy, host_address
 from .address_policy import is_public_address as is_public_address
 from .errors import BlockedAddressError, FetchError
+
+if TYPE_CHECKING:  # aiohttp's own dependency, which defines what a socket_factory is
+    from aiohappyeyeballs import AddrInfoType, SocketFactoryType
 
 # Beyond this many hops a chain of redirects is a loop or an attack, not a news site.
 MAX_REDIRECTS = 10
