@@ -5,30 +5,47 @@ request, aiohttp about 0.2 ms, and it fits the asyncio stack (APScheduler AsyncI
 
 Two sessions, because trust differs: feed URLs come from the operator's config and are fetched as
 configured; article links come from strangers' feeds and go through `guarded` requests, which refuse
-private, loopback, link-local, multicast and reserved addresses (unless fetch.allow_private_addresses),
-check every redirect hop, and check the addresses a DNS name resolves to, at connect time, so a name
-that resolves to 127.0.0.1 is refused too.
+every address `is_public_address` (monitor/address_policy.py) refuses, unless fetch.allow_private_addresses.
+A guarded request is judged three times, each on what aiohttp itself will do:
+
+1. the URL is parsed once with yarl, the parser aiohttp uses, and that parsed URL is what is requested;
+   a host that spells an IP address in any form (`１２７。0。0。1` folds to 127.0.0.1, `0x7f.1` is
+   127.0.0.1) is judged as that address before anything is sent;
+2. a DNS name is judged by every address it resolves to (GuardedResolver);
+3. every socket the guarded session opens is judged on the address it is about to connect to
+   (`guarded_socket_factory`), literal or resolved, so a spelling nobody foresaw still meets the policy.
+
+Every redirect hop is a new request judged the same way. A configured feed's own URL is the operator's
+choice and is fetched wherever it points; its redirects are guarded like article links unless that URL
+itself points at a non-public address (then the feed lives on the operator's own network).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
+import errno
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from multidict import CIMultiDict
+from yarl import URL
 
+from .address_policy import AddressPolicy, host_address
+from .address_policy import is_public_address as is_public_address
 from .errors import BlockedAddressError, FetchError
+
+if TYPE_CHECKING:  # aiohttp's own dependency, which defines what a socket_factory is
+    from aiohappyeyeballs import AddrInfoType, SocketFactoryType
 
 # Beyond this many hops a chain of redirects is a loop or an attack, not a news site.
 MAX_REDIRECTS = 10
@@ -90,17 +107,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
-def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address; False for everything an SSRF would aim at."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local)
-
-
-AddressPolicy = Callable[[str], bool]
-
-
 class GuardedResolver(AbstractResolver):
     """Resolves names like the default resolver, then refuses any answer the address policy rejects."""
 
@@ -119,6 +125,38 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._resolver.close()
+
+
+class RefusedConnectionError(OSError):
+    """What the guarded socket factory raises instead of opening a socket to a refused address."""
+
+
+# The addresses the guarded socket factory refused during the current request. aiohttp wraps the
+# factory's error in ClientConnectorError, and happy eyeballs merges several errors into one plain
+# OSError, so the refusal is recorded here to be reported as a BlockedAddressError.
+_REFUSED_CONNECTIONS: ContextVar[list[str] | None] = ContextVar("refused_connections", default=None)
+
+
+def guarded_socket_factory(is_allowed: AddressPolicy) -> SocketFactoryType:
+    """aiohttp's `socket_factory`: judge the address a socket is about to connect to, whatever the URL said.
+
+    aiohttp skips the resolver for every host it reads as an IP literal, so the resolver alone cannot
+    guard; every direct connection, literal or resolved, goes through this factory.
+    """
+
+    def create_socket(addr_info: AddrInfoType) -> socket.socket:
+        family, kind, proto, _, sockaddr = addr_info
+        address = str(sockaddr[0])
+        if not is_allowed(address):
+            refused = _REFUSED_CONNECTIONS.get()
+            if refused is not None:
+                refused.append(address)
+            raise RefusedConnectionError(
+                errno.EACCES, f"refusing to connect to a non-public address {address}"
+            )
+        return socket.socket(family=family, type=kind, proto=proto)
+
+    return create_socket
 
 
 class HostLimiter:
@@ -183,9 +221,13 @@ class HttpClient:
         self.hosts = host_limiter or HostLimiter(concurrency=connections, delay=0.0)
         self._is_allowed = address_policy
         headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
-        self._trusted = _new_session(headers, connections, resolver=None)
-        resolver = None if allow_private_addresses else GuardedResolver(address_policy)
-        self._guarded = _new_session(headers, connections, resolver=resolver)
+        self._trusted = _new_session(headers, connections)
+        if allow_private_addresses:
+            self._guarded = _new_session(headers, connections)
+        else:
+            resolver = GuardedResolver(address_policy)
+            factory = guarded_socket_factory(address_policy)
+            self._guarded = _new_session(headers, connections, resolver=resolver, socket_factory=factory)
 
     async def get(
         self,
@@ -198,9 +240,10 @@ class HttpClient:
     ) -> Response:
         """Fetch `url`; raise FetchError on network failure, timeout or a body over `max_bytes`.
 
+        `guarded=False` is for configured feed URLs only (see the module docstring).
         `paced=False` skips the per-host delay (not the concurrency limit, nor a Retry-After pause).
         """
-        host = (urlsplit(url).hostname or "").lower()
+        host = _host_key(url)
         async with self.hosts.slot(host, paced=paced):
             response = await self._get_in_time(url, max_bytes, headers or {}, guarded)
         if response.status in (429, 503) and response.retry_after:
@@ -210,25 +253,38 @@ class HttpClient:
     async def _get_in_time(
         self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool
     ) -> Response:
+        refused: list[str] = []
+        token = _REFUSED_CONNECTIONS.set(refused)
         try:
             async with asyncio.timeout(self.timeout):
                 return await self._follow(url, max_bytes, headers, guarded)
         except TimeoutError:
             raise FetchError(url, f"timed out after {self.timeout:g}s") from None
         except BlockedAddressError as exc:
-            raise BlockedAddressError(url, exc.reason) from None
+            raise BlockedAddressError(url, _blocked_reason(exc.reason, guarded)) from None
         except (aiohttp.ClientError, OSError, ValueError) as exc:
+            if refused:
+                reason = f"refusing to connect to a non-public address {refused[0]}"
+                raise BlockedAddressError(url, _blocked_reason(reason, guarded)) from None
             raise FetchError(url, _describe(exc)) from None
+        finally:
+            _REFUSED_CONNECTIONS.reset(token)
 
     async def _follow(self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool) -> Response:
-        session = self._guarded if guarded else self._trusted
         moved_to, still_permanent = None, True
-        for _ in range(self.max_redirects + 1):
-            self._check_url(url, guarded)
-            async with session.get(url, headers=headers, allow_redirects=False) as response:
+        guard = guarded  # whether this hop must reach a public address
+        # Parsed once by yarl, as aiohttp would: the object checked is the object requested.
+        target = URL(url)
+        for hop in range(self.max_redirects + 1):
+            self._check_target(target, url, guard)
+            session = self._guarded if guard else self._trusted
+            async with session.get(target, headers=headers, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status in _REDIRECT_STATUSES and location:
-                    url = urljoin(url, location)
+                    if hop == 0 and not guarded and not self.allow_private_addresses:
+                        guard = not await self._points_at_private_address(target)
+                    target = _redirect_target(target, location)
+                    url = str(target)
                     still_permanent = still_permanent and response.status in _PERMANENT_REDIRECTS
                     moved_to = url if still_permanent else moved_to
                     continue
@@ -239,14 +295,37 @@ class HttpClient:
                 )
         raise FetchError(url, f"more than {self.max_redirects} redirects")
 
-    def _check_url(self, url: str, guarded: bool) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+    def _check_target(self, target: URL, url: str, guard: bool) -> None:
+        """Refuse a URL that is not http(s), or (when `guard`) whose host spells a non-public IP address."""
+        if target.scheme not in ("http", "https") or not target.raw_host:
             raise FetchError(url, "only http:// and https:// links are fetched")
-        # aiohttp skips the resolver for IP literals, so they are checked here.
-        literal = _is_ip_literal(parts.hostname)
-        if guarded and not self.allow_private_addresses and literal and not self._is_allowed(parts.hostname):
-            raise BlockedAddressError(url, f"refusing a non-public address {parts.hostname}")
+        if guard and not self.allow_private_addresses:
+            try:
+                address = host_address(target.raw_host)
+            except ValueError:
+                reason = f"refusing the host {target.raw_host}: it ends in a number but is no valid address"
+                raise BlockedAddressError(url, reason) from None
+            if address is not None and not self._is_allowed(str(address)):
+                raise BlockedAddressError(url, f"refusing a non-public address {address}")
+
+    async def _points_at_private_address(self, target: URL) -> bool:
+        """Whether a configured feed URL itself names a non-public address (a name: any it resolves to).
+
+        Asked only when the feed redirects: the operator chose that address, so its redirects may stay
+        on the operator's network; a feed on a public address may not lead into it.
+        """
+        host = target.raw_host or ""
+        try:
+            address = host_address(host)
+        except ValueError:
+            return False
+        if address is not None:
+            return not self._is_allowed(str(address))
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, target.port, type=socket.SOCK_STREAM)
+        except OSError:
+            return False
+        return any(not self._is_allowed(str(info[4][0])) for info in infos)
 
     async def close(self) -> None:
         await self._trusted.close()
@@ -259,13 +338,47 @@ class HttpClient:
         await self.close()
 
 
+def _redirect_target(current: URL, location: str) -> URL:
+    """Where a Location header leads, read as aiohttp reads its own redirects: an absolute URL as it
+    is (re-joining would print and re-parse it), anything else joined to the current URL."""
+    parsed = URL(location)
+    return parsed if parsed.scheme and parsed.absolute else current.join(parsed)
+
+
+def _blocked_reason(reason: str, guarded: bool) -> str:
+    if guarded:
+        return reason
+    # Only a configured feed's redirect is refused on an unguarded request.
+    return (
+        f"the feed redirected to a non-public address ({reason}); a feed on a public address may not "
+        "lead into private ones: set fetch.allow_private_addresses: true if it really moved there"
+    )
+
+
+def _host_key(url: str) -> str:
+    """The host as aiohttp reads it, so one host spelled two ways waits in one politeness queue."""
+    try:
+        return (URL(url).raw_host or "").lower()
+    except (ValueError, TypeError):
+        return (urlsplit(url).hostname or "").lower()
+
+
 def _new_session(
-    headers: dict[str, str], connections: int, resolver: AbstractResolver | None
+    headers: dict[str, str],
+    connections: int,
+    *,
+    resolver: AbstractResolver | None = None,
+    socket_factory: SocketFactoryType | None = None,
 ) -> aiohttp.ClientSession:
     # Per-host limit: politeness towards one site when many of its feeds or articles are due at once.
     connector = aiohttp.TCPConnector(
-        limit=connections, limit_per_host=6, resolver=resolver, ttl_dns_cache=300
+        limit=connections,
+        limit_per_host=6,
+        resolver=resolver,
+        ttl_dns_cache=300,
+        socket_factory=socket_factory,
     )
+    # trust_env stays False: a proxy would connect on our behalf, to addresses no check here sees.
     return aiohttp.ClientSession(
         headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=None)
     )
@@ -288,14 +401,6 @@ async def _read_capped(response: aiohttp.ClientResponse, url: str, max_bytes: in
             )
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
 
 
 def _describe(exc: Any) -> str:
