@@ -262,6 +262,15 @@ class Outbox:
         if blocked:
             self._fail(entry, blocked, stats, log_it=False)
             return
+        try:
+            await self._deliver_by_kind(entry, stats)
+        except Exception as exc:
+            # One entry the sender cannot handle (a bug meeting a hostile title or link) fails alone;
+            # raised further it would end the pass and hold up every alert queued behind it, each pass.
+            log.exception("alert.unsendable channel=%s alert_id=%s", entry.channel, entry.id)
+            self._fail(entry, f"could not be sent: {type(exc).__name__}: {exc}", stats, log_it=False)
+
+    async def _deliver_by_kind(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         if entry.kind == "reply":
             await self._deliver_reply(entry, stats)
         elif entry.kind == "digest":

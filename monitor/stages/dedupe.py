@@ -50,7 +50,19 @@ MIN_FINGERPRINT_WORDS = 25
 
 
 def canonicalise_url(url: str) -> str:
-    """One spelling per page: tracking parameters and fragment dropped, case, port, slash normalised."""
+    """One spelling per page: tracking parameters and fragment dropped, case, port, slash normalised.
+
+    A link no URL parser can read (`http://[foo]/`, a port out of range) is its own key, stripped: the
+    item is still recorded and matched on its feed text, and its fetch fails with a clear reason, instead
+    of the whole item failing here on every poll.
+    """
+    try:
+        return _canonical_form(url)
+    except ValueError:
+        return url.strip()
+
+
+def _canonical_form(url: str) -> str:
     parts = urlsplit(canonicalize_url(url.strip(), keep_fragments=False))
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
@@ -78,8 +90,11 @@ def plausible_canonical(page_url: str, canonical: str | None) -> str | None:
     """
     if not canonical:
         return None
-    page, claimed = urlsplit(page_url), urlsplit(canonical)
-    page_host, claimed_host = (page.hostname or "").lower(), (claimed.hostname or "").lower()
+    try:
+        page, claimed = urlsplit(page_url), urlsplit(canonical)
+        page_host, claimed_host = (page.hostname or "").lower(), (claimed.hostname or "").lower()
+    except ValueError:  # an unreadable canonical link (bad brackets, bad port) speaks for nothing
+        return None
     same_site = (
         page_host == claimed_host
         or page_host.endswith("." + claimed_host)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.models import Article, FeedItem
 from monitor.stages.dedupe import (
@@ -94,3 +96,11 @@ def test_plausible_canonical(page: str, canonical: str | None, believed: bool) -
     assert (plausible_canonical(page, canonical) == canonical) is believed
     if not believed:
         assert plausible_canonical(page, canonical) is None
+
+
+@given(st.text(max_size=60).map(lambda tail: "http://" + tail))
+def test_any_link_gets_a_key_and_never_fails_the_item(link: str) -> None:
+    key = canonicalise_url(link)
+    assert isinstance(key, str) and key
+    assert plausible_canonical("https://example.com/a", link) in (None, link)
+    assert plausible_canonical(link, "https://example.com/a") in (None, "https://example.com/a")

@@ -105,9 +105,9 @@ class World:
     def run_cli(self, *args: str) -> int:
         """Run `news-monitor --config <world> ARGS` in this process (real HTTP, a real store)."""
         self.write_config()
-        saved = dict(os.environ)
+        saved, environment = dict(os.environ), self.environment()  # read before the clear empties it
         os.environ.clear()
-        os.environ.update(self.environment())
+        os.environ.update(environment)
         try:
             return main(["--config", str(self.config_path), *args])
         finally:
