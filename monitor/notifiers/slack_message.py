@@ -174,7 +174,11 @@ class Text:
     keep_newlines: bool = False
 
     def render(self, room: int) -> str:
-        return fit(clean(self.text, keep_newlines=self.keep_newlines), min(room, self.limit))
+        limit = min(room, self.limit)
+        # At most `limit` visible characters can be shown: cleaning more is wasted work (a text padded
+        # with more than three invisible characters for each visible one loses its tail).
+        window = self.text[: 4 * max(limit, 0) + 64]
+        return fit(clean(window, keep_newlines=self.keep_newlines), limit)
 
 
 @dataclass(frozen=True)
@@ -191,7 +195,7 @@ class Link:
         host = real_host(self.url)
         suffix = f" ({escape(host)})" if host else ""
         stars = 2 if self.bold else 0
-        label = clean(self.label) or "(no title)"
+        label = clean(self.label[: 4 * self.label_limit + 64]) or "(no title)"  # as Text.render
         target = link_target(self.url)
         if target is not None:
             linked = self._bold(f"<{target}|{fit(label, self.label_limit)}>") + suffix
