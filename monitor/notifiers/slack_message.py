@@ -146,9 +146,9 @@ def link_target(url: str) -> str | None:
         return None
     try:
         target = str(parsed.with_user(None))
-    except ValueError:
+        target = escape("".join(c if c in _URL_SAFE else quote(c, safe="") for c in target))
+    except ValueError:  # UnicodeError included: a lone surrogate has no UTF-8 to percent-encode
         return None
-    target = escape("".join(c if c in _URL_SAFE else quote(c, safe="") for c in target))
     return target if len(target) <= LINK_TARGET_LIMIT else None
 
 
