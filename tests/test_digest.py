@@ -27,6 +27,7 @@ from monitor.notifiers.slack import SlackNotifier
 from monitor.notifiers.slack_digest import TEXT_BUDGET, build_digest_blocks
 from monitor.storage import open_storage
 from tests.support.feeds import rss_feed
+from tests.support.slack_checks import request_problems
 from tests.support.slack_fake import SlackFake, assert_no_mentions, validate_blocks
 from tests.support.world import World, hours_ago
 
@@ -220,6 +221,33 @@ def test_a_full_digest_of_hostile_text_fits_slack_s_limits(slack_fake: SlackFake
     [message] = slack_fake.messages(CHANNEL)
     assert message["blocks"] == blocks  # the fake checks every Block Kit limit: nothing was refused
     assert_no_mentions(slack_fake)
+
+
+def test_a_digest_of_lying_titles_shows_each_real_host_and_nothing_slack_would_parse(world: World) -> None:
+    world.watchlists = [dict(DIGEST_WATCHLIST)]
+    lying = "https://www.reuters.com/tech \u202emoc.sretuer\u202c <!channel> #general x\u200by.example: "
+    for feed_title, article_id, link_length in [
+        ("Pacific\u202eWire\u2066", "s06-a1", 0),
+        ("Meridian\u200b News", "s15-a1", 2000),  # the longest link a feed item may carry, all `&`s
+    ]:
+        article = CORPUS[article_id]
+        page = article_page({**article, "title": lying + article["title"]})
+        url = world.web.add(f"/{article_id}.html", page, content_type="text/html")
+        link = (url + "?" + "&".join(f"p{n}=1" for n in range(600)))[:link_length] if link_length else url
+        item = {"title": lying + article["title"], "link": link, "guid": article_id, "pub_date": hours_ago(1)}
+        world.add_feed(f"/{article_id}/rss.xml", rss_feed(feed_title, [item]))  # no name: the feed's title
+    assert world.once() == 0
+    assert digest_check(world, next_fire(datetime.now(UTC)))[0] == 1
+    [request] = world.slack.requests("chat.postMessage")
+    assert request_problems(request, hosts={"127.0.0.1"}) == []
+    [message] = world.slack.messages(CHANNEL)
+    stories = story_sections(message)
+    assert len(stories) == 2
+    for story in stories:  # each title survives, labelled with the host its link really goes to
+        assert "https://www.reuters.com/tech moc.sretuer &lt;!channel&gt; #general xy.example: " in story
+        assert "* (127.0.0.1)\n1 outlet: " in story
+    assert any("Xinchuang" in story and ". *<http://127.0.0.1:" in story for story in stories)
+    assert any("Lingxi Compute" in story and "<http" not in story for story in stories)  # too long to link
 
 
 def test_ordinary_stories_are_all_listed() -> None:

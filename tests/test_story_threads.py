@@ -39,9 +39,11 @@ class Newsroom:
             world.add_feed(self._feed_path(outlet), rss_feed(outlet, []), name=outlet)
         world.watchlists = [{"name": "alibaba", "channel": CHANNEL, "terms": ["Alibaba", "PLA", "Huawei"]}]
 
-    def publish(self, outlet: str, article_id: str, *, as_id: str | None = None) -> None:
-        """Put corpus article `article_id` on `outlet`'s site and at the top of its feed."""
-        article = CORPUS[article_id]
+    def publish(
+        self, outlet: str, article_id: str, *, as_id: str | None = None, title: str | None = None
+    ) -> None:
+        """Put corpus article `article_id` on `outlet`'s site and at the top of its feed (under `title`)."""
+        article = {**CORPUS[article_id], "title": title or CORPUS[article_id]["title"]}
         slug = as_id or article_id
         url = self.world.web.add(
             f"/{_slug(outlet)}/{slug}.html", article_page(article), content_type="text/html"
@@ -296,3 +298,18 @@ def test_the_alert_update_asks_slack_not_to_parse_hostile_text(world: World) -> 
     assert world.once() == 0
     [update] = world.slack.requests("chat.update")
     assert update["body"]["parse"] == "none" and update["body"]["link_names"] in (False, "false", "0", 0)
+
+
+def test_a_reply_shows_the_real_host_beside_a_title_that_claims_another_site(world: World) -> None:
+    news = Newsroom(world, ["FinanceBlog", "Mint"])
+    news.publish("FinanceBlog", "s01-a1")
+    assert world.once() == 0
+    claim = "https://www.reuters.com/markets/ " + CORPUS["s01-a2"]["title"]
+    news.publish("Mint", "s01-a2", title=claim)
+    assert world.once() == 0
+    [alert] = top_level(world)
+    [reply] = thread_replies(world, alert)
+    label = html.escape(claim, quote=False)
+    assert reply["text"].startswith("Also reported by Mint: <http://127.0.0.1:")
+    assert reply["text"].endswith(f"|{label}> (127.0.0.1)")  # where the link really goes, beside the label
+    assert reply["args"]["parse"] == "none"

@@ -17,8 +17,8 @@ from ..logs import log_event
 from ..models import Alert, Digest, StoryReply
 from ..redact import is_loopback_host, mask_url, sends_secrets_in_clear
 from .base import Posted
-from .slack_digest import build_digest_blocks, build_digest_text
-from .slack_message import build_blocks, build_fallback_text, build_reply_text, escape_mrkdwn
+from .slack_digest import digest_message
+from .slack_message import SlackMessage, alert_message, notice_message, reply_message
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,11 @@ class SlackNotifier:
             log_event(log, logging.INFO, "slack.proxy", proxy=mask_url(self.client.proxy),
                       note="from the environment; the token stays inside TLS")  # fmt: skip
 
+    # Every message is built by slack_message.py (digests laid out by slack_digest.py from its pieces), and
+    # every call passes its api_args: text, blocks, parse none, no link names, no unfurling.
+
     async def send_alert(self, alert: Alert) -> Posted | None:
-        blocks = build_blocks(alert)
-        return _posted(await self._post_with_text_fallback(alert.channel, build_fallback_text(alert), blocks))
+        return _posted(await self._post_with_text_fallback(alert.channel, alert_message(alert)))
 
     async def send_reply(self, reply: StoryReply, parent: Posted | None) -> Posted | None:
         if parent is None:
@@ -108,10 +110,8 @@ class SlackNotifier:
             self.client.chat_postMessage,
             channel=parent.channel_id or reply.channel,
             thread_ts=parent.ts,
-            text=build_reply_text(reply),
             reply_broadcast=reply.broadcast,
-            unfurl_links=False,
-            unfurl_media=False,
+            **reply_message(reply).api_args(),
         )
         return _posted(response)
 
@@ -123,12 +123,9 @@ class SlackNotifier:
             self.client.chat_update,
             channel=parent.channel_id,
             ts=parent.ts,
-            text=build_fallback_text(alert),
-            blocks=build_blocks(alert, outlets),
             # On chat.update, parse defaults to `client` (it would turn "@channel" in a hostile title into a
-            # mention), unlike chat.postMessage: SLACK.md 1.3 says to pass both every time.
-            parse="none",
-            link_names=False,
+            # mention), unlike chat.postMessage: SLACK.md 1.3 says to pass parse and link_names every time.
+            **alert_message(alert, outlets).api_args(),
         )
 
     async def _call(self, for_channel: str, method: Any, **kwargs: Any) -> AsyncSlackResponse:
@@ -143,27 +140,20 @@ class SlackNotifier:
 
     async def send_notice(self, channel: str, text: str) -> None:
         await self._call(
-            channel,
-            self.client.chat_postMessage,
-            channel=channel,
-            text=escape_mrkdwn(text),
-            unfurl_links=False,
+            channel, self.client.chat_postMessage, channel=channel, **notice_message(text).api_args()
         )
 
     async def send_digest(self, digest: Digest) -> str | None:
         """One message listing the digest's stories; if Slack refuses the blocks, the plain text alone."""
-        blocks = build_digest_blocks(digest)
-        response = await self._post_with_text_fallback(digest.channel, build_digest_text(digest), blocks)
+        response = await self._post_with_text_fallback(digest.channel, digest_message(digest))
         ts = response.get("ts")
         return str(ts) if ts is not None else None
 
-    async def _post_with_text_fallback(
-        self, channel: str, text: str, blocks: list[dict[str, Any]]
-    ) -> AsyncSlackResponse:
+    async def _post_with_text_fallback(self, channel: str, message: SlackMessage) -> AsyncSlackResponse:
         """chat.postMessage with blocks; when Slack refuses the blocks nothing was posted, and the plain
         text alone still carries the message (SLACK.md §5)."""
         try:
-            return await self._post_message(channel, text, blocks)
+            return await self._post_message(channel, message, with_blocks=True)
         except SlackApiError as exc:
             error = _notify_error(channel, exc)
             if not _is_block_error(exc):
@@ -171,21 +161,18 @@ class SlackNotifier:
             log_event(log, logging.WARNING, "slack.blocks_refused", channel=channel, reason=error.reason,
                       fallback="text")  # fmt: skip
         try:
-            return await self._post_message(channel, text, None)
+            return await self._post_message(channel, message, with_blocks=False)
         except SlackApiError as exc:
             raise _notify_error(channel, exc) from None
 
     async def _post_message(
-        self, channel: str, text: str, blocks: list[dict[str, Any]] | None
+        self, channel: str, message: SlackMessage, *, with_blocks: bool
     ) -> AsyncSlackResponse:
         try:
+            # api_args turns unfurling off: we show our own summary, and Slack's servers should not fetch
+            # strangers' URLs.
             return await self.client.chat_postMessage(
-                channel=channel,
-                text=text,
-                blocks=blocks,
-                # We show our own summary, and Slack's servers should not fetch strangers' URLs.
-                unfurl_links=False,
-                unfurl_media=False,
+                channel=channel, **message.api_args(with_blocks=with_blocks)
             )
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
             # The outcome is unknown (the post may have landed): the outbox retries, which is the one

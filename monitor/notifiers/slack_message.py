@@ -1,122 +1,366 @@
-"""Block Kit for one alert. Every string from a feed or a page is untrusted and escaped here.
+"""The one builder of Slack messages: alerts, thread replies, alert updates, digests, admin notices, and
+the plain text each carries for notifications. Every string from a feed, a page or an error is untrusted.
 
-Rules from ../shared/SLACK.md §2 and §4: escape &, < and > in every mrkdwn string (that alone
-neutralises <!channel>, <@U…> and <url|label> tricks), build links ourselves with a percent-encoded
-target, show the real host next to a link so a label cannot pass for another site, and cut every field
-to its Block Kit limit after escaping (escaping makes text longer).
+A message is written as a list of pieces: `Markup` (ours, sent as written), `Text` (untrusted: cleaned,
+escaped, cut) and `Link` (an untrusted URL and label). `render` turns pieces into mrkdwn within a limit, so
+every message kind gets the same rules (../shared/SLACK.md §2 and §4):
+
+* `clean` drops invisible, bidi and control characters, which could reorder how a host is displayed or
+  hide text; `escape` then replaces Slack's three control characters (&, <, >), which alone neutralises
+  `<!channel>`, `<@U…>` and `<url|label>` tricks;
+* a link is built here from a parsed URL (yarl, as aiohttp reads it), and the real host, as ASCII
+  (an IDN homograph shows as xn--…), stands beside its label, so a label cannot pass for another site;
+* lengths are counted after escaping, in characters (code points), as Slack counts them; cuts fall between
+  characters of the raw text, so never inside an entity such as &amp;, and a link token is kept whole or
+  replaced by its label (and host) unlinked: an over-long URL costs the link, never the title;
+* every chat.postMessage and chat.update carries `parse: none`, `link_names: false` and no unfurling
+  (`SlackMessage.api_args`), and mrkdwn objects are `verbatim`, so Slack turns no bare domain, #channel
+  or @name from a title into a link or a mention.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote
+
+import yarl
 
 from ..models import Alert, StoryReply
-from ..text import cut
 
 SECTION_TEXT_LIMIT = 3000
 CONTEXT_TEXT_LIMIT = 2000
-TITLE_LIMIT = 250  # a readable headline; real headlines are far shorter
-# Slack truncates top-level text past 40,000 and recommends under 4,000; notifications show far less.
+# Slack truncates top-level text past 40,000, and chat.update refuses more than 4,000; notifications
+# show far less.
 FALLBACK_TEXT_LIMIT = 3000
-# Longer links are junk or attacks; the title is then shown unlinked so the section stays under 3,000.
-MAX_LINK_LENGTH = 2000
+TITLE_LIMIT = 300  # a readable headline, escaped; real headlines are far shorter
+OUTLET_LIMIT = 200
+# A longer link target (after escaping: each & counts 5) is junk or an attack: the title is shown unlinked.
+LINK_TARGET_LIMIT = 1000
+ELLIPSIS = "…"
 
 
-def escape_mrkdwn(text: str) -> str:
-    """Escape Slack's three control characters (ampersand first)."""
+# --- Characters ---
+
+# Invisible characters Unicode marks "default ignorable" that are not format controls (category Cf):
+# the combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation selectors.
+# Variation selectors (U+FE00-FE0F) stay: emoji need them, and they move nothing.
+_INVISIBLE_EXTRA = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0")
+# Named for the reader; all are Cf, which `clean` drops as a category: U+061C, U+180E, U+200B-U+200F,
+# U+202A-U+202E, U+2060-U+2069, U+FEFF, U+FFF9-U+FFFB, the tag characters U+E0001-U+E007F.
+_REMOVED_CATEGORIES = frozenset({"Cf", "Cs"})  # format controls (bidi, zero-width, tags); lone surrogates
+_SPACE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Zs"})  # a tab, newline or odd space still separates words
+_SPACES = re.compile(r"[ ]{2,}")
+
+
+def clean(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` without control, format (bidi, zero-width, tag) or other invisible characters; line breaks,
+    tabs and odd spaces become one space (line breaks kept when `keep_newlines`)."""
+    if text.isprintable() and not _INVISIBLE_EXTRA.intersection(text):
+        return _SPACES.sub(" ", text).strip()  # the common case: nothing to drop or replace
+    kept = []
+    for char in text:
+        if keep_newlines and char == "\n":
+            kept.append(char)
+            continue
+        category = unicodedata.category(char)
+        if category in _REMOVED_CATEGORIES or char in _INVISIBLE_EXTRA or _is_tag(char):
+            continue
+        kept.append(" " if category in _SPACE_CATEGORIES else char)
+    lines = "".join(kept).split("\n")
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in lines).strip()
+
+
+def _is_tag(char: str) -> bool:
+    # The tag block (U+E0000-U+E007F) holds unassigned code points too; none of it is ever visible.
+    return 0xE0000 <= ord(char) <= 0xE007F
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities (ampersand first)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def escaped_cut(text: str, limit: int) -> str:
-    """Escape, then cut to `limit` without splitting an entity such as &amp;."""
-    escaped = escape_mrkdwn(text)
+def fit(text: str, limit: int) -> str:
+    """`text` (already cleaned) escaped, in at most `limit` characters: cut (at a word when one is
+    near) with an ellipsis, the cut made in the raw text so no entity is split."""
+    escaped = escape(text)
     if len(escaped) <= limit:
         return escaped
-    shorter = cut(text, limit)
-    while len(escape_mrkdwn(shorter)) > limit:
-        shorter = cut(shorter, len(shorter) - 10)
-    return escape_mrkdwn(shorter)
+    room, used, end = limit - len(ELLIPSIS), 0, 0
+    for char in text:
+        used += len(escape(char))
+        if used > room:
+            break
+        end += 1
+    head = text[:end]
+    space = head.rfind(" ")
+    if space > end * 0.7:
+        head = head[:space]
+    head = head.rstrip()
+    return escape(head) + ELLIPSIS if head else ""
 
 
-def safe_link(url: str, label: str, *, label_limit: int = TITLE_LIMIT) -> str:
-    """A mrkdwn link whose target cannot break out of <…>, its label escaped; only the label for odd URLs."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_LINK_LENGTH:
-        return escaped_cut(label, label_limit)
-    target = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
-    return f"<{escape_mrkdwn(target)}|{escaped_cut(label, label_limit)}>"
+# --- Hosts and link targets ---
+
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
+_IPV6 = re.compile(r"[0-9a-f:.]+")
+# Characters a link target keeps as written; anything else is percent-encoded (yarl already does this for
+# most; `|`, `<` and `>` would end the <url|label> token).
+_URL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&'()*+,;=%")
 
 
-def link_host(url: str) -> str:
-    return (urlsplit(url).hostname or "").removeprefix("www.")
+def _parsed(url: str) -> yarl.URL | None:
+    """`url` read as aiohttp reads it (IDNA folding included); None unless absolute http(s)."""
+    try:
+        parsed = yarl.URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+            return None
+        parsed.port  # noqa: B018 - a port out of range raises here, not when the link is clicked
+    except (ValueError, TypeError, UnicodeError):
+        return None
+    return parsed
 
 
-def build_blocks(alert: Alert, outlets: list[str] | None = None) -> list[dict[str, Any]]:
-    """Title link, source line, summary, matched terms, and which outlets carry the story (when several)."""
-    article = alert.article
-    link_url = article.canonical_url or article.url
-    title = safe_link(link_url, article.title or link_url)
-    blocks = [
-        _section(f"{_HERE if alert.notify_here else ''}{_PRIORITY_MARK[alert.priority]}*{title}*"),
-        _context(_source_line(alert, link_url)),
-        _section(escaped_cut(alert.summary or "(no summary)", SECTION_TEXT_LIMIT)),
-        _context(_terms_line(alert)),
-    ]
-    if outlets and len(outlets) > 1:
-        blocks.append(_context(outlets_line(outlets)))
-    return blocks
+def real_host(url: str) -> str | None:
+    """The host `url` connects to, in ASCII (punycode for IDN), without `www.`; None if it has none."""
+    parsed = _parsed(url)
+    if parsed is None or parsed.raw_host is None:
+        return None
+    host = parsed.raw_host.lower()
+    if ":" in host:
+        return f"[{host}]" if _IPV6.fullmatch(host) else None
+    if not _HOST_NAME.fullmatch(host):
+        return None  # spaces, `|` or other characters no resolver accepts: not a link anyone can follow
+    return host.removeprefix("www.") or host
 
 
-def outlets_line(outlets: list[str]) -> str:
-    """ "Carried by 3 outlets: FinanceBlog, Mint, Reuters", copies on other sites included."""
-    shown = outlets[:15]  # 15 names of at most 100 characters stay inside a context block's 2,000
-    names = ", ".join(escaped_cut(name, 100) for name in shown)
-    more = f" and {len(outlets) - len(shown)} more" if len(outlets) > len(shown) else ""
-    return f":newspaper: Carried by {len(outlets)} outlets: {names}{more}"
+def link_target(url: str) -> str | None:
+    """`url` for inside <…|…>, escaped: ASCII, userinfo dropped, nothing that ends the token; None when it
+    is not an http(s) URL with a real host or is longer than LINK_TARGET_LIMIT."""
+    parsed = _parsed(url)
+    if parsed is None or real_host(url) is None:
+        return None
+    try:
+        target = str(parsed.with_user(None))
+        target = escape("".join(c if c in _URL_SAFE else quote(c, safe="") for c in target))
+    except ValueError:  # UnicodeError included: a lone surrogate has no UTF-8 to percent-encode
+        return None
+    return target if len(target) <= LINK_TARGET_LIMIT else None
 
 
-def build_reply_text(reply: StoryReply) -> str:
-    """ "Also reported by Mint: <title link>", the one line a thread reply carries."""
-    title = safe_link(reply.url, reply.title or reply.url)
-    return f"Also reported by {escaped_cut(reply.outlet, 200)}: {title}"
+# --- Pieces ---
 
 
-def build_fallback_text(alert: Alert) -> str:
-    """Plain one-line text for notifications and clients that cannot show blocks."""
-    article = alert.article
-    line = f"{article.title} ({alert.source}) matched {', '.join(alert.terms)}"
-    here = _HERE if alert.notify_here else ""
-    return here + _PRIORITY_MARK[alert.priority] + escaped_cut(line, FALLBACK_TEXT_LIMIT - 40)
+@dataclass(frozen=True)
+class Markup:
+    """Our own mrkdwn (`*`, a line break, `<!here>`), sent as written; kept whole or not at all."""
 
+    text: str
+
+    def render(self, room: int) -> str:
+        return self.text if len(self.text) <= room else ""
+
+
+@dataclass(frozen=True)
+class Text:
+    """Untrusted text: cleaned, escaped and cut to at most `limit` characters."""
+
+    text: str
+    limit: int = SECTION_TEXT_LIMIT
+    keep_newlines: bool = False
+
+    def render(self, room: int) -> str:
+        limit = min(room, self.limit)
+        # At most `limit` visible characters can be shown: cleaning more is wasted work (a text padded
+        # with more than three invisible characters for each visible one loses its tail).
+        window = self.text[: 4 * max(limit, 0) + 64]
+        return fit(clean(window, keep_newlines=self.keep_newlines), limit)
+
+
+@dataclass(frozen=True)
+class Link:
+    """`<url|label> (host)`: an untrusted link, its label escaped and the real host beside it. Without a
+    usable URL (or room for it), the label alone, with the host when there is one."""
+
+    url: str
+    label: str
+    bold: bool = False
+    label_limit: int = TITLE_LIMIT
+
+    def render(self, room: int) -> str:
+        host = real_host(self.url)
+        suffix = f" ({escape(host)})" if host else ""
+        stars = 2 if self.bold else 0
+        label = clean(self.label[: 4 * self.label_limit + 64]) or "(no title)"  # as Text.render
+        target = link_target(self.url)
+        if target is not None:
+            linked = self._bold(f"<{target}|{fit(label, self.label_limit)}>") + suffix
+            if len(linked) <= room:
+                return linked
+        label_room = min(room - len(suffix) - stars, self.label_limit)
+        shown = fit(label, label_room) if label_room > len(ELLIPSIS) else ""
+        return self._bold(shown) + suffix if shown else ""
+
+    def _bold(self, text: str) -> str:
+        return f"*{text}*" if self.bold else text
+
+
+Piece = Markup | Text | Link
+
+
+def render(pieces: Sequence[Piece], limit: int) -> str:
+    """The pieces as one mrkdwn string of at most `limit` characters. Each piece is given the room the
+    earlier ones left; after the first piece that had to be shortened or left out, the rest are dropped,
+    so a cut never leaves half a link or a sentence with a hole in it."""
+    out: list[str] = []
+    used = 0
+    for piece in pieces:
+        room = limit - used
+        full = piece.render(limit)
+        shown = full if len(full) <= room else piece.render(room)
+        out.append(shown)
+        used += len(shown)
+        if shown != full:
+            break
+    return "".join(out)
+
+
+# --- Messages ---
+
+# What every chat.postMessage and chat.update sends besides text and blocks: Slack parses nothing (no
+# auto-linked domains or #channels, no @group mentions; on chat.update `parse` would otherwise default to
+# `client`), and Slack's servers fetch no stranger's URL for a preview.
+NO_PARSING: dict[str, Any] = {
+    "parse": "none",
+    "link_names": False,
+    "unfurl_links": False,
+    "unfurl_media": False,
+}
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """What one post says: the plain text (the whole message, or the notification line when there are
+    blocks) and the blocks."""
+
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+
+    def api_args(self, *, with_blocks: bool = True) -> dict[str, Any]:
+        """Keyword arguments for chat.postMessage / chat.update (channel, ts, thread_ts aside)."""
+        args: dict[str, Any] = {"text": self.text, **NO_PARSING}
+        if with_blocks and self.blocks is not None:
+            args["blocks"] = self.blocks
+        return args
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack must not turn bare domains, #names or @names in untrusted text into links or
+    # mentions; the links we build ourselves (<url|label>) still work.
+    return {"type": "mrkdwn", "text": text or " ", "verbatim": True}
+
+
+def section(*pieces: Piece) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(render(pieces, SECTION_TEXT_LIMIT))}
+
+
+def context(*pieces: Piece) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(render(pieces, CONTEXT_TEXT_LIMIT))]}
+
+
+def joined(items: Sequence[str], limit: int, separator: str = ", ") -> list[Piece]:
+    """Untrusted names, each cut to `limit`, with our separator between them."""
+    pieces: list[Piece] = []
+    for index, item in enumerate(items):
+        if index:
+            pieces.append(Markup(separator))
+        pieces.append(Text(item, limit))
+    return pieces
+
+
+# --- Alerts and their updates ---
 
 # The only mention a message can carry: written by us, for watchlists configured `notify: here`.
 _HERE = "<!here> "
 _PRIORITY_MARK = {"high": "High priority: ", "normal": "", "low": "Low priority: "}
 
 
-def _source_line(alert: Alert, link_url: str) -> str:
-    parts = [escaped_cut(alert.source, 200), escape_mrkdwn(link_host(link_url))]
+def alert_message(alert: Alert, outlets: list[str] | None = None) -> SlackMessage:
+    """The alert as posted, or (with `outlets`) as chat.update rewrites it once several outlets carry it."""
+    return SlackMessage(text=build_fallback_text(alert), blocks=build_blocks(alert, outlets))
+
+
+def build_blocks(alert: Alert, outlets: list[str] | None = None) -> list[dict[str, Any]]:
+    """Title link and host, source line, summary, matched terms, and the outlets carrying the story."""
+    article = alert.article
+    link_url = article.canonical_url or article.url
+    blocks = [
+        section(*_marks(alert), Link(link_url, article.title or link_url, bold=True)),
+        context(*_source_line(alert)),
+        section(Text(alert.summary or "(no summary)")),
+        context(*_terms_line(alert)),
+    ]
+    if outlets and len(outlets) > 1:
+        blocks.append(context(*outlets_line(outlets)))
+    return blocks
+
+
+def build_fallback_text(alert: Alert) -> str:
+    """Plain one-line text for notifications and clients that cannot show blocks."""
+    line = f"{alert.article.title} ({alert.source}) matched {', '.join(alert.terms)}"
+    return render([*_marks(alert), Text(line)], FALLBACK_TEXT_LIMIT)
+
+
+def outlets_line(outlets: list[str]) -> list[Piece]:
+    """ "Carried by 3 outlets: FinanceBlog, Mint, Reuters", copies on other sites included."""
+    shown = outlets[:15]  # 15 names of at most 100 characters stay inside a context block's 2,000
+    more = f" and {len(outlets) - len(shown)} more" if len(outlets) > len(shown) else ""
+    return [
+        Markup(f":newspaper: Carried by {len(outlets)} outlets: "),
+        *joined(shown, 100),
+        Markup(more),
+    ]
+
+
+def _marks(alert: Alert) -> list[Piece]:
+    return [Markup(_HERE if alert.notify_here else ""), Markup(_PRIORITY_MARK[alert.priority])]
+
+
+def _source_line(alert: Alert) -> list[Piece]:
+    pieces: list[Piece] = [Text(alert.source, OUTLET_LIMIT)]
     if alert.article.published:
-        parts.append(alert.article.published.strftime("%Y-%m-%d %H:%M UTC"))
-    return " · ".join(p for p in parts if p)
+        pieces.append(Markup(" · " + alert.article.published.strftime("%Y-%m-%d %H:%M UTC")))
+    return pieces
 
 
-def _terms_line(alert: Alert) -> str:
-    terms = ", ".join(f"`{escape_mrkdwn(t)}`" for t in alert.terms)
-    lists = ", ".join(escape_mrkdwn(w) for w in alert.watchlists)
-    return cut(f"Matched {terms} · watchlist {lists}", CONTEXT_TEXT_LIMIT)
+def _terms_line(alert: Alert) -> list[Piece]:
+    pieces: list[Piece] = [Markup("Matched ")]
+    for index, term in enumerate(alert.terms):
+        pieces += [Markup(", `" if index else "`"), Text(term, 200), Markup("`")]
+    return [*pieces, Markup(" · watchlist "), *joined(alert.watchlists, 200)]
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    # verbatim: Slack must not turn bare domains, #names or @names in untrusted text into links or
-    # mentions; the links we build ourselves (<url|label>) still work.
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
+# --- Thread replies and admin notices ---
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text[:SECTION_TEXT_LIMIT])}
+def reply_message(reply: StoryReply) -> SlackMessage:
+    """ "Also reported by Mint: <title link> (host)", the one line a thread reply carries."""
+    line = render(
+        [
+            Markup("Also reported by "),
+            Text(reply.outlet, OUTLET_LIMIT),
+            Markup(": "),
+            Link(reply.url, reply.title or reply.url),
+        ],
+        FALLBACK_TEXT_LIMIT,
+    )
+    return SlackMessage(text=line)
 
 
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text[:CONTEXT_TEXT_LIMIT] or " ")]}
+def notice_message(text: str) -> SlackMessage:
+    """A message for operators (a refused configuration edit): plain text, its line breaks kept."""
+    return SlackMessage(text=render([Text(text, keep_newlines=True)], FALLBACK_TEXT_LIMIT))

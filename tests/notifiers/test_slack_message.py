@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from monitor.models import Alert, Article
-from monitor.notifiers.slack_message import build_blocks, build_fallback_text, escape_mrkdwn, safe_link
+from monitor.notifiers.slack_message import Link, build_blocks, build_fallback_text, escape, render
 from tests.support.slack_fake import MENTION_TOKENS, validate_blocks
 
 
@@ -31,13 +31,13 @@ def all_strings(blocks: list[dict]) -> str:
 
 
 def test_escape_order() -> None:
-    assert escape_mrkdwn("a & <b> &amp;") == "a &amp; &lt;b&gt; &amp;amp;"
+    assert escape("a & <b> &amp;") == "a &amp; &lt;b&gt; &amp;amp;"
 
 
 def test_layout() -> None:
     blocks = build_blocks(alert_with())
-    assert blocks[0]["text"]["text"] == "*<https://news.example/a|Alibaba denies>*"
-    assert blocks[1]["elements"][0]["text"] == "Mint · news.example · 2026-11-15 14:53 UTC"
+    assert blocks[0]["text"]["text"] == "*<https://news.example/a|Alibaba denies>* (news.example)"
+    assert blocks[1]["elements"][0]["text"] == "Mint · 2026-11-15 14:53 UTC"
     assert blocks[2]["text"]["text"] == "It said no."
     assert "`Alibaba`, `PLA`" in blocks[3]["elements"][0]["text"]
     assert validate_blocks(blocks) == []
@@ -57,16 +57,16 @@ def test_mentions_and_links_from_content_are_neutralised() -> None:
 
 
 def test_link_target_cannot_break_out() -> None:
-    link = safe_link("https://news.example/a|<!channel>?x=<y>", "label")
-    assert link == "<https://news.example/a%7C%3C!channel%3E?x=%3Cy%3E|label>"
-    assert safe_link("javascript:alert(1)", "click") == "click"
+    link = render([Link("https://news.example/a|<!channel>?x=<y>", "label")], 3000)
+    assert link == "<https://news.example/a%7C%3C!channel%3E?x=%3Cy%3E|label> (news.example)"
+    assert render([Link("javascript:alert(1)", "click")], 3000) == "click"
 
 
 def test_source_line_shows_the_real_host() -> None:
     blocks = build_blocks(
         alert_with(title="https://www.reuters.com/markets", url="https://phish.example/login")
     )
-    assert "phish.example" in blocks[1]["elements"][0]["text"]
+    assert blocks[0]["text"]["text"].endswith("|https://www.reuters.com/markets>* (phish.example)")
 
 
 def test_huge_text_fits_block_kit_limits() -> None:

@@ -58,6 +58,7 @@ FAULT_KINDS = (
     "service_unavailable",
     "drop_connection",
     "slow",
+    "msg_blocks_too_long",  # not emulated from sizes (the limit is undocumented): scripted, to test fallbacks
 )
 REVOKED_TOKEN_ERRORS = ("token_revoked", "account_inactive", "token_expired")
 MENTION_TOKENS = ("<!channel", "<!here", "<!everyone", "<!subteam^", "<@", "<#")
