@@ -8,20 +8,24 @@ from typing import Self
 
 
 class LoopbackServer:
-    """A ThreadingHTTPServer on 127.0.0.1:<ephemeral>; handlers reach their owner as `self.server.owner`."""
+    """A ThreadingHTTPServer on 127.0.0.1:<ephemeral>; handlers reach their owner as `self.server.owner`.
+
+    `host`: another loopback address (127.0.0.2, ...) makes another host for per-host politeness.
+    """
 
     handler: type[BaseHTTPRequestHandler]
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         # Set on stop, so handlers that sleep (slow replies, drips, hangs) wake up and finish.
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> Self:
-        """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
+        """Bind the host on a free port and serve from a daemon thread."""
         self._stopping.clear()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
+        self._httpd = ThreadingHTTPServer((self.host, 0), self.handler)
         self._httpd.owner = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
@@ -50,4 +54,4 @@ class LoopbackServer:
         if self._httpd is None:
             name = type(self).__name__
             raise RuntimeError(f"{name} is not running: call start() or use `with {name}() as server:`")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://{self.host}:{self._httpd.server_address[1]}"
