@@ -309,6 +309,9 @@ class Pipeline:
             return "too_old"
         if self.storage.find_seen_key(item_keys(item)):
             return "seen"
+        # The summary's HTML is cleaned on first use (FeedItem.summary_text): up to 0.25 s for a hostile
+        # one, which on the event loop would stall every other feed's fetches.
+        await asyncio.to_thread(getattr, item, "summary_text")
         if item.published is None and first_poll:
             # Adding a feed must not flood a channel with its whole undated backlog.
             return self._record_without_alert(item, "first_poll", now)

@@ -6,7 +6,12 @@ Asserted as orders and counts of requests (the web servers log each one), never 
 from __future__ import annotations
 
 import asyncio
+import threading
+from typing import Any
 
+import pytest
+
+import monitor.models
 from monitor.gates import FairGate
 from tests.support.feeds import rss_feed
 from tests.support.web_server import WebServer
@@ -105,3 +110,19 @@ def test_a_waiter_that_gives_up_leaves_its_place_to_the_next() -> None:
         return order
 
     assert asyncio.run(scenario()) == ["stayer"]
+
+
+def test_feed_summaries_are_cleaned_off_the_event_loop(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[threading.Thread] = []
+    real = monitor.models.html_to_text
+
+    def recording(html: str, **options: Any) -> str:
+        threads.append(threading.current_thread())
+        return real(html, **options)
+
+    monkeypatch.setattr(monitor.models, "html_to_text", recording)
+    summary = "<p>The council met on <b>Tuesday</b>.</p>" * 50
+    items = [{"title": "Buses", "link": "", "guid": "1", "pub_date": hours_ago(1), "description": summary}]
+    world.add_feed("/feed.xml", rss_feed("Feed", items))
+    world.once()  # in this thread: its event loop runs here
+    assert threads and threading.current_thread() not in threads
