@@ -12,9 +12,10 @@ from typing import Any
 import feedparser.html
 import pytest
 from feedparser.parsers.loose import _LooseFeedParser
+from feedparser.parsers.strict import _StrictFeedParser
 
 from monitor.http import HttpClient
-from monitor.stages.feed_parse import LOOSE_PARSER_MAX_CHARS
+from monitor.stages.feed_parse import LOOSE_PARSER_MAX_CHARS, STRICT_PARSER_MAX_ELEMENTS
 from monitor.stages.poll import parse_feed, poll_feed
 from tests.support.web_server import WebServer
 
@@ -82,3 +83,23 @@ def test_a_feed_is_parsed_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) ->
         url = server.add("/feed.xml", malformed_feed(20_000), content_type="application/rss+xml")
         loop_thread = asyncio.run(poll(url))
     assert reads.threads and loop_thread not in reads.threads
+
+
+def test_the_strict_parser_reads_a_bounded_number_of_elements(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Well-formed, but not in UTF-8: the fast path leaves it to feedparser, whose strict parser reads it.
+    started = 0
+    real = _StrictFeedParser.startElementNS
+
+    def counting(parser: Any, *args: Any) -> None:
+        nonlocal started
+        started += 1
+        real(parser, *args)
+
+    monkeypatch.setattr(_StrictFeedParser, "startElementNS", counting)
+    item = "<item><title>Item {n}</title><link>https://news.example/{n}</link><description>{tags}</description></item>"
+    items = "".join(item.format(n=n, tags="<b>x</b>" * 100) for n in range(1_500))  # 154,500 elements
+    body = f'<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>F</title>{items}'
+    _, read, problem = parse_feed("https://news.example/feed", f"{body}</channel></rss>".encode(), {})
+    assert started <= STRICT_PARSER_MAX_ELEMENTS  # every one of them before the fix
+    assert read[0].title == "Item 0" and len(read) > 900  # the items before the cut are all there
+    assert problem == f"only its first {STRICT_PARSER_MAX_ELEMENTS:,} elements were read"
