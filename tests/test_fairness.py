@@ -17,6 +17,13 @@ from tests.support.feeds import rss_feed
 from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
 
+
+class OtherHostServer(WebServer):
+    """A WebServer on 127.0.0.2: another host for per-host politeness, on the same machine."""
+
+    bind_address = "127.0.0.2"
+
+
 PAGE = "<html><head><title>{title}</title></head><body><article>{text}</article></body></html>"
 TEXT = "<p>The council met on Tuesday to discuss the new bus timetable for the northern districts.</p>" * 3
 
@@ -33,7 +40,7 @@ def test_a_slow_host_s_backlog_does_not_delay_another_host_s_article(world: Worl
         for n in range(backlog)
     ]  # fmt: skip
     world.add_feed("/slow.xml", rss_feed("Slow", slow_items))
-    with WebServer(host="127.0.0.2") as other:
+    with OtherHostServer() as other:
         link = add_page(other, "/other/1", "Trains")
         # The other feed arrives a little later (a slow drip), when the slow host's queue has formed.
         feed = rss_feed("Other", [{"title": "Trains", "link": link, "guid": "o1", "pub_date": hours_ago(1)}])

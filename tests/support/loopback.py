@@ -8,24 +8,22 @@ from typing import Self
 
 
 class LoopbackServer:
-    """A ThreadingHTTPServer on 127.0.0.1:<ephemeral>; handlers reach their owner as `self.server.owner`.
-
-    `host`: another loopback address (127.0.0.2, ...) makes another host for per-host politeness.
-    """
+    """A ThreadingHTTPServer on 127.0.0.1:<ephemeral>; handlers reach their owner as `self.server.owner`."""
 
     handler: type[BaseHTTPRequestHandler]
+    # Any 127.x.y.z works on Linux; a second address lets a test tell "public" from "private" on one machine.
+    bind_address = "127.0.0.1"
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host
+    def __init__(self) -> None:
         # Set on stop, so handlers that sleep (slow replies, drips, hangs) wake up and finish.
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> Self:
-        """Bind the host on a free port and serve from a daemon thread."""
+        """Bind `bind_address` (127.0.0.1) on a free port and serve from a daemon thread."""
         self._stopping.clear()
-        self._httpd = ThreadingHTTPServer((self.host, 0), self.handler)
+        self._httpd = ThreadingHTTPServer((self.bind_address, 0), self.handler)
         self._httpd.owner = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
@@ -54,4 +52,4 @@ class LoopbackServer:
         if self._httpd is None:
             name = type(self).__name__
             raise RuntimeError(f"{name} is not running: call start() or use `with {name}() as server:`")
-        return f"http://{self.host}:{self._httpd.server_address[1]}"
+        return f"http://{self.bind_address}:{self._httpd.server_address[1]}"

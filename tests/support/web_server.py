@@ -90,8 +90,8 @@ def _accepts_gzip(headers: Any) -> bool:
 class WebServer(LoopbackServer):
     """Serve scripted paths from 127.0.0.1:<ephemeral> in a daemon thread; log every request."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        super().__init__(host)
+    def __init__(self) -> None:
+        super().__init__()
         self.handler = _WebHandler
         self._lock = threading.Lock()
         self._routes: dict[str, _Route] = {}
