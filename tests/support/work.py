@@ -1,14 +1,13 @@
 """Counting the work a call does, so a test can bound it without a clock (a busy CI machine skews time).
 
 count_lines counts the Python lines executed in our own package (sys.settrace): a loop inside a loop
-shows up as lines run, however fast the machine. CallCounter counts calls of a library function, for
-work done in a library's own code.
+shows up as lines run, however fast the machine. Work done in a library's own code is counted by the
+tests themselves, wrapping the library function they call through.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -39,19 +38,3 @@ def count_lines(call: Callable[[], object], under: str = _PACKAGE) -> int:
     finally:
         sys.settrace(previous)
     return count
-
-
-class CallCounter:
-    """Wraps a function (monkeypatch it in) and counts its calls, and the threads that made them."""
-
-    def __init__(self, function: Callable[..., Any]):
-        self.function = function
-        self.calls = 0
-        self.threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            self.calls += 1
-            self.threads.append(threading.current_thread())
-        return self.function(*args, **kwargs)
