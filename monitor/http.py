@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -161,37 +160,57 @@ def guarded_socket_factory(is_allowed: AddressPolicy) -> SocketFactoryType:
 
 class HostLimiter:
     """Politeness per host: at most `concurrency` requests at once, starts at least `delay` apart,
-    and no requests at all while the host's Retry-After pause lasts."""
+    and no requests at all while the host's Retry-After pause lasts.
+
+    Each host's paced requests line up for their turn one at a time; a request takes a shared slot
+    (`then`: the pipeline's page-fetch gate) only once its host's turn has come. A host with a long
+    backlog therefore holds at most `concurrency` shared slots and has one request waiting for one,
+    never its whole queue holding slots while it sleeps (issue 12: 110 items on one slow host held
+    every page-fetch slot and delayed another feed's article by 49 s).
+    """
 
     def __init__(self, concurrency: int = 2, delay: float = 1.0):
         self.concurrency = concurrency
         self.delay = delay
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._turns: dict[str, asyncio.Lock] = {}
         self._next_start: dict[str, float] = {}
         self._paused_until: dict[str, float] = {}
 
     @contextlib.asynccontextmanager
-    async def slot(self, host: str, *, paced: bool = True) -> AsyncIterator[None]:
-        """A request slot; `paced=False` (robots.txt) skips the delay, never a Retry-After pause."""
+    async def slot(
+        self,
+        host: str,
+        *,
+        paced: bool = True,
+        then: contextlib.AbstractAsyncContextManager[Any] | None = None,
+    ) -> AsyncIterator[None]:
+        """A request slot; `paced=False` (robots.txt) skips the delay, never a Retry-After pause.
+
+        `then`: a shared slot to hold as well, taken only once this host's turn has come.
+        """
         semaphore = self._slots.setdefault(host, asyncio.Semaphore(self.concurrency))
-        async with semaphore:
+        async with semaphore, contextlib.AsyncExitStack() as held:
             if paced:
-                await self._wait_turn(host)
+                async with self._turns.setdefault(host, asyncio.Lock()):
+                    await self._wait_until(self._next_start.get(host, 0.0))
+                    if then is not None:
+                        await held.enter_async_context(then)
+                    # From when the request really starts: the shared slot may have taken a while.
+                    self._next_start[host] = max(
+                        self._next_start.get(host, 0.0), asyncio.get_running_loop().time() + self.delay
+                    )
             else:
-                await self._wait_pause(host)
+                await self._wait_until(self._paused_until.get(host, 0.0))
+                if then is not None:
+                    await held.enter_async_context(then)
             yield
 
-    async def _wait_pause(self, host: str) -> None:
-        wait = self._paused_until.get(host, 0.0) - asyncio.get_running_loop().time()
+    @staticmethod
+    async def _wait_until(moment: float) -> None:
+        wait = moment - asyncio.get_running_loop().time()
         if wait > 0:
             await asyncio.sleep(wait)
-
-    async def _wait_turn(self, host: str) -> None:
-        loop = asyncio.get_running_loop()
-        start = max(loop.time(), self._next_start.get(host, 0.0))
-        self._next_start[host] = max(self._next_start.get(host, 0.0), start + self.delay)
-        if start > loop.time():
-            await asyncio.sleep(start - loop.time())
 
     def pause(self, host: str, seconds: float) -> None:
         """Honour a Retry-After: no request to `host` starts for `seconds`."""
@@ -237,14 +256,16 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         guarded: bool = False,
         paced: bool = True,
+        then: contextlib.AbstractAsyncContextManager[Any] | None = None,
     ) -> Response:
         """Fetch `url`; raise FetchError on network failure, timeout or a body over `max_bytes`.
 
         `guarded=False` is for configured feed URLs only (see the module docstring).
         `paced=False` skips the per-host delay (not the concurrency limit, nor a Retry-After pause).
+        `then`: a shared slot to hold for the request, taken once the host's turn has come (HostLimiter).
         """
         host = _host_key(url)
-        async with self.hosts.slot(host, paced=paced):
+        async with self.hosts.slot(host, paced=paced, then=then):
             response = await self._get_in_time(url, max_bytes, headers or {}, guarded)
         if response.status in (429, 503) and response.retry_after:
             self.hosts.pause(host, response.retry_after)
@@ -359,8 +380,8 @@ def _host_key(url: str) -> str:
     """The host as aiohttp reads it, so one host spelled two ways waits in one politeness queue."""
     try:
         return (URL(url).raw_host or "").lower()
-    except (ValueError, TypeError):
-        return (urlsplit(url).hostname or "").lower()
+    except (ValueError, TypeError):  # unreadable: its request fails with a clear reason in _follow
+        return ""
 
 
 def _new_session(

@@ -29,6 +29,7 @@ from . import metrics
 from .config import Config, FeedConfig
 from .delivery import Outbox
 from .errors import ExtractionError, FeedError, FetchError, StorageError
+from .gates import FairGate
 from .http import HttpClient
 from .logs import log_event
 from .models import Alert, Article, FeedItem, FeedPoll, Match
@@ -48,8 +49,10 @@ from .story_desk import StoryDesk, article_outcome
 
 log = logging.getLogger("monitor.pipeline")
 
-# Article pages fetched at once across all feeds (waiting on the network and on per-host politeness, not
-# on the CPU), and extracted at once: extraction is CPU work in threads, so more than the cores only queue.
+# Article pages fetched at once across all feeds (waiting on the network, not on the CPU), and extracted
+# at once: extraction is CPU work in threads, so more than the cores only queue. A page-fetch slot is
+# taken only once the page's host is ready for it (http.HostLimiter), and both are shared out feed by
+# feed (gates.FairGate): one feed's backlog or one slow host never holds the slots the others need.
 PAGE_FETCH_CONCURRENCY = 64
 # Due feeds an instance claims at most, as a multiple of poll.concurrency, less the polls it has running.
 CLAIM_AHEAD = 2
@@ -102,8 +105,8 @@ class Pipeline:
         self.last_tick: float | None = None  # monotonic time the scheduler last asked for due feeds
         self._feed_gate = asyncio.Semaphore(config.poll.concurrency)
         self._feed_gate_size = config.poll.concurrency
-        self._fetch_gate = asyncio.Semaphore(PAGE_FETCH_CONCURRENCY)
-        self._extract_gate = asyncio.Semaphore(EXTRACT_CONCURRENCY)
+        self._fetch_gate = FairGate(PAGE_FETCH_CONCURRENCY)
+        self._extract_gate = FairGate(EXTRACT_CONCURRENCY)
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
@@ -307,6 +310,9 @@ class Pipeline:
             return "too_old"
         if self.storage.find_seen_key(item_keys(item)):
             return "seen"
+        # The summary's HTML is cleaned on first use (FeedItem.summary_text): up to 0.25 s for a hostile
+        # one, which on the event loop would stall every other feed's fetches.
+        await asyncio.to_thread(getattr, item, "summary_text")
         if item.published is None and first_poll:
             # Adding a feed must not flood a channel with its whole undated backlog.
             return self._record_without_alert(item, "first_poll", now)
@@ -424,11 +430,14 @@ class Pipeline:
         if not item.link:
             return article_from_item(item)
         try:
-            async with self._fetch_gate:
-                page = await fetch_page(
-                    self.http, item.link, max_bytes=self.config.fetch.max_page_bytes, robots=self.robots
-                )
-            async with self._extract_gate:
+            page = await fetch_page(
+                self.http,
+                item.link,
+                max_bytes=self.config.fetch.max_page_bytes,
+                robots=self.robots,
+                then=self._fetch_gate.slot(item.feed_url),
+            )
+            async with self._extract_gate.slot(item.feed_url):
                 article = await asyncio.to_thread(
                     extract_article, page, self.config.site_rules, authors=False
                 )

@@ -141,10 +141,7 @@ class CompiledTerm:
         spans = _spans(self.pattern, text, found)
         if not spans or self.exclude is None:
             return spans
-        excluded = _spans(self.exclude, text, found)
-        return [
-            span for span in spans if not any(e.start <= span.start and span.end <= e.end for e in excluded)
-        ]
+        return outside(spans, _spans(self.exclude, text, found))
 
     def anchors(self) -> tuple[str, ...]:
         """The anchors of its patterns; () for a regex, which has none and always runs."""
@@ -161,6 +158,25 @@ def _spans(pattern: PhrasePattern | BoundedRegex, text: str, found: FoundAnchors
         matches = pattern.finditer(text, found)
     # An empty match (a regex such as `\b`) marks a place, not a mention.
     return [Span(m.start(), m.end(), m.group()) for m in matches if m.end() > m.start()]
+
+
+def outside(spans: Sequence[Span], covers: Sequence[Span]) -> list[Span]:
+    """The spans that no cover contains, in one pass over each list (both sorted by start).
+
+    Comparing every span with every cover was quadratic: 15,000 "PLA" beside as many "PLA filament"
+    took 11.7 s for one article (issue 12). Here a span is contained exactly when, of the covers
+    starting at or before it, the one reaching furthest reaches its end.
+    """
+    ordered = sorted(covers, key=lambda cover: cover.start)  # finditer order already: a linear sort
+    kept: list[Span] = []
+    next_cover, furthest = 0, -1
+    for span in sorted(spans, key=lambda span: span.start):
+        while next_cover < len(ordered) and ordered[next_cover].start <= span.start:
+            furthest = max(furthest, ordered[next_cover].end)
+            next_cover += 1
+        if furthest < span.end:
+            kept.append(span)
+    return kept
 
 
 def phrase_term(phrase: str) -> CompiledTerm:

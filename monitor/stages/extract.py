@@ -37,10 +37,17 @@ MAX_HTML_CHARS = 5_000_000
 MAX_TEXT_CHARS = 200_000
 # trafilatura spends ~45 us per element, so a page of nothing but tags costs minutes within
 # MAX_HTML_CHARS (measured: 400,000 unclosed <a> took 22 s and 700 MB; 50,000 take 2.2 s). The
-# benchmark's largest page has 3,229 tags; past 50,000 the page is cut, as it is past MAX_HTML_CHARS.
+# benchmark's largest page has 3,229 tags; past MAX_HTML_TAGS the page is cut, as past MAX_HTML_CHARS.
 # Deep nesting needs no guard of its own: libxml2 stops reading a page where it nests deeper than
 # 256 (the benchmark's deepest is 50), so such a page yields what came before or nothing.
-MAX_HTML_TAGS = 50_000
+# 50,000 was still too many (issue 12: 8 s a page): 20,000 is 6x the benchmark's largest page, and
+# a fast trafilatura pass over 20,000 tags of any shape tried took 0.3-0.7 s.
+MAX_HTML_TAGS = 20_000
+# trafilatura's fallback extractors are not linear: jusText looks for each short paragraph's
+# neighbours paragraph by paragraph, 4 s for 5,000 <div><p>x y z</p></div> and 60 s for 12,500
+# (issue 12). They exist for pages where the main pass finds little, which on the benchmark are
+# ordinary pages; past 5,000 tags (1.5x the benchmark's largest, 3,229) a page gets the fast passes only.
+FALLBACK_MAX_TAGS = 5_000
 
 # Measured on the article-extraction benchmark (181 pages; mean P / R / F1 of trafilatura alone):
 #   defaults, comments off      0.942 / 0.978 / 0.960
@@ -128,7 +135,8 @@ def extract_article(page: Page, site_rules: Sequence[SiteRule] = (), *, authors:
     else:
         metadata = Document()
     title = head.title or tidy_line(metadata.title or "")
-    text = tidy_text(rule_text, title) or tidy_text(extract_main_text(tree, page.url), title)
+    fallbacks = html.count("<") <= FALLBACK_MAX_TAGS
+    text = tidy_text(rule_text, title) or tidy_text(extract_main_text(tree, page.url, fallbacks), title)
     if not text:
         raise ExtractionError(page.url, "no article text found")
     return build_article(page, title, text, head, metadata)
@@ -304,18 +312,18 @@ def block_text(element: Tag) -> str:
     return "".join(parts)
 
 
-def extract_main_text(tree: HtmlElement, page_url: str) -> str:
+def extract_main_text(tree: HtmlElement, page_url: str, fallbacks: bool = True) -> str:
     """trafilatura's main text for the page, favouring precision unless that finds almost nothing.
 
     First without trafilatura's fallback extractors (readability, jusText), which cost a third of the
     time; only a page where that finds little is read again with them (bench/extraction.py measures
-    both the quality and the time).
+    both the quality and the time), unless `fallbacks` is False (a page too big for them).
     """
     text = run_trafilatura(tree, page_url, favor_precision=True, fast=True)
-    if len(text) < _SHORT_TEXT_CHARS:
+    if len(text) < _SHORT_TEXT_CHARS and fallbacks:
         text = max(text, run_trafilatura(tree, page_url, favor_precision=True), key=len)
     if 0 < len(text) < _SHORT_TEXT_CHARS:
-        text = max(text, run_trafilatura(tree, page_url, favor_precision=False), key=len)
+        text = max(text, run_trafilatura(tree, page_url, favor_precision=False, fast=not fallbacks), key=len)
     return text
 
 
