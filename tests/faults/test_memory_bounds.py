@@ -1,0 +1,39 @@
+"""Memory: one hostile feed or page never takes `news-monitor once` past MEMORY_BOUND.
+
+Each test runs the real CLI in a child process against loopback servers and reads the child's peak
+resident memory (os.wait4): a bound, not a timing. A clean `once` peaks at about 150 MiB (the libraries
+loaded); each hostile input below took main to 0.6-1.3 GB.
+"""
+
+from __future__ import annotations
+
+from tests.support.feeds import rss_feed
+from tests.support.peak_rss import MIB, run_measured
+from tests.support.world import World, hours_ago
+
+MEMORY_BOUND = 400 * MIB
+
+
+def test_a_quiet_feed_leaves_room_under_the_bound(world: World) -> None:
+    items = [{"title": "Nothing", "guid": "1", "pub_date": hours_ago(1)}]
+    world.add_feed("/quiet.xml", rss_feed("Quiet", items))
+    run = run_measured(world, "once")
+    assert run.exit_code == 0, run.stderr
+    assert run.peak_rss < MEMORY_BOUND / 2, run.peak_rss / MIB
+
+
+def test_links_to_one_site_under_many_user_names_read_its_robots_txt_once(world: World) -> None:
+    # 120 links to one site, each with its own user info; its robots.txt is 512 KiB of rules. main fetched
+    # and parsed it 118 times and kept every copy (4.4 MB each): 649 MiB.
+    rules = "".join(f"Disallow: /archive/{n}/\n" for n in range(19_000))
+    world.web.add("/robots.txt", "User-agent: *\nDisallow: /story/\n" + rules, content_type="text/plain")
+    port = world.web.base_url.rsplit(":", 1)[1]
+    items = [
+        {"title": f"Item {n}", "link": f"http://u{n}@127.0.0.1:{port}/story/{n}", "pub_date": hours_ago(1)}
+        for n in range(120)
+    ]
+    world.add_feed("/users.xml", rss_feed("Users", items))
+    run = run_measured(world, "once")
+    assert run.exit_code == 0, run.stderr
+    assert run.peak_rss < MEMORY_BOUND, run.peak_rss / MIB
+    assert world.web.hits("/robots.txt") == 1
