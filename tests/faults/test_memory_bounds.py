@@ -7,8 +7,10 @@ loaded); each hostile input below took main to 0.6-1.3 GB.
 
 from __future__ import annotations
 
+from monitor.stored_text import MAX_CHARS_PER_POLL, MAX_UNMATCHED_CHARS, StoredTextBudget
 from tests.support.feeds import rss_feed
 from tests.support.peak_rss import MIB, run_measured
+from tests.support.prose import distinct_prose
 from tests.support.world import World, hours_ago
 
 MEMORY_BOUND = 400 * MIB
@@ -48,3 +50,51 @@ def test_a_10_mb_unterminated_declaration_is_scanned_in_constant_memory(world: W
     run = run_measured(world, "once")
     assert "declares XML entities" in run.stderr
     assert run.peak_rss < MEMORY_BOUND, run.peak_rss / MIB
+
+
+def test_pages_that_normalisation_expands_18_times_stay_under_the_bound(world: World) -> None:
+    # Each page is 250,000 x U+FDFA, 18 characters each once NFKC-normalised. main capped the text before
+    # normalising: the near-copy signature, the story profile and the matcher each read 3.6 million
+    # characters, and six pages took once to 1 GB.
+    paragraphs = "".join(f"<p>{chr(0xFDFA) * 2_500} part {n}.</p>" for n in range(100))
+    items = []
+    for n in range(6):
+        link = world.web.add(f"/expanding/{n}.html", f"<html><body><article>{paragraphs}</article>")
+        items.append({"title": f"Expanding {n}", "link": link, "pub_date": hours_ago(1)})
+    world.add_feed("/expanding.xml", rss_feed("Expanding", items))
+    run = run_measured(world, "once")
+    assert run.exit_code == 0, run.stderr
+    assert "items/failed" not in run.stderr
+    assert run.peak_rss < MEMORY_BOUND, run.peak_rss / MIB
+
+
+# -- what the store keeps -----------------------------------------------------------------------------
+
+
+def test_the_text_a_poll_stores_is_capped_per_article_and_per_poll(world: World) -> None:
+    # 150 new items that match nothing, each with a 20,000-character summary (3 M characters): main
+    # stored them all, and a feed can bring 1,000 such items every poll (~213 MB kept for 14 days).
+    items = [
+        {
+            "title": f"Item {n}",
+            "guid": f"g{n}",
+            "description": distinct_prose(f"s{n}", 3_000)[:20_000],
+            "pub_date": hours_ago(1),
+        }
+        for n in range(150)
+    ]
+    world.add_feed("/many.xml", rss_feed("Many", items))
+    assert world.once() == 0
+    lengths = [int(n) for (n,) in world.store.rows("SELECT length(text) FROM articles")]
+    assert len(lengths) == 150
+    assert max(lengths) <= MAX_UNMATCHED_CHARS
+    assert sum(lengths) <= MAX_CHARS_PER_POLL
+
+
+def test_an_unmatched_article_keeps_only_the_start_of_a_long_text() -> None:
+    budget = StoredTextBudget()
+    text = "\n".join(distinct_prose(f"p{n}", 200) for n in range(80))
+    kept = budget.keep(text, matched=False)
+    assert len(text) > MAX_UNMATCHED_CHARS >= len(kept) > MAX_UNMATCHED_CHARS // 2
+    assert text.startswith(kept) and text[len(kept)] == "\n"  # cut at a line break
+    assert budget.keep(text, matched=True) == text  # a matched article keeps all of it
