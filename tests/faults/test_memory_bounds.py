@@ -7,6 +7,13 @@ loaded); each hostile input below took main to 0.6-1.3 GB.
 
 from __future__ import annotations
 
+import gc
+import random
+import string
+import tracemalloc
+
+from monitor.stages.extract import MAX_TEXT_CHARS
+from monitor.stages.stories import profile_article
 from monitor.stored_text import MAX_CHARS_PER_POLL, MAX_UNMATCHED_CHARS, StoredTextBudget
 from tests.support.feeds import rss_feed
 from tests.support.peak_rss import MIB, run_measured
@@ -98,3 +105,29 @@ def test_an_unmatched_article_keeps_only_the_start_of_a_long_text() -> None:
     assert len(text) > MAX_UNMATCHED_CHARS >= len(kept) > MAX_UNMATCHED_CHARS // 2
     assert text.startswith(kept) and text[len(kept)] == "\n"  # cut at a line break
     assert budget.keep(text, matched=True) == text  # a matched article keeps all of it
+
+
+# -- caches that outlive a poll -----------------------------------------------------------------------
+
+
+def test_the_word_rarity_cache_keeps_no_page_sized_words() -> None:
+    # The story profile caches each word's rarity, up to 50,000 words: 50,000 "words" of 1,000 letters
+    # would be 50 MB kept for the life of the service. 1,000 such words, capitalised as names, must
+    # leave nothing behind.
+    rng = random.Random(5)
+    articles = [
+        " ".join("Q" + "".join(rng.choices(string.ascii_lowercase, k=1_000)) + " said." for _ in range(190))
+        for _ in range(5)
+    ]
+    profile_article("Warm up", distinct_prose("warm", 300))  # loads the word table (3 MB), once a process
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for text in articles:
+            assert len(text) < MAX_TEXT_CHARS
+            profile_article("Long names", text)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 100_000, kept
