@@ -45,6 +45,7 @@ from .stages.poll import poll_feed
 from .stages.stories import StoryProfile, profile_article
 from .stages.summarise import summarise_article
 from .storage import ArticleRecord, FeedState, QueuedAlert, RecordResult, Storage
+from .stored_text import StoredTextBudget
 from .story_desk import StoryDesk, article_outcome
 
 log = logging.getLogger("monitor.pipeline")
@@ -110,6 +111,7 @@ class Pipeline:
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
+        self._text_budgets: dict[str, StoredTextBudget] = {}  # per feed, for the poll being processed
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
         self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
 
@@ -275,9 +277,11 @@ class Pipeline:
         first_poll = state is None or state.last_success_at is None
         source = feed.name or poll.title
         tags = frozenset(feed.tags)
+        self._text_budgets[feed.url] = StoredTextBudget()  # what this poll may store of its articles' text
         outcomes = await asyncio.gather(
             *(self.process_item(item, source, first_poll, tags) for item in poll.items)
         )
+        self._text_budgets.pop(feed.url, None)  # (left for the next poll to replace if the store failed)
         report.counts.update(f"items/{outcome}" for outcome in outcomes)
         for outcome in outcomes:
             metrics.ITEMS.labels(outcome).inc()
@@ -414,7 +418,7 @@ class Pipeline:
             url=article.url or item.link,
             canonical_url=article.canonical_url,
             title=article.title,
-            text=article.text,
+            text=self._text_to_store(item.feed_url, article.text, matched=bool(matches)),
             published_at=article.published or item.published,
             first_seen_at=now,
             fingerprint=fingerprint_text(article.text),
@@ -424,6 +428,11 @@ class Pipeline:
             bands=signature.bands if signature else (),
             source=source,
         )
+
+    def _text_to_store(self, feed_url: str, text: str, *, matched: bool) -> str:
+        """The part of an article's text the store keeps (stored_text.py): capped per article and poll."""
+        budget = self._text_budgets.get(feed_url) or StoredTextBudget()  # outside a poll: the article's cap
+        return budget.keep(text, matched=matched)
 
     async def read_article(self, item: FeedItem) -> Article:
         """Fetch and extract the item's page; fall back to the feed's own summary when that fails."""

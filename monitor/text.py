@@ -41,13 +41,23 @@ _REPLACEMENTS = tuple(
 )
 _ASCII_REPLACEMENTS = tuple(pair for pair in _REPLACEMENTS if pair[0].isascii())
 
+# Hostile input: NFKC expands some characters up to 18 times (U+FDFA becomes 18 characters), so a cap
+# counted before normalisation lets 200,000 characters become 3.6 million in every stage that normalises
+# (six such pages took `once` to 1 GB). Every cap here holds after normalisation: normalise_text never
+# returns more than MAX_NORMALISED_CHARS characters, and cut_normalised gives the longest prefix whose
+# normalised form fits a cap. 200,000 is extract.MAX_TEXT_CHARS, the longest article text kept.
+MAX_NORMALISED_CHARS = 200_000
+# NFKC expands a character to at most 18 (U+FDFA); the most any text of n characters can become.
+_MAX_NFKC_GROWTH = 18
+
 # CJK scripts are written without spaces between words, so terms in them match without word boundaries.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
-def normalise_text(text: str) -> str:
-    """NFKC, lookalike quotes/hyphens folded to ASCII, invisible characters dropped, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text)
+def normalise_text(text: str, max_chars: int = MAX_NORMALISED_CHARS) -> str:
+    """NFKC, lookalike quotes/hyphens folded to ASCII, invisible characters dropped, spaces collapsed;
+    at most `max_chars` characters (what follows is dropped, however much NFKC expanded the text)."""
+    text = unicodedata.normalize("NFKC", text[:max_chars])[:max_chars]
     for char, replacement in _ASCII_REPLACEMENTS if text.isascii() else _REPLACEMENTS:
         if char in text:
             text = text.replace(char, replacement)
@@ -57,6 +67,36 @@ def normalise_text(text: str) -> str:
     while "  " in text:
         text = " ".join(text.split("  "))
     return text
+
+
+def cut_normalised(text: str, max_chars: int) -> str:
+    """The longest prefix of `text` whose NFKC form has at most `max_chars` characters.
+
+    Most text is not longer for being normalised, and costs one check; text that expands is walked a
+    character at a time (the sum of each character's NFKC length bounds the whole's: composition only
+    joins characters), then checked whole.
+    """
+    text = text[:max_chars]
+    if fits_normalised(text, max_chars):
+        return text
+    total = 0
+    for index, char in enumerate(text):
+        total += len(unicodedata.normalize("NFKC", char))
+        if total > max_chars:
+            text = text[:index]
+            break
+    while not fits_normalised(text, max_chars):  # never seen; here so the bound rests on no proof
+        text = text[: len(text) * 9 // 10]
+    return text
+
+
+def fits_normalised(text: str, max_chars: int) -> bool:
+    """Is `text` at most `max_chars` characters long, also once NFKC-normalised?"""
+    if len(text) > max_chars:
+        return False
+    if len(text) * _MAX_NFKC_GROWTH <= max_chars or unicodedata.is_normalized("NFKC", text):
+        return True  # (ASCII text is normalised: the usual case costs one scan in C)
+    return len(unicodedata.normalize("NFKC", text)) <= max_chars
 
 
 def is_cjk(char: str) -> bool:
@@ -242,14 +282,14 @@ _TEXT_STRINGS = (NavigableString, CData)
 def html_to_text(html: str, *, max_chars: int = 100_000) -> str:
     """Plain text of an HTML fragment (a feed's summary), block elements on their own lines."""
     if "<" not in html and "&" not in html:
-        return html.strip()[:max_chars]
+        return cut_normalised(html.strip(), max_chars)
     with warnings.catch_warnings():
         # A summary that is a bare URL makes bs4 warn; it is still valid text for us.
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         soup = BeautifulSoup(_cut_html(html, max_chars * 4), "lxml")
     text = "".join(_text_pieces(soup))
     lines = (_HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)[:max_chars]
+    return cut_normalised("\n".join(line for line in lines if line), max_chars)
 
 
 def _cut_html(html: str, limit: int) -> str:
@@ -286,11 +326,11 @@ def _text_pieces(soup: BeautifulSoup) -> Iterator[str]:
 
 
 def cut(text: str, limit: int, ellipsis: str = "…") -> str:
-    """Shorten `text` to at most `limit` characters, at a word boundary when one is near."""
-    if len(text) <= limit:
+    """Shorten `text` to at most `limit` characters (also once normalised), at a word boundary if near."""
+    if fits_normalised(text, limit):
         return text
-    room = limit - len(ellipsis)
-    head = text[:room]
+    room = limit - len(unicodedata.normalize("NFKC", ellipsis))  # "…" is "..." once normalised
+    head = cut_normalised(text, room)
     space = head.rfind(" ")
     if space > room * 0.7:
         head = head[:space]

@@ -28,13 +28,15 @@ from trafilatura.settings import Document
 from monitor.errors import ExtractionError
 from monitor.models import Article, Page, SiteRule
 from monitor.stages.boilerplate import drop_boilerplate
+from monitor.text import MAX_NORMALISED_CHARS, cut_normalised
 
 # Hostile input: a feed can link to anything, and lxml and trafilatura work in memory, in time
 # that grows with the input. 5 M characters is ~30x the benchmark's mean page (173 k characters;
 # its largest is 1.5 M), so no real article is cut. The text is stored and scanned by every
-# watchlist, so it is capped too: 200 k characters is ~4x the benchmark's longest article.
+# watchlist, so it is capped too: 200 k characters is ~4x the benchmark's longest article. The text cap
+# holds after Unicode normalisation (monitor/text.py): 200 k characters of U+FDFA are 3.6 M once matched.
 MAX_HTML_CHARS = 5_000_000
-MAX_TEXT_CHARS = 200_000
+MAX_TEXT_CHARS = MAX_NORMALISED_CHARS
 # trafilatura spends ~45 us per element, so a page of nothing but tags costs minutes within
 # MAX_HTML_CHARS (measured: 400,000 unclosed <a> took 22 s and 700 MB; 50,000 take 2.2 s). The
 # benchmark's largest page has 3,229 tags; past MAX_HTML_TAGS the page is cut, as past MAX_HTML_CHARS.
@@ -343,10 +345,11 @@ def tidy_text(raw: str, title: str) -> str:
     if lines and lines[0].casefold() == title.casefold():
         lines = lines[1:]
     text = "\n".join(drop_boilerplate(lines))
-    if len(text) <= MAX_TEXT_CHARS:
+    capped = cut_normalised(text, MAX_TEXT_CHARS)
+    if len(capped) == len(text):
         return text
-    kept, newline, _ = text[:MAX_TEXT_CHARS].rpartition("\n")
-    return kept if newline else text[:MAX_TEXT_CHARS]
+    kept, newline, _ = capped.rpartition("\n")
+    return kept if newline else capped
 
 
 def tidy_line(line: str) -> str:

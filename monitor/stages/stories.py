@@ -162,10 +162,18 @@ def _rarity(word: str) -> float:
 
 
 # A lookup in the table costs ~5 us, a cached one 0.1 us; the first 1,000-feed cycle of bench/memory.py
-# asks for ~6,500 words. Every entry costs ~180 bytes, so the cache is capped well below the ~200,000
-# distinct words a long-running service may meet (that would be ~36 MiB).
-@lru_cache(maxsize=50_000)
+# asks for ~6,500 words. Every entry costs ~180 bytes and its word, so the cache is capped well below the
+# ~200,000 distinct words a long-running service may meet (that would be ~36 MiB), and a word longer
+# than _LONGEST_CACHED_WORD (a page's 10,000-letter "word") is looked up uncached: at most ~20 MiB.
+_LONGEST_CACHED_WORD = 40
+
+
 def _zipf(word: str) -> float:
+    return zipf_frequency(word) if len(word) > _LONGEST_CACHED_WORD else _cached_zipf(word)
+
+
+@lru_cache(maxsize=50_000)
+def _cached_zipf(word: str) -> float:
     return zipf_frequency(word)
 
 

@@ -92,10 +92,10 @@ def test_the_compact_frequency_table_gives_wordfreqs_own_values() -> None:
 def test_profiles_and_stories_are_the_same_as_with_wordfreq(monkeypatch: pytest.MonkeyPatch) -> None:
     with_table = {key: profile_article(a["title"], a["text"]) for key, a in CORPUS.items()}
     grouped = group_stories(list(CORPUS.values()))
-    stories._zipf.cache_clear()
+    stories._cached_zipf.cache_clear()
     monkeypatch.setattr(stories, "zipf_frequency", lambda word: wordfreq.zipf_frequency(word, "en"))
     try:
         assert {key: profile_article(a["title"], a["text"]) for key, a in CORPUS.items()} == with_table
         assert group_stories(list(CORPUS.values())) == grouped
     finally:
-        stories._zipf.cache_clear()
+        stories._cached_zipf.cache_clear()
