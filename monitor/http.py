@@ -158,6 +158,11 @@ def guarded_socket_factory(is_allowed: AddressPolicy) -> SocketFactoryType:
     return create_socket
 
 
+# The per-host table is swept once it holds this many hosts, then each time it doubles: amortised O(1)
+# per request, and never more than about twice the hosts that are busy, delayed or paused.
+SWEEP_HOSTS_FROM = 1_000
+
+
 class HostLimiter:
     """Politeness per host: at most `concurrency` requests at once, starts at least `delay` apart,
     and no requests at all while the host's Retry-After pause lasts.
@@ -176,6 +181,10 @@ class HostLimiter:
         self._turns: dict[str, asyncio.Lock] = {}
         self._next_start: dict[str, float] = {}
         self._paused_until: dict[str, float] = {}
+        # Hosts come from feeds (article links): a host's state is dropped once it has no request under
+        # way and no delay or pause left, in sweeps that run when the table has doubled since the last.
+        self._busy: dict[str, int] = {}
+        self._sweep_at = SWEEP_HOSTS_FROM
 
     @contextlib.asynccontextmanager
     async def slot(
@@ -189,6 +198,37 @@ class HostLimiter:
 
         `then`: a shared slot to hold as well, taken only once this host's turn has come.
         """
+        self._busy[host] = self._busy.get(host, 0) + 1
+        try:
+            async with self._host_slot(host, paced=paced, then=then):
+                yield
+        finally:
+            self._busy[host] -= 1
+            if not self._busy[host]:
+                del self._busy[host]
+            if len(self._slots) >= self._sweep_at:
+                self._forget_idle_hosts()
+
+    @property
+    def hosts_tracked(self) -> int:
+        """Hosts whose state is kept: the busy ones, those with a delay or pause left, and not yet swept."""
+        return len(self._slots.keys() | self._next_start.keys() | self._paused_until.keys())
+
+    def _forget_idle_hosts(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for host in list(self._slots.keys() | self._next_start.keys() | self._paused_until.keys()):
+            if (
+                host not in self._busy
+                and max(self._next_start.get(host, 0.0), self._paused_until.get(host, 0.0)) <= now
+            ):
+                for table in (self._slots, self._turns, self._next_start, self._paused_until):
+                    table.pop(host, None)
+        self._sweep_at = max(SWEEP_HOSTS_FROM, 2 * len(self._slots))
+
+    @contextlib.asynccontextmanager
+    async def _host_slot(
+        self, host: str, *, paced: bool, then: contextlib.AbstractAsyncContextManager[Any] | None
+    ) -> AsyncIterator[None]:
         semaphore = self._slots.setdefault(host, asyncio.Semaphore(self.concurrency))
         async with semaphore, contextlib.AsyncExitStack() as held:
             if paced:
@@ -241,12 +281,15 @@ class HttpClient:
         self._is_allowed = address_policy
         headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
         self._trusted = _new_session(headers, connections)
+        # Hosts named by feeds (article links) reach only the guarded session: no DNS cache there.
         if allow_private_addresses:
-            self._guarded = _new_session(headers, connections)
+            self._guarded = _new_session(headers, connections, dns_cache=False)
         else:
             resolver = GuardedResolver(address_policy)
             factory = guarded_socket_factory(address_policy)
-            self._guarded = _new_session(headers, connections, resolver=resolver, socket_factory=factory)
+            self._guarded = _new_session(
+                headers, connections, resolver=resolver, socket_factory=factory, dns_cache=False
+            )
 
     async def get(
         self,
@@ -390,12 +433,16 @@ def _new_session(
     *,
     resolver: AbstractResolver | None = None,
     socket_factory: SocketFactoryType | None = None,
+    dns_cache: bool = True,
 ) -> aiohttp.ClientSession:
     # Per-host limit: politeness towards one site when many of its feeds or articles are due at once.
     connector = aiohttp.TCPConnector(
         limit=connections,
         limit_per_host=6,
         resolver=resolver,
+        # aiohttp's DNS cache has no size limit and drops an entry only when it is looked up again: with
+        # hosts named by feeds it would grow by every new host a feed links to.
+        use_dns_cache=dns_cache,
         ttl_dns_cache=300,
         socket_factory=socket_factory,
     )

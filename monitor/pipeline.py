@@ -33,6 +33,7 @@ from .gates import FairGate
 from .http import HttpClient
 from .logs import log_event
 from .models import Alert, Article, FeedItem, FeedPoll, Match
+from .page_room import PageRoom
 from .poll_records import PollRecorder
 from .redact import mask_secrets, mask_url
 from .robots import RobotsCache
@@ -108,6 +109,7 @@ class Pipeline:
         self._feed_gate_size = config.poll.concurrency
         self._fetch_gate = FairGate(PAGE_FETCH_CONCURRENCY)
         self._extract_gate = FairGate(EXTRACT_CONCURRENCY)
+        self._page_room = PageRoom()  # pages in memory at once, from download to extraction (page_room.py)
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
@@ -438,13 +440,14 @@ class Pipeline:
         """Fetch and extract the item's page; fall back to the feed's own summary when that fails."""
         if not item.link:
             return article_from_item(item)
+        room = self._page_room.claim()
         try:
             page = await fetch_page(
                 self.http,
                 item.link,
                 max_bytes=self.config.fetch.max_page_bytes,
                 robots=self.robots,
-                then=self._fetch_gate.slot(item.feed_url),
+                then=room.then(self._fetch_gate.slot(item.feed_url)),
             )
             async with self._extract_gate.slot(item.feed_url):
                 article = await asyncio.to_thread(
@@ -459,6 +462,8 @@ class Pipeline:
             log_event(log, logging.ERROR, "article.fallback_to_summary", article_url=item.link,
                       reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
             return article_from_item(item)
+        finally:
+            room.release()  # the page is read (or given up): room for the next one
         # The feed's title is the outlet's own headline; page <title>s often carry " | Site name".
         article = dataclasses.replace(
             article,

@@ -12,8 +12,6 @@ import random
 import string
 import tracemalloc
 
-import pytest
-
 from monitor.stages.extract import MAX_TEXT_CHARS
 from monitor.stages.stories import profile_article
 from monitor.stored_text import MAX_CHARS_PER_POLL, MAX_UNMATCHED_CHARS, StoredTextBudget
@@ -135,11 +133,6 @@ def test_the_word_rarity_cache_keeps_no_page_sized_words() -> None:
     assert kept < 100_000, kept
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: pages fetched faster than they are extracted wait in memory without a bound (~530 MiB "
-    "here); a bound on pages from download to extraction must be taken once the host's turn has come",
-)
 def test_big_pages_wait_for_extraction_in_bounded_memory(world: World) -> None:
     # 80 links to 4.6 MB pages that download in milliseconds and take ~0.25 s each to extract (a script
     # fills them): main fetched them all while two threads extracted, and held them all at once.
