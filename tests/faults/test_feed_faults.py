@@ -176,3 +176,23 @@ def test_errors_are_logged_with_url_and_reason(world: World, caplog: pytest.LogC
     world.once()
     [line] = log_lines(caplog, "feed.failed")
     assert f"feed_url={world.web.url('/broken.xml')}" in line and 'reason="HTTP 500"' in line
+
+
+@pytest.mark.parametrize("link", ["http://[foo]/alibaba", "http://[::１]/alibaba", "http://host:99999/x"])
+def test_an_unreadable_link_is_still_matched_on_its_feed_text(
+    world: World, link: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    item = {
+        "title": "Alibaba chip unit expands",
+        "link": link,
+        "guid": "bad-link-1",
+        "description": "<p>Alibaba's chip unit T-Head will supply 72% of the chips.</p>",
+        "pub_date": hours_ago(1),
+    }
+    world.add_feed("/bad-link.xml", rss_feed("F", [item]), name="Odd Wire")
+    with caplog.at_level(logging.INFO):
+        assert world.once() == 0
+        assert world.once() == 0  # the next poll sees it as known, not as a new failure
+    # Alerted once on the feed's own text; no item ever failed with a traceback.
+    assert len(world.top_level()) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
