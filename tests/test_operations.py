@@ -144,7 +144,9 @@ def test_run_without_token_or_ops_says_so_and_when_the_next_poll_is(world: World
 # -- once ------------------------------------------------------------------------------------------
 
 
-def test_once_prints_the_summary_after_the_cycle_line(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+def test_once_prints_the_summary_after_the_cycle_line(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve_one_matching_article(world)
     world.feeds.append({"url": world.web.url("/gone.xml")})  # answers 404
     assert world.once() == 0
@@ -190,8 +192,9 @@ def test_status_of_a_stopped_service_calls_past_polls_overdue(
 ) -> None:
     serve_one_matching_article(world)
     assert world.once() == 0
-    with world.store.engine.begin() as conn:  # the service stopped 11 minutes before the feed was due
-        conn.execute(update(schema.feeds).values(next_poll_at=hours_ago(0) - timedelta(minutes=11, seconds=5)))
+    due = hours_ago(0) - timedelta(minutes=11, seconds=5)  # the service stopped before the feed was due
+    with world.store.engine.begin() as conn:
+        conn.execute(update(schema.feeds).values(next_poll_at=due))
     capsys.readouterr()
     assert world.run_cli("status") == 0
     out = capsys.readouterr().out
