@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .check_online import check_online
 from .config import DEFAULT_CONFIG_PATH, Config, WatchlistConfig, load_config, parse_duration
 from .delivery import DeliveryStats
 from .digest import digest_now, queue_digest
@@ -108,7 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"news-monitor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("check", help="validate the configuration and exit").set_defaults(handler=cmd_check)
+    check = commands.add_parser(
+        "check",
+        help="validate the configuration and exit (--online: also try Slack and every feed)",
+        description="Validate the configuration. With --online, also check that the Slack token works, "
+        "that the bot can post in every configured channel (nothing is posted), and that every feed "
+        "answers with a feed; one line per check, with how to fix each that fails. Exit codes: 0 every "
+        "check holds, 1 one failed, 2 invalid configuration.",
+    )
+    check.add_argument(
+        "--online", action="store_true", help="also check Slack and every feed over the network"
+    )
+    check.set_defaults(handler=cmd_check)
     commands.add_parser("once", help="run one full cycle over all feeds, then exit").set_defaults(
         handler=cmd_once
     )
@@ -293,7 +305,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         echo(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
     else:
         echo(f"  alerts: printed to the console (set ${config.slack.token_env} to post to Slack)")
-    return EXIT_OK
+    if not args.online:
+        return EXIT_OK
+    report = asyncio.run(check_online(config))
+    echo("\n".join(report.lines()))
+    return EXIT_FAILURE if report.failures else EXIT_OK
 
 
 def cmd_once(args: argparse.Namespace) -> int:
