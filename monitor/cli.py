@@ -366,13 +366,15 @@ async def _serve(pipeline: Pipeline) -> None:
             raise MonitorError(
                 f"ops: cannot listen on {ops.host}:{ops.port}: {exc.strerror or exc}"
             ) from None
-    log_startup(pipeline, _healthz_url(ops.host, ops.port) if server is not None else None)
-    summaries = asyncio.create_task(log_summaries(pipeline), name="summaries")
+    summaries: asyncio.Task[None] | None = None
     try:
+        log_startup(pipeline, _healthz_url(ops.host, ops.port) if server is not None else None)
+        summaries = asyncio.create_task(log_summaries(pipeline), name="summaries")
         await run_service(pipeline)
     finally:
-        summaries.cancel()
-        await asyncio.gather(summaries, return_exceptions=True)
+        if summaries is not None:
+            summaries.cancel()
+            await asyncio.gather(summaries, return_exceptions=True)
         if server is not None:
             await server.stop()
 
