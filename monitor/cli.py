@@ -1,7 +1,7 @@
 """The `news-monitor` command: the only place that turns errors into exit codes and messages.
 
 Exit codes: 0 success, 1 a runtime failure (storage, network for `extract`), 2 invalid configuration or
-usage, 130 interrupted.
+usage, 130 interrupted, 141 the reader of the output went away (`news-monitor status | head`).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .check_online import check_online
 from .config import DEFAULT_CONFIG_PATH, Config, WatchlistConfig, load_config, parse_duration
 from .delivery import DeliveryStats
 from .digest import digest_now, queue_digest
@@ -32,6 +34,7 @@ from .review import PreviewRow, backfill, preview, render_preview
 from .scheduler import queue_digests, run_service
 from .schema import stale_schema_files, write_schema_files
 from .service import with_pipeline
+from .service_report import ServiceSummary, log_startup, log_summaries, summarise
 from .stages.match import compile_watchlists, match_article
 from .status import build_status, render_status
 from .storage import open_storage
@@ -52,9 +55,32 @@ from .watch_edit import (
 )
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+# What a shell reports for a process ended by SIGPIPE (128 + 13), as `yes | head` does.
+EXIT_BROKEN_PIPE = 141
+# Names monitor.yaml when --config is not given (a container or a systemd unit sets it once).
+CONFIG_ENV = "NEWS_MONITOR_CONFIG"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _run_command(argv)
+        sys.stdout.flush()  # inside the try: a reader gone before the last write is found here
+        return code
+    except BrokenPipeError:
+        return _quiet_after_broken_pipe()
+
+
+def _quiet_after_broken_pipe() -> int:
+    """End quietly when the reader went away (`news-monitor status | head`), as Python's documentation
+    on SIGPIPE advises: stdout now points at devnull, so the flush at exit cannot fail again and print
+    a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
+def _run_command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
     try:
@@ -74,13 +100,27 @@ def build_parser() -> argparse.ArgumentParser:
         prog="news-monitor", description="Watch news feeds and post watchlist matches to Slack."
     )
     parser.add_argument(
-        "--config", type=Path, default=DEFAULT_CONFIG_PATH, help="monitor.yaml (default: %(default)s)"
+        "--config",
+        type=Path,
+        default=Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH),
+        help=f"monitor.yaml, before or after the command (default: ${CONFIG_ENV} or {DEFAULT_CONFIG_PATH})",
     )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--version", action="version", version=f"news-monitor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("check", help="validate the configuration and exit").set_defaults(handler=cmd_check)
+    check = commands.add_parser(
+        "check",
+        help="validate the configuration and exit (--online: also try Slack and every feed)",
+        description="Validate the configuration. With --online, also check that the Slack token works, "
+        "that the bot can post in every configured channel (nothing is posted), and that every feed "
+        "answers with a feed; one line per check, with how to fix each that fails. Exit codes: 0 every "
+        "check holds, 1 one failed, 2 invalid configuration.",
+    )
+    check.add_argument(
+        "--online", action="store_true", help="also check Slack and every feed over the network"
+    )
+    check.set_defaults(handler=cmd_check)
     commands.add_parser("once", help="run one full cycle over all feeds, then exit").set_defaults(
         handler=cmd_once
     )
@@ -148,7 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
     match.set_defaults(handler=cmd_match)
     _add_watch_commands(commands)
     _add_schema_command(commands)
+    _accept_config_after_commands(parser)
     return parser
+
+
+def _accept_config_after_commands(parser: argparse.ArgumentParser) -> None:
+    """`news-monitor status --config x.yaml` as well as `news-monitor --config x.yaml status`.
+
+    The commands' own --config has no default (SUPPRESS), so when it is not given the value read
+    before the command (or the default) stays."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for command in action.choices.values():
+            command.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                                 help="monitor.yaml (also accepted before the command)")  # fmt: skip
+            _accept_config_after_commands(command)
 
 
 _WATCH_EPILOG = """\
@@ -250,13 +305,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         echo(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
     else:
         echo(f"  alerts: printed to the console (set ${config.slack.token_env} to post to Slack)")
-    return EXIT_OK
+    if not args.online:
+        return EXIT_OK
+    report = asyncio.run(check_online(config))
+    echo("\n".join(report.lines()))
+    return EXIT_FAILURE if report.failures else EXIT_OK
 
 
 def cmd_once(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    report = asyncio.run(with_pipeline(config, _one_cycle))
+    report, summary = asyncio.run(with_pipeline(config, _cycle_and_summary))
     echo(f"cycle done: {report.summary() or 'nothing to do'}", err=True)
+    echo(summary.line(), err=True)
     failed = report.counts["feeds/failed"]
     if failed:
         echo(
@@ -265,6 +325,13 @@ def cmd_once(args: argparse.Namespace) -> int:
         )
     # Every feed failing means no cycle happened at all (network down, DNS broken): cron should know.
     return EXIT_FAILURE if failed == len(config.feeds) else EXIT_OK
+
+
+async def _cycle_and_summary(pipeline: Pipeline) -> tuple[CycleReport, ServiceSummary]:
+    report = await _one_cycle(pipeline)
+    sent = report.counts["alerts/sent"]
+    now = pipeline.clock()
+    return report, summarise(pipeline.config, pipeline.storage, now, sent=sent, sent_in="this cycle")
 
 
 async def _one_cycle(pipeline: Pipeline) -> CycleReport:
@@ -288,7 +355,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _serve(pipeline: Pipeline) -> None:
-    """The service, with the ops endpoints beside it when enabled."""
+    """The service, with the ops endpoints beside it when enabled; it says where things are at start and
+    logs a summary line every ops.summary_interval."""
     ops = pipeline.config.ops
     server = OpsServer(pipeline, ops) if ops.enabled else None
     if server is not None:
@@ -298,11 +366,21 @@ async def _serve(pipeline: Pipeline) -> None:
             raise MonitorError(
                 f"ops: cannot listen on {ops.host}:{ops.port}: {exc.strerror or exc}"
             ) from None
+    summaries: asyncio.Task[None] | None = None
     try:
+        log_startup(pipeline, _healthz_url(ops.host, ops.port) if server is not None else None)
+        summaries = asyncio.create_task(log_summaries(pipeline), name="summaries")
         await run_service(pipeline)
     finally:
+        if summaries is not None:
+            summaries.cancel()
+            await asyncio.gather(summaries, return_exceptions=True)
         if server is not None:
             await server.stop()
+
+
+def _healthz_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/healthz" if ":" in host else f"http://{host}:{port}/healthz"
 
 
 def _duration_arg(text: str) -> timedelta:

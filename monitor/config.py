@@ -44,18 +44,26 @@ from .yaml_source import read_yaml, validate
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# A number and a unit, or several, largest unit first: 30s, 10m, 2h, 3d, 1h30m, 1d12h, 1.5h. One unit at
+# most once and in that order, so "30m1h" (a typo more often than not) is refused. Plain groups and a
+# lookahead only: schema.py hands the same text to editors as an ECMA-262 JSON Schema pattern.
+DURATION_PATTERN = r"^\s*(?=\d)" + "".join(rf"(?:(\d+(?:\.\d+)?)\s*{u}\s*)?" for u in _UNIT_SECONDS) + "$"
+_DURATION = re.compile(DURATION_PATTERN)
 
 
 def parse_duration(value: Any, *, allow_zero: bool = False) -> timedelta:
-    """Turn "30s", "10m", "2h" or "3d" into a timedelta."""
+    """Turn "30s", "10m", "2h", "3d" or "1h30m" into a timedelta."""
     if isinstance(value, timedelta):
         return value
-    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    match = _DURATION.match(value) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"expected a duration such as 30s, 10m, 2h or 3d, got {value!r}")
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        raise ValueError(
+            f"expected a duration such as 30s, 10m, 2h or 3d, or units combined largest first "
+            f"such as 1h30m, got {value!r}"
+        )
+    sizes = _UNIT_SECONDS.values()
+    seconds = sum(float(number) * size for number, size in zip(match.groups(), sizes, strict=True) if number)
     if seconds <= 0 and not allow_zero:
         raise ValueError(f"a duration must be longer than zero, got {value!r}")
     return timedelta(seconds=seconds)
@@ -207,7 +215,9 @@ class FetchSettings(_Strict):
 
 
 class OpsSettings(_Strict):
-    """The /healthz and /metrics endpoints of `run`."""
+    """The /healthz and /metrics endpoints of `run`, and its periodic summary line."""
+
+    summary_interval: Duration = timedelta(minutes=5)  # how often `run` logs service.summary
 
     enabled: bool = False
     host: str = "127.0.0.1"  # 0.0.0.0 exposes them to the network: only behind a firewall

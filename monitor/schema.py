@@ -27,11 +27,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from .config import MonitorFile, SitesFile, WatchlistsFile
+from .config import DURATION_PATTERN, MonitorFile, SitesFile, WatchlistsFile
 from .errors import MonitorError
 
-# The syntax parse_duration reads (config._DURATION); tests/test_schema.py checks they agree.
-DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*[smhd]\s*$"
+# DURATION_PATTERN is the syntax parse_duration reads; tests/test_schema.py checks they agree.
 _DURATION_UNITS = (("d", 86400), ("h", 3600), ("m", 60))
 DIALECT = "https://json-schema.org/draft/2020-12/schema"  # what pydantic generates
 
@@ -43,8 +42,8 @@ class _ConfigJsonSchema(GenerateJsonSchema):
         return {
             "type": "string",
             "pattern": DURATION_PATTERN,
-            "description": "a duration: a number and a unit, s, m, h or d",
-            "examples": ["30s", "10m", "2h", "3d"],
+            "description": "a duration: a number and a unit, s, m, h or d; or several, largest first (1h30m)",
+            "examples": ["30s", "10m", "2h", "3d", "1h30m"],
         }
 
     def encode_default(self, dft: Any) -> Any:

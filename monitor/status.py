@@ -101,7 +101,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 def render_status(status: dict[str, Any], now: datetime) -> str:
     """The status as text tables for a terminal."""
-    lines = ["FEEDS", _feed_table(status["feeds"], now), ""]
+    lines = ["FEEDS", _feed_table(status["feeds"], now)]
+    if _overdue(status["feeds"], now) and not any(i["state"] == "alive" for i in status["instances"]):
+        lines.append("  overdue: no `news-monitor run` is alive on this store, so nothing polls these feeds")
+    lines.append("")
     if status["instances"]:
         lines += ["INSTANCES", _instance_table(status["instances"], now), ""]
     outbox = status["outbox"]
@@ -155,11 +158,30 @@ def _feed_table(feeds: list[dict[str, Any]], now: datetime) -> str:
                 feed["state"],
                 _relative(feed.get("last_poll"), now) or "-",
                 _cell(result, 60),
-                _relative(feed.get("next_poll"), now) or "-",
+                _next_poll(feed.get("next_poll"), now),
                 str(feed.get("consecutive_failures", 0)),
             )
         )
     return _table(rows)
+
+
+# A running service starts a due poll within a tick (a second); a poll this late is not being started.
+DUE_NOW_SECONDS = 60.0
+
+
+def _next_poll(iso: str | None, now: datetime) -> str:
+    """`in 5m`, `due now`, or `overdue by 11m` when nothing has polled the feed since it was due (a
+    stopped service): a past time read as "11m ago" looks like a poll that happened."""
+    if not iso:
+        return "-"
+    late = (now - datetime.fromisoformat(iso)).total_seconds()
+    if late <= 0:
+        return _relative(iso, now) or "-"
+    return "due now" if late < DUE_NOW_SECONDS else f"overdue by {_span(late)}"
+
+
+def _overdue(feeds: list[dict[str, Any]], now: datetime) -> bool:
+    return any(_next_poll(feed.get("next_poll"), now).startswith("overdue") for feed in feeds)
 
 
 def _cell(text: str | None, width: int | None = None) -> str:
@@ -181,6 +203,12 @@ def _relative(iso: str | None, now: datetime) -> str | None:
     if not iso:
         return None
     seconds = (datetime.fromisoformat(iso) - now).total_seconds()
-    span = abs(seconds)
-    text = f"{span:.0f}s" if span < 90 else f"{span / 60:.0f}m" if span < 5400 else f"{span / 3600:.1f}h"
+    text = _span(abs(seconds))
     return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+def _span(seconds: float) -> str:
+    """90s, 11m, 2.5h: a length of time for a table cell."""
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    return f"{seconds / 60:.0f}m" if seconds < 5400 else f"{seconds / 3600:.1f}h"

@@ -371,6 +371,13 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
         with self.engine.connect() as conn:
             return {status: int(count) for status, count in conn.execute(query).all()}
 
+    def outbox_sent_since(self, since: datetime) -> int:
+        """Alerts, replies and digests sent (or printed by the console) at `since` or later."""
+        table = schema.alerts
+        query = select(func.count()).where(table.c.status.in_(("sent", "printed")), table.c.sent_at >= since)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def heartbeat(self, name: str, at: datetime) -> None:
         """Write a liveness mark; raises StorageError when the store cannot be written."""
         table = schema.heartbeats

@@ -22,12 +22,26 @@ deliberately stricter, so tests catch bugs that production would hide:
 ``reply_broadcast``, ``unfurl_links``, ``unfurl_media`` (None when not sent), ``args`` (every argument as
 received, token removed) and ``history`` (every version, original first, current last).
 
-Not emulated: scopes (``missing_scope``, ``chat:write.public``), org-wide tokens (``team_not_found``),
-``msg_blocks_too_long`` (its limit is undocumented), attachment validation, incoming webhooks.
+Scopes: every authenticated answer carries ``x-oauth-scopes`` (the token's scopes, comma-separated, as
+Slack sends it and ``check --online`` reads it from auth.test). ``conversations.info`` and
+``conversations.list`` need ``channels:read`` (public) / ``groups:read`` (private) and answer
+``missing_scope`` with ``needed`` and ``provided`` otherwise; chat.postMessage to a public channel the bot
+is not in succeeds when ``chat:write.public`` is granted. The default scopes (DEFAULT_SCOPES) leave
+``chat:write.public`` out, so a non-member gets ``not_in_channel``; ``set_scopes()`` changes them.
+
+conversations.info takes an ID only (a name is ``channel_not_found``, as on Slack); private channels the bot
+is not in, and deleted ones, are ``channel_not_found``; archived ones answer with ``is_archived: true``.
+conversations.list pages with ``limit`` and ``cursor`` (``response_metadata.next_cursor``, empty at the end),
+honours ``types`` and ``exclude_archived``, and lists private channels only to members.
+
+Not emulated: org-wide tokens (``team_not_found``), ``msg_blocks_too_long`` (its limit is undocumented),
+attachment validation, incoming webhooks, scopes of chat.* other than ``chat:write.public``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import json
 import math
@@ -49,7 +63,12 @@ TEAM_ID = "T0000001"
 BOT_USER_ID = "U0000001"
 BOT_ID = "B0000001"
 
-API_METHODS = ("chat.postMessage", "chat.update", "auth.test")
+API_METHODS = ("chat.postMessage", "chat.update", "auth.test", "conversations.info", "conversations.list")
+# What a bot installed from a manifest asking for posting and reading channels gets; chat:write.public is
+# left out so that, as before scopes were emulated, a channel the bot is not in answers not_in_channel.
+DEFAULT_SCOPES = ("chat:write", "channels:read", "groups:read")
+# conversations.list's page size when `limit` is not given, and its most (Slack documents both).
+LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT = 100, 1000
 FAULT_KINDS = (
     "http_500_html",
     "http_503_html",
@@ -455,6 +474,7 @@ class SlackFake(LoopbackServer):
         rate_per_second: float = 1.0,
         burst: int = 3,
         clock: Callable[[], float] = time.time,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
     ) -> None:
         super().__init__()
         self.handler = _SlackHandler
@@ -467,6 +487,7 @@ class SlackFake(LoopbackServer):
         self._clock = clock
         self._lock = threading.RLock()
         self._tokens: dict[str, str] = {token: "ok"}
+        self._scopes: tuple[str, ...] = tuple(scopes)
         self._channels: dict[str, _Channel] = {}
         self._clear_recorded_state()
         for name in channels:
@@ -525,6 +546,11 @@ class SlackFake(LoopbackServer):
         """The ID of a registered channel given by ID, ``#name`` or ``name``."""
         with self._lock:
             return self._channel_or_raise(channel).id
+
+    def set_scopes(self, scopes: Iterable[str]) -> None:
+        """The scopes the bot token was granted (what x-oauth-scopes says and missing_scope checks)."""
+        with self._lock:
+            self._scopes = tuple(scopes)
 
     def add_token(self, token: str) -> None:
         """Accept another token (for example a second workspace's bot)."""
@@ -612,15 +638,24 @@ class SlackFake(LoopbackServer):
         try:
             args = _parse_args(request)
             self._authenticate(request, args)
-            return _json_reply(self._call(request.method, args))
         except _SlackError as error:
             return _json_reply(error.payload, error.status, error.headers)
+        # Slack names the token's scopes on every answer to an authenticated call.
+        scopes = {"x-oauth-scopes": ",".join(self._scopes)}
+        try:
+            return _json_reply(self._call(request.method, args), headers=scopes)
+        except _SlackError as error:
+            return _json_reply(error.payload, error.status, {**scopes, **error.headers})
 
     def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "chat.postMessage":
             return self._post_message(args)
         if method == "chat.update":
             return self._update_message(args)
+        if method == "conversations.info":
+            return self._conversations_info(args)
+        if method == "conversations.list":
+            return self._conversations_list(args)
         return self._auth_test()
 
     def _record(self, request: _ApiRequest, reply: _Reply, fault: _Fault | None) -> None:
@@ -680,22 +715,74 @@ class SlackFake(LoopbackServer):
             raise ValueError(f"unknown channel {ref!r}; known: {[c.name for c in self._channels.values()]}")
         return channel
 
-    def _resolve_channel(self, ref: Any, *, allow_name: bool) -> _Channel:
+    def _resolve_channel(self, ref: Any, *, allow_name: bool, posting: bool = False) -> _Channel:
         if not isinstance(ref, str) or not ref:
             raise _SlackError("channel_not_found")
         channel = self._find_channel(ref) if allow_name else self._channels.get(ref)
-        if channel is None or not channel.exists or (channel.private and not channel.member):
+        if channel is None or not self._visible(channel):
             raise _SlackError("channel_not_found")  # private channels the bot cannot see look absent
         if channel.archived:
             raise _SlackError("is_archived")
-        if not channel.member:
+        if not channel.member and not (posting and self._posts_without_joining(channel)):
             raise _SlackError("not_in_channel")
         return channel
+
+    @staticmethod
+    def _visible(channel: _Channel) -> bool:
+        return channel.exists and (channel.member or not channel.private)
+
+    def _posts_without_joining(self, channel: _Channel) -> bool:
+        """chat:write.public: post in a public channel the bot has not joined (SLACK.md §1.1)."""
+        return not channel.private and "chat:write.public" in self._scopes
+
+    # -- conversations.info / conversations.list --
+
+    def _require_scope(self, scope: str) -> None:
+        if scope not in self._scopes:
+            raise _SlackError("missing_scope", needed=scope, provided=",".join(self._scopes))
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        ref = args.get("channel")
+        channel = self._channels.get(ref) if isinstance(ref, str) else None  # an ID only, as on Slack
+        if channel is None or not self._visible(channel):
+            # The scope is checked against the kind of channel asked about; one never found needs the
+            # public one to tell.
+            self._require_scope("channels:read")
+            raise _SlackError("channel_not_found")
+        self._require_scope("groups:read" if channel.private else "channels:read")
+        return {"ok": True, "channel": _conversation(channel)}
+
+    def _conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        types = [t.strip() for t in str(args.get("types") or "public_channel").split(",") if t.strip()]
+        known = {"public_channel": "channels:read", "private_channel": "groups:read"}
+        if not types or any(t not in known and t not in ("im", "mpim") for t in types):
+            raise _SlackError("invalid_types")
+        for kind in types:
+            if kind in known:
+                self._require_scope(known[kind])
+        limit = _list_limit(args.get("limit"))
+        start = _cursor_offset(args.get("cursor"))
+        skip_archived = _as_bool(args.get("exclude_archived")) or False
+        listed = [
+            c
+            for c in self._channels.values()
+            if self._visible(c)
+            and ("private_channel" if c.private else "public_channel") in types
+            and not (skip_archived and c.archived)
+        ]
+        page = listed[start : start + limit]
+        after = start + limit
+        next_cursor = _cursor_for(after) if after < len(listed) else ""
+        return {
+            "ok": True,
+            "channels": [_conversation(c) for c in page],
+            "response_metadata": {"next_cursor": next_cursor},
+        }
 
     # -- chat.postMessage / chat.update --
 
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._resolve_channel(args.get("channel"), allow_name=True)
+        channel = self._resolve_channel(args.get("channel"), allow_name=True, posting=True)
         self._spend_rate_budget(channel)
         text, blocks = self._message_content(args)
         thread_ts = self._thread_parent(channel, args.get("thread_ts"))
@@ -815,6 +902,59 @@ class SlackFake(LoopbackServer):
         except ValueError as error:
             return _json_reply({"ok": False, "error": str(error)}, status=400)
         return _json_reply({"ok": False, "error": "unknown_fake_route"}, status=404)
+
+
+def _conversation(channel: _Channel) -> dict[str, Any]:
+    """A conversation object as conversations.info and conversations.list return one (a subset)."""
+    return {
+        "id": channel.id,
+        "name": channel.name,
+        "is_channel": not channel.private,
+        "is_group": channel.private,
+        "is_im": False,
+        "is_mpim": False,
+        "is_private": channel.private,
+        "created": 1449252889,
+        "is_archived": channel.archived,
+        "is_general": False,
+        "name_normalized": channel.name,
+        "is_shared": False,
+        "is_ext_shared": False,
+        "is_org_shared": False,
+        "is_member": channel.member,
+        "topic": {"value": "", "creator": "", "last_set": 0},
+        "purpose": {"value": "", "creator": "", "last_set": 0},
+        "previous_names": [],
+    }
+
+
+def _list_limit(value: Any) -> int:
+    if value is None or value == "":
+        return LIST_DEFAULT_LIMIT
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        raise _SlackError("invalid_limit") from None
+    if not 1 <= limit <= LIST_MAX_LIMIT:
+        raise _SlackError("invalid_limit")
+    return limit
+
+
+def _cursor_for(offset: int) -> str:
+    """An opaque cursor, base64 like Slack's (``dGVhbTpDMDYxRkE1UEI=``)."""
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _cursor_offset(cursor: Any) -> int:
+    if not cursor:
+        return 0
+    try:
+        kind, _, offset = base64.b64decode(str(cursor), validate=True).decode().partition(":")
+        if kind == "offset" and offset.isdigit():
+            return int(offset)
+    except (binascii.Error, UnicodeDecodeError):
+        pass
+    raise _SlackError("invalid_cursor")
 
 
 def _public_message(message: dict[str, Any]) -> dict[str, Any]:

@@ -192,6 +192,78 @@ def test_channel_flags_map_to_errors(slack_fake, client):
     assert slack_fake.messages() == []
 
 
+# --- scopes and conversations ---
+
+
+def test_every_authenticated_answer_names_the_token_scopes(slack_fake, client):
+    assert client.auth_test().headers["x-oauth-scopes"] == "chat:write,channels:read,groups:read"
+    slack_fake.set_scopes(["chat:write"])
+    error = slack_error(client.chat_postMessage, channel="#nowhere", text="x")
+    assert error.response.headers["x-oauth-scopes"] == "chat:write"
+    anonymous = WebClient(token=None, base_url=slack_fake.api_url, timeout=5)
+    assert "x-oauth-scopes" not in slack_error(anonymous.auth_test).response.headers
+
+
+def test_chat_write_public_posts_in_a_public_channel_without_joining(slack_fake, client):
+    slack_fake.add_channel("#outside", member=False)
+    slack_fake.add_channel("#hidden", member=False, private=True)
+    assert post_error(client, channel="#outside", text="x") == "not_in_channel"
+    slack_fake.set_scopes(["chat:write", "chat:write.public"])
+    assert client.chat_postMessage(channel="#outside", text="x")["ok"] is True
+    assert post_error(client, channel="#hidden", text="x") == "channel_not_found"
+
+
+def test_conversations_info_takes_an_id_and_hides_what_the_bot_cannot_see(slack_fake, client):
+    archived = slack_fake.add_channel("#old", archived=True)
+    hidden = slack_fake.add_channel("#hidden", member=False, private=True)
+    info = client.conversations_info(channel=slack_fake.channel_id("#news-alerts"))["channel"]
+    assert (info["name"], info["is_member"], info["is_archived"], info["is_private"]) == (
+        "news-alerts",
+        True,
+        False,
+        False,
+    )
+    assert client.conversations_info(channel=archived)["channel"]["is_archived"] is True
+    for ref in ("#news-alerts", "news-alerts", hidden, "C7777777"):
+        assert slack_error(client.conversations_info, channel=ref).response["error"] == "channel_not_found"
+
+
+def test_reading_channels_needs_channels_read_and_says_so(slack_fake, client):
+    slack_fake.set_scopes(["chat:write", "chat:write.public"])
+    error = slack_error(client.conversations_list)
+    assert error.response.data == {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "channels:read",
+        "provided": "chat:write,chat:write.public",
+    }
+    slack_fake.set_scopes(["chat:write", "channels:read"])
+    private = slack_error(client.conversations_list, types="public_channel,private_channel").response
+    assert private["needed"] == "groups:read"
+    assert [c["name"] for c in client.conversations_list()["channels"]] == ["news-alerts", "china-tech"]
+
+
+def test_conversations_list_pages_and_filters(slack_fake, client):
+    slack_fake.add_channel("#old", archived=True)
+    slack_fake.add_channel("#mine", private=True)
+    slack_fake.add_channel("#theirs", private=True, member=False)
+    slack_fake.add_channel("#gone")
+    slack_fake.set_channel("#gone", exists=False)
+    names, cursor, pages = [], None, 0
+    while True:
+        page = client.conversations_list(types="public_channel,private_channel", limit=2, cursor=cursor)
+        names += [c["name"] for c in page["channels"]]
+        pages += 1
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert (names, pages) == (["news-alerts", "china-tech", "old", "mine"], 2)
+    public = client.conversations_list(exclude_archived=True)["channels"]
+    assert [c["name"] for c in public] == ["news-alerts", "china-tech"]
+    assert slack_error(client.conversations_list, cursor="bm9wZQ==").response["error"] == "invalid_cursor"
+    assert slack_error(client.conversations_list, limit=1001).response["error"] == "invalid_limit"
+
+
 # --- payload validation ---
 
 
