@@ -271,12 +271,26 @@ class Outbox:
             self._fail(entry, f"could not be sent: {type(exc).__name__}: {exc}", stats, log_it=False)
 
     async def _deliver_by_kind(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
+        posted_before = self._last_post.get(entry.channel)
         if entry.kind == "reply":
             await self._deliver_reply(entry, stats)
         elif entry.kind == "digest":
             await self._deliver_digest(entry, stats)
         else:
             await self._deliver_alert(entry, stats)
+        if self._last_post.get(entry.channel) != posted_before:
+            self._pace_from_answer(entry.channel)
+
+    def _pace_from_answer(self, channel: str) -> None:
+        """The channel's next post, by this instance or another, comes a pace after this post's answer.
+
+        The turn was taken before the post; a request slowed on its way (a busy host, a slow store) would
+        otherwise reach Slack closer to the next one than the pace. The turn is only moved if this instance
+        still holds it (take_channel_turn), so a 429's hold or another instance's turn stands.
+        """
+        self._last_post[channel] = time.monotonic()
+        if self.pace > 0:
+            self.storage.take_channel_turn(channel, self.clock(), timedelta(seconds=self.pace))
 
     async def _deliver_alert(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         alert = Alert.from_json(entry.payload, article_id=entry.article_id)

@@ -74,9 +74,29 @@ class _SafeFormatter(logging.Formatter):
         return safe_text(super().format(record))
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to sys.stderr as it is when a line is logged, not as it was when logging was configured.
+
+    A handler bound to the stream of the moment outlives it when sys.stderr is swapped (an embedding
+    program, a test run capturing output): every later line is then a "Logging error" traceback about a
+    closed file instead of the line.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _stream: Any) -> None:
+        pass  # always sys.stderr
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Log lines to stderr with a timestamp, the level and the component."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(_SafeFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()

@@ -10,6 +10,7 @@ whatever import mode or rootdir pytest picks.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +52,28 @@ def pytest_configure(config: pytest.Config) -> None:
         "sqlite_only(reason): about SQLite itself (its file, its journal, its path); "
         f"skipped when {POSTGRES_ENV} runs the suite on PostgreSQL",
     )
+
+
+# A handler that cannot write (its stream was closed under it) prints "--- Logging error ---" and a
+# traceback, and the line is lost; the suite's output once held eight. Each one now fails its test.
+_logging_errors: list[str] = []
+_print_logging_error = logging.Handler.handleError
+
+
+def _record_logging_error(handler: logging.Handler, record: logging.LogRecord) -> None:
+    _logging_errors.append(f"{record.name} {record.getMessage()[:200]!r}: {sys.exc_info()[1]!r}")
+    _print_logging_error(handler, record)
+
+
+logging.Handler.handleError = _record_logging_error  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def no_logging_errors() -> Iterator[None]:
+    before = len(_logging_errors)
+    yield
+    if len(_logging_errors) > before:
+        pytest.fail("a log handler failed to write: " + "; ".join(_logging_errors[before:]), pytrace=False)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -1,21 +1,22 @@
-"""Big inputs: item floods, deep nesting, huge titles. Every one costs bounded time and memory.
+"""Big inputs: item floods, deep nesting, huge titles. Every one costs bounded work and memory.
 
-The time bounds are several times what was measured on a 2-core container, so a slow CI machine
-passes; each is far below what the unguarded code took, so a lost guard fails.
+The tests count the work a guard bounds (items looked at, pages fetched, elements parsed), never the
+time it takes: CI's 2 cores are busy. The times are in bench/guards.py. A guard lost to a quadratic
+or unbounded path trips the suite's per-test limit (pyproject.toml's timeout) on these sizes.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import tracemalloc
-from collections.abc import Callable
 
 import pytest
+from lxml.html import HtmlElement
 
 from monitor.errors import ExtractionError
 from monitor.models import MAX_FEED_SUMMARY_CHARS as MAX_SUMMARY_CHARS
 from monitor.models import Page
+from monitor.stages import extract
 from monitor.stages.extract import MAX_HTML_TAGS, extract_article
 from monitor.stages.poll import MAX_ITEMS_PER_FEED, MAX_TITLE_CHARS, parse_feed
 from monitor.text import html_to_text
@@ -36,12 +37,6 @@ def stored_articles(world: World) -> int:
     return int(count)
 
 
-def seconds_for(call: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
 def nested(open_tag: str, close_tag: str, depth: int, inside: str) -> str:
     return open_tag * depth + inside + close_tag * depth
 
@@ -49,7 +44,7 @@ def nested(open_tag: str, close_tag: str, depth: int, inside: str) -> str:
 # -- a flood of items ---------------------------------------------------------------------------
 
 
-def test_a_feed_of_10000_items_is_read_up_to_the_cap_in_bounded_time(
+def test_a_feed_of_10000_items_is_read_up_to_the_cap(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Three recent items alert. The rest of the first MAX_ITEMS_PER_FEED are too old to fetch; every
@@ -68,15 +63,13 @@ def test_a_feed_of_10000_items_is_read_up_to_the_cap_in_bounded_time(
         for n in range(10_000)
     ]
     world.add_feed("/big.xml", rss_feed("Big", items))
-    seconds = seconds_for(world.once)
+    world.once()
     assert sorted(world.titles_posted()) == ["Alibaba update 0", "Alibaba update 1", "Alibaba update 2"]
     fetched = {r["path"] for r in world.web.requests() if r["path"].startswith("/big/")}
     assert fetched == {"/big/0.html", "/big/1.html", "/big/2.html"}
     # Exactly the first MAX_ITEMS_PER_FEED items were looked at: 3 alerted, the rest too old.
     assert f"items/too_old={MAX_ITEMS_PER_FEED - 3}" in capsys.readouterr().err
     assert stored_articles(world) == 3  # too-old items are not stored (they only grow older)
-    # Measured ~3 s.
-    assert seconds < 30, seconds
 
 
 # -- deep nesting -------------------------------------------------------------------------------
@@ -90,10 +83,9 @@ def test_an_article_inside_100000_nested_divs_falls_back_to_the_summary(world: W
         "/deep.xml",
         rss_feed("Deep", [{"title": "Deep", "link": link, "description": summary, "pub_date": hours_ago(1)}]),
     )
-    seconds = seconds_for(world.once)
+    world.once()
     [message] = world.slack.messages()
     assert "a tenth of the chips, the feed says" in message["blocks"][2]["text"]["text"]
-    assert seconds < 15, seconds  # measured ~1.5 s
 
 
 @pytest.mark.parametrize(
@@ -107,22 +99,28 @@ def test_an_article_inside_100000_nested_divs_falls_back_to_the_summary(world: W
 )
 def test_deeply_nested_pages_cost_little_and_never_recurse(html: str) -> None:
     page = Page(url="https://x.example/a", html=f"<html><body>{html}</body></html>", status=200)
-    start = time.perf_counter()
     try:
-        text = extract_article(page).text
+        text = extract_article(page).text  # a RecursionError would fail the test
     except ExtractionError:
         text = ""  # libxml2 gives up past depth 256: the pipeline then uses the feed's summary
-    assert time.perf_counter() - start < 5  # measured 0.1-0.4 s
     assert text == "" or "Alibaba opened office number 0" in text
 
 
-def test_a_page_of_400000_tags_is_cut_before_extraction() -> None:
+def test_a_page_of_400000_tags_is_cut_before_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
     html = f"<html><head><title>Flood</title></head><body><article>{STORY}</article>{'<a href=x>' * 400_000}"
     page = Page(url="https://x.example/a", html=html, status=200)
-    start = time.perf_counter()
+    parsed: list[int] = []  # elements in each tree extraction builds: the work the cut bounds
+    load_tree = extract.load_tree
+
+    def counting_load_tree(html: str, page_url: str) -> HtmlElement:
+        tree = load_tree(html, page_url)
+        parsed.append(sum(1 for _ in tree.iter()))
+        return tree
+
+    monkeypatch.setattr(extract, "load_tree", counting_load_tree)
     article = extract_article(page)
-    # Measured 2.3 s with the cut at MAX_HTML_TAGS; 22 s and 700 MB without it.
-    assert time.perf_counter() - start < 10
+    # 2.3 s with the cut at MAX_HTML_TAGS; 22 s and 700 MB without it (bench/guards.py).
+    assert parsed and max(parsed) <= MAX_HTML_TAGS + 10  # + html, head, title, body, article, its <p>s
     assert "Alibaba opened office number 4" in article.text
     assert MAX_HTML_TAGS < 400_000
 
@@ -137,11 +135,9 @@ def test_a_page_of_400000_tags_is_cut_before_extraction() -> None:
     ids=["100000 divs", "10000 b", "15000 divs"],
 )
 def test_deeply_nested_summaries_cost_little(summary: str) -> None:
-    start = time.perf_counter()
+    # 0.1-0.3 s (bench/guards.py). Appending a line break into every block, as html_to_text once did,
+    # took 20 s for 20,000 nested <div>s and minutes for 100,000: past the per-test limit.
     text = html_to_text(summary, max_chars=MAX_SUMMARY_CHARS)
-    # Measured 0.1-0.3 s. Appending a line break into every block, as html_to_text once did, took
-    # 20 s for 20,000 nested <div>s and minutes for 100,000.
-    assert time.perf_counter() - start < 3
     # Text within the HTML read for a summary (4 characters of HTML per character kept) is kept.
     assert text == ("Alibaba deep" if summary.index("Alibaba") < MAX_SUMMARY_CHARS * 4 else "")
 
@@ -149,9 +145,7 @@ def test_deeply_nested_summaries_cost_little(summary: str) -> None:
 def test_a_feed_item_with_a_deeply_nested_summary_still_comes_through() -> None:
     summary = nested("<div>", "</div>", 15_000, "<p>Alibaba deep</p>")
     body = rss_feed("Deep", [{"title": "Deep", "link": "https://x.example/1", "description": summary}])
-    start = time.perf_counter()
-    _, [item], _ = parse_feed("https://f.example/deep.xml", body.encode(), RSS_HEADERS)
-    assert time.perf_counter() - start < 5  # measured ~0.6 s, most of it in feedparser's sanitizer
+    _, [item], _ = parse_feed("https://f.example/deep.xml", body.encode(), RSS_HEADERS)  # ~0.6 s
     assert item.summary_text == "Alibaba deep"
 
 

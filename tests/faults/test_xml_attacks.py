@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +32,6 @@ REFUSED = "refused: the feed declares XML entities"
 # Budgets for refusing an attack. Measured: ~0.1 MB and ~1 ms. Unguarded, the quadratic blowup
 # below took 309 MB and 3.9 s (feedparser's loose parser expands it after expat gives up).
 MAX_PEAK_BYTES = 50_000_000
-MAX_SECONDS = 2.0
 
 
 def rss_with_prolog(prolog: str, *, title: str = "Alibaba news", description: str = "A story.") -> str:
@@ -69,20 +67,19 @@ def quadratic_blowup(entity_chars: int = 10_000, references: int = 10_000) -> st
 
 @dataclass
 class Cost:
-    seconds: float = 0.0
     peak_bytes: int = 0
 
 
 @contextmanager
 def measured() -> Iterator[Cost]:
-    """Wall time and peak traced memory of the block."""
+    """Peak traced memory of the block: the work a guard saves, whatever the machine's load.
+
+    Their times are in bench/guards.py (a test asserts no wall-clock figure: CI's 2 cores are busy)."""
     cost = Cost()
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         yield cost
     finally:
-        cost.seconds = time.perf_counter() - start
         cost.peak_bytes = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
 
@@ -117,13 +114,13 @@ def test_billion_laughs_is_refused_in_little_memory_and_time() -> None:
     with measured() as cost, pytest.raises(FeedError, match=REFUSED) as refused:
         parse_feed(FEED_URL, billion_laughs().encode(), RSS_HEADERS)
     assert "<!ENTITY lol0" in refused.value.reason
-    assert cost.peak_bytes < MAX_PEAK_BYTES and cost.seconds < MAX_SECONDS, cost
+    assert cost.peak_bytes < MAX_PEAK_BYTES, cost
 
 
 def test_quadratic_blowup_is_refused_in_little_memory_and_time() -> None:
     with measured() as cost, pytest.raises(FeedError, match=REFUSED):
         parse_feed(FEED_URL, quadratic_blowup().encode(), RSS_HEADERS)
-    assert cost.peak_bytes < MAX_PEAK_BYTES and cost.seconds < MAX_SECONDS, cost
+    assert cost.peak_bytes < MAX_PEAK_BYTES, cost
 
 
 @pytest.mark.parametrize("system_id", ["secret-file", "/etc/passwd"])
@@ -277,16 +274,15 @@ def test_the_guard_costs_little_on_a_large_feed() -> None:
     assert len(body) > 8_000_000
     with measured() as cost:
         assert find_entity_declaration(body, "application/rss+xml; charset=utf-8") is None
-    # Measured ~1 ms: only the prolog is decoded and scanned.
-    assert cost.seconds < 0.25 and cost.peak_bytes < 5_000_000, cost
+    # Only the prolog is decoded and scanned: the 8 MB body is never decoded whole (~1 ms, bench/guards.py).
+    assert cost.peak_bytes < 5_000_000, cost
 
 
-def test_a_long_hostile_prolog_costs_seconds_not_minutes() -> None:
+def test_a_long_hostile_prolog_is_scanned_to_its_end() -> None:
     body = b"<!" * 2_500_000 + b"<rss/>"  # 5 MB of empty declarations: one scan step each
-    with measured() as cost:
-        assert find_entity_declaration(body) is None
-    # Measured 1.4 s without tracemalloc (~3 s with it); feedparser itself takes 8.7 s on this body.
-    assert cost.seconds < 20, cost
+    # Measured 1.4 s (bench/guards.py); feedparser itself takes 8.7 s on this body. A scan that went
+    # quadratic in the declarations would take hours and trip the per-test limit (pyproject.toml).
+    assert find_entity_declaration(body) is None
 
 
 def test_hostile_feeds_fail_alone_and_leak_nothing(world: World, caplog: pytest.LogCaptureFixture) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from typing import Any
 
 import pytest
 
 from monitor.config import TermConfig, WatchlistConfig
 from monitor.models import Article
-from monitor.query import REGEX_TIMEOUT, RegexTimeout, compile_user_regex
+from monitor.query import RegexTimeout, compile_user_regex
 from monitor.stages.match import compile_term, compile_watchlist, match_article
 
 
@@ -71,18 +70,15 @@ def test_a_bad_pattern_is_refused_when_compiled(pattern: str, message: str) -> N
 def test_the_catastrophic_pattern_from_the_brief_does_not_hang() -> None:
     # (a+)+$ on 'a'*50+'b' takes the stdlib `re` longer than the age of the universe; `regex` sees through it.
     pattern = compile_user_regex(r"(a+)+$")
-    started = time.perf_counter()
-    assert pattern.finditer("a" * 50 + "b") == []
-    assert time.perf_counter() - started < REGEX_TIMEOUT
+    assert pattern.finditer("a" * 50 + "b") == []  # within the time limit, or RegexTimeout would say so
 
 
 def test_a_runaway_pattern_is_stopped_after_the_timeout() -> None:
     # (a|aa)+$ does run away in `regex`: exponential in the number of a's. The time limit stops it.
+    # Unstopped, it would run for hours and trip the per-test limit; how soon it stops: bench/guards.py.
     pattern = compile_user_regex(r"(a|aa)+$")
-    started = time.perf_counter()
     with pytest.raises(RegexTimeout, match=r"took longer than 0\.1s"):
         pattern.finditer("a" * 40 + "b")
-    assert time.perf_counter() - started < REGEX_TIMEOUT * 5
 
 
 def test_a_timed_out_watchlist_sits_the_article_out_and_the_others_still_match(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -336,9 +335,7 @@ def test_html_beyond_the_size_cap_is_never_read() -> None:
     html = (
         f"<html><head><title>Budget</title></head><body>{article}{padding}<p>Past the cap.</p></body></html>"
     )
-    started = time.perf_counter()
-    extracted = extract_article(Page(url="https://news.example/budget", html=html))
-    assert time.perf_counter() - started < 10
+    extracted = extract_article(Page(url="https://news.example/budget", html=html))  # time: bench/guards.py
     assert "council approved the budget" in extracted.text
     assert "Past the cap" not in extracted.text
 
