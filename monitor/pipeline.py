@@ -56,6 +56,10 @@ log = logging.getLogger("monitor.pipeline")
 # taken only once the page's host is ready for it (http.HostLimiter), and both are shared out feed by
 # feed (gates.FairGate): one feed's backlog or one slow host never holds the slots the others need.
 PAGE_FETCH_CONCURRENCY = 64
+# One feed holds at most half the page-fetch slots (robots.txt requests included): a feed linking to many
+# hosts that never answer would otherwise hold them all for a fetch timeout while other feeds wait. 64 stays
+# under the guarded session's 100 connections, so aiohttp's own queue is never the one that decides.
+PAGE_FETCH_SHARE = PAGE_FETCH_CONCURRENCY // 2
 # Due feeds an instance claims at most, as a multiple of poll.concurrency, less the polls it has running.
 CLAIM_AHEAD = 2
 EXTRACT_CONCURRENCY = max(os.cpu_count() or 1, 2)
@@ -107,7 +111,7 @@ class Pipeline:
         self.last_tick: float | None = None  # monotonic time the scheduler last asked for due feeds
         self._feed_gate = asyncio.Semaphore(config.poll.concurrency)
         self._feed_gate_size = config.poll.concurrency
-        self._fetch_gate = FairGate(PAGE_FETCH_CONCURRENCY)
+        self._fetch_gate = FairGate(PAGE_FETCH_CONCURRENCY, share=PAGE_FETCH_SHARE)
         self._extract_gate = FairGate(EXTRACT_CONCURRENCY)
         self._page_room = PageRoom()  # pages in memory at once, from download to extraction (page_room.py)
         self._record_lock = asyncio.Lock()
@@ -448,6 +452,7 @@ class Pipeline:
                 max_bytes=self.config.fetch.max_page_bytes,
                 robots=self.robots,
                 then=room.then(self._fetch_gate.slot(item.feed_url)),
+                robots_then=self._fetch_gate.slot(item.feed_url),
             )
             async with self._extract_gate.slot(item.feed_url):
                 article = await asyncio.to_thread(

@@ -27,7 +27,9 @@ import re
 import sys
 import time
 from collections import OrderedDict
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 from yarl import URL
@@ -240,41 +242,43 @@ class RobotsCache:
         # One fetch per site however many pages wait for it; an entry lives only while its fetch runs.
         self._fetching: dict[str, asyncio.Future[SiteRules]] = {}
 
-    async def allows(self, url: str) -> bool:
+    async def allows(self, url: str, *, then: AbstractAsyncContextManager[Any] | None = None) -> bool:
+        """Whether robots.txt lets us fetch `url`; `then`: the caller's shared slot, held for the
+        robots.txt request if one is made (so robots.txt requests are shared out like page fetches)."""
         target = read_target(url)
         if target is None:
             return True  # not a URL the HTTP client can fetch either: the fetch reports why
         site, path = target
-        rules = await self._rules_for(site)
+        rules = await self._rules_for(site, then)
         if rules.work > RULES_CHECKED_ON_LOOP:
             return await asyncio.to_thread(rules.allows, path)
         return rules.allows(path)
 
-    async def _rules_for(self, site: str) -> SiteRules:
+    async def _rules_for(self, site: str, then: AbstractAsyncContextManager[Any] | None) -> SiteRules:
         cached = self.cache.get(site)
         if cached is not None:
             return cached
         fetching = self._fetching.get(site)
         if fetching is None:
-            fetching = self._fetching[site] = asyncio.ensure_future(self._fetch_and_keep(site))
+            fetching = self._fetching[site] = asyncio.ensure_future(self._fetch_and_keep(site, then))
         # Shielded: one waiter cancelled (its poll stopped) must not cancel the others' fetch.
         return await asyncio.shield(fetching)
 
-    async def _fetch_and_keep(self, site: str) -> SiteRules:
+    async def _fetch_and_keep(self, site: str, then: AbstractAsyncContextManager[Any] | None) -> SiteRules:
         try:
-            rules = await self._fetch(site)
+            rules = await self._fetch(site, then)
             self.cache.put(site, rules)
             return rules
         finally:
             del self._fetching[site]
 
-    async def _fetch(self, site: str) -> SiteRules:
+    async def _fetch(self, site: str, then: AbstractAsyncContextManager[Any] | None = None) -> SiteRules:
         now = time.monotonic()
         try:
             # Unpaced: one small request per site and day, the one crawlers make first; pacing it would
             # add the per-host delay to the first article of every site.
             response = await self.http.get(
-                f"{site}/robots.txt", max_bytes=MAX_ROBOTS_BYTES, guarded=True, paced=False
+                f"{site}/robots.txt", max_bytes=MAX_ROBOTS_BYTES, guarded=True, paced=False, then=then
             )
         except FetchError as exc:
             if "too large" in exc.reason:

@@ -6,13 +6,18 @@ Asserted as orders and counts of requests (the web servers log each one), never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import selectors
+import socket
 import threading
+import time
 from typing import Any
 
 import pytest
 
 import monitor.models
 from monitor.gates import FairGate
+from monitor.pipeline import PAGE_FETCH_SHARE
 from tests.support.feeds import rss_feed
 from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago
@@ -133,3 +138,109 @@ def test_feed_summaries_are_cleaned_off_the_event_loop(world: World, monkeypatch
     world.add_feed("/feed.xml", rss_feed("Feed", items))
     world.once()  # in this thread: its event loop runs here
     assert threads and threading.current_thread() not in threads
+
+
+def test_one_key_holds_at_most_its_share_and_a_newcomer_gets_a_free_slot() -> None:
+    async def scenario() -> tuple[int, list[str]]:
+        gate, order, release = FairGate(4, share=2), [], asyncio.Event()
+
+        async def hold(key: str) -> None:
+            async with gate.slot(key):
+                order.append(key)
+                await release.wait()
+
+        greedy = [asyncio.create_task(hold("greedy")) for _ in range(10)]
+        await asyncio.sleep(0)
+        newcomer = asyncio.create_task(hold("newcomer"))
+        await asyncio.sleep(0)
+        granted = list(order)  # before any slot is given back
+        release.set()
+        await asyncio.gather(*greedy, newcomer)
+        return gate.waiting, granted
+
+    waiting, granted = asyncio.run(scenario())
+    assert granted == ["greedy", "greedy", "newcomer"]
+    assert waiting == 0
+
+
+class SilentHosts:
+    """Listeners on many loopback addresses that accept connections and never answer, until released."""
+
+    def __init__(self, count: int):
+        self.listeners = []
+        for n in range(count):
+            listener = socket.socket()
+            listener.bind((f"127.0.1.{n + 1}", 0))
+            listener.listen(64)
+            listener.setblocking(False)
+            self.listeners.append(listener)
+        self.accepted: list[socket.socket] = []
+        self.released = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def url(self, n: int, path: str) -> str:
+        host, port = self.listeners[n].getsockname()
+        return f"http://{host}:{port}{path}"
+
+    def _accept(self) -> None:
+        selector = selectors.DefaultSelector()
+        for listener in self.listeners:
+            selector.register(listener, selectors.EVENT_READ)
+        while not self.released.is_set():
+            for key, _ in selector.select(timeout=0.1):
+                with contextlib.suppress(OSError):
+                    self.accepted.append(key.fileobj.accept()[0])  # type: ignore[union-attr]
+        selector.close()
+
+    def release(self) -> None:
+        """Close everything: the client's requests fail at once instead of waiting for its timeout."""
+        self.released.set()
+        self._thread.join()
+        for sock in [*self.listeners, *self.accepted]:
+            sock.close()
+
+
+def test_a_feed_of_links_to_silent_hosts_does_not_hold_up_another_feed(world: World) -> None:
+    # The review of issue 12: 300 links to hosts that accept and never answer held every connection with
+    # their robots.txt requests (which took no page-fetch slot) for a whole fetch timeout.
+    silent = SilentHosts(120)
+    try:
+        items = [
+            {
+                "title": f"Bus {n}",
+                "link": silent.url(n, f"/bus/{n}"),
+                "guid": f"s{n}",
+                "pub_date": hours_ago(1),
+            }
+            for n in range(120)
+        ]
+        world.add_feed("/silent.xml", rss_feed("Silent", items))
+        with OtherHostServer() as other:
+            link = add_page(other, "/other/1", "Trains")
+            feed = rss_feed(
+                "Other", [{"title": "Trains", "link": link, "guid": "o1", "pub_date": hours_ago(1)}]
+            )
+            # The other feed comes after the silent hosts have taken what they can (a slow drip).
+            world.feeds.append({"url": other.slow_drip("/other.xml", feed, bytes_per_second=len(feed) * 2)})
+            world.settings["fetch"] = {"timeout": "120s"}
+
+            def release_when_served() -> None:
+                # Generous: the other article came within a second here; before the fix, never, until the
+                # silent hosts' requests timed out.
+                deadline = time.monotonic() + 30
+                while not other.requests("/other/1") and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                served_while_held.append(bool(other.requests("/other/1")))
+                silent.release()
+
+            served_while_held: list[bool] = []
+            releaser = threading.Thread(target=release_when_served)
+            releaser.start()
+            world.once()
+            releaser.join()
+        assert served_while_held == [True]
+        assert len(silent.accepted) <= PAGE_FETCH_SHARE  # one feed took at most its share of connections
+    finally:
+        if not silent.released.is_set():
+            silent.release()

@@ -25,12 +25,14 @@ async def fetch_page(
     max_bytes: int,
     robots: RobotsCache | None = None,
     then: contextlib.AbstractAsyncContextManager[Any] | None = None,
+    robots_then: contextlib.AbstractAsyncContextManager[Any] | None = None,
 ) -> Page:
     """The page at `url` as text; FetchError for HTTP errors, robots.txt refusals and non-HTML bodies.
 
-    `then`: a shared slot held for the request only, taken once the host's turn has come (HostLimiter).
+    `then`: a shared slot held for the request only, taken once the host's turn has come (HostLimiter);
+    `robots_then`: the same for the site's robots.txt request, when one is needed.
     """
-    if robots is not None and not await robots.allows(url):
+    if robots is not None and not await robots.allows(url, then=robots_then):
         raise FetchError(url, "disallowed by the site's robots.txt")
     response = await http.get(
         url,
