@@ -86,6 +86,10 @@ class TermHit:
     matched_text: str  # the text as it appears in the article
     in_title: bool
     sentence: str
+    # Where: character offsets in the normalised headline (in_title) or body; -1 when not known. Not
+    # compared: two hits are the same hit wherever a caller found them.
+    start: int = field(default=-1, compare=False)
+    end: int = field(default=-1, compare=False)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,10 @@ class Alert:
     extra: dict[str, str] = field(default_factory=dict)
     priority: str = "normal"  # the highest of the watchlists routed here
     notify_here: bool = False  # a high-priority watchlist opted in to @here
+    # The words that matched, as the article writes them ("chipmakers" for the query's chip*), each
+    # spelling once, headline first. Empty in payloads queued before they were kept: `terms` is shown.
+    matched: tuple[str, ...] = ()
+    backfilled: bool = False  # queued by `news-monitor backfill`, not when the article was first seen
 
     def to_json(self) -> str:
         """The outbox payload: everything needed to send this alert again after a restart.
@@ -137,6 +145,7 @@ class Alert:
         article = Article(**{**article, "published": published, "authors": tuple(article.get("authors", ()))})
         data["watchlists"] = tuple(data["watchlists"])
         data["terms"] = tuple(data["terms"])
+        data["matched"] = tuple(data.get("matched", ()))  # optional: older payloads have none
         data["article_id"] = article_id if article_id is not None else data.get("article_id")
         return cls(article=article, **data)
 
