@@ -35,9 +35,11 @@ def test_escape_order() -> None:
 
 
 def test_layout() -> None:
-    blocks = build_blocks(alert_with())
+    blocks = build_blocks(alert_with(), now=datetime(2026, 11, 15, 16, 50, tzinfo=UTC))
     assert blocks[0]["text"]["text"] == "*<https://news.example/a|Alibaba denies>* (news.example)"
-    assert blocks[1]["elements"][0]["text"] == "Mint · 2026-11-15 14:53 UTC"
+    assert blocks[1]["elements"][0]["text"] == (
+        "Mint · <!date^1794754380^{date_short_pretty} {time}|2026-11-15 14:53 UTC> · 2 h ago"
+    )
     assert blocks[2]["text"]["text"] == "It said no."
     assert "`Alibaba`, `PLA`" in blocks[3]["elements"][0]["text"]
     assert validate_blocks(blocks) == []
