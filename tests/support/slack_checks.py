@@ -7,7 +7,6 @@ the way Slack does, and reports each string that breaks a rule of ../shared/SLAC
 * no `<` or `>` outside a well-formed token the bot builds (`<http(s)://target|label>`, `<!here>`, and
   `<!date^UNIX^{date_short_pretty} {time}|YYYY-MM-DD HH:MM UTC>` whose fallback is that very time), and
   no `&` that does not start `&amp;`, `&lt;` or `&gt;`;
-* bold markers only in pairs around a whole word, never inside a token or an entity;
 * a link target of URL characters only, and the real host of that target right beside the label;
 * every text within Slack's limits, after escaping.
 """
