@@ -7,7 +7,7 @@ Every record is immutable so a stage can never change what an earlier stage saw.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -139,15 +139,22 @@ class Alert:
 
     @classmethod
     def from_json(cls, payload: str, *, article_id: int | None = None) -> Alert:
-        data: dict[str, Any] = json.loads(payload)
-        article = data.pop("article")
-        published = datetime.fromisoformat(article["published"]) if article.get("published") else None
-        article = Article(**{**article, "published": published, "authors": tuple(article.get("authors", ()))})
+        """The alert of an outbox payload. Fields added since it was queued take their defaults; fields this
+        version does not know (queued by a newer one, in a fleet being upgraded) are left out."""
+        data: dict[str, Any] = _known_fields(cls, json.loads(payload))
+        stored = _known_fields(Article, data.pop("article"))
+        published = datetime.fromisoformat(stored["published"]) if stored.get("published") else None
+        article = Article(**{**stored, "published": published, "authors": tuple(stored.get("authors", ()))})
         data["watchlists"] = tuple(data["watchlists"])
         data["terms"] = tuple(data["terms"])
         data["matched"] = tuple(data.get("matched", ()))  # optional: older payloads have none
         data["article_id"] = article_id if article_id is not None else data.get("article_id")
         return cls(article=article, **data)
+
+
+def _known_fields(record: type, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(record)}
+    return {key: value for key, value in data.items() if key in names}
 
 
 @dataclass(frozen=True)

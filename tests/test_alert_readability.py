@@ -10,6 +10,7 @@ that it came late.
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -177,3 +178,25 @@ def test_a_backfilled_alert_says_so_on_the_console_too(
     assert (
         f"  FinanceBlog · originally published {published.strftime('%Y-%m-%d %H:%M UTC')} (5 h ago) · " in out
     )
+
+
+def test_an_alert_queued_by_an_older_or_newer_version_is_still_sent(world: World) -> None:
+    """Payloads in the outbox: one from before the matched words and the backfill mark were kept shows the
+    configured terms, as then; one with a field this version does not know (a newer instance of a fleet
+    being upgraded queued it) is sent without it."""
+    watch_chips(world)
+    publish(world, "FinanceBlog", datetime.now(UTC) - timedelta(hours=1))
+    world.slack.inject("chat.postMessage", "service_unavailable")  # it waits in the outbox
+    assert world.once() == 0 and world.slack.messages() == []
+    [(payload,)] = world.store.rows("SELECT payload FROM alerts WHERE status = 'pending'")
+    older = json.loads(payload)
+    for key in ("matched", "backfilled"):
+        older.pop(key, None)
+    older["added_by_a_newer_version"] = True
+    older["article"]["also_newer"] = "x"
+    world.store.execute("UPDATE alerts SET payload = :payload", payload=json.dumps(older))
+    world.let_backoff_pass()
+    assert world.once() == 0
+    [message] = world.slack.messages(CHANNEL)
+    assert terms_line(message) == "Matched `chip*` · watchlist chips"
+    assert source_line(message).startswith("FinanceBlog · <!date^")
