@@ -221,13 +221,16 @@ def match_article(
 
 # An alert names at most this many spellings; a long list of variants says no more than the first ones.
 MAX_MATCHED_WORDS = 20
+# What a regex term matched can be a paragraph: no word a reader looks for, and not worth an outbox payload.
+MAX_MATCHED_WORD_CHARS = 100
 
 
 def matched_words(matches: Iterable[Match]) -> tuple[str, ...]:
     """The words that matched as the article writes them ("chipmakers", not the query's chip*): each
     spelling once (case kept: the summary is searched for exactly these), headline first."""
     hits = sorted((hit for match in matches for hit in match.hits), key=lambda hit: not hit.in_title)
-    return tuple(dict.fromkeys(hit.matched_text for hit in hits if hit.matched_text))[:MAX_MATCHED_WORDS]
+    words = (hit.matched_text for hit in hits if 0 < len(hit.matched_text) <= MAX_MATCHED_WORD_CHARS)
+    return tuple(dict.fromkeys(words))[:MAX_MATCHED_WORDS]
 
 
 def mention_score(hits: Sequence[TermHit]) -> int:
