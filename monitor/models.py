@@ -7,7 +7,7 @@ Every record is immutable so a stage can never change what an earlier stage saw.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -86,6 +86,10 @@ class TermHit:
     matched_text: str  # the text as it appears in the article
     in_title: bool
     sentence: str
+    # Where: character offsets in the normalised headline (in_title) or body; -1 when not known. Not
+    # compared: two hits are the same hit wherever a caller found them.
+    start: int = field(default=-1, compare=False)
+    end: int = field(default=-1, compare=False)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,10 @@ class Alert:
     extra: dict[str, str] = field(default_factory=dict)
     priority: str = "normal"  # the highest of the watchlists routed here
     notify_here: bool = False  # a high-priority watchlist opted in to @here
+    # The words that matched, as the article writes them ("chipmakers" for the query's chip*), each
+    # spelling once, headline first. Empty in payloads queued before they were kept: `terms` is shown.
+    matched: tuple[str, ...] = ()
+    backfilled: bool = False  # queued by `news-monitor backfill`, not when the article was first seen
 
     def to_json(self) -> str:
         """The outbox payload: everything needed to send this alert again after a restart.
@@ -131,14 +139,22 @@ class Alert:
 
     @classmethod
     def from_json(cls, payload: str, *, article_id: int | None = None) -> Alert:
-        data: dict[str, Any] = json.loads(payload)
-        article = data.pop("article")
-        published = datetime.fromisoformat(article["published"]) if article.get("published") else None
-        article = Article(**{**article, "published": published, "authors": tuple(article.get("authors", ()))})
+        """The alert of an outbox payload. Fields added since it was queued take their defaults; fields this
+        version does not know (queued by a newer one, in a fleet being upgraded) are left out."""
+        data: dict[str, Any] = _known_fields(cls, json.loads(payload))
+        stored = _known_fields(Article, data.pop("article"))
+        published = datetime.fromisoformat(stored["published"]) if stored.get("published") else None
+        article = Article(**{**stored, "published": published, "authors": tuple(stored.get("authors", ()))})
         data["watchlists"] = tuple(data["watchlists"])
         data["terms"] = tuple(data["terms"])
+        data["matched"] = tuple(data.get("matched", ()))  # optional: older payloads have none
         data["article_id"] = article_id if article_id is not None else data.get("article_id")
         return cls(article=article, **data)
+
+
+def _known_fields(record: type, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(record)}
+    return {key: value for key, value in data.items() if key in names}
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from .robots import RobotsCache
 from .stages.dedupe import article_keys, fingerprint_text, item_keys, plausible_canonical
 from .stages.extract import extract_article
 from .stages.fetch import fetch_page
-from .stages.match import CompiledWatchlist, compile_watchlists, match_article
+from .stages.match import CompiledWatchlist, compile_watchlists, match_article, matched_words
 from .stages.neardup import Signature, sign_text
 from .stages.poll import poll_feed
 from .stages.stories import StoryProfile, profile_article
@@ -534,6 +534,7 @@ class Pipeline:
                 summary=summary,
                 watchlists=tuple(m.watchlist for m in channel_matches),
                 terms=tuple(dict.fromkeys(t for m in channel_matches for t in m.terms)),
+                matched=matched_words(channel_matches),
                 priority=max((m.priority for m in channel_matches), key=PRIORITIES.index),
                 notify_here=any(m.notify_here for m in channel_matches),
             )

@@ -7,6 +7,7 @@ longer match. `backfill` posts the new ones.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,6 +114,7 @@ async def backfill(pipeline: Pipeline, since: datetime) -> list[PreviewRow]:
             continue  # poll.max_age holds for backfill too: no alerts about old news
         source = pipeline.source_name(stored.record.feed_url)
         matches, alerts = pipeline.analyse(article, source, pipeline.feed_tags(stored.record.feed_url))
+        alerts = [dataclasses.replace(alert, backfilled=True) for alert in alerts]  # each says it came late
         # Oldest first, like the live pipeline: a story's first article alerts, other outlets reply.
         entries = pipeline.story_messages(pipeline.storage.story_of(row.article_id), alerts, source)
         if entries and pipeline.storage.queue_alerts(row.article_id, entries, now, matches_json(matches)):

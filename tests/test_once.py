@@ -131,8 +131,8 @@ def test_message_content(world: World) -> None:
     assert "/companies/news/alibaba-fires-back" in title  # links the canonical URL, tracking parameters gone
     assert "utm_source" not in title
     assert source.startswith("Mint · ")
-    assert "`Alibaba`" in terms and "`PLA`" in terms and "alibaba-military" in terms
-    assert summary.startswith("Alibaba refuted claims of assisting the Chinese military")  # the standfirst
+    assert "*Alibaba*" in terms and "*PLA*" in terms and "alibaba-military" in terms  # as written, in bold
+    assert summary.startswith("*Alibaba* refuted claims of assisting the Chinese military")  # the standfirst
     for noise in ("Advertisement", "Also Read", "Written By", "Read Next"):
         assert noise not in summary
     assert mint["text"] and "Alibaba" in mint["text"]  # plain-text fallback
@@ -154,7 +154,7 @@ def test_feed_summary_is_the_fallback_when_the_page_fails(world: World) -> None:
     serve_sample_news(world)
     world.once()
     [fallback] = [m for m in world.top_level() if "Chip unit expands" in m["blocks"][0]["text"]["text"]]
-    assert "T-Head will supply 72% of the chips." in fallback["blocks"][2]["text"]["text"]
+    assert "*T-Head* will supply 72% of the chips." in fallback["blocks"][2]["text"]["text"]
     assert world.web.hits("/mint/gone.html") == 1
 
 
@@ -321,7 +321,7 @@ def test_without_a_token_alerts_are_printed(world: World, capsys: pytest.Capture
     assert world.once() == 0
     out = capsys.readouterr().out
     assert f"[#china-tech] {MINT_TITLE}" in out
-    assert "matched: Alibaba, PLA" in out
+    assert "matched: Alibaba, People's Liberation Army, PLA (watchlist alibaba-military)" in out
     assert world.slack.requests() == []
 
 

@@ -76,7 +76,7 @@ def test_backfill_posts_only_what_was_never_alerted(world: World, capsys: pytest
     assert world.run_cli("backfill", "--since", "24h") == 0
     assert "1 article(s) queued and sent" in capsys.readouterr().out
     titles = [m["text"].split(" (")[0] for m in world.slack.messages()]
-    assert titles[2:] == ["Tencent news"] and len(titles) == 3
+    assert titles[2:] == ["Backfilled: Tencent news"] and len(titles) == 3  # it says it came late
     assert world.run_cli("backfill", "--since", "24h") == 0  # again: nothing twice
     assert len(world.slack.messages()) == 3
     assert preview_json(world, capsys)["Tencent news"] == "alerted"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,7 @@ from ..logs import safe_line
 from ..models import Alert, Digest, StoryReply
 from ..text import cut
 from .base import Posted
+from .slack_message import age_text, outlet_name, shown_words, utc_text
 
 
 class ConsoleNotifier:
@@ -50,17 +51,29 @@ class ConsoleNotifier:
 _PRIORITY = {"high": " HIGH PRIORITY", "normal": "", "low": " (low priority)"}
 
 
-def format_alert(alert: Alert) -> str:
+def format_alert(alert: Alert, now: datetime | None = None) -> str:
+    """What the Slack alert says, as plain lines: outlet, publication time and age (at `now`), the words
+    that matched as the article writes them, and whether `backfill` queued it."""
     article = alert.article
-    published = article.published.strftime("%Y-%m-%d %H:%M UTC") if article.published else "date unknown"
+    backfilled = " BACKFILLED" if alert.backfilled else ""
+    words = ", ".join(shown_words(alert))
     return "\n".join(
         [
-            f"[{alert.channel}]{_PRIORITY[alert.priority]} {_one_line(article.title)}",
-            f"  {_one_line(alert.source)} · {published} · {_one_line(article.canonical_url or article.url)}",
-            f"  matched: {', '.join(alert.terms)} (watchlist {', '.join(alert.watchlists)})",
+            f"[{alert.channel}]{_PRIORITY[alert.priority]}{backfilled} {_one_line(article.title)}",
+            f"  {_one_line(outlet_name(alert))} · {_published(alert, now or datetime.now(UTC))} · "
+            f"{_one_line(article.canonical_url or article.url)}",
+            f"  matched: {_one_line(words)} (watchlist {_one_line(', '.join(alert.watchlists))})",
             f"  {cut(_one_line(alert.summary), 700)}",
         ]
     )
+
+
+def _published(alert: Alert, now: datetime) -> str:
+    published = alert.article.published
+    if published is None:
+        return "date unknown"
+    when = f"{utc_text(published)} ({age_text(published, now)})"
+    return f"originally published {when}" if alert.backfilled else when
 
 
 def _one_line(text: str) -> str:

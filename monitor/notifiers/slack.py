@@ -18,7 +18,7 @@ from ..models import Alert, Digest, StoryReply
 from ..redact import is_loopback_host, mask_url, sends_secrets_in_clear
 from .base import Posted
 from .slack_digest import digest_message
-from .slack_message import SlackMessage, alert_message, notice_message, reply_message
+from .slack_message import SlackMessage, alert_message, notice_message, posted_time, reply_message
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,8 @@ class SlackNotifier:
             ts=parent.ts,
             # On chat.update, parse defaults to `client` (it would turn "@channel" in a hostile title into a
             # mention), unlike chat.postMessage: SLACK.md 1.3 says to pass parse and link_names every time.
-            **alert_message(alert, outlets).api_args(),
+            # Its age is counted to when it was posted, as the first version said.
+            **alert_message(alert, outlets, posted_at=posted_time(parent.ts)).api_args(),
         )
 
     async def _call(self, for_channel: str, method: Any, **kwargs: Any) -> AsyncSlackResponse:

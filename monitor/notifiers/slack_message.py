@@ -16,14 +16,25 @@ every message kind gets the same rules (../shared/SLACK.md §2 and §4):
 * every chat.postMessage and chat.update carries `parse: none`, `link_names: false` and no unfurling
   (`SlackMessage.api_args`), and mrkdwn objects are `verbatim`, so Slack turns no bare domain, #channel
   or @name from a title into a link or a mention.
+
+What an alert shows: its headline linked (with the real host), the outlet ("Reuters via Google News" when
+the page names a publisher other than the feed), when it was published (a `<!date^…|… UTC>` token each
+reader sees in their own time zone, the UTC text as its fallback) and how long before posting, the
+summary with the words that matched in bold, those words as the article writes them, and, for an alert
+`news-monitor backfill` queued late, that it is one. Bold is ours (`Emphasised`): put around whole words
+of the raw text before escaping, so a marker never lands inside an entity, and never next to another
+formatting character (`*`, `_`, `~`, `` ` ``) or around a word holding one, which Slack would pair up
+differently.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -209,7 +220,93 @@ class Link:
         return f"*{text}*" if self.bold else text
 
 
-Piece = Markup | Text | Link
+# Slack's formatting characters: bold next to (or around a word holding) one would pair up differently.
+_FORMATTING = "*_~`"
+# A bold word stands alone: no letter, digit or formatting character right before or after it.
+_EDGE_BEFORE = r"(?<![\w*_~`])"
+_EDGE_AFTER = r"(?![\w*_~`])"
+MAX_BOLD_WORD = 100  # a longer "word" is not one a reader scans for
+
+
+@dataclass(frozen=True)
+class Emphasised:
+    """Untrusted text, as `Text` renders it, with every whole-word occurrence of `words` in bold.
+
+    Words are found in the cleaned raw text and each part is escaped on its own, so a `*` is never put
+    inside an entity (&amp;) and never breaks a token; a bold word is kept whole or cut away with what
+    follows it, so a cut never leaves a `*` open."""
+
+    text: str
+    words: tuple[str, ...] = ()
+    limit: int = SECTION_TEXT_LIMIT
+
+    def render(self, room: int) -> str:
+        limit = min(room, self.limit)
+        text = clean(self.text[: 4 * max(limit, 0) + 64])  # as Text.render
+        spans = bold_spans(text, self.words)
+        full = _with_bold(text, spans, len(text))
+        return full if len(full) <= limit else _cut_with_bold(text, spans, limit)
+
+
+def boldable(word: str) -> bool:
+    """Whether `word` (cleaned) can be put between `*` without changing how Slack reads the text."""
+    return 0 < len(word) <= MAX_BOLD_WORD and word == word.strip() and not any(c in word for c in _FORMATTING)
+
+
+def bold_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
+    """Where the words occur in `text` as whole words, exactly as written: (start, end), in order."""
+    wanted = sorted({w for w in (clean(word) for word in words) if boldable(w)}, key=len, reverse=True)
+    if not wanted:
+        return []
+    # Literal alternatives, longest first, in one pass: linear in the text for a bounded list of words.
+    pattern = re.compile(_EDGE_BEFORE + "(?:" + "|".join(map(re.escape, wanted)) + ")" + _EDGE_AFTER)
+    return [match.span() for match in pattern.finditer(text)]
+
+
+def _with_bold(text: str, spans: Sequence[tuple[int, int]], end: int) -> str:
+    """text[:end] escaped, the spans that end by `end` in bold."""
+    out, position = [], 0
+    for start, stop in spans:
+        if stop > end:
+            break
+        out += [escape(text[position:start]), "*", escape(text[start:stop]), "*"]
+        position = stop
+    out.append(escape(text[position:end]))
+    return "".join(out)
+
+
+def _cut_with_bold(text: str, spans: Sequence[tuple[int, int]], limit: int) -> str:
+    """As `fit` cuts, counting each bold word (its markers included) as one piece that fits or not."""
+    room, used, end, next_span = limit - len(ELLIPSIS), 0, 0, 0
+    while end < len(text):
+        if next_span < len(spans) and spans[next_span][0] == end:
+            start, stop = spans[next_span]
+            cost = len(escape(text[start:stop])) + 2
+            if used + cost > room:
+                break
+            used, end, next_span = used + cost, stop, next_span + 1
+            continue
+        cost = len(escape(text[end]))
+        if used + cost > room:
+            break
+        used, end = used + cost, end + 1
+    space = text.rfind(" ", 0, end)
+    if space > end * 0.7 and not _inside(spans, space):
+        end = space
+    end = len(text[:end].rstrip())
+    return _with_bold(text, spans, end) + ELLIPSIS if end else ""
+
+
+def _inside(spans: Sequence[tuple[int, int]], position: int) -> bool:
+    index = bisect.bisect_right(spans, position, key=_start) - 1  # the last span starting by `position`
+    return index >= 0 and spans[index][0] <= position < spans[index][1]
+
+
+def _start(span: tuple[int, int]) -> int:
+    return span[0]
+
+
+Piece = Markup | Text | Link | Emphasised
 
 
 def render(pieces: Sequence[Piece], limit: int) -> str:
@@ -287,21 +384,32 @@ def joined(items: Sequence[str], limit: int, separator: str = ", ") -> list[Piec
 # The only mention a message can carry: written by us, for watchlists configured `notify: here`.
 _HERE = "<!here> "
 _PRIORITY_MARK = {"high": "High priority: ", "normal": "", "low": "Low priority: "}
+_BACKFILL_MARK = "Backfilled: "
+WORDS_SHOWN = 10  # matched spellings listed under the summary; more say nothing new
 
 
-def alert_message(alert: Alert, outlets: list[str] | None = None) -> SlackMessage:
-    """The alert as posted, or (with `outlets`) as chat.update rewrites it once several outlets carry it."""
-    return SlackMessage(text=build_fallback_text(alert), blocks=build_blocks(alert, outlets))
+def alert_message(
+    alert: Alert, outlets: list[str] | None = None, *, posted_at: datetime | None = None
+) -> SlackMessage:
+    """The alert as posted, or (with `outlets`) as chat.update rewrites it once several outlets carry it.
+
+    `posted_at`: when the message is (or, for an update, was) posted, which its age is counted to;
+    now by default."""
+    now = posted_at or datetime.now(UTC)
+    return SlackMessage(text=build_fallback_text(alert, now), blocks=build_blocks(alert, outlets, now))
 
 
-def build_blocks(alert: Alert, outlets: list[str] | None = None) -> list[dict[str, Any]]:
-    """Title link and host, source line, summary, matched terms, and the outlets carrying the story."""
+def build_blocks(
+    alert: Alert, outlets: list[str] | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Title link and host, source line, summary (matched words in bold), matched words, and the outlets
+    carrying the story."""
     article = alert.article
     link_url = article.canonical_url or article.url
     blocks = [
         section(*_marks(alert), Link(link_url, article.title or link_url, bold=True)),
-        context(*_source_line(alert)),
-        section(Text(alert.summary or "(no summary)")),
+        context(*_source_line(alert, now or datetime.now(UTC))),
+        section(Emphasised(alert.summary or "(no summary)", alert.matched)),
         context(*_terms_line(alert)),
     ]
     if outlets and len(outlets) > 1:
@@ -309,9 +417,12 @@ def build_blocks(alert: Alert, outlets: list[str] | None = None) -> list[dict[st
     return blocks
 
 
-def build_fallback_text(alert: Alert) -> str:
+def build_fallback_text(alert: Alert, now: datetime | None = None) -> str:
     """Plain one-line text for notifications and clients that cannot show blocks."""
-    line = f"{alert.article.title} ({alert.source}) matched {', '.join(alert.terms)}"
+    line = f"{alert.article.title} ({outlet_name(alert)}) matched {', '.join(shown_words(alert))}"
+    published = alert.article.published
+    if published is not None:
+        line += f" · published {utc_text(published)}, {age_text(published, now or datetime.now(UTC))}"
     return render([*_marks(alert), Text(line)], FALLBACK_TEXT_LIMIT)
 
 
@@ -326,21 +437,107 @@ def outlets_line(outlets: list[str]) -> list[Piece]:
     ]
 
 
+def outlet_name(alert: Alert) -> str:
+    """The feed's name for the outlet, or "Reuters via Google News" when the page names another publisher
+    (an aggregator's item, or a feed named differently from its site)."""
+    publisher = alert.article.site_name
+    if publisher and not _same_outlet(publisher, alert.source):
+        return f"{publisher} via {alert.source}" if alert.source else publisher
+    return alert.source
+
+
+def _same_outlet(publisher: str, source: str) -> bool:
+    """ "Mint" and "Livemint", "Reuters" and "reuters.com": one name spelled two ways, shown once."""
+    a, b = (re.sub(r"\W+", "", name).casefold() for name in (publisher, source))
+    return a in b or b in a
+
+
+def shown_words(alert: Alert) -> list[str]:
+    """The matched words, each once whatever its case (the first spelling seen); the configured terms for
+    an alert queued before the words were kept."""
+    if not alert.matched:
+        return list(alert.terms)
+    first: dict[str, str] = {}
+    for word in alert.matched:
+        first.setdefault(word.casefold(), word)
+    return list(first.values())
+
+
+def posted_time(ts: str) -> datetime | None:
+    """When a message was posted: Slack's ts is its Unix time ("1503435956.000247")."""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def date_token(moment: datetime) -> str:
+    """Slack shows `<!date^…>` in each reader's own time zone ("Yesterday 3:53 PM"); the UTC text is the
+    fallback for clients that cannot. Ours, from a number and a fixed format: nothing to escape. A date
+    before 1970 (a feed's junk) gets the UTC text alone."""
+    stamp = int(moment.timestamp())
+    if stamp < 0:
+        return utc_text(moment)
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{utc_text(moment)}>"
+
+
+def age_text(published: datetime, now: datetime) -> str:
+    """How long before `now` (the posting time) the article was published: "25 min ago", "2 h ago"."""
+    minutes = (now - published).total_seconds() / 60
+    if minutes < 1:
+        return "just now"  # a feed's clock a little ahead of ours says nothing worth showing either
+    if minutes < 60:
+        return f"{int(minutes)} min ago"
+    hours = int(minutes / 60 + 0.5)
+    if hours < 48:
+        return f"{hours} h ago"
+    return f"{int(hours / 24 + 0.5)} days ago"
+
+
 def _marks(alert: Alert) -> list[Piece]:
-    return [Markup(_HERE if alert.notify_here else ""), Markup(_PRIORITY_MARK[alert.priority])]
+    return [
+        Markup(_HERE if alert.notify_here else ""),
+        Markup(_PRIORITY_MARK[alert.priority]),
+        Markup(_BACKFILL_MARK if alert.backfilled else ""),
+    ]
 
 
-def _source_line(alert: Alert) -> list[Piece]:
-    pieces: list[Piece] = [Text(alert.source, OUTLET_LIMIT)]
-    if alert.article.published:
-        pieces.append(Markup(" · " + alert.article.published.strftime("%Y-%m-%d %H:%M UTC")))
+def _source_line(alert: Alert, now: datetime) -> list[Piece]:
+    """ "Reuters via Google News · <date> · 2 h ago"; a backfilled alert says so, with its publication."""
+    publisher = alert.article.site_name
+    if publisher and not _same_outlet(publisher, alert.source):
+        pieces: list[Piece] = [
+            Text(publisher, OUTLET_LIMIT),
+            Markup(" via "),
+            Text(alert.source, OUTLET_LIMIT),
+        ]
+    else:
+        pieces = [Text(alert.source, OUTLET_LIMIT)]
+    published = alert.article.published
+    if alert.backfilled:  # its title says "Backfilled:"; here, how late it comes
+        if published is None:
+            return [*pieces, Markup(" · publication time unknown")]
+        when = f"{date_token(published)}, {age_text(published, now)}"
+        return [*pieces, Markup(f" · originally published {when}")]
+    if published is not None:
+        pieces.append(Markup(f" · {date_token(published)} · {age_text(published, now)}"))
     return pieces
 
 
 def _terms_line(alert: Alert) -> list[Piece]:
+    """ "Matched *chipmakers*, *chip* · watchlist chips": the words as the article writes them, in bold
+    where that is safe (`boldable`); the configured terms, as code, for an older alert without them."""
     pieces: list[Piece] = [Markup("Matched ")]
-    for index, term in enumerate(alert.terms):
-        pieces += [Markup(", `" if index else "`"), Text(term, 200), Markup("`")]
+    if alert.matched:
+        for index, word in enumerate(shown_words(alert)[:WORDS_SHOWN]):
+            pieces += [Markup(", " if index else ""), Emphasised(word, (word,), 200)]
+    else:
+        for index, term in enumerate(alert.terms):
+            pieces += [Markup(", `" if index else "`"), Text(term, 200), Markup("`")]
     return [*pieces, Markup(" · watchlist "), *joined(alert.watchlists, 200)]
 
 

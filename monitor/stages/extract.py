@@ -366,8 +366,21 @@ def build_article(page: Page, title: str, text: str, head: HeadMetadata, metadat
         canonical_url=head.canonical_url,  # not metadata.url: trafilatura falls back to the page URL
         published=head.published or parse_timestamp(metadata.date),
         authors=split_authors(metadata.author),
-        site_name=head.site_name or metadata.sitename or None,
+        site_name=head.site_name or named_site(metadata.sitename, page.url),
     )
+
+
+def named_site(sitename: str | None, page_url: str) -> str | None:
+    """trafilatura's site name, unless it is only the page's host: with no name in the page, it falls back
+    to the URL's ("127.0.0.1:8080", "www.example.com"), which names no publisher (alerts show the host)."""
+    name = tidy_line(sitename or "")
+    try:
+        parts = urlsplit(page_url)
+        hosts = {parts.netloc.lower(), (parts.hostname or "").lower()}
+    except ValueError:
+        hosts = set()
+    hosts |= {host.removeprefix("www.") for host in hosts}
+    return name if name and name.lower().removeprefix("www.") not in hosts else None
 
 
 def split_authors(authors: str | None) -> tuple[str, ...]:

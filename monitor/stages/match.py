@@ -187,6 +187,8 @@ class _ArticleFields:
             in_title=in_title,
             # The headline is one sentence, as it is.
             sentence=self.title if in_title else self.body_sentences.sentence_at(occurrence.start),
+            start=occurrence.start,
+            end=occurrence.end,
         )
 
 
@@ -215,6 +217,20 @@ def match_article(
                 )
             )
     return matches
+
+
+# An alert names at most this many spellings; a long list of variants says no more than the first ones.
+MAX_MATCHED_WORDS = 20
+# What a regex term matched can be a paragraph: no word a reader looks for, and not worth an outbox payload.
+MAX_MATCHED_WORD_CHARS = 100
+
+
+def matched_words(matches: Iterable[Match]) -> tuple[str, ...]:
+    """The words that matched as the article writes them ("chipmakers", not the query's chip*): each
+    spelling once (case kept: the summary is searched for exactly these), headline first."""
+    hits = sorted((hit for match in matches for hit in match.hits), key=lambda hit: not hit.in_title)
+    words = (hit.matched_text for hit in hits if 0 < len(hit.matched_text) <= MAX_MATCHED_WORD_CHARS)
+    return tuple(dict.fromkeys(words))[:MAX_MATCHED_WORDS]
 
 
 def mention_score(hits: Sequence[TermHit]) -> int:

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from monitor.models import Alert, Article
-from monitor.notifiers.slack_message import Link, build_blocks, build_fallback_text, escape, render
+from monitor.notifiers.slack_message import (
+    Link,
+    age_text,
+    alert_message,
+    build_blocks,
+    build_fallback_text,
+    date_token,
+    escape,
+    posted_time,
+    render,
+)
 from tests.support.slack_fake import MENTION_TOKENS, validate_blocks
 
 
@@ -35,9 +45,11 @@ def test_escape_order() -> None:
 
 
 def test_layout() -> None:
-    blocks = build_blocks(alert_with())
+    blocks = build_blocks(alert_with(), now=datetime(2026, 11, 15, 16, 50, tzinfo=UTC))
     assert blocks[0]["text"]["text"] == "*<https://news.example/a|Alibaba denies>* (news.example)"
-    assert blocks[1]["elements"][0]["text"] == "Mint · 2026-11-15 14:53 UTC"
+    assert blocks[1]["elements"][0]["text"] == (
+        "Mint · <!date^1794754380^{date_short_pretty} {time}|2026-11-15 14:53 UTC> · 2 h ago"
+    )
     assert blocks[2]["text"]["text"] == "It said no."
     assert "`Alibaba`, `PLA`" in blocks[3]["elements"][0]["text"]
     assert validate_blocks(blocks) == []
@@ -79,3 +91,35 @@ def test_huge_text_fits_block_kit_limits() -> None:
         texts = [block["text"]["text"]] if "text" in block else [e["text"] for e in block["elements"]]
         for text in texts:
             assert not re.search(r"&(?!amp;|lt;|gt;)", text)
+
+
+def test_age_at_posting_time() -> None:
+    published = datetime(2026, 11, 15, 14, 53, tzinfo=UTC)
+    ages = [
+        age_text(published, published + timedelta(minutes=m)) for m in (-5, 0, 1, 59, 90, 2849, 2880, 10_000)
+    ]
+    assert ages == [
+        "just now",
+        "just now",
+        "1 min ago",
+        "59 min ago",
+        "2 h ago",
+        "47 h ago",
+        "2 days ago",
+        "7 days ago",
+    ]
+
+
+def test_an_update_counts_the_age_to_when_the_alert_was_posted() -> None:
+    """chat.update rewrites the alert later ("Carried by 2 outlets"): its age stays the first version's."""
+    posted = datetime(2026, 11, 15, 16, 53, tzinfo=UTC)
+    update = alert_message(
+        alert_with(), ["Mint", "Reuters"], posted_at=posted_time(f"{int(posted.timestamp())}.000001")
+    )
+    assert update.blocks is not None
+    assert update.blocks[1]["elements"][0]["text"].endswith(" · 2 h ago")
+    assert posted_time("not a ts") is None
+
+
+def test_a_date_before_1970_gets_the_utc_text_alone() -> None:
+    assert date_token(datetime(1969, 7, 20, 20, 17, tzinfo=UTC)) == "1969-07-20 20:17 UTC"

@@ -21,9 +21,15 @@ from monitor.models import Alert, Article, Digest, DigestStory, StoryReply
 from monitor.notifiers.slack import SlackNotifier
 from monitor.notifiers.slack_digest import digest_message
 from monitor.notifiers.slack_message import (
+    ELLIPSIS,
     NO_PARSING,
+    SECTION_TEXT_LIMIT,
+    Emphasised,
     SlackMessage,
+    Text,
     alert_message,
+    clean,
+    escape,
     notice_message,
     reply_message,
 )
@@ -66,6 +72,14 @@ huge_text = st.builds(
 )
 any_text = st.one_of(hostile_text, hostile_text, huge_text)
 word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=20)  # a title's visible start
+# Matched words: plain ones, ones that are also parts of entities, tokens and links (amp, lt, https...),
+# ones holding Slack's formatting characters, and hostile text.
+MATCHED_WORDS = ["amp", "lt", "gt", "channel", "here", "https", "reuters", "www", "chip", "Chipmakers"]
+MATCHED_WORDS += ["*bold*", "a_b", "~x~", "`c`", " padded ", "&", "<", ">", "é", "中", "People's Army"]
+matched_word = st.one_of(st.sampled_from(MATCHED_WORDS), word, hostile_text)
+mixed_case_word = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéÉß", min_size=1, max_size=20
+)
 
 HOSTS = [
     "news.example",
@@ -116,17 +130,23 @@ def alerts(draw: st.DrawFn) -> Alert:
         title=draw(word) + draw(any_text),
         text="",
         canonical_url=draw(st.one_of(st.none(), urls)),
-        published=draw(st.one_of(st.none(), st.just(NOW))),
+        published=draw(st.one_of(st.none(), st.just(NOW), st.datetimes(timezones=st.just(UTC)))),
+        site_name=draw(st.one_of(st.none(), any_text)),
     )
+    summary = draw(any_text)
+    # Words that are in the summary (so some are put in bold), and others.
+    words = draw(st.lists(st.one_of(matched_word, st.sampled_from(summary.split() or [""])), max_size=8))
     return Alert(
         channel=CHANNEL,
         article=article,
         source=draw(any_text),
-        summary=draw(any_text),
+        summary=summary,
         watchlists=tuple(draw(st.lists(hostile_text, min_size=1, max_size=3))),
         terms=tuple(draw(st.lists(hostile_text, min_size=1, max_size=5))),
         priority=draw(st.sampled_from(["high", "normal", "low"])),
         notify_here=draw(st.booleans()),
+        matched=tuple(words),
+        backfilled=draw(st.booleans()),
     )
 
 
@@ -172,6 +192,42 @@ def test_alerts_and_their_updates(alert: Alert, outlets: list[str]) -> None:
         title = message.blocks[0]["text"]["text"]
         # The title survives whatever its link costs: its first word is shown, linked or not.
         assert alert.article.title[:3] in title
+
+
+def unbold(text: str) -> str:
+    return text.replace("*", "")
+
+
+@given(
+    any_text, st.lists(st.one_of(matched_word, st.just("")), max_size=8), st.integers(0, SECTION_TEXT_LIMIT)
+)
+def test_bold_matched_words_only_add_markers(summary: str, words: list[str], room: int) -> None:
+    """Bold never changes, moves or splits what the text shows (so never an entity or a token): without
+    its `*`, the summary with bold words is the summary without them; cut, it is a start of it."""
+    bold = Emphasised(summary, tuple(words)).render(room)
+    plain = Text(summary).render(room)
+    assert len(bold) <= room
+    assert message_problems(bold, None) == []
+    whole = escape(clean(summary[: 4 * SECTION_TEXT_LIMIT + 64]))
+    if not bold.endswith(ELLIPSIS) or whole.endswith(ELLIPSIS):
+        if plain == whole:  # neither was cut
+            assert unbold(bold) == unbold(plain)
+            assert (bold.count("*") - plain.count("*")) % 2 == 0  # markers come in pairs
+    else:
+        assert unbold(whole).startswith(unbold(bold).removesuffix(ELLIPSIS))
+
+
+@given(any_text, st.integers(0, SECTION_TEXT_LIMIT))
+def test_without_matched_words_the_summary_is_as_before(summary: str, room: int) -> None:
+    assert Emphasised(summary).render(room) == Text(summary).render(room)
+
+
+@given(hostile_text, mixed_case_word, hostile_text)
+def test_a_matched_word_is_bold_whatever_its_spelling(left: str, matched: str, right: str) -> None:
+    """A word as the article writes it, with a space either side, is in bold, its escaping inside."""
+    rendered = Emphasised(f"{left} {matched} {right}", (matched,)).render(SECTION_TEXT_LIMIT)
+    assert f"*{escape(matched)}*" in rendered
+    assert message_problems(rendered, None) == []
 
 
 @given(replies())

@@ -6,7 +6,9 @@ import pytest
 
 from monitor.config import TermConfig
 from monitor.models import Article
-from monitor.stages.match import CompiledWatchlist, compile_term, match_article
+from monitor.query import compile_query, parse_query
+from monitor.stages.match import CompiledWatchlist, compile_term, match_article, matched_words
+from monitor.text import normalise_text
 
 WATCHLIST = CompiledWatchlist(
     name="alibaba-military",
@@ -79,3 +81,21 @@ def test_hits_carry_their_sentence() -> None:
 
 def test_no_match_is_an_empty_list() -> None:
     assert match_article(Article(url="u", title="Weather", text="Sunny in Paris."), [WATCHLIST]) == []
+
+
+def test_hits_report_the_words_as_written_and_where_they_are() -> None:
+    """A query's chip* reports "Chipmakers" and "chipmakers", each at its place in the normalised text;
+    matched_words gives each spelling once, the headline's first, without the query syntax."""
+    watchlist = CompiledWatchlist("chips", "#c", (), query=compile_query(parse_query("chip*"), {}))
+    article = Article(
+        url="https://x.example/a", title="Chipmakers rally", text="The chipmakers rose. A chip\u00a0shortage."
+    )
+    [match] = match_article(article, [watchlist])
+    fields = {True: normalise_text(article.title), False: normalise_text(article.text)}
+    assert [(hit.matched_text, fields[hit.in_title][hit.start : hit.end]) for hit in match.hits] == [
+        ("Chipmakers", "Chipmakers"),
+        ("chipmakers", "chipmakers"),
+        ("chip", "chip"),
+    ]
+    assert matched_words([match]) == ("Chipmakers", "chipmakers", "chip")
+    assert "chip*" not in matched_words([match])

@@ -4,7 +4,8 @@ Written independently of monitor/notifiers/slack_message.py (the builder under t
 the way Slack does, and reports each string that breaks a rule of ../shared/SLACK.md §2 and §4:
 
 * no control, format (bidi, zero-width, tag) or other invisible character (line breaks aside);
-* no `<` or `>` outside a well-formed token the bot builds (`<http(s)://target|label>`, `<!here>`), and
+* no `<` or `>` outside a well-formed token the bot builds (`<http(s)://target|label>`, `<!here>`, and
+  `<!date^UNIX^{date_short_pretty} {time}|YYYY-MM-DD HH:MM UTC>` whose fallback is that very time), and
   no `&` that does not start `&amp;`, `&lt;` or `&gt;`;
 * a link target of URL characters only, and the real host of that target right beside the label;
 * every text within Slack's limits, after escaping.
@@ -16,6 +17,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import yarl
@@ -31,6 +33,7 @@ BIDI_AND_ZERO_WIDTH = (
 TOKEN = re.compile(r"<([^<>]*)>")
 LINK = re.compile(r"(https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+)\|([^<>]+)")
 ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
+DATE = re.compile(r"!date\^(\d+)\^\{date_short_pretty\} \{time\}\|(\d{4}-\d\d-\d\d \d\d:\d\d UTC)")
 SECTION_LIMIT = 3000  # mrkdwn text objects (section text, context elements)
 TOTAL_BLOCK_TEXT = 12_000  # msg_blocks_too_long was seen at ~13,200 (SLACK.md §2.1)
 
@@ -50,6 +53,12 @@ def text_problems(text: str, *, allow_here: bool = False, hosts: set[str] | None
     for match in TOKEN.finditer(text):
         inner = match.group(1)
         if inner == "!here" and allow_here:
+            continue
+        date = DATE.fullmatch(inner)
+        if date is not None:
+            shown = datetime.fromtimestamp(int(date.group(1)), UTC).strftime("%Y-%m-%d %H:%M UTC")
+            if shown != date.group(2):
+                problems.append(f"date token whose fallback {date.group(2)!r} is not its time {shown!r}")
             continue
         link = LINK.fullmatch(inner)
         if link is None:
