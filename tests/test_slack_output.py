@@ -119,3 +119,17 @@ def test_an_admin_notice_is_escaped_cleaned_and_not_parsed(slack_fake: SlackFake
     [notice] = slack_fake.messages("#news-alerts")
     assert notice["text"].endswith("feed &lt;!channel&gt; evil.example #general &amp;amp;\nsecond line [2J")
     assert not set(BIDI_AND_ZERO_WIDTH) & set(notice["text"])
+
+
+def test_blank_symbols_cannot_push_the_real_host_out_of_view(world: World) -> None:
+    # The review of issue 12: 180 Braille blanks (U+2800, a visible character that draws nothing) and a
+    # fake host after them; Slack would show the blanks, then "(reuters.com)", the real host far away.
+    world.watchlists = [{"name": "alibaba", "channel": CHANNEL, "terms": ["Alibaba", "PLA"]}]
+    title = CORPUS["s01-a1"]["title"] + "\u2800" * 180 + "(reuters.com)"
+    publish(world, "Finance\u2800\u2800\u2800Blog", "s01-a1", title=title)
+    assert world.once() == 0
+    [request] = world.slack.requests("chat.postMessage")
+    assert request_problems(request, hosts={"127.0.0.1"}) == []
+    [alert] = world.slack.messages(CHANNEL)
+    assert "\u2800" not in json.dumps(alert, ensure_ascii=False)
+    assert message_title(alert).endswith(" (reuters.com)")  # the title says what it says, blanks gone

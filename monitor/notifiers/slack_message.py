@@ -62,6 +62,9 @@ ELLIPSIS = "…"
 _INVISIBLE_EXTRA = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0")
 # Named for the reader; all are Cf, which `clean` drops as a category: U+061C, U+180E, U+200B-U+200F,
 # U+202A-U+202E, U+2060-U+2069, U+FEFF, U+FFF9-U+FFFB, the tag characters U+E0001-U+E007F.
+# Visible characters that draw nothing: a run of them pushes what follows out of view (a title of 180
+# Braille blanks, then a fake "(reuters.com)", hid the real host: the review of issue 12). Shown as a space.
+_BLANK_SYMBOLS = frozenset("\u2800")
 _REMOVED_CATEGORIES = frozenset({"Cf", "Cs"})  # format controls (bidi, zero-width, tags); lone surrogates
 _SPACE_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Zs"})  # a tab, newline or odd space still separates words
 _SPACES = re.compile(r"[ ]{2,}")
@@ -70,7 +73,11 @@ _SPACES = re.compile(r"[ ]{2,}")
 def clean(text: str, *, keep_newlines: bool = False) -> str:
     """`text` without control, format (bidi, zero-width, tag) or other invisible characters; line breaks,
     tabs and odd spaces become one space (line breaks kept when `keep_newlines`)."""
-    if text.isprintable() and not _INVISIBLE_EXTRA.intersection(text):
+    if (
+        text.isprintable()
+        and not _INVISIBLE_EXTRA.intersection(text)
+        and not _BLANK_SYMBOLS.intersection(text)
+    ):
         return _SPACES.sub(" ", text).strip()  # the common case: nothing to drop or replace
     kept = []
     for char in text:
@@ -80,7 +87,7 @@ def clean(text: str, *, keep_newlines: bool = False) -> str:
         category = unicodedata.category(char)
         if category in _REMOVED_CATEGORIES or char in _INVISIBLE_EXTRA or _is_tag(char):
             continue
-        kept.append(" " if category in _SPACE_CATEGORIES else char)
+        kept.append(" " if category in _SPACE_CATEGORIES or char in _BLANK_SYMBOLS else char)
     lines = "".join(kept).split("\n")
     return "\n".join(_SPACES.sub(" ", line).strip() for line in lines).strip()
 

@@ -26,6 +26,8 @@ from tests.support.slack_fake import MAX_UPDATE_TEXT, validate_blocks
 
 # Invisible characters that are not in a control or format category (Unicode's default-ignorables).
 INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0")
+# Visible characters that draw nothing (a run of them pushes the real host out of view).
+BLANK = frozenset("\u2800")
 BIDI_AND_ZERO_WIDTH = (
     "\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068"
     "\u2069\ufeff\U000e0001\U000e0041"
@@ -91,7 +93,12 @@ def _invisible(char: str) -> bool:
     if char == "\n":
         return False
     category = unicodedata.category(char)
-    return category in ("Cc", "Cf", "Cs", "Zl", "Zp") or char in INVISIBLE or 0xE0000 <= ord(char) <= 0xE007F
+    return (
+        category in ("Cc", "Cf", "Cs", "Zl", "Zp")
+        or char in INVISIBLE
+        or char in BLANK
+        or 0xE0000 <= ord(char) <= 0xE007F
+    )
 
 
 def mrkdwn_texts(blocks: list[dict[str, Any]] | None) -> Iterator[str]:
