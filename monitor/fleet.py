@@ -68,6 +68,14 @@ class ItemWork:
         return cls(FeedItem(**item), data["source"], data["first_poll"])
 
 
+@dataclasses.dataclass
+class Hold:
+    """One item claim while it is read; `leave` it when the item was not read after all (stopping)."""
+
+    claim: int
+    leave: bool = False
+
+
 class HeldItems:
     """The new feed items this instance is reading, each held in the store until its outcome is recorded."""
 
@@ -84,18 +92,20 @@ class HeldItems:
         return self.storage.hold_item(work.item.feed_url, work.to_json(), now)
 
     @contextlib.contextmanager
-    def holding(self, claim: int) -> Iterator[None]:
+    def holding(self, claim: int) -> Iterator[Hold]:
         """Renew the claim while the block runs, then finish it: the item's outcome is recorded, or
         reading it failed for the item's own reason (the feed's next poll tries again).
 
-        Cancelled (the instance is stopping) or the store failing: the claim is left to be given back
-        at the stop, or to run out, and another instance reads the item.
+        Cancelled (the instance is stopping), the store failing, or the block setting `leave` (the item
+        was not read): the claim is left to be given back at the stop, or to run out, and another
+        instance reads the item.
         """
         self._claims.add(claim)
+        hold = Hold(claim)
         finished = False
         try:
-            yield
-            finished = True
+            yield hold
+            finished = not hold.leave
         except (asyncio.CancelledError, StorageError):
             raise
         except Exception:
@@ -187,10 +197,12 @@ async def _read_item(pipeline: Pipeline, claim: int, work: ItemWork) -> None:
     """Read an item another instance started and did not finish, as its poll would have."""
     item = work.item
     try:
-        with pipeline.held_items.holding(claim):
+        with pipeline.held_items.holding(claim) as hold:
             outcome = await pipeline.process_item(
                 item, work.source, work.first_poll, pipeline.feed_tags(item.feed_url), held=claim
             )
+            # Not read: this instance is stopping, and gives the claim back for another to read it.
+            hold.leave = outcome == "postponed"
     except StorageError as exc:  # the claim runs out, and this or another instance tries again
         log_event(log, logging.WARNING, "fleet.item_failed", article_url=item.link, reason=str(exc))
         return

@@ -6,6 +6,7 @@ processes would be; the concurrency test runs them in threads against the same d
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from sqlalchemy import event
 
 from monitor.config import FleetSettings
 from monitor.feed_schedule import JITTER_SHARE
-from monitor.fleet import ItemWork
+from monitor.fleet import HeldItems, ItemWork
 from monitor.models import FeedItem
 from monitor.storage import ArticleKey, ArticleRecord, PollSuccess, QueuedAlert, SQLStorage, open_storage
 from monitor.storage.fleet import DEFAULT_LEASE, FEED_HOLD_SHARE
@@ -303,6 +304,22 @@ def test_a_stopping_instance_gives_its_items_back_at_once(fleet) -> None:
     claim = a.hold_item(FEEDS[0], work_for(1), NOW)
     a.leave_fleet()
     assert b.claim_orphaned_items(NOW) == [(claim, work_for(1))]
+
+
+def test_an_item_claim_is_finished_unless_reading_it_was_cut_short(fleet) -> None:
+    a, b = fleet
+    held = HeldItems(a)
+    done, failed, left, cancelled = (a.hold_item(FEEDS[0], work_for(n), NOW) for n in range(4))
+    with held.holding(done):
+        assert held.ids() == [done]  # renewed while it is read
+    with pytest.raises(ValueError), held.holding(failed):
+        raise ValueError("a parser bug: the item's own fault, not to be taken over again and again")
+    with held.holding(left) as hold:
+        hold.leave = True  # not read: the instance is stopping
+    with pytest.raises(asyncio.CancelledError), held.holding(cancelled):
+        raise asyncio.CancelledError
+    assert held.ids() == []
+    assert [claim for claim, _ in b.claim_orphaned_items(NOW + LEASE * 2)] == [left, cancelled]
 
 
 def test_racing_instances_never_both_take_over_an_item(store: Store) -> None:
