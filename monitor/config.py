@@ -231,10 +231,11 @@ class OpsSettings(_Strict):
 class FleetSettings(_Strict):
     """Several instances on one PostgreSQL store (README "Scaling out")."""
 
-    # How long an instance's claim on an unsent alert outlives it: the longest a dead instance's alerts
-    # wait for another instance (its feeds wait for their next poll time, at least this long). Claims
-    # are renewed every third of it while the instance lives.
-    lease: Duration = Field(default=timedelta(seconds=60), ge=timedelta(seconds=3), le=timedelta(hours=1))
+    # How long an instance's claims on the items it is reading and on its unsent alerts outlive it:
+    # about the longest they wait for another instance after it dies (its feeds wait for their next
+    # poll time, at least this long). Claims are renewed every fifth of it while the instance lives
+    # (monitor/fleet.py); bench/failover.py measures the takeover time and the writes it costs.
+    lease: Duration = Field(default=timedelta(seconds=15), ge=timedelta(seconds=3), le=timedelta(hours=1))
 
 
 class StoriesSettings(_Strict):

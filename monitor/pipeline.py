@@ -29,6 +29,7 @@ from . import metrics
 from .config import Config, FeedConfig
 from .delivery import Outbox
 from .errors import ExtractionError, FeedError, FetchError, StorageError
+from .fleet import HeldItems, ItemWork
 from .gates import FairGate
 from .http import HttpClient
 from .logs import log_event
@@ -118,6 +119,7 @@ class Pipeline:
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
         self._text_budgets: dict[str, StoredTextBudget] = {}  # per feed, for the poll being processed
+        self.held_items = HeldItems(storage)  # new items being read (taken over if this process dies)
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
         self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
 
@@ -298,13 +300,22 @@ class Pipeline:
     # -- items -------------------------------------------------------------------------------------
 
     async def process_item(
-        self, item: FeedItem, source: str, first_poll: bool, tags: frozenset[str] = frozenset()
+        self,
+        item: FeedItem,
+        source: str,
+        first_poll: bool,
+        tags: frozenset[str] = frozenset(),
+        *,
+        held: int | None = None,
     ) -> str:
-        """Take one feed item through every stage; return its outcome (a counter name)."""
+        """Take one feed item through every stage; return its outcome (a counter name).
+
+        `held`: the item's claim, when this instance took it over from a dead one (monitor/fleet.py).
+        """
         if self.stopping:
             return "postponed"  # not recorded: the next poll sees it again
         try:
-            return await self._process_item(item, source, first_poll, tags)
+            return await self._process_item(item, source, first_poll, tags, held)
         except StorageError:
             raise  # a broken store breaks every item; the caller must see it
         except Exception as exc:  # one bad article must never stop the cycle
@@ -312,7 +323,9 @@ class Pipeline:
                       reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
             return "failed"
 
-    async def _process_item(self, item: FeedItem, source: str, first_poll: bool, tags: frozenset[str]) -> str:
+    async def _process_item(
+        self, item: FeedItem, source: str, first_poll: bool, tags: frozenset[str], held: int | None
+    ) -> str:
         now = self.clock()
         if self.too_old(item.published, now):
             # Not even looked up, nor recorded: a dated item only grows older, so it is skipped as cheaply
@@ -326,6 +339,14 @@ class Pipeline:
         if item.published is None and first_poll:
             # Adding a feed must not flood a channel with its whole undated backlog.
             return self._record_without_alert(item, "first_poll", now)
+        if held is not None:  # taken over: the instance that took it holds it
+            return await self._read_and_record(item, source, now, tags)
+        # From here on the item is work another instance takes over if this one dies before recording
+        # it, without polling the feed again (monitor/fleet.py).
+        with self.held_items.holding(self.held_items.hold(ItemWork(item, source, first_poll), now)):
+            return await self._read_and_record(item, source, now, tags)
+
+    async def _read_and_record(self, item: FeedItem, source: str, now: datetime, tags: frozenset[str]) -> str:
         article = await self.read_article(item)
         if self.too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)

@@ -153,6 +153,68 @@ def test_three_instances_share_the_feeds_and_survive_one_killed_mid_cycle(
         assert 1 <= len(request_times(web_server, f"/fleet/{n}.html")) <= 2
 
 
+def log_counts(stderr: str, event: str, key: str) -> int:
+    """The sum of `key=N` over the log lines of `event` in a process's stderr."""
+    lines = [line for line in stderr.splitlines() if f" {event} " in f" {line} "]
+    return sum(int(line.split(f" {key}=", 1)[1].split()[0]) for line in lines if f" {key}=" in line)
+
+
+@pytest.mark.timeout(150)
+def test_the_items_a_killed_instance_was_reading_are_taken_over_when_its_lease_runs_out(
+    tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, store: Store
+) -> None:
+    world = World(tmp_path, web_server, slack_fake, store)
+    feeds = 4
+    for n in range(feeds):
+        # Each page takes about 2 s to arrive: long enough to kill an instance while it reads them.
+        body = article_page(n)
+        page = web_server.slow_drip(f"/slow/{n}.html", body, bytes_per_second=len(body) / 2,
+                                    content_type="text/html")  # fmt: skip
+        items = [{"title": f"T-Head order {n}", "link": page, "guid": f"{n}-a", "pub_date": hours_ago(1)}]
+        # A long interval: a feed polled again within the test would be a bug, so every alert of the
+        # killed instance must come from taking over the items it held.
+        world.add_feed(f"/slow/{n}.xml", rss_feed(f"Outlet {n}", items), name=f"Outlet {n}", interval="10m")
+    world.settings = {
+        "fleet": {"lease": "3s"},
+        "poll": {"adaptive": False},
+        "fetch": {"per_host_concurrency": 8},  # every page requested at once
+    }
+    assert world.run_cli("migrate") == 0
+    fleet = [world.spawn("run") for _ in range(3)]
+    try:
+        joined = lambda: len(store.rows("SELECT id FROM instances")) == 3  # noqa: E731
+        # Every page is being read (none has arrived yet) by the instances that polled the feeds, which
+        # hold the feeds until their polls are recorded.
+        reading = lambda: all(web_server.hits(f"/slow/{n}.html") for n in range(feeds))  # noqa: E731
+        wait_for(lambda: joined() and reading(), 60, "three instances reading the new pages", fleet)
+        [(victim_pid, held)] = feed_holders(store).most_common(1)
+        victim = next(p for p in fleet if p.pid == victim_pid)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=10)
+        survivors = [p for p in fleet if p is not victim]
+        # Measured: about 8 s (a 3 s lease, then 2 s per page); this bound only stops a hung test.
+        wait_for(lambda: len(world.top_level()) >= feeds, 90, "every alert", fleet)
+        for process in survivors:
+            process.send_signal(signal.SIGTERM)
+        logs = []
+        for process in survivors:
+            _, stderr = process.communicate(timeout=30)
+            assert process.returncode == 0, stderr
+            logs.append(stderr)
+    finally:
+        stop_all(fleet)
+
+    assert sorted(world.titles_posted()) == sorted(f"T-Head order {n}" for n in range(feeds))
+    # Not one feed was requested again: the killed instance's alerts came from the items it held ...
+    assert [len(request_times(web_server, f"/slow/{n}.xml")) for n in range(feeds)] == [1] * feeds
+    # ... which the survivors took over once their leases ran out (nothing else frees a live claim
+    # here: nobody restarted on this host), each read and matched once more.
+    assert sum(log_counts(stderr, "fleet.took_over", "items") for stderr in logs) == held
+    assert sum(stderr.count("fleet.item_read") for stderr in logs) == held
+    assert sum(stderr.count("outcome=matched") for stderr in logs) == held
+    assert store.rows("SELECT id FROM item_claims") == []  # nothing left behind
+
+
 def test_status_shows_the_instances_alive_and_the_dead_one_silent(
     tmp_path: Path,
     web_server: WebServer,

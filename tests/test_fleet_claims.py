@@ -6,17 +6,23 @@ processes would be; the concurrency test runs them in threads against the same d
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import event
 
+from monitor.config import FleetSettings
 from monitor.feed_schedule import JITTER_SHARE
+from monitor.fleet import HeldItems, ItemWork
+from monitor.models import FeedItem
 from monitor.storage import ArticleKey, ArticleRecord, PollSuccess, QueuedAlert, SQLStorage, open_storage
-from monitor.storage.fleet import FEED_HOLD_SHARE
+from monitor.storage.fleet import DEFAULT_LEASE, FEED_HOLD_SHARE
 from tests.support.store import Store
 
 LEASE = timedelta(seconds=30)
@@ -267,3 +273,104 @@ def test_an_instance_forgotten_by_another_registers_again_when_it_renews(fleet) 
     b.leave_fleet()  # as if another instance had taken it for dead and forgotten it
     b.renew_claims(NOW, feeds=[], alerts=[])
     assert {instance.id for instance in a.instances(NOW)} == {a.instance_id, b.instance_id}
+
+
+def work_for(n: int) -> str:
+    link = f"https://news.example/{n}"
+    item = FeedItem(FEEDS[0], "Feed", f"g{n}", link, f"Story {n}", "<p>Summary</p>", NOW)
+    return ItemWork(item, "Outlet", first_poll=False).to_json()
+
+
+def test_an_item_a_dead_instance_was_reading_is_taken_over_when_its_lease_runs_out(fleet) -> None:
+    a, b = fleet
+    claim = a.hold_item(FEEDS[0], work_for(1), NOW)  # ... a fetches the page, and dies
+    assert b.claim_orphaned_items(NOW + LEASE - timedelta(seconds=1)) == []
+    assert b.claim_orphaned_items(NOW + LEASE + timedelta(seconds=1)) == [(claim, work_for(1))]
+    # b holds it now, for a lease of its own.
+    assert a.claim_orphaned_items(NOW + LEASE + timedelta(seconds=2)) == []
+
+
+def test_an_item_being_read_is_kept_by_renewals_and_gone_once_finished(fleet) -> None:
+    a, b = fleet
+    kept, finished = a.hold_item(FEEDS[0], work_for(1), NOW), a.hold_item(FEEDS[0], work_for(2), NOW)
+    a.renew_claims(NOW + LEASE / 2, feeds=[], alerts=[], items=[kept, finished])
+    a.finish_items([finished])  # recorded: nothing for anyone to take over
+    assert b.claim_orphaned_items(NOW + LEASE + timedelta(seconds=1)) == []
+    assert b.claim_orphaned_items(NOW + LEASE * 1.5 + timedelta(seconds=1)) == [(kept, work_for(1))]
+
+
+def test_a_stopping_instance_gives_its_items_back_at_once(fleet) -> None:
+    a, b = fleet
+    claim = a.hold_item(FEEDS[0], work_for(1), NOW)
+    a.leave_fleet()
+    assert b.claim_orphaned_items(NOW) == [(claim, work_for(1))]
+
+
+def test_an_item_claim_is_finished_unless_reading_it_was_cut_short(fleet) -> None:
+    a, b = fleet
+    held = HeldItems(a)
+    done, failed, left, cancelled = (a.hold_item(FEEDS[0], work_for(n), NOW) for n in range(4))
+    with held.holding(done):
+        assert held.ids() == [done]  # renewed while it is read
+    with pytest.raises(ValueError), held.holding(failed):
+        raise ValueError("a parser bug: the item's own fault, not to be taken over again and again")
+    with held.holding(left) as hold:
+        hold.leave = True  # not read: the instance is stopping
+    with pytest.raises(asyncio.CancelledError), held.holding(cancelled):
+        raise asyncio.CancelledError
+    assert held.ids() == []
+    assert [claim for claim, _ in b.claim_orphaned_items(NOW + LEASE * 2)] == [left, cancelled]
+
+
+def test_racing_instances_never_both_take_over_an_item(store: Store) -> None:
+    dead, *instances = [open_storage(store.url, lease=LEASE) for _ in range(4)]
+    claims = [dead.hold_item(FEEDS[0], work_for(n), NOW) for n in range(40)]
+    taken: list[list[int]] = [[] for _ in instances]
+    start = threading.Barrier(len(instances))
+
+    def take_over(index: int) -> None:
+        start.wait()
+        for _ in range(3):
+            taken[index] += [claim for claim, _ in instances[index].claim_orphaned_items(NOW + LEASE * 2)]
+
+    threads = [threading.Thread(target=take_over, args=(n,)) for n in range(len(instances))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(claim for won in taken for claim in won) == claims  # each exactly once
+    finally:
+        for instance in (dead, *instances):
+            instance.close()
+
+
+def test_the_next_takeover_is_when_the_first_lease_of_another_instance_runs_out(fleet) -> None:
+    a, b = fleet
+    assert b.next_takeover_at(NOW) is None
+    queue_alert(a, 1)
+    queue_alert(a, 2)
+    [first, _unsent] = a.claim_due_alerts(NOW)  # a's sender holds both until NOW + LEASE
+    a.mark_alert_sent(first.id, ts="1.0", at=NOW)  # sent: nothing to take over
+    a.hold_item(FEEDS[0], work_for(1), NOW + timedelta(seconds=5))
+    assert a.next_takeover_at(NOW) is None  # its own leases are not for it to take over
+    assert b.next_takeover_at(NOW) == NOW + LEASE  # the unsent alert's
+    assert b.next_takeover_at(NOW + LEASE) == NOW + LEASE + timedelta(seconds=5)  # then the item's
+    assert b.next_takeover_at(NOW + LEASE + timedelta(seconds=5)) is None
+
+
+@given(
+    text=st.text(),
+    published=st.one_of(st.none(), st.datetimes(timezones=st.just(UTC))),
+    first_poll=st.booleans(),
+)
+def test_an_item_taken_over_is_the_item_its_reader_held_whatever_it_holds(
+    text: str, published: datetime | None, first_poll: bool
+) -> None:
+    item = FeedItem(FEEDS[0], text, text, text, text, text, published)
+    work = ItemWork(item, text, first_poll)
+    assert ItemWork.from_json(work.to_json()) == work
+
+
+def test_the_default_lease_is_the_stores() -> None:
+    assert FleetSettings().lease == DEFAULT_LEASE == timedelta(seconds=15)

@@ -1,9 +1,11 @@
-"""Several instances on one store: leases on feeds and outbox entries, the instances alive, fleet jobs.
+"""Several instances on one store: leases on feeds, items and outbox entries, the instances alive, jobs.
 
 Every claim is a lease (holder, until when). An instance renews its leases while it lives and gives them
-back when it stops; if it dies, they run out and another instance takes its feeds and unsent alerts. A
-claim is taken by a single statement the database arbitrates (an upsert guarded by `claimed_until`, or
-an UPDATE whose WHERE is re-checked on the row it locks), so two instances never both win one.
+back when it stops; if it dies, they run out and another instance takes its work over: the feed items it
+was reading (item_claims) and its unsent alerts as soon as their short lease runs out, its feeds when
+they would have been polled next anyway (a feed is not requested twice within its interval). A claim
+is taken by a single statement the database arbitrates (an upsert guarded by `claimed_until`, or an
+UPDATE whose WHERE is re-checked on the row it locks), so two instances never both win one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import importlib
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,9 +36,10 @@ from . import schema
 from .base import OutboxEntry
 from .stories import outbox_columns
 
-# How long a claim outlives its holder's last renewal: the longest a dead instance's alerts wait for
-# another instance. Renewed every third of it (monitor/fleet.py).
-DEFAULT_LEASE = timedelta(seconds=60)
+# How long a claim outlives its holder's last renewal: about the longest a dead instance's alerts and
+# the items it was reading wait for another instance (Kubernetes' leader election uses 15 s too).
+# Renewed every fifth of it (monitor/fleet.py), so a slow store may miss four renewals in a row.
+DEFAULT_LEASE = timedelta(seconds=15)
 # A feed claim is held for this share of the feed's interval (and at least a lease): the scheduler may
 # poll a feed this early (feed_schedule.JITTER_SHARE), so a dead holder's feed is taken over when it
 # would have been polled next anyway, never twice within its interval.
@@ -138,10 +141,15 @@ class FleetQueries:
               "namespace": process_namespace(), "version": __version__}  # fmt: skip
         conn.execute(insert(schema.instances).values(**me, started_at=now, seen_at=now))
 
-    def renew_claims(self, now: datetime, *, feeds: list[str], alerts: list[int]) -> None:
-        """Say this instance is alive, and extend its leases on `feeds` and `alerts` (those it is still
-        working on: a claim left behind by a poll that crashed is not kept alive) to `lease` from now;
-        a feed's longer hold (see claim_feeds) is never shortened."""
+    def renew_claims(
+        self, now: datetime, *, feeds: list[str], alerts: list[int], items: Sequence[int] = ()
+    ) -> None:
+        """Say this instance is alive, and extend its leases on `feeds`, `alerts` and `items` (those it
+        is still working on: a claim left behind by a poll that crashed is not kept alive) to `lease`
+        from now; a feed's longer hold (see claim_feeds) is never shortened.
+
+        One transaction of one UPDATE per kind of claim held (one per 500 claims), whatever else the
+        instance does: the write cost of being in the fleet (bench/failover.py measures it)."""
         until = now + self.lease
         claims, outbox, instances = schema.feed_claims, schema.alerts, schema.instances
         with storage_errors("renew this instance's leases"), self.engine.begin() as conn:
@@ -155,6 +163,10 @@ class FleetQueries:
             for ids in _chunks(sorted(alerts), 500):
                 held = outbox.c.id.in_(ids) & (outbox.c.claimed_by == self.instance_id)
                 conn.execute(update(outbox).where(held).values(claimed_until=until))
+            work = schema.item_claims
+            for ids in _chunks(sorted(items), 500):
+                held = work.c.id.in_(ids) & (work.c.claimed_by == self.instance_id)
+                conn.execute(update(work).where(held).values(claimed_until=until))
 
     def leave_fleet(self) -> None:
         """Give back every claim (a clean stop: others need not wait for the leases) and unregister."""
@@ -248,6 +260,60 @@ class FleetQueries:
             conn.execute(
                 delete(claims).where(claims.c.url.in_(chunk), claims.c.claimed_by == self.instance_id)
             )
+
+    # -- items being read --------------------------------------------------------------------------
+
+    def hold_item(self, feed_url: str, work: str, now: datetime) -> int:
+        """Hold a new feed item this instance starts reading (`work`: what another instance needs to
+        read it instead); returns the claim's id, for renew_claims and finish_items."""
+        row = {"feed_url": feed_url, "work": work, "created_at": now, "claimed_by": self.instance_id,
+               "claimed_until": now + self.lease}  # fmt: skip
+        with storage_errors("hold a feed item"), self.engine.begin() as conn:
+            statement = insert(schema.item_claims).values(row).returning(schema.item_claims.c.id)
+            return int(conn.execute(statement).scalar_one())
+
+    def finish_items(self, ids: list[int]) -> None:
+        """The items are read and their outcome recorded (or given up on): nobody needs to take them over."""
+        table = schema.item_claims
+        with storage_errors("finish feed items"), self.engine.begin() as conn:
+            for chunk in _chunks(sorted(ids), 500):
+                conn.execute(delete(table).where(table.c.id.in_(chunk)))
+
+    def claim_orphaned_items(self, now: datetime) -> list[tuple[int, str]]:
+        """Take the items whose reader died (its lease ran out) or gave them back: (id, work) each."""
+        table = schema.item_claims
+        free = table.c.claimed_until.is_(None) | (table.c.claimed_until < now)
+        with storage_errors("take over feed items"), self.engine.begin() as conn:
+            # Read first: on most looks there is nothing, and an UPDATE would take SQLite's write lock.
+            if not conn.execute(select(table.c.id).where(free).limit(1)).first():
+                return []
+            # The WHERE is re-checked on each row the UPDATE locks (PostgreSQL), or runs under SQLite's
+            # write lock: an item another instance took in between is not taken twice.
+            taken = conn.execute(
+                update(table)
+                .where(free)
+                .values(claimed_by=self.instance_id, claimed_until=now + self.lease)
+                .returning(table.c.id, table.c.work)
+            ).all()
+        return sorted((int(row.id), str(row.work)) for row in taken)
+
+    def next_takeover_at(self, now: datetime) -> datetime | None:
+        """When the next lease of another instance on an unsent alert or an item being read runs out (if
+        its holder dies now, that is when its work can be taken over), or None if it holds none."""
+        alerts, items = schema.alerts, schema.item_claims
+        others_alerts = (
+            (alerts.c.status == "pending")
+            & (alerts.c.claimed_by != self.instance_id)
+            & (alerts.c.claimed_until > now)
+        )
+        others_items = (items.c.claimed_by != self.instance_id) & (items.c.claimed_until > now)
+        with storage_errors("look for leases to take over"), self.engine.connect() as conn:
+            ends = [
+                conn.execute(select(func.min(alerts.c.claimed_until)).where(others_alerts)).scalar(),
+                conn.execute(select(func.min(items.c.claimed_until)).where(others_items)).scalar(),
+            ]
+        found = [end for end in ends if end is not None]
+        return min(found) if found else None
 
     # -- outbox ------------------------------------------------------------------------------------
 
@@ -455,8 +521,9 @@ def _move_job(conn: Connection, name: str, next_run_at: datetime, by: str | None
 
 def _release(conn: Connection, instance_id: str) -> None:
     conn.execute(delete(schema.feed_claims).where(schema.feed_claims.c.claimed_by == instance_id))
-    held = schema.alerts.c.claimed_by == instance_id
-    conn.execute(update(schema.alerts).where(held).values(claimed_by=None, claimed_until=None))
+    for table in (schema.alerts, schema.item_claims):  # free for another instance at once
+        held = table.c.claimed_by == instance_id
+        conn.execute(update(table).where(held).values(claimed_by=None, claimed_until=None))
 
 
 def _held(conn: Connection, table: Any, now: datetime) -> dict[str, int]:

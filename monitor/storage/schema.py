@@ -113,6 +113,21 @@ feed_claims = Table(
     Column("claimed_until", UTCDateTime(), nullable=False),
 )
 
+# Feed items being read now (fetched, extracted, matched, up to their record): the work a dead instance
+# leaves behind once its feed was polled. A row is written when an item turns out new and deleted once
+# it is recorded; its lease is renewed while its reader lives, and another instance takes it over when
+# the lease runs out, without polling the feed again. See storage/fleet.py.
+item_claims = Table(
+    "item_claims",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_url", String(2048), nullable=False),
+    Column("work", NulFreeText(), nullable=False),  # JSON: the feed item, its outlet, whether a first poll
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("claimed_by", String(128)),  # NULL: free now (its holder stopped and gave it back)
+    Column("claimed_until", UTCDateTime()),
+)
+
 articles = Table(
     "articles",
     metadata,
