@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, CData, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
 
+from .libxml import one_parse_at_a_time
+
 # Characters that look alike to a reader but not to a regex. NFKC already folds full-width forms
 # and most spaces; these are the ones it leaves (or turns into U+2010).
 _LOOKALIKES = str.maketrans(
@@ -279,6 +281,7 @@ _SKIPPED_TAGS = frozenset({"script", "style", "iframe", "noscript"})
 _TEXT_STRINGS = (NavigableString, CData)
 
 
+@one_parse_at_a_time
 def html_to_text(html: str, *, max_chars: int = 100_000) -> str:
     """Plain text of an HTML fragment (a feed's summary), block elements on their own lines."""
     if "<" not in html and "&" not in html:

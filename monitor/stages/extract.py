@@ -26,6 +26,7 @@ from soupsieve import SelectorSyntaxError
 from trafilatura.settings import Document
 
 from monitor.errors import ExtractionError
+from monitor.libxml import one_parse_at_a_time
 from monitor.models import Article, Page, SiteRule
 from monitor.stages.boilerplate import drop_boilerplate
 from monitor.text import MAX_NORMALISED_CHARS, cut_normalised
@@ -116,6 +117,7 @@ class HeadMetadata:
     published: datetime | None = None
 
 
+@one_parse_at_a_time
 def extract_article(page: Page, site_rules: Sequence[SiteRule] = (), *, authors: bool = True) -> Article:
     """Extract a page's main text and metadata; raise ExtractionError saying why when it has none.
 

@@ -31,6 +31,7 @@ import fastfeedparser
 import feedparser
 
 from ..errors import FeedError
+from ..libxml import one_parse_at_a_time
 from .xml_guard import read_prolog, root_element_start
 
 FEEDPARSER = "feedparser"
@@ -243,6 +244,7 @@ _KNOWN_NAMESPACES = frozenset(
 )
 
 
+@one_parse_at_a_time
 def read_with_fastfeedparser(body: bytes, headers: dict[str, str]) -> ParsedFeed | str:
     """The feed as fastfeedparser reads it, or why feedparser must read it instead."""
     reason = _refused_before_parsing(body, headers.get("content-type", ""))
