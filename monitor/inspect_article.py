@@ -31,9 +31,15 @@ async def _download(url: str, config: Config | None) -> Page:
         fetch.resolved_user_agent(),
         fetch.max_page_bytes,
     )
-    # A URL typed by the operator is trusted like a configured feed, so private addresses are allowed.
-    async with HttpClient(timeout=timeout, user_agent=user_agent, allow_private_addresses=True) as http:
-        return await fetch_page(http, url, max_bytes=max_bytes)
+    # A URL typed by the operator is trusted like a configured feed URL: it may name a private address, and
+    # then its redirects may stay there. It is often an alert's link, from a stranger's feed: when it names
+    # a public address, its redirects may not lead into private ones (a review of issue 12 read a
+    # cloud-metadata canary through `match <link>` before).
+    allow_private = fetch.allow_private_addresses
+    async with HttpClient(
+        timeout=timeout, user_agent=user_agent, allow_private_addresses=allow_private
+    ) as http:
+        return await fetch_page(http, url, max_bytes=max_bytes, guarded=False)
 
 
 def _read_file(path: Path, url: str | None) -> Page:

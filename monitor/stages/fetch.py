@@ -26,18 +26,21 @@ async def fetch_page(
     robots: RobotsCache | None = None,
     then: contextlib.AbstractAsyncContextManager[Any] | None = None,
     robots_then: contextlib.AbstractAsyncContextManager[Any] | None = None,
+    guarded: bool = True,
 ) -> Page:
     """The page at `url` as text; FetchError for HTTP errors, robots.txt refusals and non-HTML bodies.
 
     `then`: a shared slot held for the request only, taken once the host's turn has come (HostLimiter);
-    `robots_then`: the same for the site's robots.txt request, when one is needed.
+    `robots_then`: the same for the site's robots.txt request, when one is needed. `guarded=False`: the
+    URL is the operator's own (typed on the command line), trusted as a configured feed URL is: it may
+    point at a private address, and only then may its redirects lead to one.
     """
     if robots is not None and not await robots.allows(url, then=robots_then):
         raise FetchError(url, "disallowed by the site's robots.txt")
     response = await http.get(
         url,
         max_bytes=max_bytes,
-        guarded=True,
+        guarded=guarded,
         headers={"Accept": "text/html,application/xhtml+xml"},
         then=then,
     )

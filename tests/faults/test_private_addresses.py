@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
+import monitor.inspect_article
 import monitor.service
 from monitor.errors import BlockedAddressError, FetchError
 from monitor.http import HttpClient, Response
@@ -261,3 +262,41 @@ def test_once_neither_posts_nor_recommends_where_a_public_feed_redirected_into_a
     [feed] = json.loads(capsys.readouterr().out)["feeds"]
     assert feed["moved_to"] is None and feed["state"] == "failing"
     assert "the feed redirected to a non-public address" in feed["result"]
+
+
+@pytest.mark.parametrize("command", ["extract", "match"])
+def test_a_typed_public_link_may_not_redirect_into_a_private_address(
+    world: World,
+    second: WebServer,
+    command: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # An operator checks an alert's link (from a stranger's feed) with `match <link>`: the review of
+    # issue 12 read a canary page on a private address through its redirect.
+    monkeypatch.setattr(
+        monitor.inspect_article,
+        "HttpClient",
+        functools.partial(HttpClient, address_policy=only_first_loopback_is_public),
+    )
+    world.settings["fetch"] = {"allow_private_addresses": False}
+    path = secret_page(second)
+    link = world.web.redirect(f"/news/{next(_paths)}.html", second.url(path), status=302)
+    assert world.run_cli(command, link) != 0
+    assert second.hits(path) == 0
+    assert SECRET not in capsys.readouterr().out
+
+
+def test_a_typed_link_on_a_private_address_may_redirect_within_it(
+    world: World, second: WebServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        monitor.inspect_article,
+        "HttpClient",
+        functools.partial(HttpClient, address_policy=only_first_loopback_is_public),
+    )
+    world.settings["fetch"] = {"allow_private_addresses": False}
+    path = secret_page(second)
+    link = second.redirect(f"/intranet/{next(_paths)}.html", second.url(path), status=302)
+    assert world.run_cli("extract", link) == 0
+    assert SECRET in capsys.readouterr().out
