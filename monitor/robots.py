@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 from yarl import URL
 
-from .errors import FetchError
+from .errors import BlockedAddressError, FetchError
 from .http import HttpClient
 
 # The product token sites use to address this bot in robots.txt ("User-agent: news-monitor").
@@ -280,6 +280,8 @@ class RobotsCache:
             response = await self.http.get(
                 f"{site}/robots.txt", max_bytes=MAX_ROBOTS_BYTES, guarded=True, paced=False, then=then
             )
+        except BlockedAddressError:
+            raise  # the site itself may not be reached: say so, not "disallowed by robots.txt"
         except FetchError as exc:
             if "too large" in exc.reason:
                 return SiteRules({}, (), now + CACHE_SECONDS)

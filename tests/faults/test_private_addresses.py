@@ -144,7 +144,7 @@ def test_no_spelling_of_a_private_address_in_a_redirect_reaches_it(
 
 @pytest.mark.parametrize("host", ["１２７.0.0.1", "127。0。0。1", "0x7f.1"])
 def test_with_the_shipped_defaults_a_spelled_loopback_link_is_neither_fetched_nor_posted(
-    world: World, host: str
+    world: World, host: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     world.settings["fetch"] = {"allow_private_addresses": False}
     page = world.web.add(
@@ -157,6 +157,10 @@ def test_with_the_shipped_defaults_a_spelled_loopback_link_is_neither_fetched_no
     assert world.web.hits("/internal.html") == 0
     assert world.titles_posted() == ["Alibaba news"]  # the feed's own text still alerts
     assert SECRET not in json.dumps(world.slack.messages(), ensure_ascii=False)
+    # The log says why, so the operator learns a feed links into private addresses (it said "disallowed
+    # by the site's robots.txt": the robots.txt request was the one refused).
+    [fallback] = [r.getMessage() for r in caplog.records if "article.fallback_to_summary" in r.getMessage()]
+    assert "non-public address" in fallback and "robots.txt" not in fallback
 
 
 # -- the connection guard: the last check, on the address a socket connects to --
