@@ -191,7 +191,8 @@ class HostLimiter:
     Configured feeds are the operator's choice, and 1,000 of them may live on one host (a self-hosted
     RSSHub, one search engine's news feeds): at most `feed_concurrency` at once per host and no delay
     between starts, which at 1 s a start made such a cycle take 1,000 s (issue 13). They have their
-    own slots, so a host's pages never wait behind its feeds nor the other way round.
+    own slots, so a host's feeds never wait behind its pages; a feed's start delays the host's next page
+    as a page's start would.
 
     A 429/503 with Retry-After (and a feed's 429 without one, RATE_LIMITED_PAUSE_SECONDS) pauses the
     whole host: no request of either kind starts until it is over. Pages wait it out; feeds wait up to
@@ -262,6 +263,11 @@ class HostLimiter:
                 await self._wait_until(host, self._paused_until[host], "feed")
             if then is not None:
                 await held.enter_async_context(then)
+            # Not spaced itself, but a start the host's pages keep their distance from: a news site's
+            # feed, robots.txt and first article are not three requests in a row.
+            self._next_start[host] = max(
+                self._next_start.get(host, 0.0), asyncio.get_running_loop().time() + self.delay
+            )
             yield
 
     def pause_left(self, host: str) -> float:
