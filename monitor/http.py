@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
@@ -43,9 +44,12 @@ from . import metrics
 from .address_policy import AddressPolicy, host_address
 from .address_policy import is_public_address as is_public_address
 from .errors import BlockedAddressError, FetchError
+from .logs import log_event
 
 if TYPE_CHECKING:  # aiohttp's own dependency, which defines what a socket_factory is
     from aiohappyeyeballs import AddrInfoType, SocketFactoryType
+
+log = logging.getLogger("monitor.http")
 
 # Beyond this many hops a chain of redirects is a loop or an attack, not a news site.
 MAX_REDIRECTS = 10
@@ -362,6 +366,12 @@ class HttpClient:
             # so), and pausing its host would stop every healthy feed there.
             seconds = RATE_LIMITED_PAUSE_SECONDS
         if seconds:
+            if not self.hosts.pause_left(host):  # said once per pause, not once per feed of the host
+                given = "Retry-After" if response.retry_after else "no Retry-After: a minute"
+                reason = f"HTTP {response.status} ({given}); no request to the host until then"
+                log_event(
+                    log, logging.WARNING, "host.paused", host=host, seconds=round(seconds), reason=reason
+                )
             self.hosts.pause(host, seconds)
 
     async def _get_in_time(

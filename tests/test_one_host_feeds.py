@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+import pytest
+
 from monitor import metrics
 from tests.support.feeds import rss_feed
 from tests.support.loopback import LoopbackServer
@@ -185,6 +187,27 @@ def test_a_429_with_retry_after_pauses_every_feed_of_the_host(world: World) -> N
     not_requested = [row[1] for row in rows if row[1] and row[1].startswith("not requested")]
     assert len(not_requested) >= limited_feeds - 4
     assert "127.0.0.1 asked for a pause" in not_requested[0], errors
+    # Said once for the host, not once per feed.
+    assert len([line for line in errors.splitlines() if "host.paused host=127.0.0.1" in line]) == 1, errors
+
+
+@pytest.mark.parametrize(
+    ("status", "paused"),
+    [
+        (429, True),  # "too many requests" is about us: every feed of the host waits a minute
+        (503, False),  # one broken feed (RSSHub answers a failing route so): the host's others go on
+    ],
+)
+def test_without_retry_after_only_a_429_pauses_the_host(world: World, status: int, paused: bool) -> None:
+    feeds = 30
+    with FeedHost(rss_feed("Feed", OLD_ITEM), status=status) as host:
+        world.feeds = [{"url": host.feed_url(n)} for n in range(feeds)]
+        world.settings["poll"] = {"per_host_concurrency": 4}
+        world.once()
+    if paused:
+        assert host.requests["feed"] <= 4, host.requests
+    else:
+        assert host.requests["feed"] == feeds
 
 
 def test_a_short_pause_is_waited_out_by_the_host_s_other_feeds(world: World) -> None:
