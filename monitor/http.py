@@ -163,6 +163,10 @@ def guarded_socket_factory(is_allowed: AddressPolicy) -> SocketFactoryType:
     return create_socket
 
 
+# The per-host table is swept once it holds this many hosts, then each time it doubles: amortised O(1)
+# per request, and never more than about twice the hosts that are busy, delayed or paused.
+SWEEP_HOSTS_FROM = 1_000
+
 # A configured feed's request waits out a host's Retry-After pause this short; a longer pause fails the
 # poll at once (HostPausedError), and the feed is polled again once the pause is over: a `once` run or a
 # cycle must not sit for an hour behind a `Retry-After: 3600`.
@@ -212,6 +216,10 @@ class HostLimiter:
         self._turns: dict[str, asyncio.Lock] = {}
         self._next_start: dict[str, float] = {}
         self._paused_until: dict[str, float] = {}
+        # Hosts come from feeds (article links): a host's state is dropped once it has no request under
+        # way and no delay or pause left, in sweeps that run when the table has doubled since the last.
+        self._busy: dict[str, int] = {}
+        self._sweep_at = SWEEP_HOSTS_FROM
 
     def set_feed_concurrency(self, feed_concurrency: int) -> None:
         """A new per-host feed limit (live reload): requests from now on use it, those in flight finish."""
@@ -233,10 +241,52 @@ class HostLimiter:
         `feed=True`: a configured feed's request (feed slots, no delay; see the class docstring).
         `then`: a shared slot to hold as well, taken only once this host's turn has come.
         """
-        if feed:
-            async with self._feed_slot(host, then):
-                yield
-            return
+        self._busy[host] = self._busy.get(host, 0) + 1
+        try:
+            if feed:
+                async with self._feed_slot(host, then):
+                    yield
+            else:
+                async with self._host_slot(host, paced=paced, then=then):
+                    yield
+        finally:
+            self._busy[host] -= 1
+            if not self._busy[host]:
+                del self._busy[host]
+            if len(self._slots) + len(self._feed_slots) >= self._sweep_at:
+                self._forget_idle_hosts()
+
+    @property
+    def hosts_tracked(self) -> int:
+        """Hosts whose state is kept: the busy ones, those with a delay or pause left, and not yet swept."""
+        return len(self._tracked())
+
+    def _tracked(self) -> set[str]:
+        return (
+            self._slots.keys() | self._feed_slots.keys() | self._next_start.keys() | self._paused_until.keys()
+        )
+
+    def _forget_idle_hosts(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for host in list(self._tracked()):
+            if (
+                host not in self._busy
+                and max(self._next_start.get(host, 0.0), self._paused_until.get(host, 0.0)) <= now
+            ):
+                for table in (
+                    self._slots,
+                    self._feed_slots,
+                    self._turns,
+                    self._next_start,
+                    self._paused_until,
+                ):
+                    table.pop(host, None)
+        self._sweep_at = max(SWEEP_HOSTS_FROM, 2 * (len(self._slots) + len(self._feed_slots)))
+
+    @contextlib.asynccontextmanager
+    async def _host_slot(
+        self, host: str, *, paced: bool, then: contextlib.AbstractAsyncContextManager[Any] | None
+    ) -> AsyncIterator[None]:
         semaphore = self._slots.setdefault(host, asyncio.Semaphore(self.concurrency))
         async with semaphore, contextlib.AsyncExitStack() as held:
             if paced:
@@ -316,12 +366,15 @@ class HttpClient:
         # Configured feeds: no per-host cap of aiohttp's own; HostLimiter's feed limit is the one (aiohttp's
         # 6 held 1,000 feeds on one host at 6 at once whatever poll.per_host_concurrency said).
         self._trusted = _new_session(headers, connections, limit_per_host=0)
+        # Hosts named by feeds (article links) reach only the guarded session: no DNS cache there.
         if allow_private_addresses:
-            self._guarded = _new_session(headers, connections)
+            self._guarded = _new_session(headers, connections, dns_cache=False)
         else:
             resolver = GuardedResolver(address_policy)
             factory = guarded_socket_factory(address_policy)
-            self._guarded = _new_session(headers, connections, resolver=resolver, socket_factory=factory)
+            self._guarded = _new_session(
+                headers, connections, resolver=resolver, socket_factory=factory, dns_cache=False
+            )
 
     async def get(
         self,
@@ -493,6 +546,7 @@ def _new_session(
     *,
     resolver: AbstractResolver | None = None,
     socket_factory: SocketFactoryType | None = None,
+    dns_cache: bool = True,
     limit_per_host: int = 6,
 ) -> aiohttp.ClientSession:
     # Per-host limit (0: none): politeness towards one site when many of its articles are due at once,
@@ -501,6 +555,9 @@ def _new_session(
         limit=connections,
         limit_per_host=limit_per_host,
         resolver=resolver,
+        # aiohttp's DNS cache has no size limit and drops an entry only when it is looked up again: with
+        # hosts named by feeds it would grow by every new host a feed links to.
+        use_dns_cache=dns_cache,
         ttl_dns_cache=300,
         socket_factory=socket_factory,
     )
