@@ -6,6 +6,7 @@ Asserted as counts (requests in flight at the server, requests made, politeness 
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from monitor import metrics
+from monitor.http import HostLimiter, HostPausedError
 from tests.support.feeds import rss_feed
 from tests.support.loopback import LoopbackServer
 from tests.support.world import World, hours_ago
@@ -274,3 +276,33 @@ def test_a_host_s_many_feeds_do_not_hold_the_feed_gate_for_other_hosts(world: Wo
     # The other host's feed took a free gate slot at once. Had the crowded host's feeds taken gate slots
     # before their host had room, they would have held all 4 and the other feed waited for ~96 of them.
     assert before_other < 20, before_other
+
+
+def test_a_pause_from_any_request_holds_the_host_s_feeds_and_a_reload_changes_the_limit() -> None:
+    async def scenario() -> tuple[float, int]:
+        limiter = HostLimiter(concurrency=2, delay=0.0, feed_concurrency=2)
+        limiter.pause("news.example", 3600)  # e.g. an article page's 429 with Retry-After: 3600
+        with pytest.raises(HostPausedError) as refused:
+            async with limiter.slot("news.example", feed=True):
+                pass
+        limiter.set_feed_concurrency(3)  # a live reload of poll.per_host_concurrency
+        inside, most, release = 0, 0, asyncio.Event()
+
+        async def poll() -> None:
+            nonlocal inside, most
+            async with limiter.slot("other.example", feed=True):
+                inside += 1
+                most = max(most, inside)
+                await release.wait()
+                inside -= 1
+
+        tasks = [asyncio.create_task(poll()) for _ in range(5)]
+        for _ in range(10):
+            await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(*tasks)
+        return refused.value.seconds_left, most
+
+    seconds_left, most = asyncio.run(scenario())
+    assert seconds_left > 3000
+    assert most == 3
