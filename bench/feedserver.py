@@ -1,7 +1,9 @@
 """A local feed-and-article server for the benchmarks: many sites on loopback, with latency.
 
 Each feed lives on its own loopback address (127.0.x.y), as feeds in real life live on many hosts, so
-per-host politeness limits apply as they would. Every response waits `latency` seconds first (a
+per-host politeness limits apply as they would; with `Plan(one_host=True)` every feed is served by one
+address instead (FEED_HOST, /feeds/N.xml: a self-hosted RSSHub, one search engine's news feeds) while
+the articles stay on their sites' addresses. Every response waits `latency` seconds first (a
 server across the internet); feeds answer conditional requests (ETag) with 304. Bodies are generated
 once, deterministically from the seed: realistic sizes (feeds of 20 items around 75 KB, article pages
 of 50-100 KB with navigation, sidebars and footers around the text) and English prose from wordfreq's
@@ -26,6 +28,8 @@ from typing import Any
 from aiohttp import web
 from wordfreq import top_n_list
 
+# The one host of Plan(one_host=True): none of the sites' addresses (127.0.1.1 and up).
+FEED_HOST = "127.0.0.1"
 WATCHED = ["Alibaba", "Tencent", "Huawei", "Xiaomi", "SMIC", "Baidu", "BYD", "CATL"]
 
 
@@ -36,9 +40,12 @@ class Site:
     number: int
     address: str
     port: int
+    one_host: bool = False  # the feed is served by FEED_HOST, with every other site's
 
     @property
     def feed_url(self) -> str:
+        if self.one_host:
+            return f"http://{FEED_HOST}:{self.port}/feeds/{self.number}.xml"
         return f"http://{self.address}:{self.port}/rss.xml"
 
     def article_url(self, item: int) -> str:
@@ -55,9 +62,17 @@ class Plan:
     latency: float = 0.05
     seed: int = 1
     port: int = 0
+    one_host: bool = False  # every feed on FEED_HOST (articles stay on their sites)
 
     def sites(self) -> list[Site]:
-        return [Site(n, f"127.0.{1 + n // 250}.{1 + n % 250}", self.port) for n in range(self.feeds)]
+        return [
+            Site(n, f"127.0.{1 + n // 250}.{1 + n % 250}", self.port, self.one_host)
+            for n in range(self.feeds)
+        ]
+
+    def addresses(self) -> set[str]:
+        """Every address the server listens on."""
+        return {site.address for site in self.sites()} | ({FEED_HOST} if self.one_host else set())
 
     def is_fresh(self, site: int, item: int) -> bool:
         digest = hashlib.blake2b(f"{self.seed}:{site}:{item}".encode(), digest_size=4).digest()
@@ -166,6 +181,10 @@ def _app(plan: Plan, bodies: Bodies) -> web.Application:
         site = sites[request.host.split(":")[0]]
         return feed_response(request, bodies.feeds[site.number])
 
+    async def feed_of_one_host(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(plan.latency)
+        return feed_response(request, bodies.feeds[int(request.match_info["number"])])
+
     async def page(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(plan.latency)
         site = sites[request.host.split(":")[0]]
@@ -178,6 +197,7 @@ def _app(plan: Plan, bodies: Bodies) -> web.Application:
 
     app = web.Application()
     app.router.add_get("/rss.xml", feed)
+    app.router.add_get("/feeds/{number:\\d+}.xml", feed_of_one_host)
     app.router.add_get("/news/{name}.html", page)
     app.router.add_get("/robots.txt", robots)
     return app
@@ -193,7 +213,7 @@ def _serve(plan: Plan, now: datetime, ready: Any) -> None:
     async def main() -> None:
         runner = web.AppRunner(_app(plan, Bodies(plan, now)), access_log=None)
         await runner.setup()
-        for address in {site.address for site in plan.sites()}:
+        for address in plan.addresses():
             await web.TCPSite(runner, address, plan.port, backlog=1024).start()
         ready.set()
         await asyncio.Event().wait()

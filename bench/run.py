@@ -3,10 +3,10 @@
     scripts/bench            # the full suite (about 10 minutes on 2 cores)
     scripts/bench --quick    # smaller sizes, for trying a change (figures not comparable to the targets)
 
-Runs each scenario script in its own process (bench/cycle.py, matching.py, stories.py, memory.py,
-latency.py, adaptive.py), collects the rows they write with --json, prints one table with our figure, the
-baseline's and the ratio, and writes it with the machine's description to docs/benchmarks.md (unless
---quick). No network: every server is on 127.0.0.1.
+Runs each scenario script in its own process (bench/cycle.py, one_host.py, matching.py, stories.py,
+memory.py, latency.py, adaptive.py), collects the rows they write with --json, prints one table with our
+figure, the baseline's and the ratio, and writes it with the machine's description to docs/benchmarks.md
+(unless --quick). No network: every server is on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ OUTPUT = REPO / "docs" / "benchmarks.md"
 # (script, full-run arguments, quick-run arguments)
 SCENARIOS: list[tuple[str, list[str], list[str]]] = [
     ("cycle.py", ["--feeds", "1000"], ["--feeds", "200"]),
+    ("one_host.py", ["--feeds", "1000"], ["--feeds", "200"]),
     ("matching.py", [], ["--sizes", "10", "1000", "--repeat", "5"]),
     ("stories.py", ["--sizes", "10000", "100000"], ["--sizes", "2000", "20000"]),
     ("memory.py", [], ["--quick"]),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
@@ -39,12 +40,16 @@ from aiohttp.resolver import DefaultResolver
 from multidict import CIMultiDict
 from yarl import URL
 
+from . import metrics
 from .address_policy import AddressPolicy, host_address
 from .address_policy import is_public_address as is_public_address
 from .errors import BlockedAddressError, FetchError
+from .logs import log_event
 
 if TYPE_CHECKING:  # aiohttp's own dependency, which defines what a socket_factory is
     from aiohappyeyeballs import AddrInfoType, SocketFactoryType
+
+log = logging.getLogger("monitor.http")
 
 # Beyond this many hops a chain of redirects is a loop or an attack, not a news site.
 MAX_REDIRECTS = 10
@@ -162,22 +167,52 @@ def guarded_socket_factory(is_allowed: AddressPolicy) -> SocketFactoryType:
 # per request, and never more than about twice the hosts that are busy, delayed or paused.
 SWEEP_HOSTS_FROM = 1_000
 
+# A configured feed's request waits out a host's Retry-After pause this short; a longer pause fails the
+# poll at once (HostPausedError), and the feed is polled again once the pause is over: a `once` run or a
+# cycle must not sit for an hour behind a `Retry-After: 3600`.
+FEED_PAUSE_WAIT_SECONDS = 30.0
+# A 429 without Retry-After on a feed still pauses every feed of its host, this long: "too many
+# requests" is about the client, not about the one feed that happened to get the answer.
+RATE_LIMITED_PAUSE_SECONDS = 60.0
+
+
+class HostPausedError(Exception):
+    """A feed request not sent: its host asked for a pause (Retry-After) longer than a feed waits."""
+
+    def __init__(self, host: str, seconds_left: float):
+        super().__init__(host, seconds_left)
+        self.host = host
+        self.seconds_left = seconds_left
+
 
 class HostLimiter:
-    """Politeness per host: at most `concurrency` requests at once, starts at least `delay` apart,
-    and no requests at all while the host's Retry-After pause lasts.
+    """Politeness per host, of two kinds, and one Retry-After pause per host that both honour.
 
-    Each host's paced requests line up for their turn one at a time; a request takes a shared slot
-    (`then`: the pipeline's page-fetch gate) only once its host's turn has come. A host with a long
-    backlog therefore holds at most `concurrency` shared slots and has one request waiting for one,
-    never its whole queue holding slots while it sleeps (issue 12: 110 items on one slow host held
-    every page-fetch slot and delayed another feed's article by 49 s).
+    Article pages (and robots.txt) come from strangers' feeds and go to strangers' sites: at most
+    `concurrency` requests at once per host, starts at least `delay` apart (not for robots.txt). Each
+    host's paced requests line up for their turn one at a time; a request takes a shared slot (`then`:
+    the pipeline's page-fetch gate) only once its host's turn has come. A host with a long backlog
+    therefore holds at most `concurrency` shared slots and has one request waiting for one, never its
+    whole queue holding slots while it sleeps (issue 12: 110 items on one slow host held every
+    page-fetch slot and delayed another feed's article by 49 s).
+
+    Configured feeds are the operator's choice, and 1,000 of them may live on one host (a self-hosted
+    RSSHub, one search engine's news feeds): at most `feed_concurrency` at once per host and no delay
+    between starts, which at 1 s a start made such a cycle take 1,000 s (issue 13). They have their
+    own slots, so a host's feeds never wait behind its pages; a feed's start delays the host's next page
+    as a page's start would.
+
+    A 429/503 with Retry-After (and a feed's 429 without one, RATE_LIMITED_PAUSE_SECONDS) pauses the
+    whole host: no request of either kind starts until it is over. Pages wait it out; feeds wait up to
+    FEED_PAUSE_WAIT_SECONDS and otherwise fail at once with the time left (HostPausedError).
     """
 
-    def __init__(self, concurrency: int = 2, delay: float = 1.0):
+    def __init__(self, concurrency: int = 2, delay: float = 1.0, *, feed_concurrency: int = 32):
         self.concurrency = concurrency
         self.delay = delay
+        self.feed_concurrency = feed_concurrency
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._feed_slots: dict[str, asyncio.Semaphore] = {}
         self._turns: dict[str, asyncio.Lock] = {}
         self._next_start: dict[str, float] = {}
         self._paused_until: dict[str, float] = {}
@@ -186,44 +221,67 @@ class HostLimiter:
         self._busy: dict[str, int] = {}
         self._sweep_at = SWEEP_HOSTS_FROM
 
+    def set_feed_concurrency(self, feed_concurrency: int) -> None:
+        """A new per-host feed limit (live reload): requests from now on use it, those in flight finish."""
+        if feed_concurrency != self.feed_concurrency:
+            self.feed_concurrency = feed_concurrency
+            self._feed_slots = {}
+
     @contextlib.asynccontextmanager
     async def slot(
         self,
         host: str,
         *,
         paced: bool = True,
+        feed: bool = False,
         then: contextlib.AbstractAsyncContextManager[Any] | None = None,
     ) -> AsyncIterator[None]:
         """A request slot; `paced=False` (robots.txt) skips the delay, never a Retry-After pause.
 
+        `feed=True`: a configured feed's request (feed slots, no delay; see the class docstring).
         `then`: a shared slot to hold as well, taken only once this host's turn has come.
         """
         self._busy[host] = self._busy.get(host, 0) + 1
         try:
-            async with self._host_slot(host, paced=paced, then=then):
-                yield
+            if feed:
+                async with self._feed_slot(host, then):
+                    yield
+            else:
+                async with self._host_slot(host, paced=paced, then=then):
+                    yield
         finally:
             self._busy[host] -= 1
             if not self._busy[host]:
                 del self._busy[host]
-            if len(self._slots) >= self._sweep_at:
+            if len(self._slots) + len(self._feed_slots) >= self._sweep_at:
                 self._forget_idle_hosts()
 
     @property
     def hosts_tracked(self) -> int:
         """Hosts whose state is kept: the busy ones, those with a delay or pause left, and not yet swept."""
-        return len(self._slots.keys() | self._next_start.keys() | self._paused_until.keys())
+        return len(self._tracked())
+
+    def _tracked(self) -> set[str]:
+        return (
+            self._slots.keys() | self._feed_slots.keys() | self._next_start.keys() | self._paused_until.keys()
+        )
 
     def _forget_idle_hosts(self) -> None:
         now = asyncio.get_running_loop().time()
-        for host in list(self._slots.keys() | self._next_start.keys() | self._paused_until.keys()):
+        for host in list(self._tracked()):
             if (
                 host not in self._busy
                 and max(self._next_start.get(host, 0.0), self._paused_until.get(host, 0.0)) <= now
             ):
-                for table in (self._slots, self._turns, self._next_start, self._paused_until):
+                for table in (
+                    self._slots,
+                    self._feed_slots,
+                    self._turns,
+                    self._next_start,
+                    self._paused_until,
+                ):
                     table.pop(host, None)
-        self._sweep_at = max(SWEEP_HOSTS_FROM, 2 * len(self._slots))
+        self._sweep_at = max(SWEEP_HOSTS_FROM, 2 * (len(self._slots) + len(self._feed_slots)))
 
     @contextlib.asynccontextmanager
     async def _host_slot(
@@ -233,7 +291,7 @@ class HostLimiter:
         async with semaphore, contextlib.AsyncExitStack() as held:
             if paced:
                 async with self._turns.setdefault(host, asyncio.Lock()):
-                    await self._wait_until(self._next_start.get(host, 0.0))
+                    await self._wait_until(host, self._next_start.get(host, 0.0), "page")
                     if then is not None:
                         await held.enter_async_context(then)
                     # From when the request really starts: the shared slot may have taken a while.
@@ -241,15 +299,40 @@ class HostLimiter:
                         self._next_start.get(host, 0.0), asyncio.get_running_loop().time() + self.delay
                     )
             else:
-                await self._wait_until(self._paused_until.get(host, 0.0))
+                await self._wait_until(host, self._paused_until.get(host, 0.0), "robots")
                 if then is not None:
                     await held.enter_async_context(then)
             yield
 
-    @staticmethod
-    async def _wait_until(moment: float) -> None:
+    @contextlib.asynccontextmanager
+    async def _feed_slot(
+        self, host: str, then: contextlib.AbstractAsyncContextManager[Any] | None
+    ) -> AsyncIterator[None]:
+        semaphore = self._feed_slots.setdefault(host, asyncio.Semaphore(self.feed_concurrency))
+        async with semaphore, contextlib.AsyncExitStack() as held:
+            # A loop: another feed's 429 may lengthen the pause while this one waits it out.
+            while (left := self.pause_left(host)) > 0:
+                if left > FEED_PAUSE_WAIT_SECONDS:
+                    raise HostPausedError(host, left)
+                await self._wait_until(host, self._paused_until[host], "feed")
+            if then is not None:
+                await held.enter_async_context(then)
+            # Not spaced itself, but a start the host's pages keep their distance from: a news site's
+            # feed, robots.txt and first article are not three requests in a row.
+            self._next_start[host] = max(
+                self._next_start.get(host, 0.0), asyncio.get_running_loop().time() + self.delay
+            )
+            yield
+
+    def pause_left(self, host: str) -> float:
+        """Seconds until `host`'s Retry-After pause is over (0 when it is not paused)."""
+        return max(self._paused_until.get(host, 0.0) - asyncio.get_running_loop().time(), 0.0)
+
+    async def _wait_until(self, host: str, moment: float, request: str) -> None:
         wait = moment - asyncio.get_running_loop().time()
         if wait > 0:
+            reason = "pause" if self.pause_left(host) > 0 else "delay"
+            metrics.HOST_WAITS.labels(request, reason).inc()
             await asyncio.sleep(wait)
 
     def pause(self, host: str, seconds: float) -> None:
@@ -280,7 +363,9 @@ class HttpClient:
         self.hosts = host_limiter or HostLimiter(concurrency=connections, delay=0.0)
         self._is_allowed = address_policy
         headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
-        self._trusted = _new_session(headers, connections)
+        # Configured feeds: no per-host cap of aiohttp's own; HostLimiter's feed limit is the one (aiohttp's
+        # 6 held 1,000 feeds on one host at 6 at once whatever poll.per_host_concurrency said).
+        self._trusted = _new_session(headers, connections, limit_per_host=0)
         # Hosts named by feeds (article links) reach only the guarded session: no DNS cache there.
         if allow_private_addresses:
             self._guarded = _new_session(headers, connections, dns_cache=False)
@@ -299,20 +384,48 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         guarded: bool = False,
         paced: bool = True,
+        feed: bool = False,
         then: contextlib.AbstractAsyncContextManager[Any] | None = None,
     ) -> Response:
         """Fetch `url`; raise FetchError on network failure, timeout or a body over `max_bytes`.
 
         `guarded=False` is for configured feed URLs only (see the module docstring).
         `paced=False` skips the per-host delay (not the concurrency limit, nor a Retry-After pause).
+        `feed=True`: a configured feed's poll, limited per host by the feed limit, with no delay between
+        starts; a host pause longer than FEED_PAUSE_WAIT_SECONDS fails it at once (HostLimiter).
         `then`: a shared slot to hold for the request, taken once the host's turn has come (HostLimiter).
         """
         host = _host_key(url)
-        async with self.hosts.slot(host, paced=paced, then=then):
-            response = await self._get_in_time(url, max_bytes, headers or {}, guarded)
-        if response.status in (429, 503) and response.retry_after:
-            self.hosts.pause(host, response.retry_after)
+        try:
+            async with self.hosts.slot(host, paced=paced, feed=feed, then=then):
+                response = await self._get_in_time(url, max_bytes, headers or {}, guarded)
+                # Before the slot is given back: the next request of the host already sees the pause.
+                self._honour_pause(host, response, feed)
+        except HostPausedError as exc:
+            reason = (
+                f"not requested: {host} asked for a pause (HTTP 429/503 with Retry-After), "
+                f"{exc.seconds_left:.0f} s left; every feed of the host waits for it"
+            )
+            raise FetchError(url, reason, retry_after=exc.seconds_left) from None
         return response
+
+    def _honour_pause(self, host: str, response: Response, feed: bool) -> None:
+        """A 429/503 pauses the whole host for its Retry-After; a feed's 429 without one, for a minute."""
+        if response.status not in (429, 503):
+            return
+        seconds = response.retry_after
+        if not seconds and feed and response.status == 429:
+            # Only 429: a 503 without Retry-After is one broken feed (RSSHub answers a failing route
+            # so), and pausing its host would stop every healthy feed there.
+            seconds = RATE_LIMITED_PAUSE_SECONDS
+        if seconds:
+            if not self.hosts.pause_left(host):  # said once per pause, not once per feed of the host
+                given = "Retry-After" if response.retry_after else "no Retry-After: a minute"
+                reason = f"HTTP {response.status} ({given}); no request to the host until then"
+                log_event(
+                    log, logging.WARNING, "host.paused", host=host, seconds=round(seconds), reason=reason
+                )
+            self.hosts.pause(host, seconds)
 
     async def _get_in_time(
         self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool
@@ -434,11 +547,13 @@ def _new_session(
     resolver: AbstractResolver | None = None,
     socket_factory: SocketFactoryType | None = None,
     dns_cache: bool = True,
+    limit_per_host: int = 6,
 ) -> aiohttp.ClientSession:
-    # Per-host limit: politeness towards one site when many of its feeds or articles are due at once.
+    # Per-host limit (0: none): politeness towards one site when many of its articles are due at once,
+    # also for the hosts redirects lead to, which HostLimiter (keyed by the requested URL) does not see.
     connector = aiohttp.TCPConnector(
         limit=connections,
-        limit_per_host=6,
+        limit_per_host=limit_per_host,
         resolver=resolver,
         # aiohttp's DNS cache has no size limit and drops an entry only when it is looked up again: with
         # hosts named by feeds it would grow by every new host a feed links to.

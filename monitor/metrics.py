@@ -42,3 +42,10 @@ LAST_POLL = Gauge(
     "When the last feed poll finished (Unix time).",
     registry=REGISTRY,
 )
+HOST_WAITS = Counter(
+    "news_monitor_host_waits_total",
+    "Requests held back by per-host politeness, by request (page, robots, feed) and reason: delay "
+    "(between starts to one host; pages only) or pause (the host's Retry-After).",
+    ["request", "reason"],
+    registry=REGISTRY,
+)

@@ -15,6 +15,7 @@ Ordering invariants:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -22,7 +23,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from . import metrics
@@ -140,6 +141,7 @@ class Pipeline:
             self.robots = None
         elif self.robots is None:
             self.robots = RobotsCache(self.http)
+        self.http.hosts.set_feed_concurrency(config.poll.per_host_concurrency)
         if config.poll.concurrency != self._feed_gate_size:
             self._feed_gate, self._feed_gate_size = (
                 asyncio.Semaphore(config.poll.concurrency),
@@ -252,12 +254,14 @@ class Pipeline:
 
     async def _poll_and_process(self, feed: FeedConfig, state: FeedState | None, report: CycleReport) -> None:
         try:
-            # The gate bounds feed requests and parsing only: a feed's items then wait for their pages
-            # (host politeness delays) without holding a slot other feeds could poll with.
-            async with self._feed_gate:
-                if self.stopping:
-                    return
-                poll = await poll_feed(self.http, feed.url, state, max_bytes=self.config.fetch.max_feed_bytes)
+            # The gate bounds feed requests and parsing only, and is taken once the feed's host has room
+            # (poll_feed): a feed's items then wait for their pages (host politeness delays), and a
+            # host's many feeds wait for their host, without holding a slot other feeds could poll with.
+            poll = await poll_feed(
+                self.http, feed.url, state, max_bytes=self.config.fetch.max_feed_bytes, gate=self._feed_slot()
+            )
+        except _Stopping:
+            return
         except (FetchError, FeedError) as exc:
             metrics.FEED_POLLS.labels("error").inc()
             report.counts["feeds/failed"] += 1
@@ -273,6 +277,14 @@ class Pipeline:
             # Keep the old validators, so the next poll reads the feed again and retries the failed item.
             poll = dataclasses.replace(poll, etag=state.etag, last_modified=state.last_modified)
         self.polls.success(feed, state, poll)
+
+    @contextlib.asynccontextmanager
+    async def _feed_slot(self) -> AsyncIterator[None]:
+        """A feed-gate slot; none once stopping (the poll is then not sent at all)."""
+        async with self._feed_gate:
+            if self.stopping:
+                raise _Stopping
+            yield
 
     async def _process_items(
         self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll, report: CycleReport
@@ -561,6 +573,10 @@ class Pipeline:
             )
             for channel, channel_matches in by_channel.items()
         ]
+
+
+class _Stopping(Exception):
+    """A feed poll given up before its request: the pipeline is stopping."""
 
 
 def _word_count(text: str) -> int:

@@ -24,7 +24,11 @@ async def with_pipeline(config: Config, action: Callable[[Pipeline], Awaitable[T
     """Build the collaborators, run `action(pipeline)`, and always close them."""
     storage = open_storage(config.storage_url, lease=config.fleet.lease)
     notifier = make_notifier(config)
-    hosts = HostLimiter(config.fetch.per_host_concurrency, config.fetch.per_host_delay.total_seconds())
+    hosts = HostLimiter(
+        config.fetch.per_host_concurrency,
+        config.fetch.per_host_delay.total_seconds(),
+        feed_concurrency=config.poll.per_host_concurrency,
+    )
     http = HttpClient(
         timeout=config.fetch.timeout.total_seconds(),
         user_agent=config.fetch.resolved_user_agent(),

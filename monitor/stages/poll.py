@@ -8,9 +8,11 @@ fetched ourselves (with our timeouts and size caps), never a URL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 from datetime import timedelta
+from typing import Any
 
 from ..http import HttpClient
 from ..models import FeedItem, FeedPoll
@@ -28,9 +30,50 @@ MAX_GUID_CHARS = 500
 _FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 
 
-async def poll_feed(http: HttpClient, url: str, state: FeedState | None, *, max_bytes: int) -> FeedPoll:
-    """Fetch and parse a feed; FeedPoll(not_modified=True) when the server answers 304."""
-    response = await http.get(url, max_bytes=max_bytes, headers=_conditional_headers(state))
+async def poll_feed(
+    http: HttpClient,
+    url: str,
+    state: FeedState | None,
+    *,
+    max_bytes: int,
+    gate: contextlib.AbstractAsyncContextManager[Any] | None = None,
+) -> FeedPoll:
+    """Fetch and parse a feed; FeedPoll(not_modified=True) when the server answers 304.
+
+    The request is a feed's (HttpClient.get `feed=True`): limited per host, never spaced out.
+    `gate`: a shared slot (the pipeline's feed gate), taken once the feed's host has room for the
+    request and held until the feed is parsed. Taken before, 1,000 feeds of one host would hold every
+    slot while waiting for that host, and feeds of other hosts would wait behind them.
+    """
+    async with contextlib.AsyncExitStack() as held:
+        then = _HeldUntilClosed(held, gate) if gate is not None else None
+        return await _fetch_and_parse(http, url, state, max_bytes, then)
+
+
+class _HeldUntilClosed:
+    """Enters `slot` into `stack` when entered and leaves it to the stack: HostLimiter enters it when
+    the host's turn comes and would release it with the request; the caller releases it later."""
+
+    def __init__(self, stack: contextlib.AsyncExitStack, slot: contextlib.AbstractAsyncContextManager[Any]):
+        self._stack, self._slot = stack, slot
+
+    async def __aenter__(self) -> None:
+        await self._stack.enter_async_context(self._slot)
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+async def _fetch_and_parse(
+    http: HttpClient,
+    url: str,
+    state: FeedState | None,
+    max_bytes: int,
+    then: contextlib.AbstractAsyncContextManager[Any] | None,
+) -> FeedPoll:
+    response = await http.get(
+        url, max_bytes=max_bytes, headers=_conditional_headers(state), feed=True, then=then
+    )
     if response.status == 304:
         return FeedPoll(
             feed_url=url,
