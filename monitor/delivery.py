@@ -44,10 +44,9 @@ from .logs import log_event
 from .models import Alert, Digest, StoryReply
 from .notifiers.base import Notifier, Posted
 from .rerouting import Router, Routes
-from .slack_health import Outage, PendingSummary, SlackHealth
+from .slack_health import OUTAGE_ERROR_PREFIX, RETRY_AFTER_ERRORS, PendingSummary, SlackWatch
 from .storage import OutboxEntry, Storage
 from .storage.fleet import LONGEST_CHANNEL_HOLD
-from .storage.outbox import StoredOutage
 
 log = logging.getLogger("monitor.delivery")
 
@@ -69,10 +68,6 @@ IDLE_CHECK_SECONDS = 5.0
 _AUTH_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
 # Errors that say the channel is unusable: every alert for it would fail the same way.
 _CHANNEL_ERRORS = ("channel_not_found", "not_in_channel", "is_archived")
-# How the `error` of an entry that met an outage starts: when Slack answers again, those are due at once.
-OUTAGE_ERROR_PREFIX = "Slack unreachable: "
-# The errors of a 429 (NotifyError.reason): their entries wait for Slack's Retry-After, even in `once`.
-RETRY_AFTER_ERRORS = ("ratelimited", "rate_limited")
 
 
 def backoff_delay(attempt: int, rng: random.Random | None = None) -> timedelta:
@@ -125,8 +120,7 @@ class Outbox:
         self.pace = pace
         # None: entries go where they were queued (tests of the sender alone); see rerouting.py.
         self.router = Router(storage, routes, clock) if routes is not None else None
-        self.health = SlackHealth()
-        self._outage_read = False  # the outage kept in the store is read once, when sending starts
+        self.slack = SlackWatch(storage, notifier, clock)  # up, or down and probed (slack_health.py)
         self._attempted: set[int] = set()  # entries this process tried to send: `drain` tries the rest
         self.stopping = False  # set on SIGTERM: finish the post in flight, start no other
         self._lock = asyncio.Lock()
@@ -174,10 +168,10 @@ class Outbox:
         self._wake.set()
         if self._sender is not None:
             await self._sender
-        self._read_outage()
-        if self.health.down:
+        self.slack.read_stored()
+        if self.slack.down:
             await self.probe()
-        if not self.health.down:
+        if not self.slack.down:
             self.storage.end_backoff_except(self.clock(), error_prefixes=RETRY_AFTER_ERRORS,
                                             skip=self._attempted)  # fmt: skip
             self.stats.add(await self.deliver_due())
@@ -200,68 +194,29 @@ class Outbox:
         while not (self.stopping or self._closing):
             self._wake.clear()
             try:
-                self._read_outage()
-                if self.health.probe_due():
+                self.slack.read_stored()
+                if self.slack.health.probe_due():
                     await self.probe()
-                if not self.health.down:
+                if not self.slack.down:
                     self.stats.add(await self.deliver_due())
             except Exception as exc:  # the store failed over, a bug: the sender must outlive one pass
                 log_event(log, logging.ERROR, "outbox.pass_failed", reason=f"{type(exc).__name__}: {exc}")
             idle = IDLE_CHECK_SECONDS
-            if self.health.down:
-                idle = min(idle, max(self.health.seconds_to_probe(), MIN_TURN_WAIT_SECONDS))
+            if self.slack.down:
+                idle = min(idle, max(self.slack.health.seconds_to_probe(), MIN_TURN_WAIT_SECONDS))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=idle)
 
-    # -- Slack's health (slack_health.py) ----------------------------------------------------------
-
-    def _read_outage(self) -> None:
-        """An outage an earlier process saw and nobody saw end (a cron `once` after another): probe first."""
-        if self._outage_read:
-            return
-        self._outage_read = True
-        stored = self.storage.slack_outage()
-        if stored is not None:
-            self.health.resume(Outage(stored.since, stored.problem))
-
     async def probe(self) -> bool:
-        """Ask Slack whether it answers (auth.test); when it does, what waited for it is due now."""
-        try:
-            await self.notifier.probe()
-        except NotifyError as exc:
-            if exc.outage is not None:
-                self.health.failed(exc.outage, self.clock())
-                log_event(log, logging.DEBUG, "slack.probe_failed", problem=exc.outage,
-                          next_probe=f"{self.health.seconds_to_probe():.0f}s")  # fmt: skip
-                return False
-            # It answered, if only to refuse (a revoked token): the alerts' own attempts say what to fix.
-        outage = self.health.recovered()
-        due = self.storage.end_backoff(OUTAGE_ERROR_PREFIX)
-        if outage is not None:
-            self.storage.clear_slack_outage()
-            log_event(log, logging.INFO, "slack.back", down_since=outage.since.isoformat(timespec="seconds"),
-                      problem=outage.problem, alerts_due=due)  # fmt: skip
-        self._wake.set()
-        return True
-
-    def _slack_down(self, problem: str) -> None:
-        now = self.clock()
-        if self.health.failed(problem, now):
-            self.storage.record_slack_outage(StoredOutage(now, problem))
-            log_event(log, logging.WARNING, "slack.unreachable", problem=problem,
-                      action="alerts wait in the outbox; auth.test is probed until Slack answers",
-                      next_probe=f"{self.health.seconds_to_probe():.0f}s")  # fmt: skip
+        """Ask Slack whether it answers; when it does, what waited for it is due now (slack_health.py)."""
+        answered = await self.slack.probe()
+        if answered:
+            self._wake.set()
+        return answered
 
     def pending_summary(self) -> PendingSummary:
         """How many entries wait to be sent, and why: for the `once` and periodic `run` summaries."""
-        now = self.clock()
-        counts = self.storage.pending_counts(now, retry_after_prefixes=RETRY_AFTER_ERRORS)
-        outage = self.health.outage
-        if outage is None and not self._outage_read:  # nothing was sent in this process: ask the store
-            stored = self.storage.slack_outage()
-            outage = Outage(stored.since, stored.problem) if stored is not None else None
-        return PendingSummary(pending=counts.total, rate_limited=counts.retry_after,
-                              backing_off=counts.backing_off, outage=outage, as_of=now)  # fmt: skip
+        return self.slack.pending_summary()
 
     async def deliver_due(self) -> DeliveryStats:
         """Send every due alert, pacing each channel; returns what happened.
@@ -272,7 +227,7 @@ class Outbox:
         stats = DeliveryStats()
         async with self._lock:
             seen: set[int] = set()
-            while not (self.stopping or self.health.down):
+            while not (self.stopping or self.slack.down):
                 queue = self.storage.claim_due_alerts(self.clock())
                 if not queue or seen.issuperset(entry.id for entry in queue):
                     self._give_back(queue)
@@ -282,7 +237,7 @@ class Outbox:
                 self.in_hand = queue
                 try:
                     # Slack down: the entries in hand go back untried, to wait for the probe.
-                    while queue and not (self.stopping or self.health.down):
+                    while queue and not (self.stopping or self.slack.down):
                         entry = await self._next_ready(queue)
                         if entry is not None:
                             self.sending = entry  # its lease is renewed while the post takes
@@ -462,7 +417,7 @@ class Outbox:
         ts = posted.ts if posted else None
         channel_id = posted.channel_id if posted else None
         self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock(), status=done, channel_id=channel_id)
-        self.health.post_succeeded()
+        self.slack.health.post_succeeded()
         stats.sent += 1
         metrics.ALERTS_SENT.inc()
         log_event(
@@ -479,7 +434,7 @@ class Outbox:
         reason = exc.reason
         if exc.outage is not None:
             # Slack's condition, not this alert's: its backoff ends when Slack answers again.
-            self._slack_down(exc.outage)
+            self.slack.went_down(exc.outage)
             reason = f"{OUTAGE_ERROR_PREFIX}{exc.outage} ({exc.reason})"
         if exc.retry_after is not None:
             self._blocks.paused_until[entry.channel] = time.monotonic() + exc.retry_after

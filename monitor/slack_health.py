@@ -10,10 +10,25 @@ everything that waited at once, instead of leaving each alert to its own backoff
 
 from __future__ import annotations
 
+import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+
+from .errors import NotifyError
+from .logs import log_event
+from .notifiers.base import Notifier
+from .storage import Storage
+from .storage.outbox import StoredOutage
+
+log = logging.getLogger("monitor.delivery")
+
+# How the `error` of an entry that met an outage starts: when Slack answers again, those are due at once.
+OUTAGE_ERROR_PREFIX = "Slack unreachable: "
+# The errors of a 429 (NotifyError.reason): their entries wait for Slack's Retry-After, even in `once`.
+RETRY_AFTER_ERRORS = ("ratelimited", "rate_limited")
 
 # Probing while Slack is down: 5 s after the failure, then 1.5x longer after each failed probe, up to
 # 25 s; each plus up to 20 % jitter (so a fleet's instances drift apart): 5-6 s, 7.5-9 s, ... 25-30 s.
@@ -79,6 +94,69 @@ class SlackHealth:
     def probe_interval(self) -> float:
         base = min(PROBE_FIRST_SECONDS * PROBE_GROWTH ** max(self._strikes - 1, 0), PROBE_LONGEST_SECONDS)
         return base * (1 + PROBE_JITTER * self._rng.random())
+
+
+class SlackWatch:
+    """Slack's health for an outbox: found down by a post, kept in the store (so the next process knows),
+    probed while down, and back when a probe answers."""
+
+    def __init__(self, storage: Storage, notifier: Notifier, clock: Callable[[], datetime]):
+        self.storage = storage
+        self.notifier = notifier
+        self.clock = clock
+        self.health = SlackHealth()
+        self._stored_read = False
+
+    @property
+    def down(self) -> bool:
+        return self.health.down
+
+    def read_stored(self) -> None:
+        """An outage an earlier process saw and nobody saw end (a cron `once` after another): probe first."""
+        if self._stored_read:
+            return
+        self._stored_read = True
+        stored = self.storage.slack_outage()
+        if stored is not None:
+            self.health.resume(Outage(stored.since, stored.problem))
+
+    def went_down(self, problem: str) -> None:
+        """A post met an outage: posting stops until a probe answers."""
+        now = self.clock()
+        if self.health.failed(problem, now):
+            self.storage.record_slack_outage(StoredOutage(now, problem))
+            log_event(log, logging.WARNING, "slack.unreachable", problem=problem,
+                      action="alerts wait in the outbox; auth.test is probed until Slack answers",
+                      next_probe=f"{self.health.seconds_to_probe():.0f}s")  # fmt: skip
+
+    async def probe(self) -> bool:
+        """Ask Slack whether it answers (auth.test); when it does, what waited for it is due now."""
+        try:
+            await self.notifier.probe()
+        except NotifyError as exc:
+            if exc.outage is not None:
+                self.health.failed(exc.outage, self.clock())
+                log_event(log, logging.DEBUG, "slack.probe_failed", problem=exc.outage,
+                          next_probe=f"{self.health.seconds_to_probe():.0f}s")  # fmt: skip
+                return False
+            # It answered, if only to refuse (a revoked token): the alerts' own attempts say what to fix.
+        outage = self.health.recovered()
+        due = self.storage.end_backoff(OUTAGE_ERROR_PREFIX)
+        if outage is not None:
+            self.storage.clear_slack_outage()
+            log_event(log, logging.INFO, "slack.back", down_since=outage.since.isoformat(timespec="seconds"),
+                      problem=outage.problem, alerts_due=due)  # fmt: skip
+        return True
+
+    def pending_summary(self) -> PendingSummary:
+        now = self.clock()
+        counts = self.storage.pending_counts(now, retry_after_prefixes=RETRY_AFTER_ERRORS)
+        outage = self.health.outage
+        if outage is None and not self._stored_read:  # this process sent nothing: the store knows
+            stored = self.storage.slack_outage()
+            outage = Outage(stored.since, stored.problem) if stored is not None else None
+        return PendingSummary(pending=counts.total, rate_limited=counts.retry_after,
+                              backing_off=counts.backing_off, outage=outage, as_of=now)  # fmt: skip
 
 
 @dataclass(frozen=True)
