@@ -31,12 +31,13 @@ OUTAGE_ERROR_PREFIX = "Slack unreachable: "
 RETRY_AFTER_ERRORS = ("ratelimited", "rate_limited")
 
 # Probing while Slack is down: 5 s after the failure, then 1.5x longer after each failed probe, up to
-# 25 s; each plus up to 20 % jitter (so a fleet's instances drift apart): 5-6 s, 7.5-9 s, ... 25-30 s.
-# auth.test is Tier 4 (100+ a minute), so even the shortest interval is far below its limit; the cap
-# bounds how long a recovered Slack waits to be noticed.
+# 12 s; each plus up to 20 % jitter (so a fleet's instances drift apart): 5-6 s, 7.5-9 s, 11.3-13.5 s,
+# then 12-14.4 s. The ceiling is what a recovered Slack waits to be noticed, so alerts go out within
+# about 15 s of its return (bench/slack_recovery.py); it costs at most 5 auth.test calls a minute per
+# instance, far below that method's Tier 4 limit (100+ a minute, SLACK.md §3).
 PROBE_FIRST_SECONDS = 5.0
 PROBE_GROWTH = 1.5
-PROBE_LONGEST_SECONDS = 25.0
+PROBE_LONGEST_SECONDS = 12.0
 PROBE_JITTER = 0.2
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import schema
 from .base import OutboxEntry, QueuedAlert
-from .fleet import storage_errors
+from .fleet import dialect_insert, storage_errors
 from .stories import outbox_columns
 
 # The entries that are, or may still be, delivered; `failed` and `dropped` never reached anyone.
@@ -160,9 +160,9 @@ class OutboxQueries:
         """Remember that Slack is down, unless an earlier start is remembered already."""
         value = json.dumps({"since": outage.since.isoformat(), "problem": outage.problem})
         with storage_errors("record an outage of Slack"), self.engine.begin() as conn:
-            known = conn.execute(select(schema.meta.c.key).where(schema.meta.c.key == _OUTAGE_KEY)).first()
-            if known is None:
-                conn.execute(insert(schema.meta).values(key=_OUTAGE_KEY, value=value))
+            # Instances that find Slack down at once both write: the first one's start stands.
+            statement = dialect_insert(conn, schema.meta).values(key=_OUTAGE_KEY, value=value)
+            conn.execute(statement.on_conflict_do_nothing())
 
     def clear_slack_outage(self) -> None:
         with storage_errors("record that Slack is back"), self.engine.begin() as conn:
