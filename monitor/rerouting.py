@@ -91,6 +91,8 @@ class Router:
 
     def route(self, entry: OutboxEntry) -> OutboxEntry | None:
         """The entry as it is to be sent now, or None when it was dropped."""
+        if entry.ts is not None:
+            return entry  # a reply already in its thread, waiting to update the alert: it stays there
         if entry.kind == "digest":
             return self._route_digest(entry)
         alert = self._alert_of(entry)
