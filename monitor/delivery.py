@@ -435,7 +435,8 @@ class Outbox:
         if exc.outage is not None:
             # Slack's condition, not this alert's: its backoff ends when Slack answers again.
             self.slack.went_down(exc.outage)
-            reason = f"{OUTAGE_ERROR_PREFIX}{exc.outage} ({exc.reason})"
+            detail = f" ({exc.reason})" if exc.reason != exc.outage else ""
+            reason = f"{OUTAGE_ERROR_PREFIX}{exc.outage}{detail}"
         if exc.retry_after is not None:
             self._blocks.paused_until[entry.channel] = time.monotonic() + exc.retry_after
             hold = min(timedelta(seconds=exc.retry_after), LONGEST_CHANNEL_HOLD)

@@ -142,11 +142,12 @@ class SlackWatch:
                 return False
             # It answered, if only to refuse (a revoked token): the alerts' own attempts say what to fix.
         outage = self.health.recovered()
-        due = self.storage.end_backoff(OUTAGE_ERROR_PREFIX)
+        self.storage.end_backoff(OUTAGE_ERROR_PREFIX)
         if outage is not None:
             self.storage.clear_slack_outage()
+            waiting = self.storage.pending_counts(self.clock(), retry_after_prefixes=RETRY_AFTER_ERRORS)
             log_event(log, logging.INFO, "slack.back", down_since=outage.since.isoformat(timespec="seconds"),
-                      problem=outage.problem, alerts_due=due)  # fmt: skip
+                      problem=outage.problem, alerts_to_send=waiting.total)  # fmt: skip
         return True
 
     def pending_summary(self) -> PendingSummary:
