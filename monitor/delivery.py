@@ -2,12 +2,19 @@
 
 An alert reaches the outbox in the same transaction as its article (pipeline.py). From there:
 
-- transient failures (429, 5xx, connection errors, timeouts) keep it pending with a next attempt after
-  exponential backoff with jitter, or after Slack's Retry-After; this survives restarts because the
-  schedule is in the store;
+- failures of Slack itself (refused or dropped connections, timeouts, DNS, 5xx, `internal_error`,
+  `fatal_error`, `service_unavailable`) are one condition of Slack, not of each alert: posting stops,
+  auth.test is probed every few seconds (slack_health.py), and when Slack answers every alert that
+  waited for it is due at once. The outage is kept in the store, so the next `once` (or a restart)
+  picks it up;
+- other transient failures (429, unknown errors) keep it pending with a next attempt after exponential
+  backoff with jitter, or after Slack's Retry-After; this survives restarts because the schedule is in
+  the store;
 - permanent failures (channel_not_found, invalid_auth, invalid_blocks, ...) mark it failed with what to
   fix, logged once; it is retried when the configuration or token changes (see `config_fingerprint`);
 - a channel that answered 429 is paused for Retry-After, other channels go on;
+- each entry is sent where its watchlists route now (rerouting.py): an alert requeued after its
+  channel was fixed goes to the fixed channel, not to the one it failed in;
 - posts to one channel are at least `pace` apart (Slack allows about one message per second per channel),
   across every instance sharing the store: each post takes the channel's turn in the store, and a 429
   holds the channel for all of them.
@@ -36,6 +43,8 @@ from .errors import NotifyError
 from .logs import log_event
 from .models import Alert, Digest, StoryReply
 from .notifiers.base import Notifier, Posted
+from .rerouting import Router, Routes
+from .slack_health import OUTAGE_ERROR_PREFIX, RETRY_AFTER_ERRORS, PendingSummary, SlackWatch
 from .storage import OutboxEntry, Storage
 from .storage.fleet import LONGEST_CHANNEL_HOLD
 
@@ -73,11 +82,13 @@ class DeliveryStats:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    dropped: int = 0  # never to be sent: their watchlists are gone, or another message carries them
 
     def add(self, other: DeliveryStats) -> None:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
+        self.dropped += other.dropped
 
 
 @dataclass
@@ -100,12 +111,17 @@ class Outbox:
         config_fingerprint: str,
         clock: Callable[[], datetime],
         pace: float = DEFAULT_PACE_SECONDS,
+        routes: Routes | None = None,
     ):
         self.storage = storage
         self.notifier = notifier
         self.config_fingerprint = config_fingerprint
         self.clock = clock
         self.pace = pace
+        # None: entries go where they were queued (tests of the sender alone); see rerouting.py.
+        self.router = Router(storage, routes, clock) if routes is not None else None
+        self.slack = SlackWatch(storage, notifier, clock)  # up, or down and probed (slack_health.py)
+        self._attempted: set[int] = set()  # entries this process tried to send: `drain` tries the rest
         self.stopping = False  # set on SIGTERM: finish the post in flight, start no other
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -117,9 +133,12 @@ class Outbox:
         self.in_hand: list[OutboxEntry] = []  # claimed, waiting their turn to be sent
         self.sending: OutboxEntry | None = None
 
-    def use_config(self, fingerprint: str, pace: float) -> int:
-        """After a live reload: new pacing, and failed alerts get another chance if the config changed."""
-        self.pace = pace
+    def use_config(self, config: Config) -> int:
+        """After a live reload: new pacing and routes, and failed alerts get another chance if the config
+        changed (they then go where their watchlists route now)."""
+        self.pace = post_interval(config, self.notifier)
+        self.router = Router(self.storage, Routes.from_config(config), self.clock)
+        fingerprint = delivery_fingerprint(config)
         if fingerprint == self.config_fingerprint:
             return 0
         self.config_fingerprint = fingerprint
@@ -142,12 +161,20 @@ class Outbox:
         self._sender = asyncio.create_task(self._run(), name="outbox sender")
 
     async def drain(self) -> DeliveryStats:
-        """Stop the loop after its current pass, then send everything due; for `once`."""
+        """Stop the loop after its current pass, then try every pending entry this process has not tried,
+        whatever its backoff, except those held by Slack's Retry-After; for `once` and the other one-shot
+        commands. While Slack is down (after one more probe), nothing is tried."""
         self._closing = True
         self._wake.set()
         if self._sender is not None:
             await self._sender
-        self.stats.add(await self.deliver_due())
+        self.slack.read_stored()
+        if self.slack.down:
+            await self.probe()
+        if not self.slack.down:
+            self.storage.end_backoff_except(self.clock(), error_prefixes=RETRY_AFTER_ERRORS,
+                                            skip=self._attempted)  # fmt: skip
+            self.stats.add(await self.deliver_due())
         return self.stats
 
     def stop(self) -> None:
@@ -162,15 +189,34 @@ class Outbox:
                 await asyncio.wait_for(self._sender, timeout=grace)
 
     async def _run(self) -> None:
-        """The sender loop: deliver what is due, then sleep until woken or the next check."""
+        """The sender loop: deliver what is due (while Slack is down: probe it when due instead), then
+        sleep until woken, the next probe or the next check."""
         while not (self.stopping or self._closing):
             self._wake.clear()
             try:
-                self.stats.add(await self.deliver_due())
+                self.slack.read_stored()
+                if self.slack.health.probe_due():
+                    await self.probe()
+                if not self.slack.down:
+                    self.stats.add(await self.deliver_due())
             except Exception as exc:  # the store failed over, a bug: the sender must outlive one pass
                 log_event(log, logging.ERROR, "outbox.pass_failed", reason=f"{type(exc).__name__}: {exc}")
+            idle = IDLE_CHECK_SECONDS
+            if self.slack.down:
+                idle = min(idle, max(self.slack.health.seconds_to_probe(), MIN_TURN_WAIT_SECONDS))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=IDLE_CHECK_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), timeout=idle)
+
+    async def probe(self) -> bool:
+        """Ask Slack whether it answers; when it does, what waited for it is due now (slack_health.py)."""
+        answered = await self.slack.probe()
+        if answered:
+            self._wake.set()
+        return answered
+
+    def pending_summary(self) -> PendingSummary:
+        """How many entries wait to be sent, and why: for the `once` and periodic `run` summaries."""
+        return self.slack.pending_summary()
 
     async def deliver_due(self) -> DeliveryStats:
         """Send every due alert, pacing each channel; returns what happened.
@@ -181,15 +227,17 @@ class Outbox:
         stats = DeliveryStats()
         async with self._lock:
             seen: set[int] = set()
-            while not self.stopping:
+            while not (self.stopping or self.slack.down):
                 queue = self.storage.claim_due_alerts(self.clock())
                 if not queue or seen.issuperset(entry.id for entry in queue):
                     self._give_back(queue)
                     break
                 seen.update(entry.id for entry in queue)
+                queue = self._routed(queue, stats)
                 self.in_hand = queue
                 try:
-                    while queue and not self.stopping:
+                    # Slack down: the entries in hand go back untried, to wait for the probe.
+                    while queue and not (self.stopping or self.slack.down):
                         entry = await self._next_ready(queue)
                         if entry is not None:
                             self.sending = entry  # its lease is renewed while the post takes
@@ -199,6 +247,23 @@ class Outbox:
                     self.in_hand, self.sending = [], None
                     self._give_back(queue)
         return stats
+
+    def _routed(self, queue: list[OutboxEntry], stats: DeliveryStats) -> list[OutboxEntry]:
+        """The entries as they go now: where their watchlists route under this configuration."""
+        if self.router is None:
+            return queue
+        routed = []
+        for entry in queue:
+            try:
+                now = self.router.route(entry)
+            except Exception:  # an entry that cannot be routed is sent as queued (and fails alone there)
+                log.exception("alert.unroutable alert_id=%s", entry.id)
+                now = entry
+            if now is None:
+                stats.dropped += 1
+            else:
+                routed.append(now)
+        return routed
 
     def _give_back(self, queue: list[OutboxEntry]) -> None:
         if queue:
@@ -262,6 +327,7 @@ class Outbox:
         if blocked:
             self._fail(entry, blocked, stats, log_it=False)
             return
+        self._attempted.add(entry.id)
         try:
             await self._deliver_by_kind(entry, stats)
         except Exception as exc:
@@ -365,6 +431,7 @@ class Outbox:
         ts = posted.ts if posted else None
         channel_id = posted.channel_id if posted else None
         self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock(), status=done, channel_id=channel_id)
+        self.slack.health.post_succeeded()
         stats.sent += 1
         metrics.ALERTS_SENT.inc()
         log_event(
@@ -378,6 +445,12 @@ class Outbox:
             self._remember_block(entry.channel, exc)
             self._fail(entry, exc.reason, stats, log_it=True, article_url=article_url)
             return
+        reason = exc.reason
+        if exc.outage is not None:
+            # Slack's condition, not this alert's: its backoff ends when Slack answers again.
+            self.slack.went_down(exc.outage)
+            detail = f" ({exc.reason})" if exc.reason != exc.outage else ""
+            reason = f"{OUTAGE_ERROR_PREFIX}{exc.outage}{detail}"
         if exc.retry_after is not None:
             self._blocks.paused_until[entry.channel] = time.monotonic() + exc.retry_after
             hold = min(timedelta(seconds=exc.retry_after), LONGEST_CHANNEL_HOLD)
@@ -387,12 +460,13 @@ class Outbox:
             if exc.retry_after is not None
             else backoff_delay(entry.attempts + 1)
         )
-        self.storage.reschedule_alert(entry.id, error=exc.reason, next_attempt_at=self.clock() + delay)
+        self.storage.reschedule_alert(entry.id, error=reason, next_attempt_at=self.clock() + delay)
         stats.retrying += 1
         metrics.ALERTS_FAILED.labels("retry").inc()
         log_event(
             log, logging.WARNING, "alert.retry_later", channel=entry.channel, article_url=article_url,
-            reason=exc.reason, attempt=entry.attempts + 1, retry_in=f"{delay.total_seconds():.0f}s",
+            reason=reason, attempt=entry.attempts + 1,
+            retry_in="when Slack answers" if exc.outage else f"{delay.total_seconds():.0f}s",
         )  # fmt: skip
 
     def _remember_block(self, channel: str, exc: NotifyError) -> None:

@@ -98,10 +98,19 @@ class NotifyError(MonitorError):
     """A notifier could not deliver an alert."""
 
     def __init__(
-        self, channel: str, reason: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        channel: str,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        outage: str | None = None,
     ):
         self.channel = channel
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after  # seconds Slack asked us to wait (429 Retry-After)
+        # Set when Slack itself failed (unreachable, 5xx, internal_error...), not this alert: what failed,
+        # in a few words ("connection refused", "HTTP 503"). Every other post would fail the same way.
+        self.outage = outage
         super().__init__(f"notify: unable to send an alert: channel={channel} error={reason}")

@@ -20,7 +20,7 @@ from .text import cut
 
 # What preview says about each article.
 ALERTED = "alerted"  # alerted before, and the current watchlists still match
-NEW = "new"  # the current watchlists match, but it was never alerted: backfill would post it
+NEW = "new"  # the current watchlists match, but no alert of it was delivered: backfill would post it
 DROPPED = "no longer matches"  # alerted before, the current watchlists do not match
 
 
@@ -93,7 +93,8 @@ def _wanted(name: str, watchlist: str | None) -> bool:
 
 
 def _watchlists_alerted(stored: StoredArticle) -> tuple[str, ...]:
-    """The watchlists that matched when the article was alerted (empty if it never was)."""
+    """The watchlists that matched when the article was alerted (empty if no alert of it was delivered or
+    is on its way: one that failed, or was dropped, reached nobody)."""
     if not stored.channels_alerted:
         return ()
     try:
@@ -115,9 +116,13 @@ async def backfill(pipeline: Pipeline, since: datetime) -> list[PreviewRow]:
         source = pipeline.source_name(stored.record.feed_url)
         matches, alerts = pipeline.analyse(article, source, pipeline.feed_tags(stored.record.feed_url))
         alerts = [dataclasses.replace(alert, backfilled=True) for alert in alerts]  # each says it came late
+        # An alert queued before that never reached anyone (its channel failed, its watchlist was gone)
+        # is tried again; the sender routes it where its watchlists go now (rerouting.py).
+        revived = pipeline.storage.requeue_undelivered(row.article_id)
         # Oldest first, like the live pipeline: a story's first article alerts, other outlets reply.
         entries = pipeline.story_messages(pipeline.storage.story_of(row.article_id), alerts, source)
-        if entries and pipeline.storage.queue_alerts(row.article_id, entries, now, matches_json(matches)):
+        added = entries and pipeline.storage.queue_alerts(row.article_id, entries, now, matches_json(matches))
+        if revived or added:
             queued.append(row)
     return queued
 

@@ -19,7 +19,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config
-from .delivery import delivery_fingerprint, post_interval
 from .digest import queue_due_digests
 from .errors import ConfigError, NotifyError, StorageError
 from .logs import log_event
@@ -88,8 +87,7 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
 def _applier(pipeline: Pipeline) -> Callable[[Config, ConfigChange], Awaitable[None]]:
     async def apply(config: Config, change: ConfigChange) -> None:
         pipeline.reconfigure(config)
-        fingerprint = delivery_fingerprint(config)
-        pipeline.outbox.use_config(fingerprint, pace=post_interval(config, pipeline.outbox.notifier))
+        pipeline.outbox.use_config(config)
         pipeline.outbox.wake()
 
     return apply

@@ -15,6 +15,7 @@ from .notifiers.base import Notifier
 from .notifiers.console import ConsoleNotifier
 from .notifiers.slack import SlackNotifier
 from .pipeline import Pipeline, utcnow
+from .rerouting import Routes
 from .storage import open_storage
 
 T = TypeVar("T")
@@ -42,6 +43,7 @@ async def with_pipeline(config: Config, action: Callable[[Pipeline], Awaitable[T
         config_fingerprint=delivery_fingerprint(config),
         clock=utcnow,
         pace=post_interval(config, notifier),
+        routes=Routes.from_config(config),
     )
     pipeline = Pipeline(config, storage, http, outbox)
     try:

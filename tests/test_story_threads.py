@@ -142,13 +142,14 @@ def test_broadcast_at_shows_the_reply_in_the_channel_when_the_story_reaches_n_ou
 def test_a_reply_waits_for_its_alert_and_goes_in_its_thread(world: World) -> None:
     news = Newsroom(world, ["FinanceBlog", "Mint"])
     news.publish("FinanceBlog", "s01-a1")
-    world.slack.inject("chat.postMessage", "http_503_html")  # the alert's first post fails: it retries later
+    for method in ("chat.postMessage", "auth.test"):  # Slack is down: the alert waits until it answers
+        world.slack.inject(method, "http_503_html", times=100)
     assert world.once() == 0
     assert world.slack.messages(CHANNEL) == []
     news.publish("Mint", "s01-a2")
     assert world.once() == 0
     assert world.slack.messages(CHANNEL) == []  # the reply has no thread to go in yet: it waits, unposted
-    world.let_backoff_pass()
+    world.slack.clear_faults()  # Slack is back
     assert world.once() == 0
     [alert] = top_level(world)
     assert message_title(alert) == CORPUS["s01-a1"]["title"]
@@ -162,11 +163,12 @@ def test_a_failed_update_is_retried_without_posting_the_reply_twice(world: World
     assert world.once() == 0
     news.publish("Mint", "s01-a2")
     world.slack.inject("chat.update", "service_unavailable")
+    world.slack.inject("auth.test", "service_unavailable", times=100)  # and stays down for this run
     assert world.once() == 0
     [alert] = top_level(world)
     assert len(thread_replies(world, alert)) == 1
     assert outlets_line(alert) == ""  # the update failed
-    world.let_backoff_pass()
+    world.slack.clear_faults()  # Slack is back
     assert world.once() == 0
     [alert] = top_level(world)
     assert len(thread_replies(world, alert)) == 1

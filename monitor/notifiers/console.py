@@ -44,6 +44,9 @@ class ConsoleNotifier:
         self.stream.flush()
         return None
 
+    async def probe(self) -> None:
+        return None  # a terminal is always there
+
     async def close(self) -> None:
         return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -63,6 +64,10 @@ FIXES = {
     "thread_not_found": "the story's alert is no longer in Slack (deleted?): its thread takes no replies",
 }
 
+
+# Errors that say Slack's service failed, not this request (SLACK.md §5): like a refused connection or a
+# 5xx, they are a condition of Slack that the outbox waits out as a whole (delivery.py, SlackHealth).
+OUTAGE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
 
 RATE_LIMITED_PAUSE_SECONDS = 300.0
 
@@ -137,7 +142,11 @@ class SlackNotifier:
         except SlackApiError as exc:
             raise _notify_error(for_channel, exc) from None
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
-            raise NotifyError(for_channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
+            raise _connection_error(for_channel, exc) from None
+
+    async def probe(self) -> None:
+        """auth.test: the cheapest call that proves Slack answers (Tier 4); raises NotifyError."""
+        await self._call("", self.client.auth_test)
 
     async def send_notice(self, channel: str, text: str) -> None:
         await self._call(
@@ -178,7 +187,7 @@ class SlackNotifier:
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
             # The outcome is unknown (the post may have landed): the outbox retries, which is the one
             # documented duplicate window.
-            raise NotifyError(channel, f"{exc.__class__.__name__}: {exc}".rstrip(": ")) from None
+            raise _connection_error(channel, exc) from None
 
     async def close(self) -> None:
         session = getattr(self.client, "session", None)
@@ -200,7 +209,32 @@ def _notify_error(channel: str, exc: SlackApiError) -> NotifyError:
     if exc.response.status_code == 429:
         headers = {key.lower(): value for key, value in (exc.response.headers or {}).items()}
         retry_after = parse_retry_after(_first(headers.get("retry-after"))) or 1.0
-    return NotifyError(channel, reason, permanent=permanent, retry_after=retry_after)
+    outage = None
+    if exc.response.status_code >= 500:
+        outage = f"HTTP {exc.response.status_code}"
+    elif error in OUTAGE_ERRORS:
+        outage = error
+    return NotifyError(channel, reason, permanent=permanent, retry_after=retry_after, outage=outage)
+
+
+def _connection_error(channel: str, exc: BaseException) -> NotifyError:
+    """No answer from Slack: an outage of Slack (or of the way to it), whatever the alert."""
+    reason = f"{exc.__class__.__name__}: {exc}".rstrip(": ")
+    return NotifyError(channel, reason, outage=connection_problem(exc))
+
+
+def connection_problem(exc: BaseException) -> str:
+    """What went wrong on the way to Slack, in the words an operator would use."""
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "DNS lookup failed"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        refused = exc.os_error.errno == errno.ECONNREFUSED
+        return "connection refused" if refused else "cannot connect"
+    if isinstance(exc, TimeoutError):  # aiohttp's timeouts are TimeoutErrors too
+        return "timed out"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | ConnectionResetError):
+        return "connection dropped"
+    return "connection failed"
 
 
 def _posted(response: AsyncSlackResponse) -> Posted | None:

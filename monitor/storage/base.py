@@ -16,6 +16,7 @@ from ..stages.stories import StoryCandidate
 
 if TYPE_CHECKING:
     from .fleet import Instance
+    from .outbox import PendingCounts, StoredOutage
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class StoredArticle:
 
     id: int
     record: ArticleRecord
-    channels_alerted: tuple[str, ...]  # channels an alert was queued for (sent, pending or failed)
+    channels_alerted: tuple[str, ...]  # channels an alert was sent to or is pending for
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,9 @@ class Storage(Protocol):
 
     def story_of(self, article_id: int) -> int | None: ...
 
-    def story_thread(self, story_id: int, channel: str) -> StoryThread | None: ...
+    def story_thread(
+        self, story_id: int, channel: str, *, excluding: int | None = None
+    ) -> StoryThread | None: ...
 
     def story_outlets(self, story_id: int) -> list[str]: ...
 
@@ -293,6 +296,35 @@ class Storage(Protocol):
     def requeue_failed(self, channel: str | None = None) -> int: ...
 
     def outbox_entries(self, statuses: tuple[str, ...]) -> list[OutboxEntry]: ...
+
+    # Re-routing, outages and what is pending (storage/outbox.py).
+    def reroute_alert(
+        self, alert_id: int, *, channel: str, payload: str, kind: str, parent_id: int | None
+    ) -> bool: ...
+
+    def drop_alert(self, alert_id: int, *, reason: str) -> None: ...
+
+    def entry_for(self, article_id: int, channel: str) -> OutboxEntry | None: ...
+
+    def add_alerts(
+        self, article_id: int, story_id: int | None, alerts: list[QueuedAlert], at: datetime
+    ) -> list[OutboxEntry]: ...
+
+    def requeue_undelivered(self, article_id: int) -> int: ...
+
+    def end_backoff(self, error_prefix: str) -> int: ...
+
+    def end_backoff_except(
+        self, now: datetime, *, error_prefixes: tuple[str, ...], skip: set[int]
+    ) -> int: ...
+
+    def pending_counts(self, now: datetime, *, retry_after_prefixes: tuple[str, ...]) -> PendingCounts: ...
+
+    def record_slack_outage(self, outage: StoredOutage) -> None: ...
+
+    def clear_slack_outage(self) -> None: ...
+
+    def slack_outage(self) -> StoredOutage | None: ...
 
     def outbox_counts(self) -> dict[str, int]: ...
 

@@ -208,7 +208,7 @@ alerts = Table(
     Column("dedup_key", String(255)),
     Column("channel", String(255), nullable=False),
     Column("payload", NulFreeText(), nullable=False),  # JSON of the Alert, enough to send it after a restart
-    Column("status", String(16), nullable=False, default="pending"),  # pending | sent | failed
+    Column("status", String(16), nullable=False, default="pending"),  # storage/outbox.py lists them
     Column("ts", String(32)),  # Slack's message ts, a string on purpose (floats lose digits)
     Column("channel_id", String(32)),  # the channel's Slack ID: chat.update on a story's alert needs it
     Column("error", NulFreeText()),

@@ -36,12 +36,13 @@ from .fleet import (
     storage_errors,
 )
 from .migrate import SchemaState, migrate, schema_state
+from .outbox import DELIVERED_OR_ON_THE_WAY, OutboxQueries
 from .stories import StoryQueries, outbox_columns
 
 log = logging.getLogger("monitor.storage")
 
 
-class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
+class SQLStorage(StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
     """State in one relational database; every dedup decision is a unique constraint."""
 
     def __init__(self, url: str, *, lease: timedelta = DEFAULT_LEASE):
@@ -403,9 +404,11 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries):
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
             channels: dict[int, list[str]] = {}
+            # An alert that failed or was dropped never reached anyone: its article counts as not alerted.
             for article_id, channel in conn.execute(
                 select(alerts.c.article_id, alerts.c.channel).where(
-                    alerts.c.article_id.in_([r["id"] for r in rows])
+                    alerts.c.article_id.in_([r["id"] for r in rows]),
+                    alerts.c.status.in_(DELIVERED_OR_ON_THE_WAY),
                 )
             ):
                 channels.setdefault(article_id, []).append(channel)

@@ -59,10 +59,19 @@ class StoryQueries:
             ).first()
         return None if row is None else int(row.story_id or row.id)
 
-    def story_thread(self, story_id: int, channel: str) -> StoryThread | None:
-        """The story's alert in `channel` (not a digest) and the outlets its thread already shows."""
+    def story_thread(
+        self, story_id: int, channel: str, *, excluding: int | None = None
+    ) -> StoryThread | None:
+        """The story's alert in `channel` (not a digest) and the outlets its thread already shows.
+
+        Entries dropped are not in it (they will never be posted), nor the entry `excluding` (one being
+        re-routed, which must not find itself)."""
         alerts, articles = schema.alerts, schema.articles
-        in_story = (alerts.c.story_id == story_id) & (alerts.c.channel == channel)
+        in_story = (
+            (alerts.c.story_id == story_id) & (alerts.c.channel == channel) & (alerts.c.status != "dropped")
+        )
+        if excluding is not None:
+            in_story &= alerts.c.id != excluding
         with self.engine.connect() as conn:
             # An alert Slack has (a ts) before one only printed to the console.
             parent = conn.execute(

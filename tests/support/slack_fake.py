@@ -578,6 +578,11 @@ class SlackFake(LoopbackServer):
         with self._lock:
             self._faults.setdefault(method, deque()).append(_Fault(kind, times, seconds))
 
+    def clear_faults(self) -> None:
+        """Drop the faults still queued (Slack is back), keeping messages and requests."""
+        with self._lock:
+            self._faults = {}
+
     # -- inspection --
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
