@@ -34,7 +34,7 @@ from .review import PreviewRow, backfill, preview, render_preview
 from .scheduler import queue_digests, run_service
 from .schema import stale_schema_files, write_schema_files
 from .service import with_pipeline
-from .service_report import ServiceSummary, log_startup, log_summaries, summarise
+from .service_report import ServiceSummary, log_startup, log_summaries, slack_outage, summarise
 from .stages.match import compile_watchlists, match_article
 from .status import build_status, render_status
 from .storage import open_storage
@@ -331,7 +331,8 @@ async def _cycle_and_summary(pipeline: Pipeline) -> tuple[CycleReport, ServiceSu
     report = await _one_cycle(pipeline)
     sent = report.counts["alerts/sent"]
     now = pipeline.clock()
-    return report, summarise(pipeline.config, pipeline.storage, now, sent=sent, sent_in="this cycle")
+    return report, summarise(pipeline.config, pipeline.storage, now, sent=sent, sent_in="this cycle",
+                             slack_outage=slack_outage(pipeline))  # fmt: skip
 
 
 async def _one_cycle(pipeline: Pipeline) -> CycleReport:

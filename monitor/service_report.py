@@ -62,8 +62,19 @@ class ServiceSummary:
         return "service.summary " + " ".join(f"{k}={format_value(v)}" for k, v in fields if v is not None)
 
 
-def summarise(config: Config, storage: Storage, now: datetime, *, sent: int, sent_in: str) -> ServiceSummary:
-    """The summary of the configured feeds and of the outbox, as the store has them at `now`."""
+def summarise(
+    config: Config,
+    storage: Storage,
+    now: datetime,
+    *,
+    sent: int,
+    sent_in: str,
+    slack_outage: str | None = None,
+) -> ServiceSummary:
+    """The summary of the configured feeds and of the outbox, as the store has them at `now`.
+
+    `slack_outage`: the sender's word when Slack itself is down (every pending alert waits for it, not
+    for its own error): it replaces the per-alert reasons."""
     states = {state.url: state for state in storage.feed_states()}
     feeds = Counter(_feed_state(states.get(feed.url)) for feed in config.feeds)
     counts = storage.outbox_counts()
@@ -78,7 +89,7 @@ def summarise(config: Config, storage: Storage, now: datetime, *, sent: int, sen
         sent_in=sent_in,
         alerts_pending=counts.get("pending", 0),
         alerts_failed=counts.get("failed", 0),
-        pending_why=_pending_why(pending, now),
+        pending_why=(slack_outage if pending and slack_outage else _pending_why(pending, now)),
         failed_why=_commonest_error(failed),
     )
 
@@ -168,9 +179,16 @@ async def log_summaries(pipeline: Pipeline) -> None:
         try:
             sent = pipeline.storage.outbox_sent_since(since)
             period = duration_text(every)
-            summary = summarise(pipeline.config, pipeline.storage, now, sent=sent, sent_in=period)
+            summary = summarise(pipeline.config, pipeline.storage, now, sent=sent, sent_in=period,
+                                slack_outage=slack_outage(pipeline))  # fmt: skip
         except StorageError as exc:  # the next one tries again; /healthz reports the store meanwhile
             log_event(log, logging.WARNING, "service.summary_failed", reason=str(exc))
             continue
         log_event(log, logging.INFO, "service.summary", **summary.fields())
         since = now
+
+
+def slack_outage(pipeline: Pipeline) -> str | None:
+    """`3 alerts pending: Slack unreachable (connection refused) since 08:01 UTC`, while Slack is down."""
+    pending = pipeline.outbox.pending_summary()
+    return pending.describe() if pending.outage is not None else None

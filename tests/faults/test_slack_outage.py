@@ -154,3 +154,14 @@ def test_a_channel_error_fails_only_that_channel_and_is_no_outage(world: World) 
     assert len(world.top_level("#china-tech")) == 2  # the good channel got everything
     assert world.slack.requests("auth.test") == []  # not_in_channel says nothing about Slack itself
     assert summary(world).describe() == "no alerts pending"
+
+
+def test_once_prints_that_its_pending_alerts_wait_for_slack(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_news(world, 2)
+    world.settings["slack"] = {"api_url": f"http://127.0.0.1:{free_port()}/api/"}  # nobody listens there
+    assert world.once() == 0
+    [line] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("service.summary")]
+    assert "alerts_pending=2" in line
+    assert re.search(r'pending_why="2 alerts pending: Slack unreachable \(connection refused\) since', line)
