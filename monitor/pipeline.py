@@ -109,7 +109,7 @@ class Pipeline:
         self._feed_gate_size = config.poll.concurrency
         self._fetch_gate = FairGate(PAGE_FETCH_CONCURRENCY)
         self._extract_gate = FairGate(EXTRACT_CONCURRENCY)
-        self._page_room = PageRoom()  # pages in memory at once, from download to extraction (page_room.py)
+        self._page_room = PageRoom()  # bytes of pages in memory, from download to extraction (page_room.py)
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
@@ -448,6 +448,7 @@ class Pipeline:
                 max_bytes=self.config.fetch.max_page_bytes,
                 robots=self.robots,
                 then=room.then(self._fetch_gate.slot(item.feed_url)),
+                room=room,
             )
             async with self._extract_gate.slot(item.feed_url):
                 article = await asyncio.to_thread(

@@ -93,6 +93,7 @@ _NON_HTML_START = re.compile("%PDF-|[{\\[]|PK\x03\x04|\x89PNG|GIF8|\xff\xd8\xff"
 _HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|main)[\s>/]", re.I)
 _HTML_ROOT = re.compile(r"<html[\s>]", re.I)
 _HEAD_END = re.compile(r"</head\s*>", re.I)
+_NOT_BLANK = re.compile("[^\ufeff \t\r\n]")
 # Strings BeautifulSoup keeps that are not visible text: comments, CDATA, doctype (all
 # PreformattedString) and the contents of <script>, <style> and <template>.
 _NOT_TEXT_STRINGS = (PreformattedString, Script, Stylesheet, TemplateString)
@@ -166,7 +167,9 @@ def cut_after_tags(html: str, max_tags: int) -> str:
 
 def looks_like_html(html: str) -> bool:
     """True unless the text is a binary file, JSON, a non-HTML XML document or plain text."""
-    start = html.lstrip("\ufeff \t\r\n")[:1024]
+    first = _NOT_BLANK.search(html)  # html.lstrip() would copy the whole page to read its start
+    at = first.start() if first else len(html)
+    start = html[at : at + 1024]
     if "\x00" in start or _NON_HTML_START.match(start):
         return False
     if start.startswith("<?xml"):  # XHTML has an <html> root; an RSS/Atom feed or other XML has not

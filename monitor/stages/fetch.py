@@ -13,6 +13,7 @@ from bs4.dammit import EncodingDetector, UnicodeDammit
 from ..errors import FetchError
 from ..http import HttpClient
 from ..models import Page
+from ..page_room import PageClaim
 from ..robots import RobotsCache
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
@@ -25,10 +26,12 @@ async def fetch_page(
     max_bytes: int,
     robots: RobotsCache | None = None,
     then: contextlib.AbstractAsyncContextManager[Any] | None = None,
+    room: PageClaim | None = None,
 ) -> Page:
     """The page at `url` as text; FetchError for HTTP errors, robots.txt refusals and non-HTML bodies.
 
     `then`: a shared slot held for the request only, taken once the host's turn has come (HostLimiter).
+    `room`: the page's room in memory (page_room.py), grown as its body is read and decoded.
     """
     if robots is not None and not await robots.allows(url):
         raise FetchError(url, "disallowed by the site's robots.txt")
@@ -38,15 +41,22 @@ async def fetch_page(
         guarded=True,
         headers={"Accept": "text/html,application/xhtml+xml"},
         then=then,
+        reserve=room.reserve_body if room is not None else None,
     )
     response.raise_for_status()
     if response.content_type not in _HTML_TYPES:
         raise FetchError(
             url, f"not an HTML page (Content-Type: {response.content_type})", status=response.status
         )
+    if room is not None:
+        await room.reserve_for_decoding(response.body)
     # Decoding a 5 MB page is CPU work (a guess of its encoding, then the whole body): off the event loop.
     html = await asyncio.to_thread(decode_html, response.body, response.charset)
-    return Page(url=response.url, html=html, status=response.status)
+    page = Page(url=response.url, html=html, status=response.status)
+    del response  # the body: a page in memory is its text from here on
+    if room is not None:
+        room.settle_decoded(html)
+    return page
 
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)

@@ -12,6 +12,8 @@ import random
 import string
 import tracemalloc
 
+import pytest
+
 from monitor.stages.extract import MAX_TEXT_CHARS
 from monitor.stages.stories import profile_article
 from monitor.stored_text import MAX_CHARS_PER_POLL, MAX_UNMATCHED_CHARS, StoredTextBudget
@@ -133,17 +135,36 @@ def test_the_word_rarity_cache_keeps_no_page_sized_words() -> None:
     assert kept < 100_000, kept
 
 
-def test_big_pages_wait_for_extraction_in_bounded_memory(world: World) -> None:
-    # 80 links to 4.6 MB pages that download in milliseconds and take ~0.25 s each to extract (a script
+# One character decides how much a page weighs once decoded: Python keeps a str at 1, 2 or 4 bytes per
+# character, the widest character's width. Each page below is 4.6 MB on the wire; decoded it is 4.6 MB
+# (ASCII), 9.2 MB (one U+0436 or, labelled windows-1252, bytes 0x80 that read as U+20AC) or 18.4 MB (one
+# emoji). With room for 16 pages whatever they weighed, the emoji pages peaked at 796 MiB.
+_WIDE_PAGES = {  # the script's text after its 575,000 "var a=1;" (none for windows-1252), charset
+    "ascii": ("", "utf-8"),
+    "two_bytes_a_character": ("\u0436", "utf-8"),
+    "four_bytes_a_character": ("\U0001f600", "utf-8"),
+    "windows_1252_every_byte_two": ("\u20ac" * 4_600_000, "windows-1252"),
+}
+
+
+@pytest.mark.timeout(300)  # a few minutes on a loaded 2-core machine; the bound is on memory, not time
+@pytest.mark.parametrize("kind", list(_WIDE_PAGES))
+def test_big_pages_wait_for_extraction_in_bounded_memory(world: World, kind: str) -> None:
+    # 48 links to 4.6 MB pages that download in milliseconds and take ~0.25 s each to extract (a script
     # fills them): main fetched them all while two threads extracted, and held them all at once.
     story = "".join(
         f"<p>Alibaba opened office number {n} in Hangzhou, the company said.</p>" for n in range(5)
     )
-    body = f"<html><body><script>{'var a=1;' * 575_000}</script><article>{story}</article></body></html>"
-    page = body.encode()  # one bytes object, served under every path
+    tail, charset = _WIDE_PAGES[kind]
+    script = (tail if charset == "windows-1252" else "var a=1;" * 575_000 + tail).encode(charset)
+    page = b"<html><body><script>" + script + f"</script><article>{story}</article></body></html>".encode()
     items = [
-        {"title": f"Page {n}", "link": world.web.add(f"/big/{n}.html", page), "pub_date": hours_ago(1)}
-        for n in range(80)
+        {
+            "title": f"Page {n}",
+            "link": world.web.add(f"/big/{n}.html", page, content_type=f"text/html; charset={charset}"),
+            "pub_date": hours_ago(1),
+        }
+        for n in range(48)
     ]
     world.add_feed("/big.xml", rss_feed("Big", items))
     run = run_measured(world, "once")
