@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import os
 import sys
 from collections import deque
 from collections.abc import AsyncIterator
@@ -181,3 +183,26 @@ class PageClaim:
         if self._counted:
             self._counted = False
             self._pages.release()
+
+
+# glibc's mallopt parameter for the size from which a block is mapped from the system on its own
+# (M_MMAP_THRESHOLD in malloc.h), and the size glibc starts with.
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 128 * 1024
+
+
+def map_page_sized_blocks() -> bool:
+    """Have glibc's malloc map every block of MMAP_THRESHOLD or more on its own, so that it goes back to
+    the system as soon as it is freed.
+
+    glibc starts there, but raises the threshold to the size of each mapped block freed (up to 32 MiB):
+    once an 18 MB page text was freed, every body and text below that size came from the heap, where
+    freed blocks stay resident. 80 pages of 4.6 MB (one emoji each, tests/faults/test_memory_bounds.py):
+    382 MiB, 239 MiB with the threshold set (setting it turns the raising off). A page of 50-300 KB costs
+    a mapping and its page faults, microseconds. Nothing is done elsewhere than glibc, nor when the
+    operator chose a threshold (MALLOC_MMAP_THRESHOLD_).
+    """
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return False
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    return bool(mallopt is not None and mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))

@@ -33,7 +33,7 @@ from .gates import FairGate
 from .http import HttpClient
 from .logs import log_event
 from .models import Alert, Article, FeedItem, FeedPoll, Match
-from .page_room import PageRoom
+from .page_room import PageRoom, map_page_sized_blocks
 from .poll_records import PollRecorder
 from .redact import mask_secrets, mask_url
 from .robots import RobotsCache
@@ -110,6 +110,7 @@ class Pipeline:
         self._fetch_gate = FairGate(PAGE_FETCH_CONCURRENCY)
         self._extract_gate = FairGate(EXTRACT_CONCURRENCY)
         self._page_room = PageRoom()  # bytes of pages in memory, from download to extraction (page_room.py)
+        map_page_sized_blocks()  # so that a page's memory goes back to the system once it is read
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
