@@ -169,10 +169,13 @@ class PageClaim:
         await self.share.hold(2 * size)
 
     async def reserve_for_decoding(self, body: bytes) -> None:
-        """Room for `body` and the str it decodes to: as many characters at most, each 1 byte if the
-        body is ASCII, else up to _WIDEST_CHARACTER bytes (the real weight is settled after decoding)."""
-        width = 1 if body.isascii() else _WIDEST_CHARACTER
-        await self.share.hold(len(body) + width * len(body) + sys.getsizeof(""))
+        """Room for `body` and what decoding it takes: a str of as many characters at most, each 1 byte
+        if the body is ASCII, else up to _WIDEST_CHARACTER bytes, and then (not ASCII) the decoder's
+        1-byte draft of it, widened when a wider character comes (the real weight is settled after)."""
+        if body.isascii():
+            await self.share.hold(2 * len(body) + sys.getsizeof(""))
+        else:
+            await self.share.hold((2 + _WIDEST_CHARACTER) * len(body) + sys.getsizeof(""))
 
     def settle_decoded(self, text: str) -> None:
         """The body is gone; the page now weighs its decoded text."""

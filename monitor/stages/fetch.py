@@ -86,16 +86,24 @@ def decode_html(body: bytes, declared: str | None) -> str:
         is_html=True,
         user_encodings=["utf-8", "windows-1252"],
     )
-    data, _ = EncodingDetector.strip_byte_order_mark(body)
+    data = without_byte_order_mark(body)
     first = None
     for codec in _codecs(detector.encodings):
         first = first or (codec if codec != "ascii" else None)
         try:
-            return data.decode(codec)
+            return str(data, codec)
         except UnicodeDecodeError:
             continue
     # Nothing fits: the first candidate, with U+FFFD for what it cannot read (as UnicodeDammit does).
-    return data.decode(first or "utf-8", errors="replace")
+    return str(data, first or "utf-8", errors="replace")
+
+
+def without_byte_order_mark(body: bytes) -> memoryview:
+    """The body after its byte-order mark (BeautifulSoup's reading of one), as a view: no copy of a
+    5 MB page for the sake of its first bytes."""
+    start = body[:4]
+    stripped, _ = EncodingDetector.strip_byte_order_mark(start)
+    return memoryview(body)[len(start) - len(stripped) :]
 
 
 def detection_sample(body: bytes, limit: int) -> bytes:
