@@ -5,7 +5,7 @@ pages come faster than they are read, they wait in memory: 80 links to 4.6 MB pa
 all downloaded while two threads extracted, and `once` peaked at ~520 MiB (100 such pages: 885 MiB).
 Counting pages was not enough: Python keeps a str at 1, 2 or 4 bytes per character (its widest
 character's width), so one emoji makes a 4.6 MB page an 18.4 MB str, and 16 such pages took `once` to
-796 MiB. So every page in memory holds a share of one byte budget (PAGE_BYTES_BUDGET):
+700-800 MiB. So every page in memory holds a share of one byte budget (PAGE_BYTES_BUDGET):
 
 - a little (FIRST_BYTES) when its download starts, taken where its host's turn has come (http.get's
   `then`), so a page waiting for a slow host's politeness delay holds nothing;
@@ -14,9 +14,14 @@ character's width), so one emoji makes a 4.6 MB page an 18.4 MB str, and 16 such
   it does weigh once decoded (`settle_decoded`);
 - everything back when its extraction ends (`release`).
 
-A page that must wait for room waits where it is (its body stops being read). The oldest claim never
-waits (it may overdraw the budget): otherwise every page could hold part of the budget while each waited
-for more, and none would finish. So what pages hold is at most the budget plus one page.
+A page that must wait for room waits where it is (its body stops being read; the wait counts against
+the request's timeout). The oldest claim never waits (it may overdraw the budget): otherwise every page
+could hold part of the budget while each waited for more, and none would finish. So what pages hold is
+at most the budget plus one page (a 5 MB body that decodes 4 bytes a character: ~30 MB while decoded).
+
+Not counted here: the parsers' working memory while a page is extracted (its lxml tree, and the copies
+trafilatura and htmldate make: about 2x the text at most, measured), bounded by EXTRACT_CONCURRENCY
+pages at once.
 """
 
 from __future__ import annotations
@@ -31,10 +36,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 MB = 1_000_000
-# What the pages in memory may hold at once, in bytes (plus the oldest page's overdraft). Measured with
-# 80 pages of 4.6 MB that download faster than two threads extract them (tests/faults/test_memory_bounds.py):
-# see /work notes in the README's memory section; a typical page (50-300 KB, ~1 MB decoded) takes ~1/100 of
-# it, so ordinary pages never wait for room and only several multi-megabyte pages at once do.
+# What the pages in memory may hold at once, in bytes (plus the oldest page's overdraft). `once` over 48
+# pages of 4.6 MB that download faster than two threads extract them (tests/faults/test_memory_bounds.py),
+# peak RSS for 1-, 2- and 4-byte-wide text: 32 MB: 179-195 MiB; 64 MB: 222-247 MiB; 96 MB: 240-272 MiB
+# (a quiet `once`: ~110 MiB). 64 MB leaves ~150 MiB under the 400 MiB target for the extraction's own
+# memory, and is twice what PAGES_IN_MEMORY ordinary pages ask at most (16 x 6 x 300 KB while a non-ASCII
+# page is decoded; ~1 MB each once decoded): they meet the page count, never this.
 PAGE_BYTES_BUDGET = 64 * MB
 # At most this many pages in memory at once, whatever they weigh: also bounds the downloads under way,
 # each with its buffers and connection. A page is extracted in ~20 ms and downloaded in ~0.1-1 s: 16
@@ -200,9 +207,10 @@ def map_page_sized_blocks() -> bool:
 
     glibc starts there, but raises the threshold to the size of each mapped block freed (up to 32 MiB):
     once an 18 MB page text was freed, every body and text below that size came from the heap, where
-    freed blocks stay resident. 80 pages of 4.6 MB (one emoji each, tests/faults/test_memory_bounds.py):
-    382 MiB, 239 MiB with the threshold set (setting it turns the raising off). A page of 50-300 KB costs
-    a mapping and its page faults, microseconds. Nothing is done elsewhere than glibc, nor when the
+    freed blocks stay resident. 48 pages of 4.6 MB with one emoji each (tests/faults/test_memory_bounds.py):
+    428 MiB with the byte budget alone, 464 MiB with this alone (16 pages' room), 241-247 MiB with both
+    (setting the threshold turns the raising off). A page of 50-300 KB costs a mapping and its page
+    faults, microseconds. Nothing is done elsewhere than glibc, nor when the
     operator chose a threshold (MALLOC_MMAP_THRESHOLD_).
     """
     if "MALLOC_MMAP_THRESHOLD_" in os.environ:
