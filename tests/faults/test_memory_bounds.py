@@ -138,7 +138,7 @@ def test_the_word_rarity_cache_keeps_no_page_sized_words() -> None:
 # One character decides how much a page weighs once decoded: Python keeps a str at 1, 2 or 4 bytes per
 # character, the widest character's width. Each page below is 4.6 MB on the wire; decoded it is 4.6 MB
 # (ASCII), 9.2 MB (one U+0436; or windows-1252 where 1 MB of bytes 0x80 read as U+20AC) or 18.4 MB (one
-# emoji). With room for 16 pages whatever they weighed (48 pages each): 369, 488, 463 and 702 MiB.
+# emoji). With room for 16 pages whatever they weighed (48 pages each): 354, 517, 492 and 785 MiB.
 _WIDE_PAGES = ("ascii", "two_bytes_a_character", "windows_1252_bytes_0x80", "four_bytes_a_character")
 
 
