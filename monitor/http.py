@@ -27,7 +27,7 @@ import contextlib
 import errno
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # aiohttp's own dependency, which defines what a socket_facto
     from aiohappyeyeballs import AddrInfoType, SocketFactoryType
 
 log = logging.getLogger("monitor.http")
+# Room in memory for a body as it is read: awaited with its size so far (HttpClient.get's `reserve`).
+Reserve = Callable[[int], Awaitable[None]]
 
 # Beyond this many hops a chain of redirects is a loop or an attack, not a news site.
 MAX_REDIRECTS = 10
@@ -386,6 +388,7 @@ class HttpClient:
         paced: bool = True,
         feed: bool = False,
         then: contextlib.AbstractAsyncContextManager[Any] | None = None,
+        reserve: Reserve | None = None,
     ) -> Response:
         """Fetch `url`; raise FetchError on network failure, timeout or a body over `max_bytes`.
 
@@ -394,11 +397,13 @@ class HttpClient:
         `feed=True`: a configured feed's poll, limited per host by the feed limit, with no delay between
         starts; a host pause longer than FEED_PAUSE_WAIT_SECONDS fails it at once (HostLimiter).
         `then`: a shared slot to hold for the request, taken once the host's turn has come (HostLimiter).
+        `reserve`: awaited with the body's size so far before each chunk of it is kept (room in memory,
+        page_room.py); the wait counts against the timeout.
         """
         host = _host_key(url)
         try:
             async with self.hosts.slot(host, paced=paced, feed=feed, then=then):
-                response = await self._get_in_time(url, max_bytes, headers or {}, guarded)
+                response = await self._get_in_time(url, max_bytes, headers or {}, guarded, reserve)
                 # Before the slot is given back: the next request of the host already sees the pause.
                 self._honour_pause(host, response, feed)
         except HostPausedError as exc:
@@ -428,13 +433,13 @@ class HttpClient:
             self.hosts.pause(host, seconds)
 
     async def _get_in_time(
-        self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool
+        self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool, reserve: Reserve | None
     ) -> Response:
         refused: list[str] = []
         token = _REFUSED_CONNECTIONS.set(refused)
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._follow(url, max_bytes, headers, guarded)
+                return await self._follow(url, max_bytes, headers, guarded, reserve)
         except TimeoutError:
             raise FetchError(url, f"timed out after {self.timeout:g}s") from None
         except BlockedAddressError as exc:
@@ -447,7 +452,9 @@ class HttpClient:
         finally:
             _REFUSED_CONNECTIONS.reset(token)
 
-    async def _follow(self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool) -> Response:
+    async def _follow(
+        self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool, reserve: Reserve | None
+    ) -> Response:
         moved_to, still_permanent = None, True
         guard = guarded  # whether this hop must reach a public address
         # Parsed once by yarl, as aiohttp would: the object checked is the object requested.
@@ -465,7 +472,7 @@ class HttpClient:
                     still_permanent = still_permanent and response.status in _PERMANENT_REDIRECTS
                     moved_to = url if still_permanent else moved_to
                     continue
-                body = await _read_capped(response, url, max_bytes)
+                body = await _read_capped(response, url, max_bytes, reserve)
                 headers_copy = CIMultiDict(response.headers)
                 return Response(
                     url=url, status=response.status, headers=headers_copy, body=body, moved_to=moved_to
@@ -567,8 +574,13 @@ def _new_session(
     )
 
 
-async def _read_capped(response: aiohttp.ClientResponse, url: str, max_bytes: int) -> bytes:
-    """Read the (decompressed) body, stopping as soon as it passes max_bytes: no gzip bomb fills memory."""
+async def _read_capped(
+    response: aiohttp.ClientResponse, url: str, max_bytes: int, reserve: Reserve | None = None
+) -> bytes:
+    """Read the (decompressed) body, stopping as soon as it passes max_bytes: no gzip bomb fills memory.
+
+    `reserve(size)` is awaited before a chunk is kept, `size` the body's bytes with it.
+    """
     declared = response.content_length
     if declared is not None and declared > max_bytes and "Content-Encoding" not in response.headers:
         raise FetchError(
@@ -582,6 +594,8 @@ async def _read_capped(response: aiohttp.ClientResponse, url: str, max_bytes: in
             raise FetchError(
                 url, f"response too large: over the limit of {max_bytes} bytes", status=response.status
             )
+        if reserve is not None:
+            await reserve(size)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -35,7 +35,7 @@ from .gates import FairGate
 from .http import HttpClient
 from .logs import log_event
 from .models import Alert, Article, FeedItem, FeedPoll, Match
-from .page_room import PageRoom
+from .page_room import PageRoom, map_page_sized_blocks
 from .poll_records import PollRecorder
 from .redact import mask_secrets, mask_url
 from .robots import RobotsCache
@@ -115,7 +115,8 @@ class Pipeline:
         self._feed_gate_size = config.poll.concurrency
         self._fetch_gate = FairGate(PAGE_FETCH_CONCURRENCY, share=PAGE_FETCH_SHARE)
         self._extract_gate = FairGate(EXTRACT_CONCURRENCY)
-        self._page_room = PageRoom()  # pages in memory at once, from download to extraction (page_room.py)
+        self._page_room = PageRoom()  # bytes of pages in memory, from download to extraction (page_room.py)
+        map_page_sized_blocks()  # so that a page's memory goes back to the system once it is read
         self._record_lock = asyncio.Lock()
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
@@ -486,6 +487,7 @@ class Pipeline:
                 robots=self.robots,
                 then=room.then(self._fetch_gate.slot(item.feed_url)),
                 robots_then=self._fetch_gate.slot(item.feed_url),
+                room=room,
             )
             async with self._extract_gate.slot(item.feed_url):
                 article = await asyncio.to_thread(

@@ -115,6 +115,38 @@ def test_oversized_bodies_are_cut_off(web_server: WebServer) -> None:
         fetch(url, guarded=False, max_bytes=100_000)
 
 
+def _reserved_sizes(url: str, max_bytes: int) -> tuple[list[int], Response | FetchError]:
+    """What http.get's `reserve` hook was asked for, in order, and the response (or the error)."""
+    sizes: list[int] = []
+
+    async def reserve(size: int) -> None:
+        sizes.append(size)
+
+    async def go() -> Response:
+        async with HttpClient(timeout=5, user_agent="news-monitor-test") as http:
+            return await http.get(url, max_bytes=max_bytes, reserve=reserve)
+
+    try:
+        return sizes, asyncio.run(go())
+    except FetchError as error:
+        return sizes, error
+
+
+def test_room_is_reserved_for_the_body_before_each_chunk_is_kept(web_server: WebServer) -> None:
+    body = bytes(range(256)) * 2_000  # 512,000 bytes: several 64 KiB chunks
+    sizes, response = _reserved_sizes(web_server.add("/big", body), max_bytes=1_000_000)
+    assert isinstance(response, Response) and response.body == body
+    assert len(sizes) > 1 and sizes == sorted(sizes) and sizes[-1] == len(body)
+
+
+def test_no_room_is_asked_for_a_body_past_the_limit(web_server: WebServer) -> None:
+    bomb = gzip.compress(b"\0" * 50_000_000)
+    url = web_server.add("/bomb", bomb, headers={"Content-Encoding": "gzip"})
+    sizes, error = _reserved_sizes(url, max_bytes=1_000_000)
+    assert isinstance(error, FetchError) and "response too large" in error.reason
+    assert max(sizes) <= 1_000_000
+
+
 def test_gzip_bomb_is_stopped_at_the_decompressed_limit(web_server: WebServer) -> None:
     bomb = gzip.compress(b"\0" * 50_000_000)  # ~50 KB on the wire, 50 MB inflated
     url = web_server.add("/bomb", bomb, headers={"Content-Encoding": "gzip"})

@@ -13,6 +13,7 @@ from bs4.dammit import EncodingDetector, UnicodeDammit
 from ..errors import FetchError
 from ..http import HttpClient
 from ..models import Page
+from ..page_room import PageClaim
 from ..robots import RobotsCache
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
@@ -27,13 +28,15 @@ async def fetch_page(
     then: contextlib.AbstractAsyncContextManager[Any] | None = None,
     robots_then: contextlib.AbstractAsyncContextManager[Any] | None = None,
     guarded: bool = True,
+    room: PageClaim | None = None,
 ) -> Page:
     """The page at `url` as text; FetchError for HTTP errors, robots.txt refusals and non-HTML bodies.
 
     `then`: a shared slot held for the request only, taken once the host's turn has come (HostLimiter);
     `robots_then`: the same for the site's robots.txt request, when one is needed. `guarded=False`: the
     URL is the operator's own (typed on the command line), trusted as a configured feed URL is: it may
-    point at a private address, and only then may its redirects lead to one.
+    point at a private address, and only then may its redirects lead to one. `room`: the page's room in
+    memory (page_room.py), grown as its body is read and decoded.
     """
     if robots is not None and not await robots.allows(url, then=robots_then):
         raise FetchError(url, "disallowed by the site's robots.txt")
@@ -43,15 +46,22 @@ async def fetch_page(
         guarded=guarded,
         headers={"Accept": "text/html,application/xhtml+xml"},
         then=then,
+        reserve=room.reserve_body if room is not None else None,
     )
     response.raise_for_status()
     if response.content_type not in _HTML_TYPES:
         raise FetchError(
             url, f"not an HTML page (Content-Type: {response.content_type})", status=response.status
         )
+    if room is not None:
+        await room.reserve_for_decoding(response.body)
     # Decoding a 5 MB page is CPU work (a guess of its encoding, then the whole body): off the event loop.
     html = await asyncio.to_thread(decode_html, response.body, response.charset)
-    return Page(url=response.url, html=html, status=response.status)
+    page = Page(url=response.url, html=html, status=response.status)
+    del response  # the body: a page in memory is its text from here on
+    if room is not None:
+        room.settle_decoded(html)
+    return page
 
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
@@ -81,16 +91,24 @@ def decode_html(body: bytes, declared: str | None) -> str:
         is_html=True,
         user_encodings=["utf-8", "windows-1252"],
     )
-    data, _ = EncodingDetector.strip_byte_order_mark(body)
+    data = without_byte_order_mark(body)
     first = None
     for codec in _codecs(detector.encodings):
         first = first or (codec if codec != "ascii" else None)
         try:
-            return data.decode(codec)
+            return str(data, codec)
         except UnicodeDecodeError:
             continue
     # Nothing fits: the first candidate, with U+FFFD for what it cannot read (as UnicodeDammit does).
-    return data.decode(first or "utf-8", errors="replace")
+    return str(data, first or "utf-8", errors="replace")
+
+
+def without_byte_order_mark(body: bytes) -> memoryview:
+    """The body after its byte-order mark (BeautifulSoup's reading of one), as a view: no copy of a
+    5 MB page for the sake of its first bytes."""
+    start = body[:4]
+    stripped, _ = EncodingDetector.strip_byte_order_mark(start)
+    return memoryview(body)[len(start) - len(stripped) :]
 
 
 def detection_sample(body: bytes, limit: int) -> bytes:

@@ -12,6 +12,8 @@ import random
 import string
 import tracemalloc
 
+import pytest
+
 from monitor.stages.extract import MAX_TEXT_CHARS
 from monitor.stages.stories import profile_article
 from monitor.stored_text import MAX_CHARS_PER_POLL, MAX_UNMATCHED_CHARS, StoredTextBudget
@@ -133,20 +135,47 @@ def test_the_word_rarity_cache_keeps_no_page_sized_words() -> None:
     assert kept < 100_000, kept
 
 
-def test_big_pages_wait_for_extraction_in_bounded_memory(world: World) -> None:
-    # 80 links to 4.6 MB pages that download in milliseconds and take ~0.25 s each to extract (a script
+# One character decides how much a page weighs once decoded: Python keeps a str at 1, 2 or 4 bytes per
+# character, the widest character's width. Each page below is 4.6 MB on the wire; decoded it is 4.6 MB
+# (ASCII), 9.2 MB (one U+0436; or windows-1252 where 1 MB of bytes 0x80 read as U+20AC) or 18.4 MB (one
+# emoji). With room for 16 pages whatever they weighed (48 pages each): 354, 517, 492 and 785 MiB.
+_WIDE_PAGES = ("ascii", "two_bytes_a_character", "windows_1252_bytes_0x80", "four_bytes_a_character")
+
+
+def _wide_script(kind: str) -> tuple[bytes, str]:
+    """A page's 4.6 MB script of the given kind, and its charset."""
+    if kind == "windows_1252_bytes_0x80":  # under 10 MB in UTF-8 (libxml2's largest text), so it is read
+        return ("var a=1;" * 450_000 + "\u20ac" * 1_000_000).encode("windows-1252"), "windows-1252"
+    wide = {"ascii": "", "two_bytes_a_character": "\u0436", "four_bytes_a_character": "\U0001f600"}[kind]
+    return ("var a=1;" * 575_000 + wide).encode(), "utf-8"
+
+
+@pytest.mark.timeout(300)  # a few minutes on a loaded 2-core machine; the bound is on memory, not time
+@pytest.mark.parametrize("kind", _WIDE_PAGES)
+def test_big_pages_wait_for_extraction_in_bounded_memory(world: World, kind: str) -> None:
+    # 48 links to 4.6 MB pages that download in milliseconds and take ~0.25 s each to extract (a script
     # fills them): main fetched them all while two threads extracted, and held them all at once.
     story = "".join(
         f"<p>Alibaba opened office number {n} in Hangzhou, the company said.</p>" for n in range(5)
     )
-    body = f"<html><body><script>{'var a=1;' * 575_000}</script><article>{story}</article></body></html>"
-    page = body.encode()  # one bytes object, served under every path
+    script, charset = _wide_script(kind)
+    # Starting as real pages do: trafilatura copies a page twice to take the doctype off (its load_html).
+    page = (
+        b"<!DOCTYPE html>\n<html><body><script>"
+        + script
+        + f"</script><article>{story}</article></body></html>".encode()
+    )
     items = [
-        {"title": f"Page {n}", "link": world.web.add(f"/big/{n}.html", page), "pub_date": hours_ago(1)}
-        for n in range(80)
+        {
+            "title": f"Page {n}",
+            "link": world.web.add(f"/big/{n}.html", page, content_type=f"text/html; charset={charset}"),
+            "pub_date": hours_ago(1),
+        }
+        for n in range(48)
     ]
     world.add_feed("/big.xml", rss_feed("Big", items))
     run = run_measured(world, "once")
     assert run.exit_code == 0, run.stderr
     assert "items/failed" not in run.stderr
+    assert "fallback_to_summary" not in run.stderr  # every page was read and extracted, none given up
     assert run.peak_rss < MEMORY_BOUND, run.peak_rss / MIB
