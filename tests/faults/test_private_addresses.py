@@ -72,6 +72,15 @@ def only_first_loopback_is_public(address: str) -> bool:
     return address == str(LOOPBACK)
 
 
+def public_first_loopback(monkeypatch: pytest.MonkeyPatch, world: World, module: object) -> None:
+    """`module`'s HttpClient calls only 127.0.0.1 public (it stands for the public internet: every server
+    is local), and the world's configuration keeps the guard on."""
+    monkeypatch.setattr(
+        module, "HttpClient", functools.partial(HttpClient, address_policy=only_first_loopback_is_public)
+    )
+    world.settings["fetch"] = {"allow_private_addresses": False}
+
+
 def port_of(server: WebServer) -> str:
     return server.base_url.rsplit(":", 1)[1]
 
@@ -248,13 +257,7 @@ def test_a_feed_configured_by_a_name_that_resolves_privately_may_redirect_within
 def test_once_neither_posts_nor_recommends_where_a_public_feed_redirected_into_a_private_address(
     world: World, second: WebServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The service's own client, with 127.0.0.1 standing for the public internet (all servers are local).
-    monkeypatch.setattr(
-        monitor.service,
-        "HttpClient",
-        functools.partial(HttpClient, address_policy=only_first_loopback_is_public),
-    )
-    world.settings["fetch"] = {"allow_private_addresses": False}
+    public_first_loopback(monkeypatch, world, monitor.service)
     path = f"/feed/{next(_paths)}.xml"
     second.add(path, feed_body(), content_type="application/rss+xml")
     configured = world.web.redirect("/feed.xml", second.url(path), status=301)
@@ -278,12 +281,7 @@ def test_a_typed_public_link_may_not_redirect_into_a_private_address(
 ) -> None:
     # An operator checks an alert's link (from a stranger's feed) with `match <link>`: the review of
     # issue 12 read a canary page on a private address through its redirect.
-    monkeypatch.setattr(
-        monitor.inspect_article,
-        "HttpClient",
-        functools.partial(HttpClient, address_policy=only_first_loopback_is_public),
-    )
-    world.settings["fetch"] = {"allow_private_addresses": False}
+    public_first_loopback(monkeypatch, world, monitor.inspect_article)
     world.add_feed("/unused.xml", feed_body())  # `match` needs a valid configuration
     path = secret_page(second)
     link = world.web.redirect(f"/news/{next(_paths)}.html", second.url(path), status=302)
@@ -295,12 +293,7 @@ def test_a_typed_public_link_may_not_redirect_into_a_private_address(
 def test_a_typed_link_on_a_private_address_may_redirect_within_it(
     world: World, second: WebServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(
-        monitor.inspect_article,
-        "HttpClient",
-        functools.partial(HttpClient, address_policy=only_first_loopback_is_public),
-    )
-    world.settings["fetch"] = {"allow_private_addresses": False}
+    public_first_loopback(monkeypatch, world, monitor.inspect_article)
     path = secret_page(second)
     link = second.redirect(f"/intranet/{next(_paths)}.html", second.url(path), status=302)
     assert world.run_cli("extract", link) == 0
