@@ -445,7 +445,8 @@ def test_each_connection_gets_one_answer_and_pipelined_requests_are_dropped(
             while chunk := sock.recv(65536):  # the server closes after its one answer
                 received += chunk
         assert received.count(b"HTTP/1.1 ") == 1
-        assert received.startswith(b"HTTP/1.1 200 ") and b"\r\nConnection: close\r\n" in received
+        head = received.split(b"\r\n\r\n", 1)[0].decode()
+        assert head.startswith("HTTP/1.1 200 ") and "\r\nConnection: close" in head, head
 
 
 # ---- In-process: OpsServer with a /metrics too large for the socket buffers ----
