@@ -16,10 +16,10 @@ in 30 s when it was tried). So the sockets are ours:
   the client by the deadline; then the connection is aborted, whatever state it is in (a client that
   does not read its answer included);
 - at most `max_connections` connections are open at once. A new connection is always accepted: at the
-  cap it replaces the connection least likely to still be useful (one whose answer has been written
-  and is waiting for the client to read it, then one that has not sent a whole request, then the
-  oldest), so a fresh /healthz is answered even when an attacker holds every slot. Descriptors: the cap
-  plus the newcomer while the replaced connection closes;
+  cap it replaces the connection least likely to still be useful (one whose answer is written and
+  waiting for the client to read it, then one that has not sent a whole request, then the oldest), so
+  a fresh /healthz is answered even when an attacker holds every slot. Descriptors: the cap plus the
+  newcomer while the replaced connection closes;
 - an accept that fails (EMFILE and its kin) is retried after a pause, and logged once per burst: the
   first failure at once, then one line per ACCEPT_ERROR_LOG_SECONDS with how many were not logged.
 """
@@ -129,11 +129,11 @@ class _Connection(asyncio.Protocol):
     @property
     def eviction_rank(self) -> int:
         """Which connection makes room for a new one: the lowest rank, the oldest within a rank."""
-        if self.answered:
-            return 0  # the server is done with it; a client still reading is slow, or not reading
+        if self.answered and self.transport is not None and self.transport.get_write_buffer_size():
+            return 0  # its answer is written but not taken: the client is slow to read, or never will
         if not self.requested:
             return 1  # no whole request yet: a real client sends its request at once
-        return 2  # in its handler (milliseconds)
+        return 2  # in its handler, or answered and closing (both a matter of milliseconds)
 
     def request_started(self) -> None:
         self.requested = True
