@@ -1,11 +1,14 @@
-"""The ops endpoint under hostile clients: half-finished requests, trickled headers, idle connections,
-and a process out of file descriptors, against `news-monitor run` in a real process.
+"""The ops endpoint under hostile clients: half-finished requests, trickled headers, pipelined requests
+never read, keep-alive pollers, answers never read, and a process out of file descriptors, against
+`news-monitor run` in a real process (and OpsServer in process where the answer must outgrow the buffers).
 
-What is promised (README "Operations"): a client that does not send its request within
-ops.header_timeout, or sends nothing within ops.idle_timeout after a response, is disconnected; at most
-ops.max_connections connections are open, so ops clients cannot take the descriptors the service needs;
-/healthz keeps answering; an accept that fails is logged once per burst. Bounds here are counts and
-"eventually, within a generous deadline" with one-second timeouts configured, never a speed.
+What is promised (README "Operations"): each connection serves one request (`Connection: close`); a
+client that does not send its request within ops.header_timeout is disconnected, and every connection is
+reset header_timeout + 5 s after accept whatever it is doing; at most ops.max_connections connections are
+open and a new one is never refused (the least useful one makes room), so ops clients cannot take the
+descriptors the service needs and a fresh /healthz is answered while an attacker holds every slot; an
+accept that fails is logged once per burst. Bounds here are counts and "eventually, within a generous
+deadline" with one-second timeouts configured, never a speed.
 """
 
 from __future__ import annotations
