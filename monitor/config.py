@@ -229,7 +229,8 @@ class OpsSettings(_Strict):
     port: int = Field(default=9464, ge=1, le=65535)
     # They have no authentication, so no client may hold connections (file descriptors) for long:
     header_timeout: Duration = timedelta(seconds=10)  # to send a request's line and headers
-    idle_timeout: Duration = timedelta(seconds=15)  # a kept-alive connection waiting for its next request
+    # No effect: each connection serves one request (Connection: close). Accepted so old configs load.
+    idle_timeout: Duration = timedelta(seconds=15)
     max_connections: int = Field(default=64, ge=1, le=10_000)
 
 

@@ -1,9 +1,11 @@
 """Operations endpoints for `run`: GET /healthz and GET /metrics (Prometheus text format).
 
 Off unless `ops.enabled: true`; it listens on 127.0.0.1 by default, since metrics name feeds and
-channels that are nobody else's business, and warns at start when it listens anywhere else. Clients
-get `ops.header_timeout` to send a request, `ops.idle_timeout` between requests on a kept-alive
-connection, and `ops.max_connections` connections at once (ops_listener.py says how).
+channels that are nobody else's business, and warns at start when it listens anywhere else. Each
+connection serves one request (`Connection: close`), must send it within `ops.header_timeout`, and is
+aborted a few seconds later whatever it is doing; at most `ops.max_connections` are open, and a new one
+replaces the least useful at the cap (ops_listener.py says how). `ops.idle_timeout` is still accepted
+but has no effect: no connection is kept alive between requests.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -106,13 +108,15 @@ class OpsServer:
         header_timeout = settings.header_timeout.total_seconds()
         self._limits = ConnectionLimits(settings.max_connections, header_timeout)
         app = build_app(pipeline, middlewares=(self._note_request,))
-        # aiohttp's own knobs: keepalive_timeout closes a connection idle between requests,
-        # lingering_time bounds reading a request body nobody asked for, handler_cancellation stops a
-        # handler whose client went away, shutdown_timeout keeps `run` from waiting on a stuck one.
+        app.on_response_prepare.append(self._close_after_response)
+        # aiohttp's own knobs: keepalive_timeout (3.14+ also closes a connection that sends nothing) is
+        # the header timeout, there being no second request to wait for; lingering_time bounds reading
+        # a request body nobody asked for; handler_cancellation stops a handler whose client went away;
+        # shutdown_timeout keeps `run` from waiting on a stuck one.
         self._runner = web.AppRunner(
             app,
             access_log=None,
-            keepalive_timeout=settings.idle_timeout.total_seconds(),
+            keepalive_timeout=header_timeout,
             lingering_time=header_timeout,
             handler_cancellation=True,
             shutdown_timeout=SHUTDOWN_SECONDS,
@@ -144,3 +148,12 @@ class OpsServer:
         if self._listener is not None:
             self._listener.request_started(request.transport)
         return await handler(request)
+
+    async def _close_after_response(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Every response (404s included) ends its connection: `Connection: close`, and aiohttp then
+        handles no request pipelined behind it. One request per connection is what lets the listener
+        give each connection one short deadline, so no client can keep a slot by polling or pipelining."""
+        response.force_close()
+        response.headers[hdrs.CONNECTION] = "close"  # aiohttp may have chosen its headers already
+        if self._listener is not None:
+            self._listener.response_started(request.transport)

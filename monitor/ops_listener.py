@@ -1,18 +1,25 @@
-"""The ops endpoints' listening sockets: a connection cap, a header deadline, accept errors logged once.
+"""The ops endpoints' listening sockets: a connection cap, one deadline per connection, accept errors
+logged once.
 
-The endpoints are unauthenticated, so a client must not be able to hold the process's file descriptors:
-the service needs them for feeds, pages, Slack and its store. aiohttp's own server has an idle
-(keep-alive) timeout but no connection cap, and until 3.14 no deadline for a first request that never
-finishes; asyncio's accept loop, once the process is out of descriptors, logs one error per queued
-connection per retry (about 167,000 lines in 30 s when it was tried). So the sockets are ours:
+The endpoints are unauthenticated, so a client must not be able to hold the process's file descriptors
+(the service needs them for feeds, pages, Slack and its store), nor the slots that a health checker
+needs. aiohttp's own server has no connection cap, no deadline for a response the client does not read,
+and serves any number of requests on a kept-alive or pipelined connection; asyncio's accept loop, once
+the process is out of descriptors, logs one error per queued connection per retry (about 167,000 lines
+in 30 s when it was tried). So the sockets are ours:
 
-- at most `max_connections` connections are open at once. When the cap is reached, a new connection
-  replaces the oldest one that has not yet sent a whole request (a half-finished request is the cheap
-  way to hold a slot, and a real client sends its request at once); when every connection is busy with
-  a request, new ones wait in the kernel's listen queue, which costs the process no descriptor;
-- a connection that has not sent its first request's line and headers within `header_timeout` is
-  closed; after a response, aiohttp closes it when no next request has arrived within its keep-alive
-  timeout (the idle timeout, set by the caller);
+- each connection serves one request: every response says `Connection: close` (OpsServer sets it), and
+  requests pipelined behind the first are never handled. Health checkers and Prometheus reconnect
+  cheaply; a client cannot keep a slot by polling over keep-alive;
+- each connection has one deadline from accept, `header_timeout` + RESPONSE_SECONDS: its request line
+  and headers must have arrived within `header_timeout`, and the answer must be handled and taken by
+  the client by the deadline; then the connection is aborted, whatever state it is in (a client that
+  does not read its answer included);
+- at most `max_connections` connections are open at once. A new connection is always accepted: at the
+  cap it replaces the connection least likely to still be useful (one whose answer is written and
+  waiting for the client to read it, then one that has not sent a whole request, then the oldest), so
+  a fresh /healthz is answered even when an attacker holds every slot. Descriptors: the cap plus the
+  newcomer while the replaced connection closes;
 - an accept that fails (EMFILE and its kin) is retried after a pause, and logged once per burst: the
   first failure at once, then one line per ACCEPT_ERROR_LOG_SECONDS with how many were not logged.
 """
@@ -20,10 +27,12 @@ connection per retry (about 167,000 lines in 30 s when it was tried). So the soc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import resource
 import socket
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +47,11 @@ LISTEN_BACKLOG = 128
 ACCEPT_RETRY_SECONDS = 0.5
 # A burst of accept errors is one line at its start and, while it lasts, one line per this many seconds.
 ACCEPT_ERROR_LOG_SECONDS = 60.0
+# After the headers: time for the handler (milliseconds, unless the store hangs) and for the client to
+# read the answer (a few KB). A connection's whole life is at most header_timeout + this.
+RESPONSE_SECONDS = 5.0
+# SO_LINGER on, 0 seconds: close() sends a reset and discards unsent data.
+RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 # Descriptors the rest of `run` needs beside the ops connections: up to 100 feed and page connections
 # (HttpClient's pool), Slack's, the store's files and connections, the event loop, pipes and threads.
 DESCRIPTORS_FOR_THE_SERVICE = 256
@@ -46,7 +60,13 @@ DESCRIPTORS_FOR_THE_SERVICE = 256
 @dataclass(frozen=True)
 class ConnectionLimits:
     max_connections: int
-    header_timeout: float  # seconds to send the first request's line and headers
+    header_timeout: float  # seconds to send the request's line and headers
+    response_seconds: float = RESPONSE_SECONDS  # then to handle it and to read the answer
+
+    @property
+    def deadline(self) -> float:
+        """Seconds from accept after which a connection is aborted, whatever it is doing."""
+        return self.header_timeout + self.response_seconds
 
 
 class AcceptErrorLog:
@@ -84,31 +104,54 @@ class AcceptErrorLog:
 
 
 class _Connection(asyncio.Protocol):
-    """One accepted connection: aiohttp's protocol inside, the header deadline and the slot outside."""
+    """One accepted connection: aiohttp's protocol inside; the slot and the deadlines outside."""
 
-    def __init__(self, inner: asyncio.Protocol, header_timeout: float, slots: _Slots):
+    def __init__(self, inner: asyncio.Protocol, limits: ConnectionLimits, slots: _Slots):
         self._inner = inner
-        self._header_timeout = header_timeout
+        self._limits = limits
         self._slots = slots
         self.transport: asyncio.Transport | None = None
-        self.requested = False  # a whole request arrived (its handler ran): no longer cheap to drop
-        self._deadline: asyncio.TimerHandle | None = None
+        self.requested = False  # its request arrived whole (its handler ran)
+        self.answered = False  # its response was started: only the client's reading is left
+        self._timers: list[asyncio.TimerHandle] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self._slots.taken(self)
-        self._deadline = asyncio.get_running_loop().call_later(self._header_timeout, self._headers_overdue)
+        loop = asyncio.get_running_loop()
+        self._timers = [
+            loop.call_later(self._limits.header_timeout, self._headers_overdue),
+            loop.call_later(self._limits.deadline, self.drop),
+        ]
         self._inner.connection_made(transport)
+
+    @property
+    def eviction_rank(self) -> int:
+        """Which connection makes room for a new one: the lowest rank, the oldest within a rank."""
+        if self.answered and self.transport is not None and self.transport.get_write_buffer_size():
+            return 0  # its answer is written but not taken: the client is slow to read, or never will
+        if not self.requested:
+            return 1  # no whole request yet: a real client sends its request at once
+        return 2  # in its handler, or answered and closing (both a matter of milliseconds)
 
     def request_started(self) -> None:
         self.requested = True
-        if self._deadline is not None:
-            self._deadline.cancel()
+
+    def response_started(self) -> None:
+        self.requested = self.answered = True
 
     def drop(self) -> None:
-        if self.transport is not None:
-            self.transport.abort()
+        """Reset the connection now. Not close(), which waits for a client that does not read; and with
+        SO_LINGER 0, or the kernel would go on trying to deliver what is left in the socket's send
+        buffer (up to megabytes per connection) long after the descriptor is freed."""
+        if self.transport is None:
+            return
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
+        self.transport.abort()
 
     def _headers_overdue(self) -> None:
         if not self.requested:
@@ -127,18 +170,17 @@ class _Connection(asyncio.Protocol):
         self._inner.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
+        for timer in self._timers:
+            timer.cancel()
         self._slots.freed(self)
         self._inner.connection_lost(exc)
 
 
 class _Slots:
-    """The open connections, oldest first, and an event for "one was closed"."""
+    """The open connections, oldest first."""
 
     def __init__(self) -> None:
         self.open: dict[asyncio.BaseTransport, _Connection] = {}
-        self.freed_one = asyncio.Event()
 
     def taken(self, connection: _Connection) -> None:
         assert connection.transport is not None
@@ -147,11 +189,10 @@ class _Slots:
     def freed(self, connection: _Connection) -> None:
         if connection.transport is not None and self.open.get(connection.transport) is connection:
             del self.open[connection.transport]
-            self.freed_one.set()
 
-    def unfinished(self) -> list[_Connection]:
-        """Connections that have not sent a whole request, oldest first."""
-        return [connection for connection in self.open.values() if not connection.requested]
+    def least_useful(self) -> _Connection | None:
+        """The connection to replace at the cap: lowest eviction rank, then oldest (dicts keep order)."""
+        return min(self.open.values(), key=lambda connection: connection.eviction_rank, default=None)
 
 
 class GuardedListener:
@@ -194,10 +235,15 @@ class GuardedListener:
         if connection is not None:
             connection.request_started()
 
+    def response_started(self, transport: asyncio.BaseTransport | None) -> None:
+        """Called as each response is prepared: its connection is the first to make room at the cap."""
+        connection = self._slots.open.get(transport) if transport is not None else None
+        if connection is not None:
+            connection.response_started()
+
     async def _accept_forever(self, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await self._wait_for_a_slot()
             try:
                 conn, _ = await loop.sock_accept(sock)
             except ConnectionAbortedError:  # the client gave up while queued
@@ -206,31 +252,23 @@ class GuardedListener:
                 self._errors.failed(exc)
                 await asyncio.sleep(ACCEPT_RETRY_SECONDS)
                 continue
-            if self._full() and not self._drop_oldest_unfinished():
-                conn.close()  # every slot began a request while we waited: no room after all
-                continue
+            if self._full():
+                self._make_room()
             await self._serve(loop, conn)
 
     def _full(self) -> bool:
         return len(self._slots.open) >= self._limits.max_connections
 
-    async def _wait_for_a_slot(self) -> None:
-        """Until a slot is free, or one is held by a connection that has not sent a whole request."""
-        while self._full() and not self._slots.unfinished():
-            self._slots.freed_one.clear()
-            await self._slots.freed_one.wait()
-
-    def _drop_oldest_unfinished(self) -> bool:
-        unfinished = self._slots.unfinished()
-        if not unfinished:
-            return False
-        oldest = unfinished[0]
-        self._slots.freed(oldest)  # its slot is the new connection's; its descriptor closes next tick
-        oldest.drop()
-        return True
+    def _make_room(self) -> None:
+        """Never refuse the newcomer (it may be the health check): drop the least useful connection.
+        Every connection's life is bounded by the deadline anyway, so this only brings its end forward."""
+        victim = self._slots.least_useful()
+        if victim is not None:
+            self._slots.freed(victim)  # its slot is the newcomer's; its descriptor closes next tick
+            victim.drop()
 
     async def _serve(self, loop: asyncio.AbstractEventLoop, conn: socket.socket) -> None:
-        connection = _Connection(self._factory(), self._limits.header_timeout, self._slots)
+        connection = _Connection(self._factory(), self._limits, self._slots)
         try:
             await loop.connect_accepted_socket(lambda: connection, conn)
         except OSError:
