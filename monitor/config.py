@@ -548,8 +548,8 @@ def _remember_configured_urls(raw: Any) -> None:
             pending += [*value.keys(), *value.values()]
         elif isinstance(value, list):
             pending += value
-        elif isinstance(value, str) and _STARTS_AS_URL.match(value):
-            remember_configured_url(value.strip())
+        elif isinstance(value, str) and _STARTS_AS_URL.match(value) and "${" not in value:
+            remember_configured_url(value.strip())  # `${NAME}`: the storage URL, remembered expanded
 
 
 _STARTS_AS_URL = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.\-]*://")

@@ -133,7 +133,8 @@ def remember_configured_url(url: str) -> None:
     at = authority.rfind("@")
     if at != -1:  # the userinfo as yarl reads it, when the conservative reading took more
         userinfo = authority[:at]
-        remember_secret(userinfo)
+        if not _is_store_scheme(url[:scheme_end]):
+            remember_secret(userinfo)  # a user name alone is often the token: shown for a store only
         remember_secret(userinfo.partition(":")[2])
     query = rest.partition("?")[2]
     for parameter in re.split(r"[&;#]", query):
@@ -149,7 +150,7 @@ def remember_url_password(url: str) -> None:
     if at is None:
         return
     userinfo = rest[:at]
-    is_store = url[:scheme_end].lower().split("+", 1)[0] in _STORE_SCHEMES
+    is_store = _is_store_scheme(url[:scheme_end])
     _, _, password = userinfo.partition(":")
     if not is_store and _authority_end(rest) < at:
         # `user:pa/ss@host` or `host:80/@x`: ambiguous; only what would be the password is remembered,
@@ -185,29 +186,41 @@ def mask_configured_url(url: str) -> str:
 
 
 def _mask_url(url: str, *, configured: bool) -> str:
+    spans = _url_spans(url, configured=configured)
+    if spans is None:
+        return mask_secrets(url)
+    return _hide(url, spans + _remembered_spans(url))
+
+
+def _url_spans(url: str, *, configured: bool = False) -> list[tuple[int, int]] | None:
+    """What to hide of one URL (userinfo, secret parameters; with `configured`, every parameter value),
+    or None when it has no scheme."""
     found = _SCHEME_PREFIX.match(url)
     if found is None:
-        return mask_secrets(url)
+        return None
     scheme, start = found.group(1), found.end()
     rest = url[start:]
-    # Everything to hide is found on the URL as written and hidden at once: hiding one part first could
-    # change where another begins (a remembered password holding `#` would move the end of the host).
-    hidden = _secret_parameter_values(rest) + _userinfo_spans(scheme, rest) + _remembered_spans(rest)
+    hidden = _secret_parameter_values(rest) + _userinfo_spans(scheme, rest)
     if configured:
         hidden += _all_parameter_values(rest)
-    return url[:start] + _hide(rest, hidden)
+    return [(begin + start, end + start) for begin, end in hidden]
 
 
 def mask_secrets(text: str) -> str:
-    """Free text (an exception message, a log value, a console line) with every URL in it masked."""
+    """Free text (an exception message, a log value, a console line) with every URL in it masked.
+
+    Everything to hide is found on the text as written and hidden at once: hiding one part first could
+    change where another begins or ends (a URL cut at a space inside a remembered password would no
+    longer hold the whole password; a remembered password holding `#` would move the end of a host).
+    """
+    spans = _remembered_spans(text)
     if "://" in text:
-        text = _mask_urls_in(text)
+        spans += _url_spans_in(text)
     if "xox" in text or "xapp" in text:
-        text = _SLACK_TOKEN.sub(lambda found: f"{found.group(1)}-{MASK}", text)
+        spans += [(found.end(1) + 1, found.end()) for found in _SLACK_TOKEN.finditer(text)]
     if "=" in text:
-        text = _PASSWORD_SETTING.sub(lambda found: f"{found.group(1)}={MASK}", text)
-    # Again on the whole text: a remembered secret holding a space runs past the URL it ends.
-    return _hide(text, _remembered_spans(text))
+        spans += [(found.end(1) + 1, found.end()) for found in _PASSWORD_SETTING.finditer(text)]
+    return _hide(text, spans)
 
 
 def _remembered_spans(text: str) -> list[tuple[int, int]]:
@@ -226,7 +239,7 @@ def _occurrences(text: str, secret: str) -> list[tuple[int, int]]:
     start = text.find(secret)
     while start != -1:
         spans.append((start, start + len(secret)))
-        start = text.find(secret, start + 1)
+        start = text.find(secret, start + len(secret))
     return spans
 
 
@@ -234,10 +247,10 @@ def _follows_equals(text: str, start: int) -> bool:
     return text.endswith("=", 0, start) or text[max(start - 3, 0) : start].upper() == "%3D"
 
 
-def _mask_urls_in(text: str) -> str:
+def _url_spans_in(text: str) -> list[tuple[int, int]]:
     """Each URL runs from its scheme to the next whitespace (a URL in a message is never cut open)."""
-    pieces: list[str] = []
-    done = 0  # text[:done] is already in pieces
+    spans: list[tuple[int, int]] = []
+    done = 0  # text[:done] is already read
     position = text.find("://")
     while position != -1:
         start = _scheme_start(text, position)
@@ -246,11 +259,10 @@ def _mask_urls_in(text: str) -> str:
             continue
         whitespace = _WHITESPACE.search(text, position)
         end = whitespace.start() if whitespace else len(text)
-        pieces += [text[done:start], mask_url(text[start:end])]
+        spans += [(start + begin, start + stop) for begin, stop in _url_spans(text[start:end]) or ()]
         done = end
         position = text.find("://", end)
-    pieces.append(text[done:])
-    return "".join(pieces)
+    return spans
 
 
 def _scheme_start(text: str, colon: int) -> int | None:
@@ -273,7 +285,7 @@ def _userinfo_spans(scheme: str, rest: str) -> list[tuple[int, int]]:
     authority is hidden, and the whole URL when the authority is not a host and port (`user:pa` of
     `user:pa/ss@host`).
     """
-    if scheme.lower().split("+", 1)[0] in _STORE_SCHEMES:
+    if _is_store_scheme(scheme):
         at = _userinfo_end(rest)
         if at is None or ":" not in rest[:at]:
             return []
@@ -287,6 +299,10 @@ def _userinfo_spans(scheme: str, rest: str) -> list[tuple[int, int]]:
             return [(0, len(rest))]
         spans.append((end + 1, len(rest)))
     return spans
+
+
+def _is_store_scheme(scheme: str) -> bool:
+    return scheme.lower().split("+", 1)[0] in _STORE_SCHEMES
 
 
 def _authority_end(rest: str) -> int:
