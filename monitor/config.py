@@ -88,7 +88,10 @@ DurationOrZero = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v
 
 
 def _require_http_url(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # its message quotes a piece of the URL (a password holding `[`), unmasked
+        raise ValueError(f"cannot read {mask_configured_url(value)!r} as a URL (brackets?)") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an http:// or https:// URL, got {mask_configured_url(value)!r}")
     return value

@@ -69,6 +69,9 @@ _END_OF_AUTHORITY = re.compile(r"[/?#\\]")
 _AUTHORITY_END = re.compile(r"[/?#]")  # urlsplit's and yarl's (yarl refuses a backslash in the authority)
 _PARAMETER = re.compile(r"[?&;#][^?&;#]*")
 _QUERY_START = re.compile(r"[?#]")
+_PARAMETER_STARTS = frozenset("?&;#")
+_NOT_IN_A_PARAMETER_NAME = frozenset("=\"'<>/")
+_LONGEST_PARAMETER_NAME = 100
 _PARAMETER_NAME = re.compile(r"[?&#;]([^=?&#;]*)=")
 _SLACK_TOKEN = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
 # libpq's `host=… password=…` strings; a URL's own `?password=` is left to the URL masking above.
@@ -83,9 +86,10 @@ _SHORTEST_REMEMBERED = 6
 # keeps a bug from making the set a leak. Each is one substring search per masked text.
 _MOST_REMEMBERED = 2048
 _remembered: dict[str, None] = {}  # insertion-ordered: the oldest goes first past the bound
-# Query values of configured URLs: masked where they follow `=` (or `%3D`), not everywhere, because a
-# query value is as often a word (`?q=Alibaba`, `?category=business`) that headlines and watch terms
-# hold; outside a `name=value` a query value is not a secret anyone can recognise as one.
+# Query values of configured URLs: masked where they are a URL parameter's value (after `?name=`,
+# `&name=`, or an encoded `%3D`), not everywhere, because a query value is as often a word
+# (`?q=Alibaba`, `?category=business`) that headlines, watch terms and log values hold; outside a URL
+# a query value is not a secret anyone can recognise as one.
 _remembered_values: dict[str, None] = {}
 
 
@@ -230,7 +234,7 @@ def _remembered_spans(text: str) -> list[tuple[int, int]]:
         spans += _occurrences(text, secret)
     for value in _remembered_values:
         if value in text:
-            spans += [span for span in _occurrences(text, value) if _follows_equals(text, span[0])]
+            spans += [span for span in _occurrences(text, value) if _is_parameter_value(text, span[0])]
     return spans
 
 
@@ -243,8 +247,21 @@ def _occurrences(text: str, secret: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _follows_equals(text: str, start: int) -> bool:
-    return text.endswith("=", 0, start) or text[max(start - 3, 0) : start].upper() == "%3D"
+def _is_parameter_value(text: str, start: int) -> bool:
+    """Whether `text[start:]` is the value of a URL parameter: `?name=`, `&name=`, `;name=` or `#name=`
+    precedes it (or a percent-encoded `%3D`), not a log line's `key=`."""
+    if text[max(start - 3, 0) : start].upper() == "%3D":
+        return True
+    if not text.endswith("=", 0, start):
+        return False
+    name_start = start - 1
+    while name_start > 0 and start - name_start <= _LONGEST_PARAMETER_NAME:
+        if text[name_start - 1] in _PARAMETER_STARTS:
+            return True
+        if text[name_start - 1] in _NOT_IN_A_PARAMETER_NAME or text[name_start - 1].isspace():
+            return False
+        name_start -= 1
+    return False
 
 
 def _url_spans_in(text: str) -> list[tuple[int, int]]:
