@@ -15,7 +15,7 @@ What is masked:
 - the secrets this process holds (the store's password, the Slack token, the userinfo of every configured
   URL: `remember_secret`, `remember_configured_url`), wherever they appear verbatim, so a password that no
   URL syntax gives away (one holding a space, which a message cuts the URL at) is masked too; and every
-  query value of a configured URL wherever it follows an `=` (`?pw=…` under any name).
+  query value of a configured URL wherever it is a URL parameter's value (`?pw=…` under any name).
 - a configured URL (a feed, the store, the Slack API) shown as itself hides every query value
   (`mask_configured_url`): the operator may put a secret under any name.
 
@@ -26,9 +26,11 @@ to the last `@` of the URL whenever what precedes that `@` can be a `user:passwo
 or it holds a `:` before the first of them). A password may then hold any character but whitespace, and
 inside `mask_url` even whitespace. Store URLs are read that way (it is SQLAlchemy's reading of a password
 holding `/`). Any other URL is read as yarl and urlsplit read it (the authority ends at the first
-`/ ? #`), so the host shown is always the host a request would go to: when an `@` follows that end (a
-password holding `/`, or a link such as `http://127.0.0.1:80#@public.example/`), everything after the
-authority is hidden (`http://127.0.0.1:80#***`) rather than a host being made up from the rest.
+`/ ? #`), so the host shown is always the host a request would go to: when an `@` follows that end with
+a `:` before it (a password holding `/`, or a link such as `http://127.0.0.1:80#@public.example/`),
+everything after the authority is hidden (`http://127.0.0.1:80#***`) rather than a host being made up
+from the rest. Every span to hide (userinfo, parameters, remembered secrets) is found on the text as
+written and all are hidden at once, so hiding one never moves where another begins.
 tests/test_redact.py checks both readings on generated URLs.
 
 The work is linear in the text: URLs are found from each `://`, never by a pattern that could backtrack
