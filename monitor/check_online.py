@@ -21,8 +21,8 @@ from .check_verdict import Verdict
 from .config import Config, FeedConfig, duration_text
 from .errors import FeedError, FetchError
 from .http import HostLimiter, HttpClient, Response
-from .redact import mask_url
-from .stages.poll import parse_feed
+from .redact import mask_configured_url, mask_url
+from .stages.poll import parse_feed, parse_headers
 from .stages.xml_guard import root_element_start
 
 # How much of a body is read to name its format: the root element comes after the prolog.
@@ -75,7 +75,7 @@ async def check_online(config: Config, now: datetime | None = None) -> OnlineRep
     """Slack and every feed, at the same time."""
     now = now or datetime.now(UTC)
     token = config.slack.token()
-    api = mask_url(config.slack.resolved_api_url())
+    api = mask_configured_url(config.slack.resolved_api_url())
     if token:
         heading = f"Slack at {api} (token from ${config.slack.token_env}):"
         slack, feeds = await asyncio.gather(check_slack(config, token), check_feeds(config, now))
@@ -108,12 +108,13 @@ async def check_feeds(config: Config, now: datetime) -> list[Verdict]:
 
 async def check_feed(http: HttpClient, feed: FeedConfig, config: Config, now: datetime) -> Verdict:
     """GET the feed once and read it: `HTTP 200, RSS 2.0, 20 items, newest 2026-12-06 07:10 UTC (1h ago)`."""
-    subject = f"{feed.name} ({mask_url(feed.url)})" if feed.name else mask_url(feed.url)
+    shown = mask_configured_url(feed.url)
+    subject = f"{feed.name} ({shown})" if feed.name else shown
     try:
         response = await http.get(feed.url, max_bytes=config.fetch.max_feed_bytes, paced=False)
         if response.status >= 400:
             return Verdict.failed(subject, f"HTTP {response.status}", _STATUS_FIXES.get(response.status))
-        headers = {"content-type": response.headers.get("Content-Type", ""), "content-location": response.url}
+        headers = parse_headers(response.headers.get("Content-Type", ""), response.url)
         _, items, problem = await asyncio.to_thread(parse_feed, feed.url, response.body, headers)
     except FetchError as exc:
         return Verdict.failed(subject, exc.reason, "check the URL, and that this machine can reach the host")

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from .check_verdict import Verdict
 from .config import Config
 from .notifiers.slack import FIXES, SlackNotifier
-from .redact import mask_url
+from .redact import mask_configured_url
 
 # A channel ID as Slack writes it (public C…, older private G…); a name is lower case.
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
@@ -107,7 +107,7 @@ async def _identify(client: AsyncWebClient) -> Identity | Verdict:
         error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
         return Verdict.failed("token", f"auth.test answered {error}", FIXES.get(error))
     except (TimeoutError, OSError, aiohttp.ClientError) as exc:
-        where = mask_url(str(client.base_url))
+        where = mask_configured_url(str(client.base_url))
         return Verdict.failed(
             "token",
             f"cannot reach Slack at {where}: {exc.__class__.__name__}: {exc}",

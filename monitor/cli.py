@@ -29,7 +29,7 @@ from .models import Digest
 from .notifiers.console import format_digest
 from .ops import OpsServer
 from .pipeline import CycleReport, Pipeline, utcnow
-from .redact import mask_secrets, mask_url
+from .redact import mask_configured_url, mask_secrets
 from .review import PreviewRow, backfill, preview, render_preview
 from .scheduler import queue_digests, run_service
 from .schema import stale_schema_files, write_schema_files
@@ -300,7 +300,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     echo(f"  feeds: {len(config.feeds)}")
     queries = sum(1 for w in config.watchlists if w.query)
     echo(f"  watchlists: {len(config.watchlists)} ({terms} terms, {queries} with a query)")
-    echo(f"  storage: {mask_url(config.storage_url)}")
+    echo(f"  storage: {mask_configured_url(config.storage_url)}")
     if token:
         echo(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
     else:

@@ -37,7 +37,12 @@ from .cron import parse_crontab, parse_timezone
 from .errors import ConfigError
 from .models import SiteRule
 from .query import Query, compile_user_regex, parse_query, reference_key
-from .redact import mask_url, remember_secret, remember_url_password, sends_secrets_in_clear
+from .redact import (
+    mask_configured_url,
+    remember_configured_url,
+    remember_secret,
+    sends_secrets_in_clear,
+)
 from .text import normalise_text
 from .yaml_source import read_yaml, validate
 
@@ -83,9 +88,12 @@ DurationOrZero = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v
 
 
 def _require_http_url(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # its message quotes a piece of the URL (a password holding `[`), unmasked
+        raise ValueError(f"cannot read {mask_configured_url(value)!r} as a URL (brackets?)") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an http:// or https:// URL, got {mask_url(value)!r}")
+        raise ValueError(f"expected an http:// or https:// URL, got {mask_configured_url(value)!r}")
     return value
 
 
@@ -97,8 +105,8 @@ def _require_token_encrypted(url: str) -> str:
     if sends_secrets_in_clear(url):
         raise ValueError(
             f"plain http to a host that is not this machine would send the bot token unencrypted "
-            f"({mask_url(url)}); use https:// (plain http is accepted only to a loopback address such as "
-            "127.0.0.1, for a local fake)"
+            f"({mask_configured_url(url)}); use https:// (plain http is accepted only to a loopback address "
+            "such as 127.0.0.1, for a local fake)"
         )
     return url
 
@@ -139,7 +147,7 @@ class SlackSettings(_Strict):
         """The Web API base URL; env SLACK_API_URL wins so tests and proxies need no config edit."""
         url = os.environ.get("SLACK_API_URL") or self.api_url
         if url != self.api_url:
-            remember_url_password(url)
+            remember_configured_url(url)
             try:
                 _require_token_encrypted(_require_http_url(url))
             except ValueError as exc:
@@ -452,7 +460,7 @@ class MonitorFile(_Strict):
         if not url.startswith(("sqlite:///", "postgresql://", "postgresql+", "postgres://")):
             raise ValueError(
                 f"expected a database URL such as sqlite:///state/news-monitor.db or "
-                f"postgresql://user@host/db, got {mask_url(url)!r}"
+                f"postgresql://user@host/db, got {mask_configured_url(url)!r}"
             )
         url = _expand_environment(url)
         problem = store_url_problem(url)
@@ -466,7 +474,7 @@ class MonitorFile(_Strict):
         seen: set[str] = set()
         for feed in feeds:
             if feed.url in seen:
-                raise ValueError(f"the feed {mask_url(feed.url)} is listed twice")
+                raise ValueError(f"the feed {mask_configured_url(feed.url)} is listed twice")
             seen.add(feed.url)
         return feeds
 
@@ -512,12 +520,14 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     raw = read_yaml(path)
     if os.environ.get(STORAGE_ENV) and isinstance(raw, dict):
         raw[STORAGE_ENV_KEY] = os.environ[STORAGE_ENV]  # one image, one config, any store (containers)
+    _remember_configured_urls(raw)  # before validation: its errors quote what was written, keys too
     monitor = validate(MonitorFile, raw, path)
     watchlists, watchlists_path = _load_watchlists(monitor.watchlists, raw, path)
     _check_feed_tags(watchlists, monitor.feeds, watchlists_path or path)
     site_rules = _load_site_rules(monitor.sites, raw, path)
     sites_path = (path.parent / monitor.sites).resolve() if isinstance(monitor.sites, str) else None
-    remember_url_password(monitor.storage)  # masked even where a message cuts the URL open
+    remember_configured_url(monitor.storage)  # expanded from the environment; masked wherever it appears
+    remember_configured_url(monitor.slack.api_url)
     return Config(
         path=path,
         slack=monitor.slack,
@@ -535,6 +545,24 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
         fingerprint=_fingerprint(monitor, watchlists, site_rules),
         fleet=monitor.fleet,
     )
+
+
+def _remember_configured_urls(raw: Any) -> None:
+    """Every URL written in monitor.yaml (feeds, storage, the Slack API; a key by mistake too) has its
+    secrets remembered, so they are masked wherever they appear: userinfo whole, even when it holds a
+    space that ends the URL in a message, and each query value wherever it follows `=`."""
+    pending = [raw]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            pending += value
+        elif isinstance(value, str) and _STARTS_AS_URL.match(value) and "${" not in value:
+            remember_configured_url(value.strip())  # `${NAME}`: the storage URL, remembered expanded
+
+
+_STARTS_AS_URL = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
 def _fingerprint(
@@ -568,10 +596,10 @@ def store_url_problem(url: str) -> str | None:
     try:
         host = make_url(url).host or ""
     except ArgumentError:
-        return f"cannot read {mask_url(url)} as a database URL"
+        return f"cannot read {mask_configured_url(url)} as a database URL"
     if "@" in host:
         return (
-            f"the user name or password in {mask_url(url)} holds an @: write it as %40 "
+            f"the user name or password in {mask_configured_url(url)} holds an @: write it as %40 "
             "(unescaped, the database would be looked for at a host made of the rest of the password)"
         )
     return None

@@ -42,7 +42,8 @@ class ConfigError(MonitorError):
         self.line = line
         self.key = key
         # Messages quote what was written (a URL with its password); they reach the console, the log,
-        # the Slack admin channel after a live edit.
+        # the Slack admin channel after a live edit. The key path is masked with them in
+        # location_and_reason: a URL written as a key by mistake is part of the path.
         self.reason = mask_secrets(message)
         self.problems = problems or [self]
         super().__init__("\n".join(problem.location_and_reason() for problem in self.problems))
@@ -54,7 +55,7 @@ class ConfigError(MonitorError):
             where += f":{self.line}"
         if self.key:
             where += f": {self.key}"
-        return f"{where}: {self.reason}"
+        return mask_secrets(f"{where}: {self.reason}")
 
 
 class FetchError(MonitorError):

@@ -37,7 +37,7 @@ from .logs import log_event
 from .models import Alert, Article, FeedItem, FeedPoll, Match
 from .page_room import PageRoom, map_page_sized_blocks
 from .poll_records import PollRecorder
-from .redact import mask_secrets, mask_url
+from .redact import mask_configured_url, mask_secrets
 from .robots import RobotsCache
 from .stages.dedupe import article_keys, fingerprint_text, item_keys, plausible_canonical
 from .stages.extract import extract_article
@@ -539,7 +539,7 @@ class Pipeline:
             return feed.name
         state = self.storage.get_feed_state(feed_url)
         # Masked: a title stored by an older version may be the feed's URL, credentials included.
-        return mask_secrets(state.title) if state and state.title else mask_url(feed_url)
+        return mask_secrets(state.title) if state and state.title else mask_configured_url(feed_url)
 
     @staticmethod
     def article_from_record(record: ArticleRecord) -> Article:

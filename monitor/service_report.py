@@ -19,7 +19,7 @@ from .config import Config, duration_text
 from .errors import StorageError
 from .logs import format_value, log_event, safe_line
 from .pipeline import Pipeline
-from .redact import mask_url
+from .redact import mask_configured_url
 from .storage import FeedState, OutboxEntry, Storage
 from .text import cut
 
@@ -139,10 +139,10 @@ def _span(span: timedelta) -> str:
 def log_startup(pipeline: Pipeline, healthz_url: str | None) -> None:
     """Where the state lives, which notifier posts, where /healthz listens, when the next poll is."""
     config = pipeline.config
-    log_event(log, logging.INFO, "service.store", url=mask_url(config.storage_url))
+    log_event(log, logging.INFO, "service.store", url=mask_configured_url(config.storage_url))
     notifier = pipeline.outbox.notifier.name
     if notifier == "slack":
-        api = mask_url(config.slack.resolved_api_url())
+        api = mask_configured_url(config.slack.resolved_api_url())
         log_event(log, logging.INFO, "service.notifier", notifier=notifier, api=api,
                   token_env=config.slack.token_env)  # fmt: skip
     else:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .config import Config
 from .logs import safe_line
-from .redact import mask_secrets, mask_url
+from .redact import mask_configured_url, mask_secrets
 from .storage import FeedState, Instance, OutboxEntry, Storage
 from .text import cut
 
@@ -39,9 +39,9 @@ def _feed_status(url: str, name: str | None, state: FeedState | None, now: datet
     # A feed URL may carry `user:token@` or `?api_key=`; a title stored before titles were derived from
     # the masked URL may be that URL itself.
     if state is None:
-        return {"url": mask_url(url), "name": name, "state": "never polled"}
+        return {"url": mask_configured_url(url), "name": name, "state": "never polled"}
     return {
-        "url": mask_url(url),
+        "url": mask_configured_url(url),
         "name": name or (mask_secrets(state.title) if state.title else None),
         "state": "disabled" if state.disabled_reason else ("failing" if state.consecutive_failures else "ok"),
         "last_poll": _iso(state.last_polled_at),

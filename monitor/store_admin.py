@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, resolve_storage_url, store_url_problem
 from .errors import StorageError
-from .redact import mask_url, remember_url_password
+from .redact import mask_configured_url, remember_configured_url
 from .storage.copy import CopiedTable, StoreNotEmpty, copy_store
 from .storage.migrate import SchemaState, migrate, schema_state
 from .storage.sql import driver_url
@@ -26,7 +26,7 @@ def migrate_store(config: Config, source: str | None = None) -> Iterator[str]:
     if source is None:
         return
     source = driver_url(resolve_storage_url(source, config.path.parent))  # read as `storage:` is
-    remember_url_password(source)
+    remember_configured_url(source)
     problem = store_url_problem(source)
     if problem:
         raise StorageError(f"migrate --from: {problem}")
@@ -41,7 +41,7 @@ def migrate_store(config: Config, source: str | None = None) -> Iterator[str]:
                 "new one runs), or drop the target's tables first if they hold nothing you need."
             ) from exc
     rows = ", ".join(f"{table.name} {table.rows:,}" for table in copied)
-    yield f"copied {mask_url(source)} -> {mask_url(target)}: {rows}"
+    yield f"copied {mask_configured_url(source)} -> {mask_configured_url(target)}: {rows}"
 
 
 @contextmanager
@@ -57,7 +57,7 @@ def _readable_copy(source: str) -> Iterator[str]:
         state = _state(source)
         if not state.current:
             raise StorageError(
-                f"migrate --from: {mask_url(source)} is at schema revision "
+                f"migrate --from: {mask_configured_url(source)} is at schema revision "
                 f"{state.revision or 'none'}; migrate it first (configure it, run migrate)"
             )
         yield source
@@ -102,7 +102,7 @@ def _state(url: str) -> SchemaState:
         return schema_state(engine)
     except SQLAlchemyError as exc:
         reason = getattr(exc, "orig", exc)
-        raise StorageError(f"storage: cannot read {mask_url(url)}: {reason}") from exc
+        raise StorageError(f"storage: cannot read {mask_configured_url(url)}: {reason}") from exc
     finally:
         engine.dispose()
 
@@ -110,5 +110,5 @@ def _state(url: str) -> SchemaState:
 def _migrated(url: str) -> str:
     before, head = migrate(url)
     if before.current:
-        return f"{mask_url(url)}: schema already at revision {head}"
-    return f"{mask_url(url)}: schema {before.revision or 'none (new store)'} -> revision {head}"
+        return f"{mask_configured_url(url)}: schema already at revision {head}"
+    return f"{mask_configured_url(url)}: schema {before.revision or 'none (new store)'} -> revision {head}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .logs import blank_controls
+from .logs import safe_line
 from .stages.stories import StoryProfile, shared_names
 from .storage import Story, StoryArticle
 from .text import cut
@@ -100,5 +100,6 @@ def _why(joined: dict[str, Any]) -> str:
 
 
 def _line(text: str, limit: int) -> str:
-    # Titles and URLs come from feeds: no control characters on the operator's terminal.
-    return cut(" ".join(blank_controls(text).split()), limit)
+    # Titles and URLs come from feeds: no control characters on the operator's terminal, and secrets
+    # masked before the cut (a URL cut before its `@` no longer looks like credentials).
+    return cut(safe_line(text), limit)

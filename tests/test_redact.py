@@ -6,14 +6,21 @@ hosts, paths and user names are lower-case): a masking that leaks any end of the
 
 from __future__ import annotations
 
+import contextlib
+import json
 import string
-from urllib.parse import quote
+import tempfile
+from pathlib import Path
+from urllib.parse import quote, urlsplit
 
-from hypothesis import given
+import yarl
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import make_url
 
-from monitor.logs import mask_credentials
+from monitor.config import load_config
+from monitor.errors import ConfigError
+from monitor.logs import mask_credentials, safe_line
 from monitor.redact import mask_secrets, mask_url
 
 MARK = "QZX"
@@ -130,3 +137,126 @@ def test_tokens_and_passwords_outside_urls() -> None:
     masked = mask_secrets("auth failed for xoxb-1234-5678-abcdef; conninfo host=db password=s3cret dbname=n")
     assert "abcdef" not in masked and "s3cret" not in masked
     assert "host=db" in masked and "dbname=n" in masked
+
+
+# --- Configured URLs: their secrets remembered at load, whatever they hold (review round 3) ---
+
+# Any character a YAML string can hold but `$` (`${NAME}`) and the line and URL breaks that end a URL
+# in a YAML file: spaces included, `/ @ : ? #` included.
+config_passwords = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="$"),
+    min_size=1,
+    max_size=16,
+)
+
+
+def _load(feed_url: str) -> None:
+    """Load a configuration naming `feed_url`; a refusal (a password urlsplit cannot read) must not
+    show the password either, and remembers it all the same."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            load_config(_feed_config(folder, feed_url))
+        except ConfigError as error:
+            assert MARK not in str(error)
+
+
+def _feed_config(folder: str, feed_url: str) -> str:
+    monitor = {
+        "slack": {"default_channel": "#news-alerts", "token_env": "NEWS_MONITOR_NO_TOKEN"},
+        "feeds": [{"url": feed_url}],
+        "watchlists": [{"name": "chips", "terms": ["Alibaba"]}],
+    }
+    path = Path(folder) / "monitor.yaml"
+    path.write_text(json.dumps(monitor, ensure_ascii=False), encoding="utf-8")  # JSON is YAML
+    return str(path)
+
+
+def _renderings(url: str) -> list[str]:
+    """How a configured URL reaches an output: as written, as yarl sends it, in a message, in a log
+    value, with a relative link's path after it, as a configuration key path."""
+    shown = [url, f"{url}/news/1", f"feeds[1].{url}: unknown key", f'article_url="{url}" reason="HTTP 404"']
+    with contextlib.suppress(ValueError):
+        shown.append(f"fetch: HTTP 500: url={yarl.URL(url)}")
+    return shown
+
+
+@settings(max_examples=60)
+@given(user=user_names, password=config_passwords, path=paths)
+@example(user="reader", password="open sesame99", path="/private/feed.xml")  # the review's
+@example(user="", password="][", path="/")  # urlsplit's error quoted what follows the `]`
+@example(user="", password="@ ", path="/")  # a message's URL cut at the space, inside the password
+def test_a_configured_feed_password_never_appears_in_any_output(user: str, password: str, path: str) -> None:
+    secret = fenced(password)
+    url = f"http://{user}:{secret}@127.0.0.1:8080{path}"
+    _load(url)
+    for text in _renderings(url):
+        masked = mask_secrets(text)
+        assert MARK not in masked, (text, masked)
+        assert MARK not in safe_line(text)
+
+
+@settings(max_examples=60)
+@given(
+    name=st.text(string.ascii_lowercase + "_", min_size=1, max_size=8),
+    value=no_whitespace.filter(lambda s: not {"&", "#", ";", "$"} & set(s)),
+)
+def test_a_configured_query_value_under_any_name_never_appears_in_any_output(name: str, value: str) -> None:
+    from monitor.redact import mask_configured_url
+
+    secret = fenced(value)
+    url = f"https://feeds.example/private.xml?user=desk&{name}={secret}"
+    _load(url)
+    assert MARK not in mask_configured_url(url)
+    for text in _renderings(url):
+        assert MARK not in mask_secrets(text), text
+
+
+# What can surround an `@` in a URL: hosts and ports, and `@ : / ? # =` where parsers disagree.
+url_parts = st.text(string.ascii_lowercase + string.digits + "@:/?#.=&-", max_size=12)
+
+
+@st.composite
+def urls_with_an_at(draw: st.DrawFn) -> str:
+    scheme = draw(st.sampled_from(["http", "https", "ftp"]))
+    userinfo = draw(st.one_of(st.just(""), url_parts.map(lambda u: u + "@")))
+    return f"{scheme}://{userinfo}{draw(hosts)}{draw(ports)}{draw(url_parts)}"
+
+
+def _host(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a URL with no valid port has no host a request could go to
+    except ValueError:
+        return None
+    return parts.hostname
+
+
+@settings(max_examples=400)
+@given(urls_with_an_at())
+def test_the_masked_url_shows_no_host_but_the_one_the_url_goes_to(url: str) -> None:
+    # The host a request goes to is urlsplit's (and yarl's, which aiohttp uses) reading; masking may
+    # hide it (`***`), never show another: a link must not pass for one to a site it does not go to.
+    masked = mask_url(url)
+    assert _host(masked) in (_host(url), "***", None), masked
+    assert mask_credentials(f"article_url={url} reason=x").startswith(f"article_url={masked} ")
+
+
+def test_the_hosts_the_review_saw_made_up() -> None:
+    assert mask_url("http://127.0.0.1:43193#@public.example/g") == "http://127.0.0.1:43193#***"
+    assert mask_url("http://u:p@h.example:80/x@y.example") == "http://***@h.example:80/***"
+    assert mask_url("http://reader:pa/ss@feeds.example/rss") == "http://***"  # yarl refuses it
+    # A path holding `@` with no `:` before it is a path, not userinfo (Mastodon, Medium).
+    assert mask_url("https://medium.com/feed/@alice") == "https://medium.com/feed/@alice"
+
+
+def test_a_slack_message_masks_what_it_shows_and_links_to() -> None:
+    from monitor.models import StoryReply
+    from monitor.notifiers.slack_message import notice_message, reply_message
+
+    secret = fenced("t0ken")
+    url = f"https://reader:{secret}@news.example/a?api_key={secret}"
+    reply = StoryReply(channel="#c", story_id=1, outlet=f"Feed {url}", title="", url=url)
+    notice = notice_message(f"monitor.yaml:24: feeds[1].{url}: unknown key 'https://***@news.example/a'")
+    for message in (reply_message(reply), notice):
+        assert MARK not in json.dumps(message.api_args()), message
+    assert "news.example" in reply_message(reply).text  # the real host still beside the link

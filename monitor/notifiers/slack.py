@@ -16,7 +16,7 @@ from ..errors import ConfigError, NotifyError
 from ..http import parse_retry_after
 from ..logs import log_event
 from ..models import Alert, Digest, StoryReply
-from ..redact import is_loopback_host, mask_url, sends_secrets_in_clear
+from ..redact import is_loopback_host, mask_configured_url, sends_secrets_in_clear
 from .base import Posted
 from .slack_digest import digest_message
 from .slack_message import SlackMessage, alert_message, notice_message, posted_time, reply_message
@@ -79,9 +79,9 @@ class SlackNotifier:
         if sends_secrets_in_clear(api_url):
             # config.py refuses it first, with the file and line; this holds for any other caller.
             raise ConfigError(
-                f"the Slack API URL {mask_url(api_url)} is plain http to a host that is not this machine: "
-                "the bot token would travel unencrypted. Use https:// (plain http is accepted only to a "
-                "loopback address such as 127.0.0.1, for a local fake)",
+                f"the Slack API URL {mask_configured_url(api_url)} is plain http to a host that is not this "
+                "machine: the bot token would travel unencrypted. Use https:// (plain http is accepted "
+                "only to a loopback address such as 127.0.0.1, for a local fake)",
                 key="slack.api_url",
             )
         # No SDK retry handlers: the outbox retries with backoff across restarts, and its 429 handling
@@ -98,7 +98,7 @@ class SlackNotifier:
         if is_loopback_host(urlsplit(api_url).hostname):
             self.client.proxy = None
         elif self.client.proxy:
-            log_event(log, logging.INFO, "slack.proxy", proxy=mask_url(self.client.proxy),
+            log_event(log, logging.INFO, "slack.proxy", proxy=mask_configured_url(self.client.proxy),
                       note="from the environment; the token stays inside TLS")  # fmt: skip
 
     # Every message is built by slack_message.py (digests laid out by slack_digest.py from its pieces), and

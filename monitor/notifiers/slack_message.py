@@ -41,6 +41,7 @@ from urllib.parse import quote
 import yarl
 
 from ..models import Alert, StoryReply
+from ..redact import mask_secrets, mask_url
 
 SECTION_TEXT_LIMIT = 3000
 CONTEXT_TEXT_LIMIT = 2000
@@ -72,7 +73,9 @@ _SPACES = re.compile(r"[ ]{2,}")
 
 def clean(text: str, *, keep_newlines: bool = False) -> str:
     """`text` without control, format (bidi, zero-width, tag) or other invisible characters; line breaks,
-    tabs and odd spaces become one space (line breaks kept when `keep_newlines`)."""
+    tabs and odd spaces become one space (line breaks kept when `keep_newlines`). Secrets are masked
+    first, as in every other output (redact.py): every Text and every link label passes here."""
+    text = mask_secrets(text)
     if (
         text.isprintable()
         and not _INVISIBLE_EXTRA.intersection(text)
@@ -158,8 +161,9 @@ def real_host(url: str) -> str | None:
 
 def link_target(url: str) -> str | None:
     """`url` for inside <…|…>, escaped: ASCII, userinfo dropped, nothing that ends the token; None when it
-    is not an http(s) URL with a real host or is longer than LINK_TARGET_LIMIT."""
-    parsed = _parsed(url)
+    is not an http(s) URL with a real host or is longer than LINK_TARGET_LIMIT. Secret parameters are
+    masked (redact.py: the host is never changed by it)."""
+    parsed = _parsed(mask_url(url))
     if parsed is None or real_host(url) is None:
         return None
     try:

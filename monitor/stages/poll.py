@@ -13,10 +13,11 @@ import hashlib
 import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..http import HttpClient
 from ..models import FeedItem, FeedPoll
-from ..redact import mask_secrets, mask_url
+from ..redact import mask_configured_url, mask_secrets, mask_url, without_userinfo
 from ..storage import FeedState
 from ..text import cut, html_to_text
 from .feed_parse import ParsedEntry, ParsedFeed, read_feed
@@ -77,7 +78,7 @@ async def _fetch_and_parse(
     if response.status == 304:
         return FeedPoll(
             feed_url=url,
-            title=mask_secrets(state.title) if state and state.title else mask_url(url),
+            title=mask_secrets(state.title) if state and state.title else mask_configured_url(url),
             items=(),
             not_modified=True,
             etag=state.etag if state else None,
@@ -85,7 +86,7 @@ async def _fetch_and_parse(
             refresh_hint=cache_max_age(response.headers.get("Cache-Control")),
         )
     response.raise_for_status()
-    headers = {"content-type": response.headers.get("Content-Type", ""), "content-location": response.url}
+    headers = parse_headers(response.headers.get("Content-Type", ""), response.url)
     title, items, problem = await asyncio.to_thread(parse_feed, url, response.body, headers)
     return FeedPoll(
         feed_url=url,
@@ -97,6 +98,23 @@ async def _fetch_and_parse(
         moved_to=response.moved_to,
         refresh_hint=cache_max_age(response.headers.get("Cache-Control")) or rss_ttl(response.body),
     )
+
+
+def parse_headers(content_type: str, feed_url: str) -> dict[str, str]:
+    """The response headers the feed parsers read: the media type, and the base of relative links."""
+    return {"content-type": content_type, "content-location": link_base(feed_url)}
+
+
+def link_base(feed_url: str) -> str:
+    """The feed's URL without userinfo, query or fragment: what its relative links (item links,
+    enclosures, xml:base, the feed's own link) are resolved against. The configured URL may carry
+    `user:token@` or `?apikey=`; resolved against it, `/news/1` or `#a1` would carry them too, into
+    alerts, the log and the requests for the article pages of the feed's items."""
+    try:
+        parts = urlsplit(feed_url)
+    except ValueError:
+        return ""  # not reached: the URL was just fetched; without a base, relative links stay unusable
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def cache_max_age(cache_control: str | None) -> timedelta | None:
@@ -142,7 +160,8 @@ def feed_items(url: str, feed: ParsedFeed) -> tuple[str, tuple[FeedItem, ...], s
     """The feed's (title, items, problem), cleaned and capped, whichever parser read it."""
     # A feed without a <title> is named by its URL, masked: a configured URL may carry `user:token@`,
     # and this name is the source line of every alert from the feed.
-    title = cut(_clean(_plain_text(feed.title, feed.title_is_html)), MAX_TITLE_CHARS) or mask_url(url)
+    title = cut(_clean(_plain_text(feed.title, feed.title_is_html)), MAX_TITLE_CHARS)
+    title = title or mask_configured_url(url)
     entries = feed.entries[:MAX_ITEMS_PER_FEED]
     items = tuple(item for entry in entries if (item := item_from_entry(url, title, entry)) is not None)
     return title, items, feed.problem
@@ -150,7 +169,9 @@ def feed_items(url: str, feed: ParsedFeed) -> tuple[str, tuple[FeedItem, ...], s
 
 def item_from_entry(feed_url: str, feed_title: str, entry: ParsedEntry) -> FeedItem | None:
     """A FeedItem, or None for an entry with neither a link nor a title (nothing to show or fetch)."""
-    link = _clean(entry.link)
+    # A link never carries userinfo: the article page is fetched without a feed's credentials, and the
+    # link is shown (as the title of an item without one) in alerts and commands.
+    link = without_userinfo(_clean(entry.link))
     if len(link) > MAX_LINK_CHARS:
         link = ""  # no real article URL is this long; what is left is the feed's own text
     title = cut(_clean(_plain_text(entry.title, entry.title_is_html)), MAX_TITLE_CHARS)
@@ -161,7 +182,7 @@ def item_from_entry(feed_url: str, feed_title: str, entry: ParsedEntry) -> FeedI
         feed_title=feed_title,
         guid=_guid(_clean(entry.id) or link or _hash(title)),
         link=link,
-        title=title or link,
+        title=title or mask_url(link),
         summary_html=entry.summary,
         published=entry.published,
     )

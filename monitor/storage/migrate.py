@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, column, create_engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StorageError
-from ..redact import mask_url
+from ..redact import mask_configured_url
 from . import schema
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def migrate(url: str, *, connect_args: dict[str, Any] | None = None) -> tuple[Sc
             engine.dispose()
     except (SQLAlchemyError, ValueError) as exc:
         reason = getattr(exc, "orig", None) or exc
-        raise StorageError(f"storage: cannot migrate {mask_url(url)}: {reason}") from exc
+        raise StorageError(f"storage: cannot migrate {mask_configured_url(url)}: {reason}") from exc
 
 
 def _migrate(engine: Engine) -> tuple[SchemaState, str]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import StorageError
 from ..logs import log_event
-from ..redact import mask_url
+from ..redact import mask_configured_url
 from . import schema
 from .base import (
     ArticleKey,
@@ -562,4 +562,4 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _redact(url: str) -> str:
     """Hide a password in a database URL before it reaches a log or an error."""
-    return mask_url(url)
+    return mask_configured_url(url)
