@@ -229,6 +229,13 @@ def mask_secrets(text: str) -> str:
     return _hide(text, spans)
 
 
+def mask_remembered(text: str) -> str:
+    """`text` with only the secrets this process holds (configured URLs' passwords and query values, the
+    store password, the token) hidden: for a stranger's link that must keep working when clicked, where
+    hiding parameters by their name (`?keyword=`, `?design=`) would break it and protect nobody."""
+    return _hide(text, _remembered_spans(text))
+
+
 def _remembered_spans(text: str) -> list[tuple[int, int]]:
     """Where the remembered secrets are in `text`: each secret anywhere, each query value after `=`."""
     spans = []

@@ -13,11 +13,13 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import pytest
 import yarl
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import make_url
 
+from monitor import redact
 from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.logs import mask_credentials, safe_line
@@ -249,14 +251,21 @@ def test_the_hosts_the_review_saw_made_up() -> None:
     assert mask_url("https://medium.com/feed/@alice") == "https://medium.com/feed/@alice"
 
 
-def test_a_slack_message_masks_what_it_shows_and_links_to() -> None:
+def test_a_slack_message_masks_what_it_shows_and_links_to(monkeypatch: pytest.MonkeyPatch) -> None:
     from monitor.models import StoryReply
-    from monitor.notifiers.slack_message import notice_message, reply_message
+    from monitor.notifiers.slack_message import link_target, notice_message, reply_message
 
+    monkeypatch.setattr(redact, "_remembered", dict(redact._remembered))  # this test's own registry
+    monkeypatch.setattr(redact, "_remembered_values", dict(redact._remembered_values))
     secret = fenced("t0ken")
     url = f"https://reader:{secret}@news.example/a?api_key={secret}"
+    redact.remember_configured_url(url)  # as loading a configuration with this feed URL does
     reply = StoryReply(channel="#c", story_id=1, outlet=f"Feed {url}", title="", url=url)
     notice = notice_message(f"monitor.yaml:24: feeds[1].{url}: unknown key 'https://***@news.example/a'")
     for message in (reply_message(reply), notice):
         assert MARK not in json.dumps(message.api_args()), message
     assert "news.example" in reply_message(reply).text  # the real host still beside the link
+    # A stranger's link keeps its parameters, whatever their names: it must still open its page.
+    assert link_target("https://news.example/a?keyword=chips&design=1&key=abc") == (
+        "https://news.example/a?keyword=chips&amp;design=1&amp;key=abc"
+    )

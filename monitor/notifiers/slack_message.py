@@ -41,7 +41,7 @@ from urllib.parse import quote
 import yarl
 
 from ..models import Alert, StoryReply
-from ..redact import mask_secrets, mask_url
+from ..redact import mask_remembered, mask_secrets
 
 SECTION_TEXT_LIMIT = 3000
 CONTEXT_TEXT_LIMIT = 2000
@@ -161,9 +161,10 @@ def real_host(url: str) -> str | None:
 
 def link_target(url: str) -> str | None:
     """`url` for inside <…|…>, escaped: ASCII, userinfo dropped, nothing that ends the token; None when it
-    is not an http(s) URL with a real host or is longer than LINK_TARGET_LIMIT. Secret parameters are
-    masked (redact.py: the host is never changed by it)."""
-    parsed = _parsed(mask_url(url))
+    is not an http(s) URL with a real host or is longer than LINK_TARGET_LIMIT. The secrets this process
+    holds are masked (redact.py); a stranger's parameters are not, whatever their names, so the link still
+    opens its page (the host is never changed by either)."""
+    parsed = _parsed(mask_remembered(url))
     if parsed is None or real_host(url) is None:
         return None
     try:
