@@ -110,7 +110,12 @@ def test_digest_lists_the_period_s_stories_once_ranked_by_outlets(news: World) -
     assert digest_check(news, due)[0] == 1
     [message] = news.slack.messages(CHANNEL)
     first, second = story_sections(message)
-    assert "Xinchuang" in first and "3 outlets" in first
+    # The story shows the headline of whichever of its three reports was read first: the three feeds are
+    # polled at once, so which one that is depends on the order their polls finish (issue 14 is about it).
+    s06_titles = [
+        html.escape(CORPUS[article_id]["title"], quote=False) for article_id in ("s06-a1", "s06-a3", "s06-a4")
+    ]
+    assert any(title in first for title in s06_titles) and "3 outlets" in first, first
     assert "Lingxi Compute" in second and "1 outlet:" in second
     assert "News digest" in message["text"] and "2 stories" in message["text"]
     assert message["unfurl_links"] is False and validate_blocks(message["blocks"]) == []
