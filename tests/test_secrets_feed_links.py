@@ -176,23 +176,14 @@ def test_a_url_written_as_a_key_is_masked_in_configuration_errors(
 
 
 def test_a_refused_live_edit_never_shows_a_password_from_a_key_in_the_admin_notice(world: World) -> None:
-    from tests.test_secrets_outputs import wait_for
+    from tests.test_secrets_outputs import admin_notice_after_a_live_edit
 
-    world.slack.add_channel("#ops")
-    world.settings["slack"] = {"admin_channel": "#ops"}
-    world.add_feed("/feed.xml", rss_feed("Good", []), name="Good", interval="1s")
-    service = world.spawn("run")
-    try:
-        assert wait_for(lambda: bool(world.web.requests("/feed.xml")), seconds=30)  # running
+    def edit() -> None:  # a feed URL with credentials written as a key: an indentation slip
         world.feeds.append(
             {f"https://reader:{MARK}Zq8TOKENvalue1234{MARK}@feeds.example/x.rss": {"name": "P"}}
         )
-        world.write_config()
-        wait_for(lambda: bool(world.slack.messages("#ops")), seconds=20)
-    finally:
-        service.terminate()
-        _, log = service.communicate(timeout=15)
-    [notice] = world.slack.messages("#ops")
+
+    notice, log = admin_notice_after_a_live_edit(world, edit)
     assert "refused" in notice["text"] and "feeds[1]" in notice["text"]
     assert MARK not in notice["text"] and MARK not in log
 

@@ -215,19 +215,29 @@ def wait_for(condition: Callable[[], bool], *, seconds: float) -> bool:
     return True
 
 
-def test_a_refused_live_edit_never_shows_a_password_in_the_admin_notice(world: World) -> None:
+def admin_notice_after_a_live_edit(world: World, edit: Callable[[], None]) -> tuple[dict[str, Any], str]:
+    """`run` as a real process with an admin channel; `edit` changes the world's configuration, which is
+    then written while the service runs. Returns the one admin notice and the service's log."""
     world.slack.add_channel("#ops")
     world.settings["slack"] = {"admin_channel": "#ops"}
     world.add_feed("/feed.xml", rss_feed("Good", []), name="Good", interval="1s")
     service = world.spawn("run")
     try:
         assert wait_for(lambda: bool(world.web.requests("/feed.xml")), seconds=30)  # running
-        world.settings["storage"] = f"mysql://news:{MARK}s3/cr@t{MARK}@db.example/news"
+        edit()
         world.write_config()
         wait_for(lambda: bool(world.slack.messages("#ops")), seconds=20)
     finally:
         service.terminate()
         _, log = service.communicate(timeout=15)
     [notice] = world.slack.messages("#ops")
+    return notice, log
+
+
+def test_a_refused_live_edit_never_shows_a_password_in_the_admin_notice(world: World) -> None:
+    def edit() -> None:
+        world.settings["storage"] = f"mysql://news:{MARK}s3/cr@t{MARK}@db.example/news"
+
+    notice, log = admin_notice_after_a_live_edit(world, edit)
     assert "refused" in notice["text"] and "storage" in notice["text"]
     assert MARK not in notice["text"] and MARK not in log
