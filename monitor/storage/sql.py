@@ -50,6 +50,8 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
         self.instance_id = new_instance_id()  # this process, in the fleet's claims (storage/fleet.py)
         self.lease = lease
         self.engine = _create_engine(self.url)
+        self._closed = False
+        event.listen(self.engine, "checkin", self._close_if_store_closed)
         try:
             self._open_schema()
         except StorageError:
@@ -467,7 +469,17 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
         return int(cleared or 0), int(deleted or 0)
 
     def close(self) -> None:
+        self._closed = True
         self.engine.dispose()
+
+    def _close_if_store_closed(self, dbapi_connection: Any, record: Any) -> None:
+        """A storage call still running in a worker thread when the store is closed (a poll or lease
+        renewal cancelled at shutdown: cancelling `asyncio.to_thread` leaves its thread running) gives its
+        connection back after `dispose()`, to a pool nobody closes any more; it must be closed here, or the
+        driver's connection is only dropped by the garbage collector (psycopg then warns, and a server
+        connection stays open until then)."""
+        if self._closed and dbapi_connection is not None:
+            dbapi_connection.close()
 
 
 def _stored(key: ArticleKey) -> str:
