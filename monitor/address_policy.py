@@ -165,3 +165,20 @@ def _ipv4_from_parts(parts: list[str]) -> int:
     for index, number in enumerate(leading):
         value += number << (8 * (3 - index))
     return value
+
+
+def is_loopback(host: str | None) -> bool:
+    """`localhost`, 127.0.0.0/8, ::1 or an IPv4-mapped loopback (a trailing dot, letter case and an IPv6
+    zone id aside); "0.0.0.0", "::", any other name or address are not."""
+    if not host:
+        return False
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback

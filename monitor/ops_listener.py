@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import resource
 import socket
@@ -36,6 +35,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .address_policy import is_loopback
 from .logs import log_event
 
 log = logging.getLogger("monitor.ops")
@@ -301,20 +301,9 @@ async def listening_sockets(host: str, port: int) -> list[socket.socket]:
     return sockets
 
 
-def is_loopback_address(address: str) -> bool:
-    """127.0.0.0/8, ::1 or an IPv4-mapped loopback; "0.0.0.0", "::" and any other address are not."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
-
-
 def warn_if_exposed(host: str, addresses: list[str]) -> None:
     """The endpoints have no authentication: say so loudly when they listen beyond this machine."""
-    exposed = [address for address in addresses if not is_loopback_address(address)]
+    exposed = [address for address in addresses if not is_loopback(address)]
     if exposed:
         log_event(log, logging.WARNING, "ops.exposed", host=host, addresses=",".join(exposed),
                   reason="/healthz and /metrics have no authentication and are reachable from the network",

@@ -39,9 +39,10 @@ over a long run of letters (a feed controls much of the text that is logged).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit
+
+from .address_policy import is_loopback
 
 MASK = "***"
 
@@ -422,16 +423,4 @@ def sends_secrets_in_clear(url: str) -> bool:
     it must not send the token in clear).
     """
     parts = urlsplit(url.strip())
-    return parts.scheme.lower() != "https" and not is_loopback_host(parts.hostname)
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    host = host.rstrip(".").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return parts.scheme.lower() != "https" and not is_loopback(parts.hostname)

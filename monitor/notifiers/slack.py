@@ -12,11 +12,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from ..address_policy import is_loopback
 from ..errors import ConfigError, NotifyError
 from ..http import parse_retry_after
 from ..logs import log_event
 from ..models import Alert, Digest, StoryReply
-from ..redact import is_loopback_host, mask_configured_url, sends_secrets_in_clear
+from ..redact import mask_configured_url, sends_secrets_in_clear
 from .base import Posted
 from .slack_digest import digest_message
 from .slack_message import SlackMessage, alert_message, notice_message, posted_time, reply_message
@@ -95,7 +96,7 @@ class SlackNotifier:
         The environment is trusted, so a proxy is used for a remote (https) API: the token then stays
         inside the TLS tunnel the proxy relays. A loopback API is reached directly: through a proxy, the
         token of a plain-http call would leave the machine in clear."""
-        if is_loopback_host(urlsplit(api_url).hostname):
+        if is_loopback(urlsplit(api_url).hostname):
             self.client.proxy = None
         elif self.client.proxy:
             log_event(log, logging.INFO, "slack.proxy", proxy=mask_configured_url(self.client.proxy),

@@ -36,9 +36,9 @@ import pytest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from monitor import metrics
+from monitor.address_policy import is_loopback
 from monitor.config import OpsSettings, load_config
 from monitor.ops import OpsServer
-from monitor.ops_listener import is_loopback_address
 from monitor.pipeline import Pipeline
 from monitor.service import with_pipeline
 from tests.support.feeds import rss_feed
@@ -258,7 +258,7 @@ def test_listening_beyond_loopback_is_warned_about_at_start(world: World, tmp_pa
     ],
 )
 def test_which_listening_addresses_count_as_loopback(address: str, loopback: bool) -> None:
-    assert is_loopback_address(address) is loopback
+    assert is_loopback(address) is loopback
 
 
 # ---- One request per connection, one deadline per connection (review round 3, break 2) ----
