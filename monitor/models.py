@@ -223,7 +223,8 @@ class SiteRule:
 
 @dataclass(frozen=True)
 class StoryReply:
-    """A later outlet's report of a story already alerted: a reply in that alert's Slack thread."""
+    """A later article of a story already alerted: a reply in that alert's Slack thread. From an outlet
+    not in the thread yet it says "Also reported by"; from one already there (`update`), "Update from"."""
 
     channel: str
     story_id: int
@@ -232,6 +233,7 @@ class StoryReply:
     url: str
     broadcast: bool = False  # also shown in the channel: the story just reached stories.broadcast_at outlets
     alert: str = ""  # the article's own alert (JSON), posted instead when the story's alert has no thread
+    update: bool = False  # the outlet is in the thread already: its outlet count does not change
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
