@@ -158,15 +158,27 @@ def _known_fields(record: type, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class DigestStory:
-    """One story in a digest: its first article, and who carried it."""
+class DigestHeadline:
+    """One article of a digest's story, under its own headline."""
 
     title: str
     url: str
-    source: str  # the first outlet
+    source: str
+
+
+@dataclass(frozen=True)
+class DigestStory:
+    """One story in a digest: the first article the watchlist matched, the others it matched (each under
+    its own headline: one joined to the story by mistake must not vanish under another's), and who
+    carried the story."""
+
+    title: str
+    url: str
+    source: str  # the outlet of the article whose headline leads
     outlets: tuple[str, ...]  # every outlet that carried it, in the order they did
     articles: int
     first_seen: datetime
+    also: tuple[DigestHeadline, ...] = ()  # the story's other matched articles, in the order first seen
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,7 @@ class Digest:
                     **story,
                     "outlets": tuple(story["outlets"]),
                     "first_seen": datetime.fromisoformat(story["first_seen"]),
+                    "also": tuple(DigestHeadline(**line) for line in story.get("also", ())),
                 }
             )
             for story in data["stories"]

@@ -120,6 +120,7 @@ class StoryArticle:
     first_seen_at: datetime
     outcome: str
     story_profile: str | None
+    watchlists: tuple[str, ...] = ()  # those the article matched (digest watchlists included)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ article does not grow with the store.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -169,9 +170,18 @@ def group_into_stories(rows: Iterable[Any], *, story_column: str) -> list[Story]
                 first_seen_at=row["first_seen_at"],
                 outcome=row["outcome"],
                 story_profile=row.get("story_profile"),  # a digest does not read the largest column
+                watchlists=matched_watchlists(row.get("matches")),
             )
         )
     return [Story(id=story_id, articles=tuple(items)) for story_id, items in by_story.items()]
+
+
+def matched_watchlists(matches: str | None) -> tuple[str, ...]:
+    """The watchlist names in an article's stored matches (JSON: [{watchlist, channel, terms}])."""
+    try:
+        return tuple(dict.fromkeys(str(m["watchlist"]) for m in json.loads(matches or "[]")))
+    except (ValueError, KeyError, TypeError):
+        return ()
 
 
 def outbox_columns() -> list[Any]:
