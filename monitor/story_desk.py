@@ -24,6 +24,14 @@ class StoryDesk:
     def __init__(self, storage: Storage):
         self.storage = storage
 
+    def exact_copy_of(self, url: str, fingerprint: str, since: datetime) -> int | None:
+        """The stored article first seen since `since` whose text this one's is (another URL, the same
+        fingerprint): the extreme near-copy. Older ones stay plain duplicates (the key says seen)."""
+        original = self.storage.exact_copy_of(fingerprint, since)
+        if original is not None:
+            log_event(log, logging.INFO, "article.exact_copy", article_url=url, copy_of=original)
+        return original
+
     def copy_of(self, url: str, signature: Signature, since: datetime) -> int | None:
         """The stored article this one's text copies, if any: the most similar first seen since `since`."""
         copy = best_copy(signature, self.storage.near_copy_candidates(list(signature.bands), since=since))
