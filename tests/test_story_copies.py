@@ -90,3 +90,18 @@ def test_an_exact_copy_alerts_where_its_original_did_not(world: World) -> None:
     news.publish("Bay Business Daily", "s01-a3", as_id="syndicated")  # the very same text, on a watched feed
     assert world.once() == 0
     assert [message_title(m) for m in top_level(world)] == [CORPUS["s01-a3"]["title"]]
+
+
+def test_a_near_copy_shows_what_it_copies_too(world: World, capsys: Any) -> None:
+    news = Newsroom(world, ["FinanceBlog", "Pacific Wire", "Capital Times"])
+    news.publish("FinanceBlog", "s01-a1")
+    assert world.once() == 0
+    news.publish("Pacific Wire", "s01-a3")
+    assert world.once() == 0
+    news.publish("Capital Times", "s01-a6")  # s01-a3 with a disclaimer and another headline
+    assert world.once() == 0
+    [story] = stories_json(world, capsys)
+    first, agency, copy = story["articles"]
+    assert copy["outcome"] == "copy" and copy["joined"]["reason"] == "near-copy"
+    assert (copy["joined"]["copy_of"], copy["joined"]["copy_of_url"]) == (agency["id"], agency["url"])
+    assert 0.4 <= copy["joined"]["similarity"] < 1
