@@ -101,7 +101,7 @@ def test_a_near_copy_shows_what_it_copies_too(world: World, capsys: Any) -> None
     news.publish("Capital Times", "s01-a6")  # s01-a3 with a disclaimer and another headline
     assert world.once() == 0
     [story] = stories_json(world, capsys)
-    first, agency, copy = story["articles"]
+    _memo, agency, copy = story["articles"]
     assert copy["outcome"] == "copy" and copy["joined"]["reason"] == "near-copy"
     assert (copy["joined"]["copy_of"], copy["joined"]["copy_of_url"]) == (agency["id"], agency["url"])
     assert 0.4 <= copy["joined"]["similarity"] < 1

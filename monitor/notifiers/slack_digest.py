@@ -56,7 +56,9 @@ def build_digest_blocks(digest: Digest) -> list[dict[str, Any]]:
         lines = story_lines(rank, story, digest.timezone)
         room = TEXT_BUDGET - used
         if not shown and sum(map(len, lines)) + len(lines) > room:
-            lines = _cut_lines(lines, room - 100)  # a first story longer than a message: the rest counted
+            # A first story longer than a whole message: its first lines, the rest counted (100 characters
+            # left for that count's line).
+            lines = _cut_lines(lines, room - 100)
         story_blocks = [mrkdwn_section(text) for text in _in_sections(lines)]
         size = sum(len(_text_of(block)) for block in story_blocks)
         if used + size > TEXT_BUDGET or len(blocks) + len(story_blocks) >= MAX_BLOCKS:
