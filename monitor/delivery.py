@@ -369,7 +369,7 @@ class Outbox:
         self._mark_sent(entry, posted, stats, article_url=alert.article.url)
 
     async def _deliver_reply(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
-        """Another outlet's report: a reply in the story alert's thread, then the alert's outlet count."""
+        """A later article of a story: a reply in its alert's thread, then (for a new outlet) the count."""
         parent = self.storage.outbox_entry(entry.parent_id) if entry.parent_id is not None else None
         if parent is None or parent.status == "failed":
             # `retry` and a configuration change requeue both, and the alert then goes first.
@@ -400,7 +400,8 @@ class Outbox:
         if posted is not None and not entry.ts:
             # Kept before the update, so a failed update is retried without posting the reply twice.
             self.storage.record_reply_posted(entry.id, posted.ts)
-        if anchor is not None and entry.story_id is not None:
+        # An outlet's update leaves "Carried by N outlets" as it is: its outlet is counted already.
+        if anchor is not None and entry.story_id is not None and not reply.update:
             try:
                 outlets = self.storage.story_outlets(entry.story_id)
                 await self.notifier.update_alert(Alert.from_json(parent.payload), anchor, outlets)

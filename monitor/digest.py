@@ -6,6 +6,9 @@ the fire time before F) and queued in the outbox, which sends it like an alert.
 
 What: the stories with an article the watchlist matched in the period, ranked by how many outlets carried
 them (copies on other sites count), then by their latest article; MAX_STORIES are listed, the rest counted.
+A story is listed under each article the watchlist matched, with its own headline (copies aside: their
+text is their original's): an article joined to the wrong story shows under its own title, never hidden
+under another's. Its other articles (matched by nothing here) are counted among its outlets.
 
 Never lost, never twice; the outbox row is the record:
 - its dedup_key `digest:<watchlist>:<period end, UTC>` is unique, so two processes (a `run` and a cron'd
@@ -28,8 +31,8 @@ from apscheduler.triggers.cron import CronTrigger
 from .config import Config, WatchlistConfig
 from .cron import last_fire_time, parse_crontab
 from .logs import log_event
-from .models import Digest, DigestStory
-from .storage import Storage, Story
+from .models import Digest, DigestHeadline, DigestStory
+from .storage import Storage, Story, StoryArticle
 
 log = logging.getLogger("monitor.digest")
 
@@ -122,7 +125,7 @@ def build_digest(
         period_start=period.start,
         period_end=period.end,
         timezone=watchlist.timezone,
-        stories=tuple(digest_story(story) for story in ranked[:MAX_STORIES]),
+        stories=tuple(digest_story(story, watchlist.name) for story in ranked[:MAX_STORIES]),
         more=max(len(ranked) - MAX_STORIES, 0),
         last_article_id=newest,
     )
@@ -133,17 +136,25 @@ def rank_stories(stories: list[Story]) -> list[Story]:
     return sorted(stories, key=lambda s: (len(_outlets(s)), s.articles[-1].first_seen_at), reverse=True)
 
 
-def digest_story(story: Story) -> DigestStory:
-    first = story.articles[0]
-    outlets = _outlets(story)
+def digest_story(story: Story, watchlist: str) -> DigestStory:
+    """The story led by the first article `watchlist` matched, its other matched articles listed after."""
+    lead, *others = _headlined(story, watchlist)
     return DigestStory(
-        title=first.title,
-        url=first.url,
-        source=outlets[0],
-        outlets=tuple(outlets),
+        title=lead.title,
+        url=lead.url,
+        source=lead.source or _host(lead.url),
+        outlets=tuple(_outlets(story)),
         articles=len(story.articles),
-        first_seen=first.first_seen_at,
+        first_seen=story.articles[0].first_seen_at,
+        also=tuple(DigestHeadline(a.title, a.url, a.source or _host(a.url)) for a in others),
     )
+
+
+def _headlined(story: Story, watchlist: str) -> list[StoryArticle]:
+    """The articles listed under their own headline: those the watchlist matched, copies left out unless
+    only copies matched; the story's first article for a story stored without its matches."""
+    matched = [a for a in story.articles if watchlist in a.watchlists]
+    return [a for a in matched if a.outcome != "copy"] or matched or [story.articles[0]]
 
 
 def _outlets(story: Story) -> list[str]:

@@ -23,8 +23,8 @@ FEED_POLL_SECONDS = Histogram(
 )
 ITEMS = Counter(
     "news_monitor_items_total",
-    "Feed items, by outcome: seen, matched, same_story, no_match, copy, duplicate, too_old, first_poll, "
-    "failed.",
+    "Feed items, by outcome: seen, matched (an alert or a thread reply queued), digest, copy, no_match, "
+    "duplicate, too_old, first_poll, postponed, failed.",
     ["outcome"],
     registry=REGISTRY,
 )

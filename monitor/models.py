@@ -158,15 +158,27 @@ def _known_fields(record: type, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class DigestStory:
-    """One story in a digest: its first article, and who carried it."""
+class DigestHeadline:
+    """One article of a digest's story, under its own headline."""
 
     title: str
     url: str
-    source: str  # the first outlet
+    source: str
+
+
+@dataclass(frozen=True)
+class DigestStory:
+    """One story in a digest: the first article the watchlist matched, the others it matched (each under
+    its own headline: one joined to the story by mistake must not vanish under another's), and who
+    carried the story."""
+
+    title: str
+    url: str
+    source: str  # the outlet of the article whose headline leads
     outlets: tuple[str, ...]  # every outlet that carried it, in the order they did
     articles: int
     first_seen: datetime
+    also: tuple[DigestHeadline, ...] = ()  # the story's other matched articles, in the order first seen
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,7 @@ class Digest:
                     **story,
                     "outlets": tuple(story["outlets"]),
                     "first_seen": datetime.fromisoformat(story["first_seen"]),
+                    "also": tuple(DigestHeadline(**line) for line in story.get("also", ())),
                 }
             )
             for story in data["stories"]
@@ -223,7 +236,8 @@ class SiteRule:
 
 @dataclass(frozen=True)
 class StoryReply:
-    """A later outlet's report of a story already alerted: a reply in that alert's Slack thread."""
+    """A later article of a story already alerted: a reply in that alert's Slack thread. From an outlet
+    not in the thread yet it says "Also reported by"; from one already there (`update`), "Update from"."""
 
     channel: str
     story_id: int
@@ -232,6 +246,7 @@ class StoryReply:
     url: str
     broadcast: bool = False  # also shown in the channel: the story just reached stories.broadcast_at outlets
     alert: str = ""  # the article's own alert (JSON), posted instead when the story's alert has no thread
+    update: bool = False  # the outlet is in the thread already: its outlet count does not change
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)

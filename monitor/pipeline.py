@@ -401,7 +401,12 @@ class Pipeline:
         two instances at once, must not both start the story)."""
         with self.storage.story_lock():
             since = now - self.config.stories.window
-            copy_of = self.stories.copy_of(item.link, signature, since) if signature is not None else None
+            keys = article_keys(item, article)
+            fingerprint = next((key.key for key in keys if key.kind == "fingerprint"), None)
+            exact = self.stories.exact_copy_of(item.link, fingerprint, since) if fingerprint else None
+            copy_of = exact or (
+                self.stories.copy_of(item.link, signature, since) if signature is not None else None
+            )
             story_id = (
                 self.storage.story_of(copy_of)
                 if copy_of
@@ -418,7 +423,9 @@ class Pipeline:
                 bands=() if copy_of else record.bands,
                 story_keys=profile.keys if profile and not copy_of else (),
             )
-            return outcome, queued, self.storage.record_article(record, article_keys(item, article), queued)
+            if exact:  # its original holds the text's key; its own GUID and URLs are its keys
+                keys = [key for key in keys if key.kind != "fingerprint"]
+            return outcome, queued, self.storage.record_article(record, keys, queued)
 
     def story_messages(
         self, story_id: int | None, alerts: list[Alert], source: str, *, copy: bool = False

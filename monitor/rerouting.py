@@ -148,8 +148,6 @@ class Router:
         )
         if thread is None:
             return QueuedAlert(channel, alert.to_json())
-        if alert.source in thread.outlets:
-            return f"merged: its outlet is in the story's thread in {channel} already"
         reply = StoryReply(
             channel=channel,
             story_id=int(entry.story_id or 0),
@@ -157,6 +155,7 @@ class Router:
             title=alert.article.title,
             url=alert.article.canonical_url or alert.article.url,
             alert=alert.to_json(),
+            update=alert.source in thread.outlets,  # as story_desk.StoryDesk.messages: never silence
         )
         return QueuedAlert(channel, reply.to_json(), kind="reply", parent_id=thread.alert_id)
 

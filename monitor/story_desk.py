@@ -24,6 +24,14 @@ class StoryDesk:
     def __init__(self, storage: Storage):
         self.storage = storage
 
+    def exact_copy_of(self, url: str, fingerprint: str, since: datetime) -> int | None:
+        """The stored article first seen since `since` whose text this one's is (another URL, the same
+        fingerprint): the extreme near-copy. Older ones stay plain duplicates (the key says seen)."""
+        original = self.storage.exact_copy_of(fingerprint, since)
+        if original is not None:
+            log_event(log, logging.INFO, "article.exact_copy", article_url=url, copy_of=original)
+        return original
+
     def copy_of(self, url: str, signature: Signature, since: datetime) -> int | None:
         """The stored article this one's text copies, if any: the most similar first seen since `since`."""
         copy = best_copy(signature, self.storage.near_copy_candidates(list(signature.bands), since=since))
@@ -57,8 +65,10 @@ class StoryDesk:
         """What to post for an article of a story, per channel its watchlists route to.
 
         The story has no alert in the channel yet: this article posts it (even a copy: its original was
-        not alerted there). It has: a copy posts nothing, an outlet already in the thread posts
-        nothing, a new outlet replies in the thread.
+        not alerted there). It has: a copy posts nothing; any other article replies in the thread, "Also
+        reported by" from a new outlet, "Update from" from one already there. A wrong join then costs the
+        article its own alert, never its message (issue 14: a second article of an outlet used to post
+        nothing, and one joined to the wrong story vanished).
         """
         if story_id is None or not alerts:
             return [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
@@ -68,18 +78,22 @@ class StoryDesk:
             thread = self.storage.story_thread(story_id, alert.channel)
             if thread is None:
                 queued.append(QueuedAlert(channel=alert.channel, payload=alert.to_json()))
-            elif not copy and source not in thread.outlets:
+            elif not copy:
+                new_outlet = source not in thread.outlets
                 reply = StoryReply(
                     channel=alert.channel,
                     story_id=story_id,
                     outlet=source,
                     title=alert.article.title,
                     url=alert.article.canonical_url or alert.article.url,
-                    # The first reply once the story is carried widely; later ones stay in the thread.
-                    broadcast=broadcast_at is not None
+                    # The first new outlet's reply once the story is carried widely; later ones, and an
+                    # outlet's updates, stay in the thread.
+                    broadcast=new_outlet
+                    and broadcast_at is not None
                     and carried_by >= broadcast_at
                     and not thread.broadcast,
                     alert=alert.to_json(),
+                    update=not new_outlet,
                 )
                 payload = reply.to_json()
                 queued.append(QueuedAlert(alert.channel, payload, kind="reply", parent_id=thread.alert_id))
@@ -97,7 +111,9 @@ def article_outcome(
     if is_copy:
         return "copy"
     if alerts:
-        return "same_story"  # its outlet is already in the story's thread
+        # Not produced by `messages` any more (every matched article that is not a copy posts); kept for
+        # articles stored by earlier versions, whose outlet was in the story's thread already.
+        return "same_story"
     if matches:
         return "digest"  # only digest watchlists matched: their message comes on their schedule
     return "no_match"

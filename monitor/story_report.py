@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from .logs import safe_line
+from .stages.neardup import Signature
 from .stages.stories import StoryProfile, shared_names
 from .storage import Story, StoryArticle
 from .text import cut
@@ -46,11 +47,15 @@ def _story(story: Story) -> dict[str, Any]:
 
 
 def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dict[str, Any] | None:
-    """For every article but the first: the earlier article it is most like, the score and shared names."""
+    """For every article but the first: the earlier article it copies, or the one it is most like, the
+    score and shared names."""
     if not earlier:
         return None
+    copied = _copied(article, earlier)
+    if copied is not None:
+        return copied
     if article.outcome == "copy":
-        return {"reason": "near-copy of an earlier article's text"}
+        return {"reason": "near-copy of an earlier article's text"}  # its original is gone or unsigned
     if article.story_profile is None:
         return {"reason": "joined without a profile"}
     profile = StoryProfile.from_json(article.story_profile)
@@ -65,6 +70,28 @@ def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dic
         "like": other.id,
         "score": round(profile.similarity(other_profile), 2),
         "shared_names": shared_names(profile, other_profile),
+    }
+
+
+def _copied(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dict[str, Any] | None:
+    """The earlier article whose text this one's is (the same fingerprint: an exact copy, which the store
+    records only as one), or, for a copy, the one its text is most like (stages/neardup.py)."""
+    exact = next((e for e in earlier if article.fingerprint and e.fingerprint == article.fingerprint), None)
+    if exact is not None:
+        return {"reason": "exact copy", "copy_of": exact.id, "copy_of_url": exact.url, "similarity": 1.0}
+    if article.outcome != "copy" or article.signature is None:
+        return None
+    signed = [e for e in earlier if e.signature is not None and e.outcome != "copy"]
+    if not signed:
+        return None
+    mine = Signature(values=article.signature, bands=())
+    original = max(signed, key=lambda e: mine.similarity(e.signature or b""))
+    similarity = round(mine.similarity(original.signature or b""), 2)
+    return {
+        "reason": "near-copy",
+        "copy_of": original.id,
+        "copy_of_url": original.url,
+        "similarity": similarity,
     }
 
 
@@ -93,6 +120,8 @@ def render_stories(stories: list[dict[str, Any]], since: datetime) -> str:
 
 
 def _why(joined: dict[str, Any]) -> str:
+    if "copy_of" in joined:
+        return f"{joined['reason']} of #{joined['copy_of']} (similarity {joined['similarity']:.2f})"
     if joined["reason"] != "same event":
         return str(joined["reason"])
     names = ", ".join(joined["shared_names"]) or "none"

@@ -22,7 +22,7 @@ from monitor.cron import last_fire_time, parse_crontab
 from monitor.delivery import DeliveryStats, Outbox
 from monitor.digest import MAX_STORIES, queue_due_digests
 from monitor.errors import ConfigError
-from monitor.models import Digest, DigestStory
+from monitor.models import Digest, DigestHeadline, DigestStory
 from monitor.notifiers.slack import SlackNotifier
 from monitor.notifiers.slack_digest import TEXT_BUDGET, build_digest_blocks
 from monitor.storage import open_storage
@@ -30,6 +30,8 @@ from tests.support.feeds import rss_feed
 from tests.support.slack_checks import request_problems
 from tests.support.slack_fake import SlackFake, assert_no_mentions, validate_blocks
 from tests.support.world import World, hours_ago
+from tests.test_story_threads import Newsroom
+from tests.test_story_updates import WRONG_JOIN
 
 CORPUS_FILE = Path(__file__).parent / "fixtures" / "stories" / "corpus.jsonl"
 CORPUS = {row["id"]: row for row in map(json.loads, CORPUS_FILE.read_text(encoding="utf-8").splitlines())}
@@ -192,8 +194,43 @@ def test_digest_command_refuses_an_immediate_watchlist(
     )
 
 
+def test_a_digest_lists_each_matched_article_under_its_own_headline(world: World) -> None:
+    news = Newsroom(world, ["FinanceBlog", "Pacific Wire", "Mint"])
+    world.watchlists = [{**DIGEST_WATCHLIST, "terms": ["Alibaba"]}]
+    news.publish("FinanceBlog", "s01-a1")  # the Alibaba-PLA memo story's first report
+    assert world.once() == 0
+    news.publish("Pacific Wire", "s01-a3")  # another outlet's report of it
+    news.publish("Mint", "x-thead", article=WRONG_JOIN)  # T-Head chips, with memo teasers in its sidebar
+    assert world.once() == 0
+    assert digest_check(world, next_fire(datetime.now(UTC)))[0] == 1
+    [message] = world.slack.messages(CHANNEL)
+    shown = "\n".join(story_sections(message))
+    for title in (CORPUS["s01-a1"]["title"], CORPUS["s01-a3"]["title"], WRONG_JOIN["title"]):
+        assert html.escape(title, quote=False) in shown, shown
+    assert validate_blocks(message["blocks"]) == []
+
+
+def test_a_story_shows_whole_or_is_counted_and_only_an_oversized_first_one_is_cut() -> None:
+    now = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    lines = tuple(
+        DigestHeadline(f"Report {n} " + "x" * 80, f"https://news.example/{n}", "Mint") for n in range(8)
+    )
+    story = DigestStory("Lead", "https://news.example/lead", "Mint", ("Mint",), 9, now, also=lines)
+    blocks = build_digest_blocks(Digest(CHANNEL, ("chips",), now, now, "UTC", (story,) * MAX_STORIES))
+    text = json.dumps(blocks, ensure_ascii=False)
+    shown = text.count("Lead")
+    assert 0 < shown < MAX_STORIES and text.count("Report 7 ") == shown  # every shown story whole
+    assert blocks[-1]["elements"][0]["text"] == f"…and {MAX_STORIES - shown} more stories"
+    huge = DigestStory("Lead", "https://news.example/lead", "Mint", ("Mint",), 201, now, also=lines * 25)
+    blocks = build_digest_blocks(Digest(CHANNEL, ("chips",), now, now, "UTC", (huge, story)))
+    assert sum(len(b.get("text", {}).get("text", "")) for b in blocks) <= TEXT_BUDGET and len(blocks) <= 50
+    assert "more of its articles" in json.dumps(blocks, ensure_ascii=False)
+    assert blocks[-1]["elements"][0]["text"] == "…and 1 more story"
+
+
 def hostile_digest(stories: int) -> Digest:
     now = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    hostile_line = DigestHeadline("<!channel> " + "&<>" * 400, "https://evil.example/" + "&" * 1900, "<@U1>")
     story = DigestStory(
         title="<!channel> " + "&<>" * 400,
         url="https://evil.example/" + "&" * 1900,
@@ -201,6 +238,7 @@ def hostile_digest(stories: int) -> Digest:
         outlets=tuple(f"<!here> outlet {n} " + "&" * 100 for n in range(12)),
         articles=12,
         first_seen=now,
+        also=(hostile_line,) * 11,
     )
     return Digest(
         CHANNEL, ("chips",), now - timedelta(days=1), now, "Europe/Berlin", (story,) * stories, more=7

@@ -40,10 +40,18 @@ class Newsroom:
         world.watchlists = [{"name": "alibaba", "channel": CHANNEL, "terms": ["Alibaba", "PLA", "Huawei"]}]
 
     def publish(
-        self, outlet: str, article_id: str, *, as_id: str | None = None, title: str | None = None
+        self,
+        outlet: str,
+        article_id: str,
+        *,
+        as_id: str | None = None,
+        title: str | None = None,
+        article: dict[str, Any] | None = None,
     ) -> None:
-        """Put corpus article `article_id` on `outlet`'s site and at the top of its feed (under `title`)."""
-        article = {**CORPUS[article_id], "title": title or CORPUS[article_id]["title"]}
+        """Put corpus article `article_id` (or `article`) on `outlet`'s site and at the top of its feed
+        (under `title`)."""
+        article = article or CORPUS[article_id]
+        article = {**article, "title": title or article["title"]}
         slug = as_id or article_id
         url = self.world.web.add(
             f"/{_slug(outlet)}/{slug}.html", article_page(article), content_type="text/html"
@@ -98,7 +106,7 @@ def test_another_outlets_report_replies_in_the_thread_and_updates_the_alert(worl
     assert "Carried by 2 outlets: FinanceBlog, Mint" in outlets_line(alert)
 
 
-def test_one_reply_per_outlet_and_copies_post_nothing(world: World) -> None:
+def test_one_reply_per_outlet_an_update_per_later_article_and_copies_post_nothing(world: World) -> None:
     news = Newsroom(world, ["FinanceBlog", "Mint", "Market Pulse"])
     news.publish("FinanceBlog", "s01-a1")
     assert world.once() == 0
@@ -110,9 +118,9 @@ def test_one_reply_per_outlet_and_copies_post_nothing(world: World) -> None:
     assert world.once() == 0
     [alert] = top_level(world)
     replies = thread_replies(world, alert)
-    assert [r["text"].split(":")[0] for r in replies] == ["Also reported by Mint"]
+    assert [r["text"].split(":")[0] for r in replies] == ["Also reported by Mint", "Update from Mint"]
     # The copy posted nothing, but its outlet carries the story: the next update will count it.
-    assert len(world.slack.messages(CHANNEL)) == 2
+    assert len(world.slack.messages(CHANNEL)) == 3
 
 
 def test_a_different_story_about_the_same_company_gets_its_own_alert(world: World) -> None:

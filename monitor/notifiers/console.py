@@ -95,6 +95,9 @@ def format_digest(digest: Digest) -> str:
         outlets = ", ".join(_one_line(o) for o in story.outlets)
         lines.append(f"  {rank}. {_one_line(story.title)} · {_one_line(story.url)}")
         lines.append(f"     {len(story.outlets)} outlet(s): {cut(outlets, 300)}")
+        lines += [
+            f"     · {_one_line(a.title)} · {_one_line(a.url)} ({_one_line(a.source)})" for a in story.also
+        ]
     if digest.more:
         lines.append(f"  ...and {digest.more} more")
     return "\n".join(lines)

@@ -557,10 +557,11 @@ def _terms_line(alert: Alert) -> list[Piece]:
 
 
 def reply_message(reply: StoryReply) -> SlackMessage:
-    """ "Also reported by Mint: <title link> (host)", the one line a thread reply carries."""
+    """ "Also reported by Mint: <title link> (host)", the one line a thread reply carries; "Update from
+    Mint: …" when Mint is in the thread already (another article of its own about the story)."""
     line = render(
         [
-            Markup("Also reported by "),
+            Markup("Update from " if reply.update else "Also reported by "),
             Text(reply.outlet, OUTLET_LIMIT),
             Markup(": "),
             Link(reply.url, reply.title or reply.url),

@@ -120,6 +120,9 @@ class StoryArticle:
     first_seen_at: datetime
     outcome: str
     story_profile: str | None
+    watchlists: tuple[str, ...] = ()  # those the article matched (digest watchlists included)
+    fingerprint: str | None = None  # of its text: an exact copy's is its original's
+    signature: bytes | None = None  # MinHash (stages/neardup.py): what a near-copy is most like
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,8 @@ class Storage(Protocol):
     def find_seen_key(self, keys: list[ArticleKey]) -> ArticleKey | None: ...
 
     def near_copy_candidates(self, bands: list[str], since: datetime) -> list[tuple[int, bytes]]: ...
+
+    def exact_copy_of(self, fingerprint: str, since: datetime) -> int | None: ...
 
     def story_candidates(self, keys: list[str], since: datetime) -> list[StoryCandidate]: ...
 

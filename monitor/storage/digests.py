@@ -72,7 +72,7 @@ class DigestQueries:
     def stories_by_id(self, story_ids: list[int], *, until: datetime, up_to_id: int) -> list[Story]:
         articles = schema.articles
         story = func.coalesce(articles.c.story_id, articles.c.id)
-        names = ("id", "source", "title", "url", "canonical_url", "first_seen_at", "outcome")
+        names = ("id", "source", "title", "url", "canonical_url", "first_seen_at", "outcome", "matches")
         columns = [articles.c[name] for name in names]
         query = (
             select(*columns, story.label("story"))

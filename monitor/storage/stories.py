@@ -6,6 +6,7 @@ article does not grow with the store.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -50,6 +51,18 @@ class StoryQueries:
                 StoryCandidate(int(row.id), int(row.story_id or row.id), row.story_profile)
                 for row in conn.execute(query)
             ]
+
+    def exact_copy_of(self, fingerprint: str, since: datetime) -> int | None:
+        """The article first seen since `since` that holds this text fingerprint as its dedup key, if any."""
+        keys, articles = schema.article_keys, schema.articles
+        query = (
+            select(articles.c.id)
+            .join(keys, keys.c.article_id == articles.c.id)
+            .where(keys.c.kind == "fingerprint", keys.c.key == fingerprint, articles.c.first_seen_at >= since)
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else int(found)
 
     def story_of(self, article_id: int) -> int | None:
         articles = schema.articles
@@ -169,9 +182,20 @@ def group_into_stories(rows: Iterable[Any], *, story_column: str) -> list[Story]
                 first_seen_at=row["first_seen_at"],
                 outcome=row["outcome"],
                 story_profile=row.get("story_profile"),  # a digest does not read the largest column
+                watchlists=matched_watchlists(row.get("matches")),
+                fingerprint=row.get("fingerprint"),
+                signature=bytes(row["signature"]) if row.get("signature") is not None else None,
             )
         )
     return [Story(id=story_id, articles=tuple(items)) for story_id, items in by_story.items()]
+
+
+def matched_watchlists(matches: str | None) -> tuple[str, ...]:
+    """The watchlist names in an article's stored matches (JSON: [{watchlist, channel, terms}])."""
+    try:
+        return tuple(dict.fromkeys(str(m["watchlist"]) for m in json.loads(matches or "[]")))
+    except (ValueError, KeyError, TypeError):
+        return ()
 
 
 def outbox_columns() -> list[Any]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.models import Alert, Article, Digest, DigestStory, StoryReply
+from monitor.models import Alert, Article, Digest, DigestHeadline, DigestStory, StoryReply
 from monitor.notifiers.slack import SlackNotifier
 from monitor.notifiers.slack_digest import digest_message
 from monitor.notifiers.slack_message import (
@@ -152,7 +153,14 @@ def alerts(draw: st.DrawFn) -> Alert:
 
 @st.composite
 def replies(draw: st.DrawFn) -> StoryReply:
-    return StoryReply(CHANNEL, 1, outlet=draw(any_text), title=draw(word) + draw(any_text), url=draw(urls))
+    return StoryReply(
+        CHANNEL,
+        1,
+        outlet=draw(any_text),
+        title=draw(word) + draw(any_text),
+        url=draw(urls),
+        update=draw(st.booleans()),
+    )
 
 
 @st.composite
@@ -167,6 +175,15 @@ def digests(draw: st.DrawFn) -> Digest:
                 outlets=st.lists(any_text, min_size=1, max_size=8).map(tuple),
                 articles=st.integers(1, 20),
                 first_seen=st.just(NOW),
+                also=st.lists(
+                    st.builds(
+                        DigestHeadline,
+                        title=st.builds(str.__add__, word, any_text),
+                        url=urls,
+                        source=hostile_text,
+                    ),
+                    max_size=12,
+                ).map(tuple),
             ),
             max_size=30,
         )
@@ -240,11 +257,16 @@ def test_thread_replies(reply: StoryReply) -> None:
 @given(digests())
 def test_digests(digest: Digest) -> None:
     message = digest_message(digest)
-    assert_keeps_the_rules(message, allow_here=False, hosts=hosts_of(*(s.url for s in digest.stories)))
+    assert_keeps_the_rules(message, allow_here=False, hosts=digest_hosts(digest))
     assert message.blocks is not None
-    for story, block in zip(digest.stories, message.blocks[2:], strict=False):
-        if block["type"] == "section":
-            assert story.title[:3] in block["text"]["text"]
+    sections = [b["text"]["text"] for b in message.blocks[2:] if b["type"] == "section"]
+    leads = [text for text in sections if re.match(r"\d+\. ", text)]  # a story's first section
+    for story, lead in zip(digest.stories, leads, strict=False):
+        assert story.title[:3] in lead
+
+
+def digest_hosts(digest: Digest) -> set[str]:
+    return hosts_of(*(s.url for s in digest.stories), *(a.url for s in digest.stories for a in s.also))
 
 
 @given(any_text)
@@ -267,7 +289,7 @@ def test_every_kind_as_the_real_client_sends_it() -> None:
             ] * 2
             assert [r["status"] for r in requests] == [200] * 7
             hosts = hosts_of(alert.article.url, alert.article.canonical_url or "", reply.url)
-            hosts |= hosts_of(*(s.url for s in digest.stories))
+            hosts |= digest_hosts(digest)
             for request in requests:
                 problems = request_problems(request, allow_here=alert.notify_here, hosts=hosts)
                 assert problems == [], request["body"]
