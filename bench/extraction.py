@@ -1,77 +1,78 @@
-"""Score extract_article on the article-extraction benchmark, next to a naive full-page baseline.
+"""Score extract_article on a labelled page set, beside plain trafilatura and a naive full-page baseline.
 
-    python bench/extraction.py [--benchmark-dir DIR] [--json] [--worst N]
+    python bench/extraction.py [--set NAME] [--data-dir DIR] [--json] [--worst N]
 
-The benchmark (181 news pages with hand-made main text) and its metric are described in its
-README.md; bench/extraction_score.py implements the metric. The baseline is every string of the
-page (BeautifulSoup(html).get_text()): it shows what extraction buys over doing nothing.
+Sets (bench/extraction_sets.py; where the pages come from: bench/data/README.md): article-extraction
+(the default: 181 pages with hand-made main text, the set extraction is tuned on), newspaper4k and
+trafilatura-eval (kept out of tuning). bench/extraction_score.py implements the metric.
+
+The reference is plain trafilatura as a user would call it, `favor_precision=True` with our text options
+(no comments, tables kept): "worse"/"better" count the pages where our F1 is lower/higher than its by more
+than 0.05, and the time columns are ratios to its time on the same pages in the same run. The baseline is
+every string of the page (BeautifulSoup(html).get_text()): what extraction buys over doing nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
+import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import trafilatura
 from bs4 import BeautifulSoup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, for `bench.*`
 
-from bench.extraction_score import CorpusScore, PageScore, f1_from, score_corpus, score_page
+from bench.extraction_score import CorpusScore, PageScore, f1_from, score_corpus
+from bench.extraction_sets import DEFAULT_DIRS, LOADERS, MARKERS, BenchmarkPage, load_article_extraction
 from monitor.errors import ExtractionError
 from monitor.models import Page
-from monitor.stages.extract import extract_article
+from monitor.stages.extract import _TEXT_OPTIONS, extract_article
 
-DEFAULT_BENCHMARK_DIR = Path(__file__).resolve().parent.parent.parent / "shared/benchmarks/article-extraction"
-
-
-@dataclass(frozen=True)
-class BenchmarkPage:
-    """One benchmark page: its HTML and the ground truth of its main text."""
-
-    page_id: str
-    url: str
-    html: str
-    truth: str
+DEFAULT_BENCHMARK_DIR = DEFAULT_DIRS["article-extraction"]
+MARGIN = 0.05  # a page counts as worse or better than the reference past this F1 difference
 
 
 @dataclass(frozen=True)
 class ExtractorRun:
-    """How one extractor did on the whole benchmark."""
+    """How one extractor did on the whole set."""
 
     name: str
     score: CorpusScore
-    seconds_per_page: float
+    seconds: list[float]  # per page, extraction only
     failures: int  # pages where the extractor gave up (scored as an empty prediction)
     pages: dict[str, PageScore]
 
+    @property
+    def mean_seconds(self) -> float:
+        return statistics.fmean(self.seconds) if self.seconds else 0.0
+
+    @property
+    def p95_seconds(self) -> float:
+        return statistics.quantiles(self.seconds, n=20)[-1] if len(self.seconds) > 1 else self.mean_seconds
+
 
 def load_benchmark(directory: Path) -> list[BenchmarkPage]:
-    """Read ground-truth.json and the gzipped HTML of every page it lists."""
-    truth = json.loads((directory / "ground-truth.json").read_text(encoding="utf-8"))
-    return [
-        BenchmarkPage(page_id, entry["url"], read_page_html(directory, page_id), entry["articleBody"])
-        for page_id, entry in sorted(truth.items())
-    ]
-
-
-def read_page_html(directory: Path, page_id: str) -> str:
-    """The page's HTML, as the benchmark README says to read it."""
-    with gzip.open(directory / "html" / f"{page_id}.html.gz", "rt", encoding="utf-8") as file:
-        return file.read()
+    """The article-extraction benchmark (the quality gate's set)."""
+    return load_article_extraction(directory)
 
 
 def extract_with_monitor(page: BenchmarkPage) -> str | None:
     """Our extractor; None when it raises ExtractionError (counted as a failure)."""
     try:
-        return extract_article(Page(url=page.url, html=page.html)).text
+        return extract_article(Page(url=page.url, html=page.html), authors=False).text
     except ExtractionError:
         return None
+
+
+def extract_with_trafilatura(page: BenchmarkPage) -> str | None:
+    """Plain trafilatura, favouring precision, with the same text options as ours."""
+    return trafilatura.extract(page.html, url=page.url, favor_precision=True, **_TEXT_OPTIONS)
 
 
 def extract_with_get_text(page: BenchmarkPage) -> str | None:
@@ -79,51 +80,83 @@ def extract_with_get_text(page: BenchmarkPage) -> str | None:
     return BeautifulSoup(page.html, "lxml").get_text()
 
 
-def run_extractor(
-    name: str, extract: Callable[[BenchmarkPage], str | None], pages: Sequence[BenchmarkPage]
-) -> ExtractorRun:
-    """Run one extractor over every page, timing the extraction only, and score the results."""
-    scores: dict[str, PageScore] = {}
-    failures, elapsed = 0, 0.0
-    for page in pages:
-        started = time.perf_counter()
-        prediction = extract(page)
-        elapsed += time.perf_counter() - started
-        failures += prediction is None
-        scores[page.page_id] = score_page(page.truth, prediction)
-    return ExtractorRun(name, score_corpus(scores.values()), elapsed / max(len(pages), 1), failures, scores)
+EXTRACTORS: dict[str, Callable[[BenchmarkPage], str | None]] = {
+    "extract_article": extract_with_monitor,
+    "trafilatura": extract_with_trafilatura,
+    "bs4 get_text": extract_with_get_text,
+}
 
 
-def format_table(runs: Sequence[ExtractorRun]) -> str:
-    """A plain-text table; the last columns compare each run with the last one (the baseline)."""
-    baseline = runs[-1]
+def run_extractors(
+    extractors: dict[str, Callable[[BenchmarkPage], str | None]], pages: Sequence[BenchmarkPage]
+) -> list[ExtractorRun]:
+    """Run every extractor on each page in turn, timing the extraction only, and score the results.
+
+    Page by page, in an order that rotates, after one untimed warm-up page each: the extractors then
+    share the machine's state (caches, other load) alike, and none pays the lazy imports for the rest.
+    """
+    names = list(extractors)
+    for name in names:
+        extractors[name](pages[0])
+    scores: dict[str, dict[str, PageScore]] = {name: {} for name in names}
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    failures = dict.fromkeys(names, 0)
+    for index, page in enumerate(pages):
+        for name in names[index % len(names) :] + names[: index % len(names)]:
+            started = time.perf_counter()
+            prediction = extractors[name](page)
+            seconds[name].append(time.perf_counter() - started)
+            failures[name] += prediction is None
+            scores[name][page.page_id] = page.score(prediction)
+    return [
+        ExtractorRun(name, score_corpus(scores[name].values()), seconds[name], failures[name], scores[name])
+        for name in names
+    ]
+
+
+def page_f1(score: PageScore) -> float:
+    return f1_from(score.precision or 0.0, score.recall)
+
+
+def worse_and_better(run: ExtractorRun, reference: ExtractorRun) -> tuple[int, int]:
+    """Pages where the run's F1 is below / above the reference's by more than MARGIN."""
+    deltas = [page_f1(run.pages[key]) - page_f1(reference.pages[key]) for key in run.pages]
+    return sum(delta < -MARGIN for delta in deltas), sum(delta > MARGIN for delta in deltas)
+
+
+def format_table(runs: Sequence[ExtractorRun], reference: ExtractorRun) -> str:
+    """A plain-text table; the last columns compare each run with the reference (plain trafilatura)."""
     lines = [
-        f"{'extractor':<16} {'P':>6} {'R':>6} {'F1':>6} {'acc':>6} {'s/page':>8} {'failed':>6} "
-        f"{'F1 ratio':>8} {'time ratio':>10}"
+        f"{'extractor':<16} {'P':>6} {'R':>6} {'F1':>6} {'acc':>6} {'failed':>6} {'worse':>5} {'better':>6} "
+        f"{'ms mean':>8} {'ms p95':>7} {'mean ratio':>10} {'p95 ratio':>9}"
     ]
     for run in runs:
         s = run.score
-        f1_ratio = s.f1 / baseline.score.f1 if baseline.score.f1 else 0.0
-        time_ratio = run.seconds_per_page / baseline.seconds_per_page if baseline.seconds_per_page else 0.0
+        worse, better = worse_and_better(run, reference)
+        mean_ratio = run.mean_seconds / reference.mean_seconds if reference.mean_seconds else 0.0
+        p95_ratio = run.p95_seconds / reference.p95_seconds if reference.p95_seconds else 0.0
         lines.append(
             f"{run.name:<16} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.accuracy:6.3f} "
-            f"{run.seconds_per_page:8.4f} {run.failures:6d} {f1_ratio:8.2f} {time_ratio:10.2f}"
+            f"{run.failures:6d} {worse:5d} {better:6d} {run.mean_seconds * 1000:8.1f} "
+            f"{run.p95_seconds * 1000:7.1f} {mean_ratio:10.2f} {p95_ratio:9.2f}"
         )
     return "\n".join(lines)
 
 
-def format_worst(run: ExtractorRun, pages: Sequence[BenchmarkPage], count: int) -> str:
-    """The pages where the run scored the lowest F1, to look at when tuning."""
+def format_worst(
+    run: ExtractorRun, reference: ExtractorRun, pages: Sequence[BenchmarkPage], count: int
+) -> str:
+    """Our pages with the lowest F1, with the reference's F1 beside: where to look when tuning."""
     urls = {page.page_id: page.url for page in pages}
-    ranked = sorted(run.pages.items(), key=lambda item: f1_from(item[1].precision or 0.0, item[1].recall))
+    ranked = sorted(run.pages.items(), key=lambda item: page_f1(item[1]))
     return "\n".join(
-        f"{f1_from(s.precision or 0.0, s.recall):.3f}  P={s.precision or 0.0:.3f} R={s.recall:.3f}  "
-        f"{page_id[:12]}  {urls[page_id]}"
-        for page_id, s in ranked[:count]
+        f"{page_f1(s):.3f} (trafilatura {page_f1(reference.pages[key]):.3f})  P={s.precision or 0.0:.3f} "
+        f"R={s.recall:.3f}  {key[:24]}  {urls[key]}"
+        for key, s in ranked[:count]
     )
 
 
-def as_json(runs: Sequence[ExtractorRun]) -> str:
+def as_json(runs: Sequence[ExtractorRun], reference: ExtractorRun) -> str:
     """Machine-readable results: one object per extractor."""
     return json.dumps(
         [
@@ -135,7 +168,10 @@ def as_json(runs: Sequence[ExtractorRun]) -> str:
                 "accuracy": run.score.accuracy,
                 "pages": run.score.pages,
                 "failures": run.failures,
-                "seconds_per_page": run.seconds_per_page,
+                "worse_than_trafilatura": worse_and_better(run, reference)[0],
+                "better_than_trafilatura": worse_and_better(run, reference)[1],
+                "seconds_per_page_mean": run.mean_seconds,
+                "seconds_per_page_p95": run.p95_seconds,
             }
             for run in runs
         ],
@@ -145,7 +181,10 @@ def as_json(runs: Sequence[ExtractorRun]) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--benchmark-dir", type=Path, default=DEFAULT_BENCHMARK_DIR)
+    parser.add_argument("--set", choices=sorted(LOADERS), default="article-extraction", dest="page_set")
+    parser.add_argument(
+        "--data-dir", "--benchmark-dir", type=Path, help="where the set lies (default: per set)"
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     parser.add_argument("--worst", type=int, default=0, metavar="N", help="list our N lowest-F1 pages")
     return parser.parse_args(argv)
@@ -153,17 +192,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if not (args.benchmark_dir / "ground-truth.json").is_file():
-        print(f"no benchmark at {args.benchmark_dir}: pass --benchmark-dir", file=sys.stderr)
+    directory = args.data_dir or DEFAULT_DIRS[args.page_set]
+    if not (directory / MARKERS[args.page_set]).exists():
+        print(
+            f"no {args.page_set} set at {directory}: see bench/data/README.md, or pass --data-dir",
+            file=sys.stderr,
+        )
         return 2
-    pages = load_benchmark(args.benchmark_dir)
-    runs = [
-        run_extractor("extract_article", extract_with_monitor, pages),
-        run_extractor("bs4 get_text", extract_with_get_text, pages),
-    ]
-    print(as_json(runs) if args.json else format_table(runs))
+    pages = LOADERS[args.page_set](directory)
+    runs = run_extractors(EXTRACTORS, pages)
+    reference = runs[1]
+    print(f"{args.page_set}: {len(pages)} pages")
+    print(as_json(runs, reference) if args.json else format_table(runs, reference))
     if args.worst:
-        print("\n" + format_worst(runs[0], pages, args.worst))
+        print("\n" + format_worst(runs[0], reference, pages, args.worst))
     return 0
 
 
