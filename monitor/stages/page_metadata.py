@@ -39,8 +39,9 @@ _HEAD_END = re.compile(r"</head\s*>", re.I)
 # (checked on the extraction benchmark's 181 pages), without a copy of the head.
 _FEED_CHARS = 64 * 1024
 # Characters that print as nothing but split words for the matcher: zero-width space and joiners,
-# word joiner, byte-order mark, soft hyphen.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"))
+# word joiner, byte-order mark, soft hyphen. A regex, not str.translate: translate looks every character
+# up in its table, 20x slower on the extraction sets' texts (0.24 ms a page against 0.013).
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\xad]")
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,9 @@ def search_metadata(tree: HtmlElement, page_url: str, head: HeadMetadata) -> Doc
     three fields together 0.6 ms.
     """
     document = examine_meta(tree)
-    with contextlib.suppress(Exception):  # as in trafilatura: its JSON-LD reader can fail on odd JSON
-        document = extract_meta_json(tree, document)
+    if not (head.title and head.site_name):  # JSON-LD gives trafilatura a title and a site name, no date
+        with contextlib.suppress(Exception):  # as in trafilatura: its JSON-LD reader can fail on odd JSON
+            document = extract_meta_json(tree, document)
     if not head.title and not document.title:
         document.title = extract_title(tree)
     url = document.url or extract_url(tree, page_url)  # where htmldate looks for a date in the URL
@@ -183,4 +185,4 @@ def site_name_of(tree: HtmlElement, named: str | None, url: str | None) -> str |
 
 def tidy_line(line: str) -> str:
     """Collapse runs of whitespace (non-breaking spaces included) and drop invisible characters."""
-    return " ".join(line.translate(_INVISIBLE).split())
+    return " ".join(_INVISIBLE.sub("", line).split())
