@@ -152,8 +152,9 @@ def search_metadata(tree: HtmlElement, page_url: str, head: HeadMetadata) -> Doc
 
     The same steps, in the same order, as trafilatura.extract_metadata for these three fields (so the same
     answers: tests/stages/test_page_metadata.py compares them), without its search for authors,
-    categories, tags and licence: on the extraction benchmark the authors alone cost 2.8 ms a page, the
-    three fields together 0.6 ms.
+    categories, tags and licence: on the article-extraction benchmark the authors alone cost 2.8 ms a page,
+    these three fields together 0.7 ms (all 257 pages of the three extraction sets give the same title,
+    date and site name either way).
     """
     document = examine_meta(tree)
     if not (head.title and head.site_name):  # JSON-LD gives trafilatura a title and a site name, no date
