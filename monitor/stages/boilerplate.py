@@ -46,6 +46,21 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?i)share this (?:article|story)"),
 )
 
+
+def one_pattern(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str]:
+    """The patterns as one alternation, each with its own case rule: a line is then read once, not once
+    per pattern (fullmatch of the alternation is true exactly when one of them matches the whole line)."""
+    parts = (
+        f"(?i:{pattern.pattern.removeprefix('(?i)')})"
+        if pattern.flags & re.IGNORECASE
+        else f"(?:{pattern.pattern})"
+        for pattern in patterns
+    )
+    return re.compile("|".join(parts))
+
+
+_ANY_BOILERPLATE_LINE = one_pattern(BOILERPLATE_LINES)
+
 # An author box: "About <Name> [badge]" on its own line, then a bio that opens with the same name
 # ("About Mohit PRO INVESTOR" / "Mohit Oberoi is a freelance finance writer ..."). Requiring the
 # name twice keeps "About the deal" subheadings and the paragraphs under them.
@@ -68,7 +83,7 @@ def drop_boilerplate(lines: Sequence[str]) -> list[str]:
 
 def is_boilerplate(line: str) -> bool:
     """True when the whole line is one of the known boilerplate lines."""
-    return any(pattern.fullmatch(line) for pattern in BOILERPLATE_LINES)
+    return _ANY_BOILERPLATE_LINE.fullmatch(line) is not None
 
 
 def starts_author_bio(line: str, next_line: str) -> bool:

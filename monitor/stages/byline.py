@@ -60,6 +60,9 @@ _BARE_CREDIT = re.compile(
 )
 
 MAX_LINE_CHARS = 120  # a byline or caption longer than this is a sentence, whatever its shape
+# The three shapes as one regex: each line is read once, not once per shape.
+_BYLINE_OR_CREDIT = re.compile(f"(?:{_BYLINE.pattern})|(?:{_CAPTION.pattern})|(?:{_BARE_CREDIT.pattern})")
+_DIGIT = re.compile(r"\d")
 
 
 def drop_credit_lines(lines: Sequence[str]) -> list[str]:
@@ -71,16 +74,13 @@ def is_credit_line(line: str) -> bool:
     """True when the whole line is a byline, a dateline or timestamp, or a photo caption credit."""
     if len(line) > MAX_LINE_CHARS:
         return False
-    return (
-        _BYLINE.fullmatch(line) is not None
-        or is_dateline(line)
-        or _CAPTION.fullmatch(line) is not None
-        or _BARE_CREDIT.fullmatch(line) is not None
-    )
+    return _BYLINE_OR_CREDIT.fullmatch(line) is not None or is_dateline(line)
 
 
 def is_dateline(line: str) -> bool:
     """True for a line of nothing but a date or time, after an optional "Updated"/"Published" label."""
+    if not _DIGIT.search(line):  # every date and time below has a digit: most lines end here
+        return False
     prefix = _STAMP_PREFIX.match(line)
     rest = line[prefix.end() :] if prefix else line
     if _LONE_STAMP.fullmatch(rest.strip()):
