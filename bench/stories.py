@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import insert, select  # noqa: E402
 
 from monitor.stages.neardup import COPY_THRESHOLD, Signature, best_copy, sign_text  # noqa: E402
-from monitor.stages.stories import STORY_THRESHOLD, StoryProfile, best_story, profile_article  # noqa: E402
+from monitor.stages.stories import STORY_THRESHOLD, StoryMember, StoryProfile, best_story, profile_article  # noqa: E402
 from monitor.storage import ArticleKey, ArticleRecord, SQLStorage, open_storage, schema  # noqa: E402
 
 WINDOW = timedelta(hours=72)  # the default stories.window
@@ -61,19 +61,29 @@ def copy_detection_scores(articles: list[dict[str, str]]) -> dict[str, float]:
 def group_stories(articles: list[dict[str, str]], threshold: float = STORY_THRESHOLD) -> dict[str, str]:
     """Story of each article, decided as the pipeline does, in publication order.
 
-    A near-copy joins its original's story; otherwise the article joins the story of the most similar
-    earlier article within WINDOW that shares one of its index keys, if the score reaches `threshold`.
+    A near-copy joins its original's story; otherwise the article joins the story whose members within
+    WINDOW it is most like (stages/stories.best_story), if it scores what the story's age requires.
     """
+    ordered = sorted(articles, key=lambda a: a["published"])
     story: dict[str, str] = {}
     seen: list[tuple[dict[str, str], StoryProfile | None, Signature | None]] = []
-    for article in sorted(articles, key=lambda a: a["published"]):
+    members: list[StoryMember] = []
+    started: dict[str, datetime] = {}
+    for number, article in enumerate(ordered):
         published = datetime.fromisoformat(article["published"])
         profile = profile_article(article["title"], article["text"])
         signature = sign_text(article["text"])
         recent = [s for s in seen if published - datetime.fromisoformat(s[0]["published"]) <= WINDOW]
-        like = _copy_of(signature, recent) or _same_story_as(profile, recent, threshold)
-        story[article["id"]] = story[like] if like else article["id"]
+        copied = _copy_of(signature, recent)
+        joined = copied or _same_story_as(profile, members, published, threshold, ordered)
+        story[article["id"]] = story[joined] if joined else article["id"]
+        started.setdefault(story[article["id"]], published)
         seen.append((article, profile, signature))
+        if profile is not None and not copied:  # a copy is not indexed, as in the store
+            first = next(n for n, a in enumerate(ordered) if a["id"] == story[article["id"]])
+            members.append(
+                StoryMember(number, first, profile.to_json(), published, started[story[article["id"]]])
+            )
     return story
 
 
@@ -92,18 +102,20 @@ def _copy_of(
 
 def _same_story_as(
     profile: StoryProfile | None,
-    recent: list[tuple[dict[str, str], StoryProfile | None, Any]],
+    members: list[StoryMember],
+    published: datetime,
     threshold: float,
+    ordered: list[dict[str, str]],
 ) -> str | None:
+    """The article id naming the story this one joins: members sharing a key are the candidates, and
+    their whole stories (within WINDOW) are compared, as storage.story_members reads them."""
     if profile is None:
         return None
     keys = set(profile.keys)
-    scored = [
-        (other["id"], profile.similarity(theirs))
-        for other, theirs, _ in recent
-        if theirs is not None and keys & set(theirs.keys)
-    ]
-    return _best_above(scored, threshold)
+    recent = [m for m in members if published - m.published <= WINDOW]
+    sharing = {m.story_id for m in recent if keys & set(StoryProfile.from_json(m.profile).keys)}
+    found = best_story(profile, [m for m in recent if m.story_id in sharing], published, threshold)
+    return None if found is None else ordered[found.story_id]["id"]
 
 
 def _best_above(scored: list[tuple[str, float]], threshold: float) -> str | None:
@@ -165,8 +177,8 @@ def lookup_cost(stored: int, probes: int = 200) -> Costs:
         for text in texts:
             profile = profile_article("Bench", text)
             assert profile is not None
-            candidates = storage.story_candidates(list(profile.keys), since=since)
-            best_story(profile, candidates)
+            candidates = storage.story_members(list(profile.keys), since=since)
+            best_story(profile, candidates, now)
             scored += len(candidates)
         story_lookup = (time.perf_counter() - started) / probes
         started = time.perf_counter()
@@ -265,7 +277,7 @@ def main() -> int:
           f"recall {scores['recall']:.3f}  F1 {scores['f1']:.3f}")  # fmt: skip
     hours = WINDOW.total_seconds() / 3600
     print(f"story grouping ({pairs} pairs, window {hours:.0f}h, threshold {STORY_THRESHOLD}):")
-    for threshold in sorted({0.25, 0.275, 0.3, 0.325, 0.35, STORY_THRESHOLD, 0.4, 0.425, 0.45}):
+    for threshold in sorted({0.15, 0.175, 0.2, STORY_THRESHOLD, 0.25, 0.275, 0.3, 0.35, 0.4}):
         s = story_grouping_scores(corpus, threshold)
         mark = "  <- used" if threshold == STORY_THRESHOLD else ""
         print(f"  threshold {threshold:.3f}: tp {s['tp']}  fp {s['fp']}  fn {s['fn']}  precision "

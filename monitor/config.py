@@ -257,6 +257,9 @@ class StoriesSettings(_Strict):
     window: Duration = timedelta(hours=72)
     # A thread reply is also shown in the channel when it makes the story reach this many outlets.
     broadcast_at: int | None = Field(default=None, ge=2, le=1000)
+    # Story decisions are taken in publication order (monitor/decision_order.py): a read article waits
+    # for the cycle's other articles still being read, at most this long.
+    settle: DurationOrZero = Field(default=timedelta(seconds=10), le=timedelta(minutes=10))
 
 
 class FeedConfig(_Strict):

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from . import metrics
 from .config import Config, FeedConfig
+from .decision_order import DecisionOrder, Hold
 from .delivery import Outbox
 from .errors import ExtractionError, FeedError, FetchError, StorageError
 from .fleet import HeldItems, ItemWork
@@ -86,6 +87,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def published_time(article: Article, now: datetime) -> datetime:
+    """When the article came out: its stated date, unless it has none or states a time still to come."""
+    return now if article.published is None else min(article.published, now)
+
+
 class Pipeline:
     """Runs feed cycles with the collaborators it is given (HTTP client, storage, outbox)."""
 
@@ -118,6 +124,7 @@ class Pipeline:
         self._page_room = PageRoom()  # bytes of pages in memory, from download to extraction (page_room.py)
         map_page_sized_blocks()  # so that a page's memory goes back to the system once it is read
         self._record_lock = asyncio.Lock()
+        self.decisions = DecisionOrder(config.stories.settle.total_seconds())  # story decisions' order
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
         self._text_budgets: dict[str, StoredTextBudget] = {}  # per feed, for the poll being processed
@@ -138,6 +145,7 @@ class Pipeline:
         self.watchlists = compile_watchlists(config)
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
         self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
+        self.decisions.settle = config.stories.settle.total_seconds()
         if not config.fetch.respect_robots_txt:
             self.robots = None
         elif self.robots is None:
@@ -254,6 +262,27 @@ class Pipeline:
         return report
 
     async def _poll_and_process(self, feed: FeedConfig, state: FeedState | None, report: CycleReport) -> None:
+        # Its items may be published before articles of other feeds read meanwhile: their story decisions
+        # wait while it is polled (decision_order.py).
+        with self.decisions.busy():
+            poll = await self._poll_feed(feed, state, report)
+            # Every item holds them back until it is read: taken before the feed's hold ends.
+            holds = [self.decisions.hold() for _ in poll.items] if poll else []
+        if poll is None:
+            return
+        outcomes = await self._process_items(feed, state, poll, report, holds)
+        if self.stopping:
+            # Some items were left for later: keep the old ETag so the next poll gets the full feed again.
+            return
+        if "failed" in outcomes and state is not None:
+            # Keep the old validators, so the next poll reads the feed again and retries the failed item.
+            poll = dataclasses.replace(poll, etag=state.etag, last_modified=state.last_modified)
+        self.polls.success(feed, state, poll)
+
+    async def _poll_feed(
+        self, feed: FeedConfig, state: FeedState | None, report: CycleReport
+    ) -> FeedPoll | None:
+        """The feed's poll, or None when it failed (counted and recorded) or the service is stopping."""
         try:
             # The gate bounds feed requests and parsing only, and is taken once the feed's host has room
             # (poll_feed): a feed's items then wait for their pages (host politeness delays), and a
@@ -262,22 +291,15 @@ class Pipeline:
                 self.http, feed.url, state, max_bytes=self.config.fetch.max_feed_bytes, gate=self._feed_slot()
             )
         except _Stopping:
-            return
+            return None
         except (FetchError, FeedError) as exc:
             metrics.FEED_POLLS.labels("error").inc()
             report.counts["feeds/failed"] += 1
             report.errors.append(str(exc))
             self.polls.failure(feed, state, exc)
-            return
+            return None
         metrics.FEED_POLLS.labels("not_modified" if poll.not_modified else "ok").inc()
-        outcomes = await self._process_items(feed, state, poll, report)
-        if self.stopping:
-            # Some items were left for later: keep the old ETag so the next poll gets the full feed again.
-            return
-        if "failed" in outcomes and state is not None:
-            # Keep the old validators, so the next poll reads the feed again and retries the failed item.
-            poll = dataclasses.replace(poll, etag=state.etag, last_modified=state.last_modified)
-        self.polls.success(feed, state, poll)
+        return poll
 
     @contextlib.asynccontextmanager
     async def _feed_slot(self) -> AsyncIterator[None]:
@@ -288,8 +310,14 @@ class Pipeline:
             yield
 
     async def _process_items(
-        self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll, report: CycleReport
+        self,
+        feed: FeedConfig,
+        state: FeedState | None,
+        poll: FeedPoll,
+        report: CycleReport,
+        holds: list[Hold],
     ) -> list[str]:
+        """Every item of the poll, each with its hold on the story decisions (taken as the feed was held)."""
         report.counts["feeds/polled"] += 1
         if poll.problem:
             log_event(log, logging.WARNING, "feed.malformed", feed_url=feed.url, reason=poll.problem)
@@ -299,9 +327,14 @@ class Pipeline:
         source = feed.name or poll.title
         tags = frozenset(feed.tags)
         self._text_budgets[feed.url] = StoredTextBudget()  # what this poll may store of its articles' text
-        outcomes = await asyncio.gather(
-            *(self.process_item(item, source, first_poll, tags) for item in poll.items)
-        )
+        try:
+            outcomes = await asyncio.gather(
+                *(self.process_item(item, source, first_poll, tags, hold=hold)
+                  for item, hold in zip(poll.items, holds, strict=True))
+            )  # fmt: skip
+        finally:
+            for hold in holds:  # (each item releases its own; these are for items that never started)
+                hold.release()
         self._text_budgets.pop(feed.url, None)  # (left for the next poll to replace if the store failed)
         report.counts.update(f"items/{outcome}" for outcome in outcomes)
         for outcome in outcomes:
@@ -320,24 +353,35 @@ class Pipeline:
         tags: frozenset[str] = frozenset(),
         *,
         held: int | None = None,
+        hold: Hold | None = None,
     ) -> str:
         """Take one feed item through every stage; return its outcome (a counter name).
 
         `held`: the item's claim, when this instance took it over from a dead one (monitor/fleet.py).
+        `hold`: its hold on the cycle's story decisions (decision_order.py), released once it is read.
         """
-        if self.stopping:
-            return "postponed"  # not recorded: the next poll sees it again
+        hold = hold or self.decisions.hold()
         try:
-            return await self._process_item(item, source, first_poll, tags, held)
+            if self.stopping:
+                return "postponed"  # not recorded: the next poll sees it again
+            return await self._process_item(item, source, first_poll, tags, held, hold)
         except StorageError:
             raise  # a broken store breaks every item; the caller must see it
         except Exception as exc:  # one bad article must never stop the cycle
             log_event(log, logging.ERROR, "item.failed", feed_url=item.feed_url, article_url=item.link,
                       reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
             return "failed"
+        finally:
+            hold.release()
 
     async def _process_item(
-        self, item: FeedItem, source: str, first_poll: bool, tags: frozenset[str], held: int | None
+        self,
+        item: FeedItem,
+        source: str,
+        first_poll: bool,
+        tags: frozenset[str],
+        held: int | None,
+        hold: Hold,
     ) -> str:
         now = self.clock()
         if self.too_old(item.published, now):
@@ -353,20 +397,23 @@ class Pipeline:
             # Adding a feed must not flood a channel with its whole undated backlog.
             return self._record_without_alert(item, "first_poll", now)
         if held is not None:  # taken over: the instance that took it holds it
-            return await self._read_and_record(item, source, now, tags)
+            return await self._read_and_record(item, source, now, tags, hold)
         # From here on the item is work another instance takes over if this one dies before recording
         # it, without polling the feed again (monitor/fleet.py).
         with self.held_items.holding(self.held_items.hold(ItemWork(item, source, first_poll), now)):
-            return await self._read_and_record(item, source, now, tags)
+            return await self._read_and_record(item, source, now, tags, hold)
 
-    async def _read_and_record(self, item: FeedItem, source: str, now: datetime, tags: frozenset[str]) -> str:
+    async def _read_and_record(
+        self, item: FeedItem, source: str, now: datetime, tags: frozenset[str], hold: Hold
+    ) -> str:
         article = await self.read_article(item)
         if self.too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)
         # Signing, profiling, matching and summarising are CPU work on up to 200,000 characters, and the
         # story decisions and the record are store work: both off the event loop, which keeps fetching.
         signature, profile, matches, alerts = await asyncio.to_thread(self._read_text, article, source, tags)
-        async with self._record_lock:  # the story decisions and the record must not interleave
+        hold.release()  # read: from here it waits for its turn, in publication order (decision_order.py)
+        async with self.decisions.turn(published_time(article, now), item.link), self._record_lock:
             outcome, queued, result = await asyncio.to_thread(
                 self._decide_and_record, item, article, now, signature, profile, matches, alerts, source
             )
@@ -410,7 +457,7 @@ class Pipeline:
             story_id = (
                 self.storage.story_of(copy_of)
                 if copy_of
-                else self.stories.story_of(item.link, profile, since)
+                else self.stories.story_of(item.link, profile, since, published_time(article, now))
             )
             queued = self.story_messages(story_id, alerts, source, copy=copy_of is not None)
             outcome = article_outcome(queued, alerts, matches, is_copy=copy_of is not None)

@@ -41,17 +41,21 @@ class StoryDesk:
                   similarity=f"{copy[1]:.2f}")  # fmt: skip
         return copy[0]
 
-    def story_of(self, url: str, profile: StoryProfile | None, since: datetime) -> int | None:
-        """The story this article is another outlet's report of, or None when it starts a new one."""
+    def story_of(
+        self, url: str, profile: StoryProfile | None, since: datetime, published: datetime
+    ) -> int | None:
+        """The story this article is another outlet's report of, or None when it starts a new one.
+
+        `published`: when the article came out (stories.best_story: a story's bar rises with its age)."""
         if profile is None:
             return None
-        found = best_story(profile, self.storage.story_candidates(list(profile.keys), since=since))
+        found = best_story(profile, self.storage.story_members(list(profile.keys), since=since), published)
         if found is None:
             return None
-        candidate, score = found
-        log_event(log, logging.INFO, "article.same_story", article_url=url, story=candidate.story_id,
-                  like_article=candidate.article_id, score=f"{score:.2f}")  # fmt: skip
-        return candidate.story_id
+        log_event(log, logging.INFO, "article.same_story", article_url=url, story=found.story_id,
+                  like_article=found.like_article, score=f"{found.score:.2f}",
+                  required=f"{found.required:.2f}")  # fmt: skip
+        return found.story_id
 
     def messages(
         self,

@@ -7,7 +7,7 @@ from typing import Any
 
 from .logs import safe_line
 from .stages.neardup import Signature
-from .stages.stories import StoryProfile, shared_names
+from .stages.stories import MEMBERS_COMPARED, StoryProfile, shared_names, story_similarity
 from .storage import Story, StoryArticle
 from .text import cut
 
@@ -47,8 +47,9 @@ def _story(story: Story) -> dict[str, Any]:
 
 
 def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dict[str, Any] | None:
-    """For every article but the first: the earlier article it copies, or the one it is most like, the
-    score and shared names."""
+    """For every article but the first: the earlier article it copies, or the story's score against its
+    earlier members (what decided it, stages/stories.best_story), the one it is most like and the names
+    they share."""
     if not earlier:
         return None
     copied = _copied(article, earlier)
@@ -65,10 +66,11 @@ def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dic
     if not profiled:
         return {"reason": "joined an earlier copy"}
     other, other_profile = max(profiled, key=lambda pair: profile.similarity(pair[1]))
+    members = [member for _, member in profiled[-MEMBERS_COMPARED:]]
     return {
         "reason": "same event",
         "like": other.id,
-        "score": round(profile.similarity(other_profile), 2),
+        "score": round(story_similarity(profile, members), 2),
         "shared_names": shared_names(profile, other_profile),
     }
 

@@ -23,7 +23,7 @@ def test_an_over_long_url_key_is_recorded_and_recognised(store: Store) -> None:
         assert storage.record_article(record, [ArticleKey("url", long_url)], []).article_id == 1
         assert storage.find_seen_key([ArticleKey("url", long_url)]) == ArticleKey("url", long_url)
         assert storage.find_seen_key([ArticleKey("url", near)]) is None
-        [candidate] = storage.story_candidates([name], NOW)
-        assert candidate.article_id == 1
+        [member] = storage.story_members([name], NOW)
+        assert member.article_id == 1
     finally:
         storage.close()

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from monitor.stages.stories import STORY_THRESHOLD
 from tests.support.feeds import rss_feed
 from tests.support.world import World, hours_ago, message_title
 
@@ -215,7 +216,7 @@ def test_stories_lists_the_articles_joined_and_why(world: World, capsys: Any) ->
     first, second = memo["articles"]
     assert first["joined"] is None
     assert second["joined"]["reason"] == "same event" and second["joined"]["like"] == first["id"]
-    assert second["joined"]["score"] >= 0.375 and "alibaba" in second["joined"]["shared_names"]
+    assert second["joined"]["score"] >= STORY_THRESHOLD and "alibaba" in second["joined"]["shared_names"]
     assert len(by_title[CORPUS["s03-a1"]["title"]]["articles"]) == 1
     assert world.run_cli("stories") == 0
     text = capsys.readouterr().out

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from ..stages.stories import StoryCandidate
+from ..stages.stories import StoryMember
 
 if TYPE_CHECKING:
     from .fleet import Instance
@@ -244,7 +244,7 @@ class Storage(Protocol):
 
     def exact_copy_of(self, fingerprint: str, since: datetime) -> int | None: ...
 
-    def story_candidates(self, keys: list[str], since: datetime) -> list[StoryCandidate]: ...
+    def story_members(self, keys: list[str], since: datetime) -> list[StoryMember]: ...
 
     def story_of(self, article_id: int) -> int | None: ...
 

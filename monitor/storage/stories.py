@@ -16,41 +16,32 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import Connection
 
 from ..models import StoryReply
-from ..stages.stories import StoryCandidate
+from ..stages.stories import MEMBERS_COMPARED, StoryMember
 from . import schema
 from .base import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
 
-# Per key, the newest articles carrying it; then the best-sharing of those. A common name ("Beijing")
-# can be in thousands of articles of the window: reading all of them would make the cost per article
-# grow with the store. A story's other articles are found through its rarer names as well.
+# Per key, the newest articles carrying it; then the best-sharing of those, and the stories they are in.
+# A common name ("Beijing") can be in thousands of articles of the window: reading all of them would make
+# the cost per article grow with the store. A story's other articles are found through its rarer names.
 ARTICLES_PER_KEY = 50
 MAX_STORY_CANDIDATES = 100
+# Stories compared per article (those of the best-sharing articles first), each through its newest
+# MEMBERS_COMPARED members and its first article (the story's age is counted from it).
+MAX_STORIES_COMPARED = 12
 
 
 class StoryQueries:
     engine: Engine
 
-    def story_candidates(self, keys: list[str], since: datetime) -> list[StoryCandidate]:
-        """Recent articles sharing `keys`, those sharing most first: a few indexed reads at any store size."""
-        index, articles = schema.story_keys, schema.articles
-        shared: Counter[int] = Counter()
+    def story_members(self, keys: list[str], since: datetime) -> list[StoryMember]:
+        """Members of the recent stories whose articles share most of `keys`: a few indexed reads per
+        key and per story, at any store size."""
         with self.engine.connect() as conn:
-            for key in dict.fromkeys(schema.fitted_key(key, schema.STORY_KEY_LENGTH) for key in keys):
-                newest = (
-                    select(index.c.article_id)
-                    .where(index.c.key == key, index.c.first_seen_at >= since)
-                    .order_by(index.c.article_id.desc())
-                    .limit(ARTICLES_PER_KEY)
-                )
-                shared.update(conn.execute(newest).scalars())
-            best = [article_id for article_id, _ in shared.most_common(MAX_STORY_CANDIDATES)]
-            query = select(articles.c.id, articles.c.story_id, articles.c.story_profile).where(
-                articles.c.id.in_(best), articles.c.story_profile.is_not(None)
-            )
-            return [
-                StoryCandidate(int(row.id), int(row.story_id or row.id), row.story_profile)
-                for row in conn.execute(query)
-            ]
+            stories = _stories_sharing(conn, keys, since)
+            members: list[StoryMember] = []
+            for story_id in stories:
+                members.extend(_members_of(conn, story_id, since))
+            return members
 
     def exact_copy_of(self, fingerprint: str, since: datetime) -> int | None:
         """The article first seen since `since` that holds this text fingerprint as its dedup key, if any."""
@@ -167,6 +158,65 @@ class StoryQueries:
                 )
             ]
             conn.execute(schema.story_keys.insert(), rows)
+
+
+def _stories_sharing(conn: Connection, keys: list[str], since: datetime) -> list[int]:
+    """The stories of the recent articles sharing most of `keys`, those sharing most first."""
+    index, articles = schema.story_keys, schema.articles
+    shared: Counter[int] = Counter()
+    for key in dict.fromkeys(schema.fitted_key(key, schema.STORY_KEY_LENGTH) for key in keys):
+        newest = (
+            select(index.c.article_id)
+            .where(index.c.key == key, index.c.first_seen_at >= since)
+            .order_by(index.c.article_id.desc())
+            .limit(ARTICLES_PER_KEY)
+        )
+        shared.update(conn.execute(newest).scalars())
+    best = [article_id for article_id, _ in shared.most_common(MAX_STORY_CANDIDATES)]
+    query = select(articles.c.id, articles.c.story_id).where(
+        articles.c.id.in_(best), articles.c.story_profile.is_not(None)
+    )
+    story_of = {int(row.id): int(row.story_id or row.id) for row in conn.execute(query)}
+    ranked = dict.fromkeys(story_of[article_id] for article_id in best if article_id in story_of)
+    return list(ranked)[:MAX_STORIES_COMPARED]
+
+
+def _members_of(conn: Connection, story_id: int, since: datetime) -> list[StoryMember]:
+    """The story's newest profiled members of the window, each with when the story started."""
+    articles = schema.articles
+    columns = (articles.c.published_at, articles.c.first_seen_at)
+    # The story is named after its first article (_index_story), which may be older than the window.
+    first = conn.execute(select(*columns).where(articles.c.id == story_id)).first()
+    newest = conn.execute(
+        select(articles.c.id, articles.c.story_profile, *columns)
+        .where(
+            articles.c.story_id == story_id,
+            articles.c.story_profile.is_not(None),
+            articles.c.first_seen_at >= since,
+        )
+        .order_by(articles.c.id.desc())
+        .limit(MEMBERS_COMPARED)
+    ).all()
+    if not newest:
+        return []
+    started = min(
+        published_time(row.published_at, row.first_seen_at) for row in (*newest, *([first] if first else []))
+    )
+    return [
+        StoryMember(
+            article_id=int(row.id),
+            story_id=story_id,
+            profile=row.story_profile,
+            published=published_time(row.published_at, row.first_seen_at),
+            story_started=started,
+        )
+        for row in newest
+    ]
+
+
+def published_time(published_at: datetime | None, first_seen_at: datetime) -> datetime:
+    """When an article came out: its stated date, unless missing or later than when it was first seen."""
+    return first_seen_at if published_at is None else min(published_at, first_seen_at)
 
 
 def group_into_stories(rows: Iterable[Any], *, story_column: str) -> list[Story]:

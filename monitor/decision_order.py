@@ -1,0 +1,125 @@
+"""Story decisions in publication order, whatever order a cycle's articles finish being read in.
+
+Which story an article joins depends on the stories already there: decided in the order pages happen to
+download, one early article can start a story (or join one) that a later-published report would have
+decided otherwise, and the same feeds could be grouped differently on every run. So an article that has
+been read waits for its turn: the earliest-published waiting article goes first, once no article of the
+cycle is still being read (or polled), or once the oldest waiting one has waited `settle` seconds (a
+slow host must not hold every alert back), or once `MAX_WAITING` articles wait (each holds its text).
+
+Within those bounds, the grouping of a cycle's articles does not depend on the order in which they, or
+their feeds, finish (tests/test_story_order.py permutes them). Two instances of a fleet decide their own
+articles under the store's story lock in the order they arrive there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Read articles waiting for their turn at most: beyond it the earliest goes without waiting for the rest.
+MAX_WAITING = 256
+
+
+class Hold:
+    """One article's hold on the decisions: released once it is read (or has left the pipeline)."""
+
+    def __init__(self, order: DecisionOrder):
+        self._order: DecisionOrder | None = order
+
+    def release(self) -> None:
+        if self._order is not None:
+            order, self._order = self._order, None
+            order._unhold()
+
+
+@dataclass(order=True)
+class _Waiter:
+    published: datetime
+    url: str
+    number: int  # arrival order: the last tie-breaker, so two waiters never compare equal
+    arrived: float = field(compare=False)
+    turn: asyncio.Future[None] = field(compare=False)
+
+
+class DecisionOrder:
+    def __init__(self, settle: float):
+        self.settle = settle
+        self._busy = 0  # feed polls and articles of the cycle not yet read
+        self._waiting: list[_Waiter] = []
+        self._deciding = False
+        self._numbers = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def hold(self) -> Hold:
+        """Hold decisions back until released: an article being read (its turn may come first)."""
+        self._busy += 1
+        return Hold(self)
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Hold decisions back while this feed is polled (its articles' turns may come first)."""
+        hold = self.hold()
+        try:
+            yield
+        finally:
+            hold.release()
+
+    def _unhold(self) -> None:
+        self._busy -= 1
+        self._release()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, published: datetime, url: str) -> AsyncIterator[None]:
+        """Wait until this article is the one to decide, then decide it (one at a time)."""
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(published, url, next(self._numbers), time.monotonic(), loop.create_future())
+        heapq.heappush(self._waiting, waiter)
+        if self._timer is None:
+            self._timer = loop.call_later(self.settle, self._settled)
+        self._release()
+        try:
+            await waiter.turn
+        except asyncio.CancelledError:
+            self._withdraw(waiter)
+            raise
+        try:
+            yield
+        finally:
+            self._deciding = False
+            self._release()
+
+    def _release(self) -> None:
+        """Give the turn to the earliest waiter if nothing can still come before it, or waiting is over."""
+        if self._deciding or not self._waiting:
+            return
+        oldest = min(w.arrived for w in self._waiting)
+        settled = time.monotonic() - oldest >= self.settle
+        if self._busy and not settled and len(self._waiting) < MAX_WAITING:
+            return
+        waiter = heapq.heappop(self._waiting)
+        self._deciding = True
+        waiter.turn.set_result(None)
+
+    def _settled(self) -> None:
+        self._timer = None
+        self._release()
+        if self._waiting:  # still some: look again when the oldest of them has waited long enough
+            loop = asyncio.get_running_loop()
+            oldest = min(w.arrived for w in self._waiting)
+            delay = max(self.settle - (time.monotonic() - oldest), 0.05)
+            self._timer = loop.call_later(delay, self._settled)
+
+    def _withdraw(self, waiter: _Waiter) -> None:
+        if waiter.turn.done() and not waiter.turn.cancelled():
+            self._deciding = False  # it had the turn and will not use it
+        elif waiter in self._waiting:
+            self._waiting.remove(waiter)
+            heapq.heapify(self._waiting)
+        self._release()
