@@ -3,9 +3,12 @@
 Which story an article joins depends on the stories already there: decided in the order pages happen to
 download, one early article can start a story (or join one) that a later-published report would have
 decided otherwise, and the same feeds could be grouped differently on every run. So an article that has
-been read waits for its turn: the earliest-published waiting article goes first, once no article of the
-cycle is still being read (or polled), or once the oldest waiting one has waited `settle` seconds (a
-slow host must not hold every alert back), or once `MAX_WAITING` articles wait (each holds its text).
+been read waits for its turn: the earliest-published waiting article goes first, once every article (and
+feed poll) that was being read when it arrived is done, or once the oldest waiting one has waited
+`settle` seconds (a slow host must not hold every alert back), or once `MAX_WAITING` articles wait
+(each holds its text). Polls started after an article arrived do not hold it back: a service polling
+feeds all the time would otherwise keep every article waiting for `settle`. In `once`, every feed's
+poll is under way from the cycle's start, so the whole cycle is decided in publication order.
 
 Within those bounds, the grouping of a cycle's articles does not depend on the order in which they, or
 their feeds, finish (tests/test_story_order.py permutes them). Two instances of a fleet decide their own
@@ -28,15 +31,16 @@ MAX_WAITING = 256
 
 
 class Hold:
-    """One article's hold on the decisions: released once it is read (or has left the pipeline)."""
+    """A feed poll's or an article's hold on the decisions: released once it is read (or has left)."""
 
-    def __init__(self, order: DecisionOrder):
+    def __init__(self, order: DecisionOrder, number: int):
         self._order: DecisionOrder | None = order
+        self.number = number
 
     def release(self) -> None:
         if self._order is not None:
             order, self._order = self._order, None
-            order._unhold()
+            order._unhold(self.number)
 
 
 @dataclass(order=True)
@@ -46,12 +50,14 @@ class _Waiter:
     number: int  # arrival order: the last tie-breaker, so two waiters never compare equal
     arrived: float = field(compare=False)
     turn: asyncio.Future[None] = field(compare=False)
+    horizon: int = field(compare=False)  # holds numbered below it were taken before it arrived
 
 
 class DecisionOrder:
     def __init__(self, settle: float):
         self.settle = settle
-        self._busy = 0  # feed polls and articles of the cycle not yet read
+        self._holds: list[int] = []  # live holds' numbers, a heap (released ones are dropped lazily)
+        self._released: set[int] = set()
         self._waiting: list[_Waiter] = []
         self._deciding = False
         self._numbers = itertools.count()
@@ -59,8 +65,9 @@ class DecisionOrder:
 
     def hold(self) -> Hold:
         """Hold decisions back until released: an article being read (its turn may come first)."""
-        self._busy += 1
-        return Hold(self)
+        number = next(self._numbers)
+        heapq.heappush(self._holds, number)
+        return Hold(self, number)
 
     @contextlib.contextmanager
     def busy(self) -> Iterator[None]:
@@ -71,15 +78,18 @@ class DecisionOrder:
         finally:
             hold.release()
 
-    def _unhold(self) -> None:
-        self._busy -= 1
+    def _unhold(self, number: int) -> None:
+        self._released.add(number)
+        while self._holds and self._holds[0] in self._released:
+            self._released.discard(heapq.heappop(self._holds))
         self._release()
 
     @contextlib.asynccontextmanager
     async def turn(self, published: datetime, url: str) -> AsyncIterator[None]:
         """Wait until this article is the one to decide, then decide it (one at a time)."""
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(published, url, next(self._numbers), time.monotonic(), loop.create_future())
+        number = next(self._numbers)
+        waiter = _Waiter(published, url, number, time.monotonic(), loop.create_future(), horizon=number)
         heapq.heappush(self._waiting, waiter)
         if self._timer is None:
             self._timer = loop.call_later(self.settle, self._settled)
@@ -96,12 +106,15 @@ class DecisionOrder:
             self._release()
 
     def _release(self) -> None:
-        """Give the turn to the earliest waiter if nothing can still come before it, or waiting is over."""
+        """Give the turn to the earliest waiter if nothing read when it arrived can still come before it,
+        or waiting is over."""
         if self._deciding or not self._waiting:
             return
+        earliest = self._waiting[0]
+        held_back = bool(self._holds) and self._holds[0] < earliest.horizon
         oldest = min(w.arrived for w in self._waiting)
         settled = time.monotonic() - oldest >= self.settle
-        if self._busy and not settled and len(self._waiting) < MAX_WAITING:
+        if held_back and not settled and len(self._waiting) < MAX_WAITING:
             return
         waiter = heapq.heappop(self._waiting)
         self._deciding = True

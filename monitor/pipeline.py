@@ -87,6 +87,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@contextlib.asynccontextmanager
+async def _no_wait() -> AsyncIterator[None]:
+    yield
+
+
 def published_time(article: Article, now: datetime) -> datetime:
     """When the article came out: its stated date, unless it has none or states a time still to come."""
     return now if article.published is None else min(article.published, now)
@@ -397,14 +402,23 @@ class Pipeline:
             # Adding a feed must not flood a channel with its whole undated backlog.
             return self._record_without_alert(item, "first_poll", now)
         if held is not None:  # taken over: the instance that took it holds it
-            return await self._read_and_record(item, source, now, tags, hold)
+            # No cycle of this instance's to be ordered in: decided as soon as read, so that the item is
+            # recorded before its feed, free again, is polled by another instance.
+            hold.release()
+            return await self._read_and_record(item, source, now, tags, hold, ordered=False)
         # From here on the item is work another instance takes over if this one dies before recording
         # it, without polling the feed again (monitor/fleet.py).
         with self.held_items.holding(self.held_items.hold(ItemWork(item, source, first_poll), now)):
             return await self._read_and_record(item, source, now, tags, hold)
 
     async def _read_and_record(
-        self, item: FeedItem, source: str, now: datetime, tags: frozenset[str], hold: Hold
+        self,
+        item: FeedItem,
+        source: str,
+        now: datetime,
+        tags: frozenset[str],
+        hold: Hold,
+        ordered: bool = True,
     ) -> str:
         article = await self.read_article(item)
         if self.too_old(article.published, now):
@@ -413,7 +427,8 @@ class Pipeline:
         # story decisions and the record are store work: both off the event loop, which keeps fetching.
         signature, profile, matches, alerts = await asyncio.to_thread(self._read_text, article, source, tags)
         hold.release()  # read: from here it waits for its turn, in publication order (decision_order.py)
-        async with self.decisions.turn(published_time(article, now), item.link), self._record_lock:
+        turn = self.decisions.turn(published_time(article, now), item.link) if ordered else _no_wait()
+        async with turn, self._record_lock:
             outcome, queued, result = await asyncio.to_thread(
                 self._decide_and_record, item, article, now, signature, profile, matches, alerts, source
             )

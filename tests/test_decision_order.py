@@ -87,3 +87,28 @@ def test_too_many_waiting_articles_go_without_waiting_for_the_rest() -> None:
 
     # Each arrival beyond MAX_WAITING lets the earliest go: memory stays bounded, nothing deadlocks.
     assert asyncio.run(crowd()) >= 10
+
+
+def test_holds_taken_after_an_article_arrived_do_not_hold_it_back() -> None:
+    # A service polls feeds all the time: an article waits for what was being read when it arrived,
+    # not for polls started later (or it would always wait the whole settle time).
+    async def later_polls() -> list[str]:
+        order = DecisionOrder(settle=3600)
+        decided: list[str] = []
+        earlier = order.hold()
+
+        async def article() -> None:
+            async with order.turn(T0, "https://news.example/a"):
+                decided.append("a")
+
+        task = asyncio.create_task(article())
+        await asyncio.sleep(0)
+        later = order.hold()  # a feed polled after the article was read
+        await asyncio.sleep(0)
+        assert decided == []  # still held back by what was being read before it
+        earlier.release()
+        await asyncio.wait_for(task, timeout=30)
+        later.release()
+        return decided
+
+    assert asyncio.run(later_polls()) == ["a"]

@@ -184,8 +184,9 @@ def story_similarity(profile: StoryProfile, members: list[StoryProfile]) -> floa
 
 
 def required_score(age: timedelta, threshold: float = STORY_THRESHOLD) -> float:
-    """What an article must score to join a story this much older than it (an older article: no rise)."""
-    days = max(age.total_seconds(), 0.0) / 86_400
+    """What an article must score to join a story begun this long before it (or after it: an article
+    published days before a story began is as likely to report another event)."""
+    days = abs(age.total_seconds()) / 86_400
     return min(threshold + THRESHOLD_RISE_PER_DAY * days, max(THRESHOLD_CEILING, threshold))
 
 

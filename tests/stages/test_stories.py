@@ -77,7 +77,8 @@ def test_the_bar_rises_with_the_storys_age() -> None:
     # Same-kind events (a coach fired, the same coach hired years later) share names; one event's reports
     # bunch up in its first day. A report of a day-old story must score more, up to a ceiling.
     assert required_score(timedelta(0)) == STORY_THRESHOLD
-    assert required_score(timedelta(hours=-5)) == STORY_THRESHOLD  # published before the story began
+    # Published before the story began: as far from it as after.
+    assert required_score(timedelta(hours=-6)) == required_score(timedelta(hours=6)) > STORY_THRESHOLD
     assert required_score(timedelta(days=1)) == pytest.approx(
         STORY_THRESHOLD + stories.THRESHOLD_RISE_PER_DAY
     )
