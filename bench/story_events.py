@@ -15,8 +15,9 @@ reply, as in a channel that sees everything.
 Printed with score.py's definitions (it is imported from the data's folder): pairwise precision and
 recall, B-cubed, alerts per story on the final grouping; then the top-level alerts the outbox really
 holds per event, and the events with no alert of their own (all their articles joined other events'
-stories). With several `--shuffle` seeds, each replay lists every feed's items in another order and
-delays every page by another amount, and the groupings are compared: they must be the same.
+stories); then, beside them, the same grouping's figures on the project's own corpus. With several
+`--shuffle` seeds, each replay lists every feed's items in another order and delays every page by
+another amount, and the groupings are compared: they must be the same.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ sys.path.insert(0, str(REPO))
 from aiohttp import web  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from bench.stories import load_corpus, story_grouping_scores  # noqa: E402
 from monitor.config import load_config  # noqa: E402
 from monitor.pipeline import Pipeline  # noqa: E402
 from monitor.service import with_pipeline  # noqa: E402
@@ -238,6 +240,10 @@ def main() -> int:
         results.append((seed, mapping, scorer.score(articles, mapping), alert_figures(articles, grouping)))
     for seed, _, scores, alerts in results:
         report(seed, scores, alerts, scorer, args.json, {a["id"]: a["title"] for a in articles}, args.details)
+    own = story_grouping_scores(load_corpus())
+    print(f"beside it, the project's own corpus (tests/fixtures/stories, bench/stories.py): pairwise "
+          f"precision {own['precision']:.3f}, recall {own['recall']:.3f} ({own['tp']} of "
+          f"{own['tp'] + own['fn']} pairs; {own['fp']} wrong)")  # fmt: skip
     if len(results) > 1:
         same = all(partition(r[1]) == partition(results[0][1]) for r in results[1:])
         print(f"same grouping for every order ({len(results)} replays): {'yes' if same else 'NO'}")
