@@ -6,7 +6,8 @@ decided otherwise, and the same feeds could be grouped differently on every run.
 been read waits for its turn: the earliest-published waiting article goes first, once every article (and
 feed poll) that was being read when it arrived is done, or once the oldest waiting one has waited
 `settle` seconds (a slow host must not hold every alert back), or once `MAX_WAITING` articles wait
-(each holds its text). Polls started after an article arrived do not hold it back: a service polling
+(each holds its text). A feed's items count as under way from the start of their feed's poll. Polls
+started after an article arrived do not hold it back: a service polling
 feeds all the time would otherwise keep every article waiting for `settle`. In `once`, every feed's
 poll is under way from the cycle's start, so the whole cycle is decided in publication order.
 
@@ -22,6 +23,7 @@ import contextlib
 import heapq
 import itertools
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,43 +58,54 @@ class _Waiter:
 class DecisionOrder:
     def __init__(self, settle: float):
         self.settle = settle
-        self._holds: list[int] = []  # live holds' numbers, a heap (released ones are dropped lazily)
-        self._released: set[int] = set()
+        self._holds: list[int] = []  # live holds' numbers, a heap (numbers no longer held dropped lazily)
+        self._held: Counter[int] = Counter()  # live holds per number (a feed's items share its number)
         self._waiting: list[_Waiter] = []
         self._deciding = False
         self._numbers = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
 
-    def hold(self) -> Hold:
-        """Hold decisions back until released: an article being read (its turn may come first)."""
-        number = next(self._numbers)
-        heapq.heappush(self._holds, number)
+    def hold(self, like: Hold | None = None) -> Hold:
+        """Hold decisions back until released: an article being read (its turn may come first).
+
+        `like`: a feed poll's hold, for its items: they were under way as early as their feed."""
+        number = like.number if like is not None else next(self._numbers)
+        if not self._held[number]:
+            heapq.heappush(self._holds, number)
+        self._held[number] += 1
         return Hold(self, number)
 
     @contextlib.contextmanager
-    def busy(self) -> Iterator[None]:
+    def busy(self) -> Iterator[Hold]:
         """Hold decisions back while this feed is polled (its articles' turns may come first)."""
         hold = self.hold()
         try:
-            yield
+            yield hold
         finally:
             hold.release()
 
     def _unhold(self, number: int) -> None:
-        self._released.add(number)
-        while self._holds and self._holds[0] in self._released:
-            self._released.discard(heapq.heappop(self._holds))
+        self._held[number] -= 1
+        if not self._held[number]:
+            del self._held[number]
+        while self._holds and self._holds[0] not in self._held:
+            heapq.heappop(self._holds)
         self._release()
 
     @contextlib.asynccontextmanager
-    async def turn(self, published: datetime, url: str) -> AsyncIterator[None]:
-        """Wait until this article is the one to decide, then decide it (one at a time)."""
+    async def turn(self, published: datetime, url: str, hold: Hold | None = None) -> AsyncIterator[None]:
+        """Wait until this article is the one to decide, then decide it (one at a time).
+
+        `hold`: the article's own, released once it waits (not before: in between, a later-published
+        article could take the turn)."""
         loop = asyncio.get_running_loop()
         number = next(self._numbers)
         waiter = _Waiter(published, url, number, time.monotonic(), loop.create_future(), horizon=number)
         heapq.heappush(self._waiting, waiter)
         if self._timer is None:
             self._timer = loop.call_later(self.settle, self._settled)
+        if hold is not None:
+            hold.release()  # (releasing runs _release)
         self._release()
         try:
             await waiter.turn

@@ -269,10 +269,10 @@ class Pipeline:
     async def _poll_and_process(self, feed: FeedConfig, state: FeedState | None, report: CycleReport) -> None:
         # Its items may be published before articles of other feeds read meanwhile: their story decisions
         # wait while it is polled (decision_order.py).
-        with self.decisions.busy():
+        with self.decisions.busy() as polling:
             poll = await self._poll_feed(feed, state, report)
-            # Every item holds them back until it is read: taken before the feed's hold ends.
-            holds = [self.decisions.hold() for _ in poll.items] if poll else []
+            # Every item holds them back until it is read, as early as its feed did.
+            holds = [self.decisions.hold(like=polling) for _ in poll.items] if poll else []
         if poll is None:
             return
         outcomes = await self._process_items(feed, state, poll, report, holds)
@@ -426,8 +426,8 @@ class Pipeline:
         # Signing, profiling, matching and summarising are CPU work on up to 200,000 characters, and the
         # story decisions and the record are store work: both off the event loop, which keeps fetching.
         signature, profile, matches, alerts = await asyncio.to_thread(self._read_text, article, source, tags)
-        hold.release()  # read: from here it waits for its turn, in publication order (decision_order.py)
-        turn = self.decisions.turn(published_time(article, now), item.link) if ordered else _no_wait()
+        # Read: from here it waits for its turn, in publication order (decision_order.py).
+        turn = self.decisions.turn(published_time(article, now), item.link, hold) if ordered else _no_wait()
         async with turn, self._record_lock:
             outcome, queued, result = await asyncio.to_thread(
                 self._decide_and_record, item, article, now, signature, profile, matches, alerts, source

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.decision_order import MAX_WAITING, DecisionOrder
+from monitor.decision_order import MAX_WAITING, DecisionOrder, Hold
 
 T0 = datetime(2026, 12, 6, tzinfo=UTC)
 
@@ -112,3 +112,31 @@ def test_holds_taken_after_an_article_arrived_do_not_hold_it_back() -> None:
         return decided
 
     assert asyncio.run(later_polls()) == ["a"]
+
+
+def test_a_feeds_items_hold_decisions_as_early_as_their_feed() -> None:
+    # Feed A's poll began first; an article of feed B is read while A is still polled; A's item,
+    # published earlier, comes after: it must still go first (its hold dates from A's poll).
+    async def two_feeds() -> list[str]:
+        order = DecisionOrder(settle=3600)
+        decided: list[str] = []
+        polling_a = order.hold()
+        polling_b = order.hold()
+        item_b = order.hold(like=polling_b)
+        polling_b.release()
+
+        async def article(name: str, hours: int, hold: Hold) -> None:
+            async with order.turn(T0 + timedelta(hours=hours), f"https://news.example/{name}", hold):
+                decided.append(name)
+
+        b = asyncio.create_task(article("b", 2, item_b))
+        await asyncio.sleep(0)
+        item_a = order.hold(like=polling_a)  # A's poll is done: its item is taken up now
+        polling_a.release()
+        await asyncio.sleep(0)
+        assert decided == []
+        await article("a", 1, item_a)
+        await asyncio.wait_for(b, timeout=30)
+        return decided
+
+    assert asyncio.run(two_feeds()) == ["a", "b"]
