@@ -69,6 +69,7 @@ class Stream:
     outlet_of: dict[str, str] = field(default_factory=dict)
     published: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     rng: random.Random | None = None  # shuffles feed order and page delays when set
+    step_hours: float = 0.5  # stream time between two cycles
 
     def assign_outlets(self) -> None:
         rng = random.Random(20140526)
@@ -84,13 +85,10 @@ class Stream:
         return self.start + timedelta(hours=article["offset_h"])
 
     def publish_until(self, hours: float) -> int:
-        fresh = [a for a in self.articles if hours - STEP_HOURS[0] < a["offset_h"] <= hours]
+        fresh = [a for a in self.articles if hours - self.step_hours < a["offset_h"] <= hours]
         for article in fresh:
             self.published[self.outlet_of[article["id"]]].insert(0, article)
         return len(fresh)
-
-
-STEP_HOURS = [0.5]
 
 
 def feed_xml(stream: Stream, outlet: str, base: str) -> bytes:
@@ -163,8 +161,8 @@ async def replay(stream: Stream, folder: Path) -> dict[str, tuple[int, str, bool
 
     async def cycles(pipeline: Pipeline) -> dict[str, tuple[int, str, bool]]:
         hours = 0.0
-        while hours < max(a["offset_h"] for a in stream.articles) + STEP_HOURS[0]:
-            hours += STEP_HOURS[0]
+        while hours < max(a["offset_h"] for a in stream.articles) + stream.step_hours:
+            hours += stream.step_hours
             if stream.publish_until(hours):
                 await pipeline.run_cycle()
         return read_grouping(pipeline, base[0])
@@ -225,7 +223,6 @@ def main() -> int:
     parser.add_argument("--details", type=int, default=0, help="also list the N worst merges and splits")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    STEP_HOURS[0] = args.step_minutes / 60
     with gzip.open(args.data, "rt", encoding="utf-8") as handle:
         articles = [json.loads(line) for line in handle]
     scorer = load_scorer(args.data)
@@ -234,6 +231,7 @@ def main() -> int:
         stream = Stream(articles, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=STREAM_HOURS))
         stream.assign_outlets()
         stream.rng = random.Random(seed) if seed is not None else None
+        stream.step_hours = args.step_minutes / 60
         with tempfile.TemporaryDirectory() as folder:
             grouping = asyncio.run(replay(stream, Path(folder)))
         mapping = {article_id: story for article_id, (story, _, _) in grouping.items()}

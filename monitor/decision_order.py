@@ -7,9 +7,9 @@ been read waits for its turn: the earliest-published waiting article goes first,
 feed poll) that was being read when it arrived is done, or once the oldest waiting one has waited
 `settle` seconds (a slow host must not hold every alert back), or once `MAX_WAITING` articles wait
 (each holds its text). A feed's items count as under way from the start of their feed's poll. Polls
-started after an article arrived do not hold it back: a service polling
-feeds all the time would otherwise keep every article waiting for `settle`. In `once`, every feed's
-poll is under way from the cycle's start, so the whole cycle is decided in publication order.
+started after an article arrived do not hold it back: a service polling feeds all the time would
+otherwise keep every article waiting for `settle`. In `once`, every feed's poll is under way from the
+cycle's start, so the whole cycle is decided in publication order.
 
 Within those bounds, the grouping of a cycle's articles does not depend on the order in which they, or
 their feeds, finish (tests/test_story_order.py permutes them). Two instances of a fleet decide their own
@@ -56,6 +56,8 @@ class _Waiter:
 
 
 class DecisionOrder:
+    """The turns of one pipeline's story decisions: `hold` while reading, `turn` once read."""
+
     def __init__(self, settle: float):
         self.settle = settle
         self._holds: list[int] = []  # live holds' numbers, a heap (numbers no longer held dropped lazily)
