@@ -57,6 +57,10 @@ THRESHOLD_CEILING = 0.55
 # 0.15 merged more same-kind events, 0.25 split more reports.
 MIN_WORDS_SIMILARITY = 0.2
 MIN_SHARED_NAMES = 2
+# Below this many distinct words (a brief), the words guard is lowered in proportion: a brief's cosine
+# with a story is low for lack of words. On the development set: recall 0.905 -> 0.922, one extra alert
+# fewer, the same wrong pairs.
+BRIEF_DISTINCT_WORDS = 20
 # A story is compared through at most this many of its members (its newest): enough for a centroid,
 # bounded work per article whatever the story's size.
 MEMBERS_COMPARED = 24
@@ -178,7 +182,9 @@ def story_similarity(profile: StoryProfile, members: list[StoryProfile]) -> floa
     """The mean of the words and names cosines with the members' centroid; 0 when a guard fails."""
     words = _cosine(profile.words, _centroid(m.words for m in members))
     names = _centroid(m.names for m in members)
-    if words < MIN_WORDS_SIMILARITY or len(profile.names.keys() & names.keys()) < MIN_SHARED_NAMES:
+    # A brief has few words to share: its words guard shrinks with them (the names guard does not).
+    words_needed = MIN_WORDS_SIMILARITY * min(1.0, len(profile.words) / BRIEF_DISTINCT_WORDS)
+    if words < words_needed or len(profile.names.keys() & names.keys()) < MIN_SHARED_NAMES:
         return 0.0
     return (words + _cosine(profile.names, names)) / 2
 

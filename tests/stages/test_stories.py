@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 from datetime import UTC, datetime, timedelta
@@ -156,3 +157,20 @@ def test_days_and_months_are_words_not_names() -> None:
     assert {"xinchuang", "shanghai"} <= found.names.keys()
     assert not {"friday", "march"} & found.names.keys()
     assert {"friday", "march"} <= found.words.keys()
+
+
+def test_a_briefs_words_guard_shrinks_with_its_words() -> None:
+    # The same words cosine with a story (0.15, under the 0.2 guard): enough for a brief of 10 distinct
+    # words, not for an article of 40. Both share the story's two names.
+    story = [StoryProfile(words={"memo": 1.0}, names={"alibaba": 0.8, "pla": 0.6})]
+
+    def article(distinct_words: int) -> StoryProfile:
+        others = {f"w{n}": 1.0 for n in range(distinct_words - 1)}
+        norm = math.sqrt(len(others) / (1 - 0.15**2))
+        words = {"memo": 0.15, **{w: 1.0 / norm for w in others}}
+        return StoryProfile(words=words, names={"alibaba": 0.8, "pla": 0.6})
+
+    brief, longer = article(10), article(40)
+    assert stories._cosine(brief.words, story[0].words) == pytest.approx(0.15)
+    assert stories.story_similarity(brief, story) > 0
+    assert stories.story_similarity(longer, story) == 0.0
