@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 import urllib.parse
 import urllib.request
 from decimal import Decimal
@@ -512,15 +511,13 @@ def test_dropped_connection_is_retried_by_the_default_connection_handler(slack_f
 
 def test_slow_reply_times_out_the_client_but_the_message_was_delivered(slack_fake):
     impatient = WebClient(token=slack_fake.token, base_url=slack_fake.api_url, timeout=1)
-    # A 30 s reply: a client timeout that did not hold would be far past the bound below, which is far
-    # above the ~1 s it takes (no tight wall-clock bound: CI's 2 cores are busy).
+    # A 30 s reply: a client timeout that did not hold would get it, ok, instead of raising (no
+    # wall-clock bound: CI's 2 cores are busy, and the exception already says the timeout held).
     slack_fake.inject("chat.postMessage", "slow", seconds=30)
 
-    started = time.monotonic()
     with pytest.raises(TimeoutError):
         impatient.chat_postMessage(channel="#news-alerts", text="maybe")
 
-    assert 0.9 < time.monotonic() - started < 15
     assert [m["text"] for m in slack_fake.messages()] == ["maybe"]  # unknown outcome: do not blindly re-post
 
 

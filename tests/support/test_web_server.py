@@ -197,8 +197,8 @@ def test_slow_drip_really_trickles(web_server):
 
 
 def test_slow_drip_defeats_a_one_second_total_timeout(web_server):
-    # 50 s of drip: a total timeout that did not hold would be far past the bound below, which is far
-    # above the ~1 s it takes (no tight wall-clock bound: CI's 2 cores are busy).
+    # 50 s of drip: a total timeout that did not hold would read the whole body instead of raising (no
+    # wall-clock bound: CI's 2 cores are busy, and the exception already says the timeout held).
     url = web_server.slow_drip("/slow", b"x" * 1000, bytes_per_second=20)
 
     async def get() -> bytes:
@@ -206,11 +206,9 @@ def test_slow_drip_defeats_a_one_second_total_timeout(web_server):
         async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
             return await response.read()
 
-    started = time.monotonic()
     with pytest.raises(TimeoutError):
         asyncio.run(get())
 
-    assert 0.9 < time.monotonic() - started < 20
 
 
 def test_hang_sends_nothing_and_the_request_is_logged(web_server):
