@@ -210,7 +210,6 @@ def test_slow_drip_defeats_a_one_second_total_timeout(web_server):
         asyncio.run(get())
 
 
-
 def test_hang_sends_nothing_and_the_request_is_logged(web_server):
     url = web_server.hang("/hang", seconds=5)
 
