@@ -69,6 +69,7 @@ def group_stories(articles: list[dict[str, str]], threshold: float = STORY_THRES
     seen: list[tuple[dict[str, str], StoryProfile | None, Signature | None]] = []
     members: list[StoryMember] = []
     started: dict[str, datetime] = {}
+    number_of = {a["id"]: n for n, a in enumerate(ordered)}
     for number, article in enumerate(ordered):
         published = datetime.fromisoformat(article["published"])
         profile = profile_article(article["title"], article["text"])
@@ -80,7 +81,7 @@ def group_stories(articles: list[dict[str, str]], threshold: float = STORY_THRES
         started.setdefault(story[article["id"]], published)
         seen.append((article, profile, signature))
         if profile is not None and not copied:  # a copy is not indexed, as in the store
-            first = next(n for n, a in enumerate(ordered) if a["id"] == story[article["id"]])
+            first = number_of[story[article["id"]]]
             members.append(
                 StoryMember(number, first, profile.to_json(), published, started[story[article["id"]]])
             )

@@ -46,7 +46,7 @@ from .stages.fetch import fetch_page
 from .stages.match import CompiledWatchlist, compile_watchlists, match_article, matched_words
 from .stages.neardup import Signature, sign_text
 from .stages.poll import poll_feed
-from .stages.stories import StoryProfile, profile_article
+from .stages.stories import StoryProfile, profile_article, published_time
 from .stages.summarise import summarise_article
 from .storage import ArticleRecord, FeedState, QueuedAlert, RecordResult, Storage
 from .stored_text import StoredTextBudget
@@ -85,16 +85,6 @@ class CycleReport:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@contextlib.asynccontextmanager
-async def _no_wait() -> AsyncIterator[None]:
-    yield
-
-
-def published_time(article: Article, now: datetime) -> datetime:
-    """When the article came out: its stated date, unless it has none or states a time still to come."""
-    return now if article.published is None else min(article.published, now)
 
 
 class Pipeline:
@@ -427,7 +417,11 @@ class Pipeline:
         # story decisions and the record are store work: both off the event loop, which keeps fetching.
         signature, profile, matches, alerts = await asyncio.to_thread(self._read_text, article, source, tags)
         # Read: from here it waits for its turn, in publication order (decision_order.py).
-        turn = self.decisions.turn(published_time(article, now), item.link, hold) if ordered else _no_wait()
+        turn = (
+            self.decisions.turn(published_time(article.published, now), item.link, hold)
+            if ordered
+            else contextlib.nullcontext()
+        )
         async with turn, self._record_lock:
             outcome, queued, result = await asyncio.to_thread(
                 self._decide_and_record, item, article, now, signature, profile, matches, alerts, source
@@ -472,7 +466,7 @@ class Pipeline:
             story_id = (
                 self.storage.story_of(copy_of)
                 if copy_of
-                else self.stories.story_of(item.link, profile, since, published_time(article, now))
+                else self.stories.story_of(item.link, profile, since, published_time(article.published, now))
             )
             queued = self.story_messages(story_id, alerts, source, copy=copy_of is not None)
             outcome = article_outcome(queued, alerts, matches, is_copy=copy_of is not None)

@@ -178,6 +178,12 @@ def best_story(
     return best[1] if best else None
 
 
+def published_time(published: datetime | None, seen: datetime) -> datetime:
+    """When an article came out, as a story's age counts it: its stated date, unless it has none or
+    states a time later than when it was seen."""
+    return seen if published is None else min(published, seen)
+
+
 def story_similarity(profile: StoryProfile, members: list[StoryProfile]) -> float:
     """The mean of the words and names cosines with the members' centroid; 0 when a guard fails."""
     words = _cosine(profile.words, _centroid(m.words for m in members))

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import Connection
 
 from ..models import StoryReply
-from ..stages.stories import MEMBERS_COMPARED, StoryMember
+from ..stages.stories import MEMBERS_COMPARED, StoryMember, published_time
 from . import schema
 from .base import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
 
@@ -212,11 +212,6 @@ def _members_of(conn: Connection, story_id: int, since: datetime) -> list[StoryM
         )
         for row in newest
     ]
-
-
-def published_time(published_at: datetime | None, first_seen_at: datetime) -> datetime:
-    """When an article came out: its stated date, unless missing or later than when it was first seen."""
-    return first_seen_at if published_at is None else min(published_at, first_seen_at)
 
 
 def group_into_stories(rows: Iterable[Any], *, story_column: str) -> list[Story]:
