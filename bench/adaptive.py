@@ -7,7 +7,7 @@ every 3 minutes and one every 3 days (a few wire feeds, many quiet blogs); it sh
 Both policies poll the same feeds over the same 24 hours (after a week of history):
 
 - fixed: every poll.interval (10 minutes), what news-monitor did before;
-- adaptive: monitor.feed_schedule.adaptive_interval on the dates the feed shows at each poll, between
+- adaptive: monitor.pipeline.feed_schedule.adaptive_interval on the dates the feed shows at each poll, between
   poll.min_interval (2 minutes) and poll.max_interval (30 minutes), the shipped defaults
   (`--max-interval 60` shows what a longer ceiling saves, and costs).
 
@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.feed_schedule import adaptive_interval  # noqa: E402
+from monitor.pipeline.feed_schedule import adaptive_interval  # noqa: E402
 
 START = datetime(2026, 11, 30, tzinfo=UTC)
 DAY = timedelta(days=1)

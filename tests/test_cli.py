@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from monitor.cli.main import main
 from tests.support.web_server import WebServer
 from tests.support.world import PAGES, REPO_ROOT
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.cli import echo
+from monitor.cli.main import echo
 from tests.support.feeds import rss_feed
 from tests.support.world import World, hours_ago
 

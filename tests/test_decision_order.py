@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.decision_order import MAX_WAITING, DecisionOrder, Hold
+from monitor.stories.decision_order import MAX_WAITING, DecisionOrder, Hold
 
 T0 = datetime(2026, 12, 6, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from monitor.cli import build_parser
-from monitor.config import STORAGE_ENV, OpsSettings, load_config
-from monitor.ops_listener import DESCRIPTORS_FOR_THE_SERVICE
+from monitor.cli.main import build_parser
+from monitor.config.model import STORAGE_ENV, OpsSettings, load_config
+from monitor.service.ops_listener import DESCRIPTORS_FOR_THE_SERVICE
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"

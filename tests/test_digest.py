@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 
-from monitor.config import Config, load_config
-from monitor.cron import last_fire_time, parse_crontab
-from monitor.delivery import DeliveryStats, Outbox
-from monitor.digest import MAX_STORIES, queue_due_digests
+from monitor.config.cron import last_fire_time, parse_crontab
+from monitor.config.model import Config, load_config
+from monitor.delivery.digest import MAX_STORIES, queue_due_digests
+from monitor.delivery.notifiers.slack import SlackNotifier
+from monitor.delivery.notifiers.slack_digest import TEXT_BUDGET, build_digest_blocks
+from monitor.delivery.outbox import DeliveryStats, Outbox
 from monitor.errors import ConfigError
 from monitor.models import Digest, DigestHeadline, DigestStory
-from monitor.notifiers.slack import SlackNotifier
-from monitor.notifiers.slack_digest import TEXT_BUDGET, build_digest_blocks
 from monitor.storage import open_storage
 from tests.support.feeds import rss_feed
 from tests.support.slack_checks import request_problems

@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import event
 
-from monitor.config import FleetSettings
-from monitor.feed_schedule import JITTER_SHARE
-from monitor.fleet import HeldItems, ItemWork
+from monitor.config.model import FleetSettings
 from monitor.models import FeedItem
+from monitor.pipeline.feed_schedule import JITTER_SHARE
+from monitor.service.fleet import HeldItems, ItemWork
 from monitor.storage import ArticleKey, ArticleRecord, PollSuccess, QueuedAlert, SQLStorage, open_storage
 from monitor.storage.fleet import DEFAULT_LEASE, FEED_HOLD_SHARE
 from tests.support.store import Store

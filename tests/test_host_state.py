@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from monitor.http import SWEEP_HOSTS_FROM, HostLimiter
+from monitor.http.client import SWEEP_HOSTS_FROM, HostLimiter
 
 
 async def use_hosts(limiter: HostLimiter, prefix: str, count: int) -> None:

@@ -8,7 +8,7 @@ import gzip
 import pytest
 
 from monitor.errors import BlockedAddressError, FetchError
-from monitor.http import HttpClient, Response, is_public_address
+from monitor.http.client import HttpClient, Response, is_public_address
 from tests.support.web_server import WebServer
 
 

@@ -17,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
-from monitor.cli import main
+from monitor.cli.main import main
 from monitor.errors import StorageError
 from monitor.storage import ArticleKey, ArticleRecord, PollSuccess, QueuedAlert, open_storage
 from monitor.storage.migrate import REVISIONS, VERSION_TABLE, alembic_config, head_revision

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from monitor import metrics
-from monitor.http import HostLimiter, HostPausedError
+from monitor.http.client import HostLimiter, HostPausedError
 from tests.support.feeds import rss_feed
 from tests.support.loopback import LoopbackServer
 from tests.support.world import World, hours_ago

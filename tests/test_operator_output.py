@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from monitor.cli import main
-from monitor.config import parse_duration
+from monitor.cli.main import main
+from monitor.config.model import parse_duration
 from monitor.logs import format_value
 from monitor.redact import mask_configured_url
 from monitor.storage import schema

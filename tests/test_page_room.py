@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.http import HttpClient
-from monitor.page_room import FIRST_BYTES, ByteBudget, PageRoom
+from monitor.http.client import HttpClient
+from monitor.http.page_room import FIRST_BYTES, ByteBudget, PageRoom
 from monitor.stages.fetch import fetch_page
 from tests.support.web_server import WebServer
 

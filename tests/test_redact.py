@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import make_url
 
 from monitor import redact
-from monitor.config import load_config
+from monitor.config.model import load_config
 from monitor.errors import ConfigError
 from monitor.logs import mask_credentials, safe_line
 from monitor.redact import mask_secrets, mask_url
@@ -252,8 +252,8 @@ def test_the_hosts_the_review_saw_made_up() -> None:
 
 
 def test_a_slack_message_masks_what_it_shows_and_links_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.delivery.notifiers.slack_message import link_target, notice_message, reply_message
     from monitor.models import StoryReply
-    from monitor.notifiers.slack_message import link_target, notice_message, reply_message
 
     monkeypatch.setattr(redact, "_remembered", dict(redact._remembered))  # this test's own registry
     monkeypatch.setattr(redact, "_remembered_values", dict(redact._remembered_values))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from monitor.cli.main import main
 from tests.support.feeds import rss_feed
 from tests.support.slack_fake import SlackFake
 from tests.support.store import Store

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor import robots
-from monitor.http import HttpClient
-from monitor.robots import (
+from monitor.http import robots
+from monitor.http.client import HttpClient
+from monitor.http.robots import (
     MAX_ROBOTS_BYTES,
     MAX_WILDCARD_RULES,
     RULES_CHECKED_ON_LOOP,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from monitor.cli import main
-from monitor.config import parse_duration
-from monitor.schema import DURATION_PATTERN
+from monitor.cli.main import main
+from monitor.config.model import parse_duration
+from monitor.config.schema import DURATION_PATTERN
 from tests.support.world import REPO_ROOT
 
 CONFIG = REPO_ROOT / "config"
@@ -30,7 +30,7 @@ def test_committed_schemas_are_up_to_date(tmp_path: Path, capsys: pytest.Capture
     assert main(["--config", config, "schema", "--output", str(tmp_path)]) == 0
     for name in SCHEMAS:
         assert (tmp_path / name).read_text(encoding="utf-8") == (CONFIG / name).read_text(encoding="utf-8"), (
-            f"config/{name} is out of date with monitor/config.py: run `news-monitor schema` and commit it"
+            f"config/{name} is out of date with monitor/config/: run `news-monitor schema` and commit it"
         )
     assert main(["--config", config, "schema", "--check"]) == 0
     assert "up to date" in capsys.readouterr().out

@@ -27,11 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
-from monitor.cli import main
-from monitor.config import load_config
-from monitor.ops import build_app
-from monitor.pipeline import Pipeline
-from monitor.service import with_pipeline
+from monitor.cli.main import main
+from monitor.config.model import load_config
+from monitor.pipeline.feed_cycle import Pipeline
+from monitor.service.assembly import with_pipeline
+from monitor.service.ops import build_app
 from tests.support.feeds import rss_feed
 from tests.support.world import World, hours_ago
 

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from monitor.notifiers.slack import SlackNotifier
+from monitor.delivery.notifiers.slack import SlackNotifier
 from tests.support.feeds import rss_feed
 from tests.support.slack_checks import BIDI_AND_ZERO_WIDTH, request_problems
 from tests.support.slack_fake import SlackFake

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
-from monitor.watch_edit import NewTerm, WatchEditRefused, add_term, open_watchlists, save_edit
+from monitor.cli.main import main
+from monitor.config.watch_edit import NewTerm, WatchEditRefused, add_term, open_watchlists, save_edit
 from tests.support.world import REPO_ROOT
 
 MONITOR = """\

@@ -22,13 +22,14 @@ from lxml.html import HtmlElement
 from soupsieve import SelectorSyntaxError
 from trafilatura.settings import Document
 
-from monitor.errors import ExtractionError
-from monitor.libxml import one_parse_at_a_time
-from monitor.models import Article, Page, SiteRule
-from monitor.stages.boilerplate import drop_boilerplate
-from monitor.stages.byline import drop_credit_lines
-from monitor.stages.extract_checks import is_plausible_article, text_size
-from monitor.stages.page_metadata import (
+from ..errors import ExtractionError
+from ..libxml import one_parse_at_a_time
+from ..models import Article, Page, SiteRule
+from ..text import MAX_NORMALISED_CHARS, cut_normalised
+from .boilerplate import drop_boilerplate
+from .byline import drop_credit_lines
+from .extract_checks import is_plausible_article, text_size
+from .page_metadata import (
     DATE_OPTIONS,
     HeadMetadata,
     parse_timestamp,
@@ -36,7 +37,6 @@ from monitor.stages.page_metadata import (
     search_metadata,
     tidy_line,
 )
-from monitor.text import MAX_NORMALISED_CHARS, cut_normalised
 
 # Hostile input: a feed can link to anything, and lxml and trafilatura work in memory, in time
 # that grows with the input. 5 M characters is ~30x the benchmark's mean page (173 k characters;

@@ -11,10 +11,10 @@ from typing import Any
 from bs4.dammit import EncodingDetector, UnicodeDammit
 
 from ..errors import FetchError
-from ..http import HttpClient
+from ..http.client import HttpClient
+from ..http.page_room import PageClaim
+from ..http.robots import RobotsCache
 from ..models import Page
-from ..page_room import PageClaim
-from ..robots import RobotsCache
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 

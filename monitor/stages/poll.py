@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..http import HttpClient
+from ..http.client import HttpClient
 from ..models import FeedItem, FeedPoll
 from ..redact import mask_configured_url, mask_secrets, mask_url, without_userinfo
 from ..storage import FeedState

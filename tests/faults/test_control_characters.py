@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from monitor.delivery.notifiers.console import format_alert
 from monitor.logs import format_value
 from monitor.models import Alert, Article
-from monitor.notifiers.console import format_alert
 from tests.support.feeds import rss_feed
 from tests.support.world import World, hours_ago
 

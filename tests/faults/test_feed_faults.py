@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.feed_schedule import next_poll_after_failure
-from monitor.http import HostLimiter
+from monitor.http.client import HostLimiter
 from monitor.metrics import REGISTRY
+from monitor.pipeline.feed_schedule import next_poll_after_failure
 from monitor.storage import FeedState, open_storage
 from tests.support.feeds import rss_feed
 from tests.support.world import World, hours_ago

@@ -14,9 +14,9 @@ import tracemalloc
 
 import pytest
 
+from monitor.pipeline.stored_text import MAX_CHARS_PER_POLL, MAX_UNMATCHED_CHARS, StoredTextBudget
 from monitor.stages.extract import MAX_TEXT_CHARS
 from monitor.stages.stories import profile_article
-from monitor.stored_text import MAX_CHARS_PER_POLL, MAX_UNMATCHED_CHARS, StoredTextBudget
 from tests.support.feeds import rss_feed
 from tests.support.peak_rss import MIB, run_measured
 from tests.support.prose import distinct_prose

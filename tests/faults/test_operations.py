@@ -11,10 +11,10 @@ import urllib.request
 
 import pytest
 
-from monitor.config import load_config
-from monitor.ops import check_health
-from monitor.pipeline import Pipeline
-from monitor.service import with_pipeline
+from monitor.config.model import load_config
+from monitor.pipeline.feed_cycle import Pipeline
+from monitor.service.assembly import with_pipeline
+from monitor.service.ops import check_health
 from tests.support.feeds import rss_feed
 from tests.support.world import World, hours_ago
 

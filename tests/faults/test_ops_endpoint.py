@@ -37,10 +37,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from monitor import metrics
 from monitor.address_policy import is_loopback
-from monitor.config import OpsSettings, load_config
-from monitor.ops import OpsServer
-from monitor.pipeline import Pipeline
-from monitor.service import with_pipeline
+from monitor.config.model import OpsSettings, load_config
+from monitor.pipeline.feed_cycle import Pipeline
+from monitor.service.assembly import with_pipeline
+from monitor.service.ops import OpsServer
 from tests.support.feeds import rss_feed
 from tests.support.world import REPO_ROOT, World, hours_ago
 

@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-import monitor.inspect_article
-import monitor.service
+import monitor.cli.inspect
+import monitor.service.assembly
 from monitor.errors import BlockedAddressError, FetchError
-from monitor.http import HttpClient, Response
+from monitor.http.client import HttpClient, Response
 from monitor.models import FeedPoll
 from monitor.stages.poll import poll_feed
 from tests.support.feeds import rss_feed
@@ -257,7 +257,7 @@ def test_a_feed_configured_by_a_name_that_resolves_privately_may_redirect_within
 def test_once_neither_posts_nor_recommends_where_a_public_feed_redirected_into_a_private_address(
     world: World, second: WebServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    public_first_loopback(monkeypatch, world, monitor.service)
+    public_first_loopback(monkeypatch, world, monitor.service.assembly)
     path = f"/feed/{next(_paths)}.xml"
     second.add(path, feed_body(), content_type="application/rss+xml")
     configured = world.web.redirect("/feed.xml", second.url(path), status=301)
@@ -281,7 +281,7 @@ def test_a_typed_public_link_may_not_redirect_into_a_private_address(
 ) -> None:
     # An operator checks an alert's link (from a stranger's feed) with `match <link>`: the review of
     # issue 12 read a canary page on a private address through its redirect.
-    public_first_loopback(monkeypatch, world, monitor.inspect_article)
+    public_first_loopback(monkeypatch, world, monitor.cli.inspect)
     world.add_feed("/unused.xml", feed_body())  # `match` needs a valid configuration
     path = secret_page(second)
     link = world.web.redirect(f"/news/{next(_paths)}.html", second.url(path), status=302)
@@ -293,7 +293,7 @@ def test_a_typed_public_link_may_not_redirect_into_a_private_address(
 def test_a_typed_link_on_a_private_address_may_redirect_within_it(
     world: World, second: WebServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    public_first_loopback(monkeypatch, world, monitor.inspect_article)
+    public_first_loopback(monkeypatch, world, monitor.cli.inspect)
     path = secret_page(second)
     link = second.redirect(f"/intranet/{next(_paths)}.html", second.url(path), status=302)
     assert world.run_cli("extract", link) == 0

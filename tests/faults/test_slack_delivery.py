@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.delivery import BACKOFF_BASE, Outbox, backoff_delay
+from monitor.delivery.notifiers.slack import SlackNotifier
+from monitor.delivery.outbox import BACKOFF_BASE, Outbox, backoff_delay
 from monitor.models import Alert, Article
-from monitor.notifiers.slack import SlackNotifier
 from monitor.storage import ArticleKey, ArticleRecord, OutboxEntry, QueuedAlert, SQLStorage, open_storage
 from monitor.storage.fleet import LONGEST_CHANNEL_HOLD
 from tests.support.slack_fake import SlackFake

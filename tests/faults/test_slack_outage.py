@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_config
-from monitor.pipeline import Pipeline
-from monitor.service import with_pipeline
-from monitor.slack_health import PendingSummary
+from monitor.config.model import load_config
+from monitor.delivery.slack_health import PendingSummary
+from monitor.pipeline.feed_cycle import Pipeline
+from monitor.service.assembly import with_pipeline
 from tests.faults.test_crash_recovery import (
     Service,
     all_delivered,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from monitor.models import Alert, Article
-from monitor.notifiers.slack_message import (
+from monitor.delivery.notifiers.slack_message import (
     Link,
     age_text,
     alert_message,
@@ -17,6 +16,7 @@ from monitor.notifiers.slack_message import (
     posted_time,
     render,
 )
+from monitor.models import Alert, Article
 from tests.support.slack_fake import MENTION_TOKENS, validate_blocks
 
 

@@ -18,10 +18,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.models import Alert, Article, Digest, DigestHeadline, DigestStory, StoryReply
-from monitor.notifiers.slack import SlackNotifier
-from monitor.notifiers.slack_digest import digest_message
-from monitor.notifiers.slack_message import (
+from monitor.delivery.notifiers.slack import SlackNotifier
+from monitor.delivery.notifiers.slack_digest import digest_message
+from monitor.delivery.notifiers.slack_message import (
     ELLIPSIS,
     NO_PARSING,
     SECTION_TEXT_LIMIT,
@@ -34,6 +33,7 @@ from monitor.notifiers.slack_message import (
     notice_message,
     reply_message,
 )
+from monitor.models import Alert, Article, Digest, DigestHeadline, DigestStory, StoryReply
 from tests.support.slack_checks import message_problems, real_host, request_problems
 from tests.support.slack_fake import SlackFake
 

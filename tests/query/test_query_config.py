@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
-from monitor.config import load_config
+from monitor.cli.main import main
+from monitor.config.model import load_config
 from monitor.errors import ConfigError
 
 MONITOR = """\

@@ -14,7 +14,7 @@ import pytest
 from feedparser.parsers.loose import _LooseFeedParser
 from feedparser.parsers.strict import _StrictFeedParser
 
-from monitor.http import HttpClient
+from monitor.http.client import HttpClient
 from monitor.stages.feed_parse import LOOSE_PARSER_MAX_CHARS, STRICT_PARSER_MAX_ELEMENTS
 from monitor.stages.poll import parse_feed, poll_feed
 from tests.support.web_server import WebServer

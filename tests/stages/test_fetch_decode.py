@@ -16,7 +16,7 @@ from bs4.dammit import UnicodeDammit
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.http import HttpClient
+from monitor.http.client import HttpClient
 from monitor.stages.fetch import DETECT_BYTES, decode_html, fetch_page
 from tests.support.web_server import WebServer
 

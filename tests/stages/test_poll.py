@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.errors import FeedError, FetchError
-from monitor.http import HttpClient
+from monitor.http.client import HttpClient
 from monitor.models import FeedPoll
 from monitor.stages.poll import MAX_ITEMS_PER_FEED, parse_feed, poll_feed
 from monitor.storage import FeedState

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import TermConfig, WatchlistConfig, load_config
+from monitor.config.model import TermConfig, WatchlistConfig, load_config
+from monitor.delivery.notifiers.slack_message import build_blocks, build_fallback_text
 from monitor.errors import ConfigError
 from monitor.models import Article
-from monitor.notifiers.slack_message import build_blocks, build_fallback_text
-from monitor.pipeline import Alert
+from monitor.pipeline.feed_cycle import Alert
 from monitor.stages.match import TITLE_WEIGHT, compile_watchlist, match_article
 
 

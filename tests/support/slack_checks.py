@@ -1,6 +1,6 @@
 """What every message the bot sends to Slack must satisfy, checked on what the real client sent.
 
-Written independently of monitor/notifiers/slack_message.py (the builder under test): it reads the mrkdwn
+Written independently of delivery/notifiers/slack_message.py (the builder under test): it reads the mrkdwn
 the way Slack does, and reports each string that breaks a rule of ../shared/SLACK.md §2 and §4:
 
 * no control, format (bidi, zero-width, tag) or other invisible character (line breaks aside);

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.cli import main
+from monitor.cli.main import main
 from tests.support.slack_fake import SlackFake
 from tests.support.store import Store
 from tests.support.web_server import WebServer

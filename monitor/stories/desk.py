@@ -1,0 +1,123 @@
+"""The story desk: is an article a copy, which story does it report, and what does it post to Slack?
+
+The pipeline asks these three questions of every article it reads, under its record lock, right before
+storing the article (pipeline.Pipeline._decide_and_record). The stages compare texts
+(stages/neardup.py, stages/stories.py); the desk looks the candidates up in the store and turns the
+answer into outbox entries: a story's first alert in a channel, then one thread reply per new outlet.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from ..logs import log_event
+from ..models import Alert, Match, StoryReply
+from ..stages.neardup import Signature, best_copy
+from ..stages.stories import StoryProfile, best_story
+from ..storage import QueuedAlert, Storage
+
+log = logging.getLogger("monitor.stories")
+
+
+class StoryDesk:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    def exact_copy_of(self, url: str, fingerprint: str, since: datetime) -> int | None:
+        """The stored article first seen since `since` whose text this one's is (another URL, the same
+        fingerprint): the extreme near-copy. Older ones stay plain duplicates (the key says seen)."""
+        original = self.storage.exact_copy_of(fingerprint, since)
+        if original is not None:
+            log_event(log, logging.INFO, "article.exact_copy", article_url=url, copy_of=original)
+        return original
+
+    def copy_of(self, url: str, signature: Signature, since: datetime) -> int | None:
+        """The stored article this one's text copies, if any: the most similar first seen since `since`."""
+        copy = best_copy(signature, self.storage.near_copy_candidates(list(signature.bands), since=since))
+        if copy is None:
+            return None
+        log_event(log, logging.INFO, "article.near_copy", article_url=url, copy_of=copy[0],
+                  similarity=f"{copy[1]:.2f}")  # fmt: skip
+        return copy[0]
+
+    def story_of(
+        self, url: str, profile: StoryProfile | None, since: datetime, published: datetime
+    ) -> int | None:
+        """The story this article is another outlet's report of, or None when it starts a new one.
+
+        `published`: when the article came out (stories.best_story: a story's bar rises with its age)."""
+        if profile is None:
+            return None
+        found = best_story(profile, self.storage.story_members(list(profile.keys), since=since), published)
+        if found is None:
+            return None
+        log_event(log, logging.INFO, "article.same_story", article_url=url, story=found.story_id,
+                  like_article=found.like_article, score=f"{found.score:.2f}",
+                  required=f"{found.required:.2f}")  # fmt: skip
+        return found.story_id
+
+    def messages(
+        self,
+        story_id: int | None,
+        alerts: list[Alert],
+        source: str,
+        *,
+        copy: bool = False,
+        broadcast_at: int | None = None,
+    ) -> list[QueuedAlert]:
+        """What to post for an article of a story, per channel its watchlists route to.
+
+        The story has no alert in the channel yet: this article posts it (even a copy: its original was
+        not alerted there). It has: a copy posts nothing; any other article replies in the thread, "Also
+        reported by" from a new outlet, "Update from" from one already there. A wrong join then costs the
+        article its own alert, never its message (issue 14: a second article of an outlet used to post
+        nothing, and one joined to the wrong story vanished).
+        """
+        if story_id is None or not alerts:
+            return [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
+        carried_by = len(set(self.storage.story_outlets(story_id)) | {source})
+        queued = []
+        for alert in alerts:
+            thread = self.storage.story_thread(story_id, alert.channel)
+            if thread is None:
+                queued.append(QueuedAlert(channel=alert.channel, payload=alert.to_json()))
+            elif not copy:
+                new_outlet = source not in thread.outlets
+                reply = StoryReply(
+                    channel=alert.channel,
+                    story_id=story_id,
+                    outlet=source,
+                    title=alert.article.title,
+                    url=alert.article.canonical_url or alert.article.url,
+                    # The first new outlet's reply once the story is carried widely; later ones, and an
+                    # outlet's updates, stay in the thread.
+                    broadcast=new_outlet
+                    and broadcast_at is not None
+                    and carried_by >= broadcast_at
+                    and not thread.broadcast,
+                    alert=alert.to_json(),
+                    update=not new_outlet,
+                )
+                payload = reply.to_json()
+                queued.append(QueuedAlert(alert.channel, payload, kind="reply", parent_id=thread.alert_id))
+        return queued
+
+
+def article_outcome(
+    queued: list[QueuedAlert], alerts: list[Alert], matches: list[Match], *, is_copy: bool
+) -> str:
+    """What became of an article, as stored and shown by `stories`."""
+    if any(q.kind == "alert" for q in queued):
+        return "alerted"
+    if queued:
+        return "replied"
+    if is_copy:
+        return "copy"
+    if alerts:
+        # Not produced by `messages` any more (every matched article that is not a copy posts); kept for
+        # articles stored by earlier versions, whose outlet was in the story's thread already.
+        return "same_story"
+    if matches:
+        return "digest"  # only digest watchlists matched: their message comes on their schedule
+    return "no_match"
