@@ -137,7 +137,9 @@ def test_profiles_and_stories_are_the_same_as_with_wordfreq(monkeypatch: pytest.
 
 
 def test_a_piece_sharing_only_the_company_with_a_story_joins_it_not() -> None:
-    # Story level too: however many members a story has, one shared name ("Alibaba") is not enough.
+    # Story level too: however many members a story has, one shared name ("Alibaba") is not enough. The
+    # piece is a brief (13 distinct words), which may join on one shared name, but only on its other
+    # words: with "alibaba" among them its words cosine with the memo story is 0.26, over the bar.
     piece = profile_article(
         "Regulators question Alibaba",
         "Regulators asked Alibaba about its cloud contracts with state customers this week. " * 5,
@@ -174,3 +176,42 @@ def test_a_briefs_words_guard_shrinks_with_its_words() -> None:
     assert stories._cosine(brief.words, story[0].words) == pytest.approx(0.15)
     assert stories.story_similarity(brief, story) > 0
     assert stories.story_similarity(longer, story) == 0.0
+
+
+CLIMB = [
+    (
+        "Climber Mark Vinar presumed dead after fall on Mount Cook",
+        "Mark Vinar, an Australian doctor from Perth, is presumed dead after he fell from a ridge on Mount"
+        " Cook on Thursday. His brother survived two nights in an ice cave high on the mountain before a"
+        " rescue helicopter reached him. Police said the climber fell about 600 metres from the ridge.",
+    ),
+    (
+        "Brother of climber who fell from Mount Cook ridge rescued",
+        "Rescuers flew the brother of Mark Vinar off Mount Cook after he spent two nights in an ice cave."
+        " Vinar fell from the ridge in bad weather and is presumed dead, police in Twizel said. The brothers"
+        " from Perth had been climbing for a week.",
+    ),
+]
+
+
+def test_a_brief_sharing_one_name_joins_its_story_on_its_other_words() -> None:
+    # Agency briefs of one climbing accident name one or two things each (development set: ten briefs of
+    # 17-33 words were six stories). Sharing only "australian" with the story, the brief's other words
+    # (climber, brother, ice cave, ridge) say it is the same event.
+    story = [member_of(title, text, n, T0) for n, (title, text) in enumerate(CLIMB, 1)]
+    brief = profile_article(
+        "AN AUSTRALIAN climber who survived two nights in an ice cave after his brother fell from the ridge",
+        "AN AUSTRALIAN climber who survived two nights in an ice cave after his brother fell from the ridge"
+        " is recovering.",
+    )
+    assert brief is not None and len(brief.words) < stories.BRIEF_DISTINCT_WORDS
+    names = stories._centroid(StoryProfile.from_json(m.profile).names for m in story)
+    assert brief.names.keys() & names.keys() == {"australian"}
+    found = best_story(brief, story, T0 + timedelta(hours=3))
+    assert found is not None and found.story_id == 1
+
+
+def member_of(title: str, text: str, number: int, at: datetime) -> StoryMember:
+    found = profile_article(title, text)
+    assert found is not None
+    return StoryMember(number, 1, found.to_json(), at, T0)
