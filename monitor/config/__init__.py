@@ -9,6 +9,59 @@ numbers, its JSON Schemas, live reload, and round-trip edits of the YAML a perso
     yaml_edit.py     round-trip YAML edits (comments and order kept)
     watch_edit.py    `watch add/remove/list` on top of yaml_edit
 
+The model's names are imported from here (`from monitor.config import Config, load_config`); schema,
+cron, reload and watch_edit are imported from their modules.
+
 May import monitor.query and the foundations at the package root (models, errors, text, logs, redact);
 never storage, stages or anything above them.
 """
+
+from .model import (
+    DEFAULT_CONFIG_PATH,
+    DURATION_PATTERN,
+    STORAGE_ENV,
+    Config,
+    FeedConfig,
+    FetchSettings,
+    FleetSettings,
+    MonitorFile,
+    OpsSettings,
+    PollSettings,
+    SiteRuleConfig,
+    SitesFile,
+    SlackSettings,
+    StoriesSettings,
+    TermConfig,
+    WatchlistConfig,
+    WatchlistsFile,
+    duration_text,
+    load_config,
+    parse_duration,
+    resolve_storage_url,
+    store_url_problem,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "DURATION_PATTERN",
+    "STORAGE_ENV",
+    "Config",
+    "FeedConfig",
+    "FetchSettings",
+    "FleetSettings",
+    "MonitorFile",
+    "OpsSettings",
+    "PollSettings",
+    "SiteRuleConfig",
+    "SitesFile",
+    "SlackSettings",
+    "StoriesSettings",
+    "TermConfig",
+    "WatchlistConfig",
+    "WatchlistsFile",
+    "duration_text",
+    "load_config",
+    "parse_duration",
+    "resolve_storage_url",
+    "store_url_problem",
+]
