@@ -1,7 +1,7 @@
 """Configuration: the validated model of monitor.yaml + watchlists.yaml (+ sites.yaml), read with line
 numbers, its JSON Schemas, live reload, and round-trip edits of the YAML a person wrote.
 
-    model.py         the pydantic model and loading
+    loading.py       the pydantic model and loading
     yaml_source.py   YAML read with line numbers; validation errors that name file, line and key
     schema.py        JSON Schemas generated from the model (`news-monitor schema`)
     cron.py          digest schedules in cron syntax
@@ -16,7 +16,7 @@ May import monitor.query and the foundations at the package root (models, errors
 never storage, stages or anything above them.
 """
 
-from .model import (
+from .loading import (
     DEFAULT_CONFIG_PATH,
     DURATION_PATTERN,
     STORAGE_ENV,
