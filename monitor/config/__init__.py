@@ -16,30 +16,13 @@ May import monitor.query and the foundations at the package root (models, errors
 never storage, stages or anything above them.
 """
 
-from .loading import (
-    DEFAULT_CONFIG_PATH,
-    DURATION_PATTERN,
-    STORAGE_ENV,
-    Config,
-    FeedConfig,
-    FetchSettings,
-    FleetSettings,
-    MonitorFile,
-    OpsSettings,
-    PollSettings,
-    SiteRuleConfig,
-    SitesFile,
-    SlackSettings,
-    StoriesSettings,
-    TermConfig,
-    WatchlistConfig,
-    WatchlistsFile,
-    duration_text,
-    load_config,
-    parse_duration,
-    resolve_storage_url,
-    store_url_problem,
-)
+from .durations import DURATION_PATTERN, duration_text, parse_duration
+from .loading import DEFAULT_CONFIG_PATH, STORAGE_ENV, Config, load_config
+from .monitor_file import FeedConfig, MonitorFile
+from .settings import FetchSettings, FleetSettings, OpsSettings, PollSettings, SlackSettings, StoriesSettings
+from .sites import SiteRuleConfig, SitesFile
+from .storage_url import resolve_storage_url, store_url_problem
+from .watchlists import TermConfig, WatchlistConfig, WatchlistsFile
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",

@@ -28,7 +28,10 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from ..errors import MonitorError
-from .loading import DURATION_PATTERN, MonitorFile, SitesFile, WatchlistsFile
+from .durations import DURATION_PATTERN
+from .monitor_file import MonitorFile
+from .sites import SitesFile
+from .watchlists import WatchlistsFile
 
 # DURATION_PATTERN is the syntax parse_duration reads; tests/test_schema.py checks they agree.
 _DURATION_UNITS = (("d", 86400), ("h", 3600), ("m", 60))
