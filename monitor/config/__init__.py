@@ -1,7 +1,15 @@
 """Configuration: the validated model of monitor.yaml + watchlists.yaml (+ sites.yaml), read with line
 numbers, its JSON Schemas, live reload, and round-trip edits of the YAML a person wrote.
 
-    loading.py       the pydantic model and loading
+    loading.py       load_config: monitor.yaml and the files it names -> Config (checks across files,
+                     secrets remembered for masking, a fingerprint for reload)
+    monitor_file.py  the model of monitor.yaml: its settings, storage URL and feeds
+    settings.py      monitor.yaml's service settings: slack, poll, fetch, ops, fleet, stories
+    watchlists.py    the model of watchlists.yaml: watchlists, terms, queries, digests
+    sites.py         the model of sites.yaml: per-site CSS rules for reading pages
+    storage_url.py   the storage URL: ${NAME} from the environment, password checks, sqlite paths
+    durations.py     durations as written (30s, 10m, 1h30m): parse, write, field types
+    fields.py        the strict base model (unknown keys are errors) and shared field types
     yaml_source.py   YAML read with line numbers; validation errors that name file, line and key
     schema.py        JSON Schemas generated from the model (`news-monitor schema`)
     cron.py          digest schedules in cron syntax

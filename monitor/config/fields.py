@@ -10,7 +10,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from ..redact import mask_configured_url
 
 
-def _require_http_url(value: str) -> str:
+def require_http_url(value: str) -> str:
+    """The value, if it is an http:// or https:// URL; else ValueError, the URL masked."""
     try:
         parts = urlsplit(value)
     except ValueError:  # its message quotes a piece of the URL (a password holding `[`), unmasked
@@ -20,22 +21,20 @@ def _require_http_url(value: str) -> str:
     return value
 
 
-HttpUrl = Annotated[str, BeforeValidator(lambda v: _require_http_url(str(v)) if isinstance(v, str) else v)]
+HttpUrl = Annotated[str, BeforeValidator(lambda v: require_http_url(str(v)) if isinstance(v, str) else v)]
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     # Unknown keys are errors: a typo such as `intervall:` must not silently fall back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_UNQUOTED_HASH = (
-    'is empty; a channel starting with # must be quoted ("#news-alerts"): # begins a YAML comment'
-)
+UNQUOTED_HASH = 'is empty; a channel starting with # must be quoted ("#news-alerts"): # begins a YAML comment'
 
 
 def _require_channel(value: Any) -> Any:
     if value is None:
-        raise ValueError(f"the channel {_UNQUOTED_HASH}")
+        raise ValueError(f"the channel {UNQUOTED_HASH}")
     return value
 
 

@@ -1,4 +1,4 @@
-"""The validated configuration: monitor.yaml (service, feeds) + watchlists.yaml (+ optional sites.yaml).
+"""Loading: monitor.yaml and the files it names (watchlists.yaml, optional sites.yaml) -> one Config.
 
 Loaded once by the CLI and passed in; nothing reads configuration at the point of use.
 YAML is read with ruamel.yaml, which keeps line numbers, so every error names the file and line.

@@ -9,19 +9,19 @@ from pydantic import Field, field_validator
 
 from ..redact import mask_configured_url
 from .durations import Duration
-from .fields import HttpUrl, _Strict
+from .fields import HttpUrl, StrictModel
 from .settings import FetchSettings, FleetSettings, OpsSettings, PollSettings, SlackSettings, StoriesSettings
-from .storage_url import _expand_environment, store_url_problem
+from .storage_url import expand_environment, store_url_problem
 
 
-class FeedConfig(_Strict):
+class FeedConfig(StrictModel):
     url: HttpUrl
     name: str | None = None
     interval: Duration | None = None
     tags: list[str] = Field(default_factory=list)  # watchlists can be limited to feeds with a tag
 
 
-class MonitorFile(_Strict):
+class MonitorFile(StrictModel):
     """The shape of monitor.yaml; `watchlists` and `sites` may name other files."""
 
     slack: SlackSettings
@@ -45,7 +45,7 @@ class MonitorFile(_Strict):
                 f"expected a database URL such as sqlite:///state/news-monitor.db or "
                 f"postgresql://user@host/db, got {mask_configured_url(url)!r}"
             )
-        url = _expand_environment(url)
+        url = expand_environment(url)
         problem = store_url_problem(url)
         if problem:
             raise ValueError(problem)

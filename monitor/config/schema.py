@@ -119,7 +119,7 @@ def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _accept_plain_terms(schema: dict[str, Any]) -> None:
-    """Where a list holds TermConfig, a plain string is a term too (config._term_from_plain_string)."""
+    """Where a list holds TermConfig, a plain string is a term too (watchlists._term_from_plain_string)."""
     term = {"$ref": "#/$defs/TermConfig"}
     plain = {"type": "string", "description": "a term with the default settings"}
     for definition in schema["$defs"].values():

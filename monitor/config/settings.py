@@ -12,7 +12,7 @@ from .. import __version__
 from ..errors import ConfigError
 from ..redact import mask_configured_url, remember_configured_url, remember_secret, sends_secrets_in_clear
 from .durations import Duration, DurationOrZero, duration_text
-from .fields import Channel, HttpUrl, _require_http_url, _Strict
+from .fields import Channel, HttpUrl, StrictModel, require_http_url
 
 
 def _require_token_encrypted(url: str) -> str:
@@ -26,7 +26,7 @@ def _require_token_encrypted(url: str) -> str:
     return url
 
 
-class SlackSettings(_Strict):
+class SlackSettings(StrictModel):
     token_env: str = "SLACK_BOT_TOKEN"
     api_url: Annotated[HttpUrl, AfterValidator(_require_token_encrypted)] = "https://slack.com/api/"
     default_channel: Channel
@@ -45,7 +45,7 @@ class SlackSettings(_Strict):
         if url != self.api_url:
             remember_configured_url(url)
             try:
-                _require_token_encrypted(_require_http_url(url))
+                _require_token_encrypted(require_http_url(url))
             except ValueError as exc:
                 raise ConfigError(str(exc), key="SLACK_API_URL (environment)") from None
         return url if url.endswith("/") else url + "/"
@@ -57,10 +57,10 @@ class SlackSettings(_Strict):
         return token
 
 
-class PollSettings(_Strict):
+class PollSettings(StrictModel):
     # The interval of a feed without dates, and the first one of every feed; with `adaptive`, each feed
     # then gets an interval that follows how often it publishes, between min_interval and max_interval
-    # (monitor/feed_schedule.py). A feed with its own `interval:` keeps it.
+    # (monitor/pipeline/feed_schedule.py). A feed with its own `interval:` keeps it.
     interval: Duration = timedelta(minutes=10)
     adaptive: bool = True
     # Unset: 2 and 30 minutes, widened to include `interval` (a config written before adaptive polling,
@@ -102,7 +102,7 @@ DEFAULT_MIN_INTERVAL = timedelta(minutes=2)
 DEFAULT_MAX_INTERVAL = timedelta(minutes=30)
 
 
-class FetchSettings(_Strict):
+class FetchSettings(StrictModel):
     timeout: Duration = timedelta(seconds=20)
     allow_private_addresses: bool = False
     # Who to contact about this crawler (a URL or mailto:); it goes into the User-Agent, as site
@@ -123,7 +123,7 @@ class FetchSettings(_Strict):
         return f"news-monitor/{__version__} ({about})"
 
 
-class OpsSettings(_Strict):
+class OpsSettings(StrictModel):
     """The /healthz and /metrics endpoints of `run`, and its periodic summary line."""
 
     summary_interval: Duration = timedelta(minutes=5)  # how often `run` logs service.summary
@@ -138,21 +138,21 @@ class OpsSettings(_Strict):
     max_connections: int = Field(default=64, ge=1, le=10_000)
 
 
-class FleetSettings(_Strict):
+class FleetSettings(StrictModel):
     """Several instances on one PostgreSQL store (README "Scaling out")."""
 
     # How long an instance's claims on the items it is reading and on its unsent alerts outlive it:
     # about the longest they wait for another instance after it dies (its feeds wait for their next
     # poll time, at least this long). Claims are renewed every fifth of it while the instance lives
-    # (monitor/fleet.py); bench/failover.py measures the takeover time and the writes it costs.
+    # (monitor/service/fleet.py); bench/failover.py measures the takeover time and the writes it costs.
     lease: Duration = Field(default=timedelta(seconds=15), ge=timedelta(seconds=3), le=timedelta(hours=1))
 
 
-class StoriesSettings(_Strict):
+class StoriesSettings(StrictModel):
     # Articles first seen within this window are compared for near-copies and grouped into stories.
     window: Duration = timedelta(hours=72)
     # A thread reply is also shown in the channel when it makes the story reach this many outlets.
     broadcast_at: int | None = Field(default=None, ge=2, le=1000)
-    # Story decisions are taken in publication order (monitor/decision_order.py): a read article waits
+    # Story decisions are taken in publication order (monitor/stories/decision_order.py): a read article waits
     # for the cycle's other articles still being read, at most this long.
     settle: DurationOrZero = Field(default=timedelta(seconds=10), le=timedelta(minutes=10))

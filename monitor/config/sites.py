@@ -7,7 +7,7 @@ from typing import Annotated
 import soupsieve
 from pydantic import AfterValidator, Field
 
-from .fields import _Strict
+from .fields import StrictModel
 
 
 def _require_css_selector(selector: str) -> str:
@@ -21,10 +21,10 @@ def _require_css_selector(selector: str) -> str:
 CssSelector = Annotated[str, AfterValidator(_require_css_selector)]
 
 
-class SiteRuleConfig(_Strict):
+class SiteRuleConfig(StrictModel):
     content: CssSelector | None = None
     remove: list[CssSelector] = Field(default_factory=list)
 
 
-class SitesFile(_Strict):
+class SitesFile(StrictModel):
     sites: dict[str, SiteRuleConfig] = Field(default_factory=dict)

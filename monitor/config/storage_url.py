@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError
 from ..redact import mask_configured_url
 
 
-def _expand_environment(url: str) -> str:
+def expand_environment(url: str) -> str:
     """`${NAME}` in the storage URL is the environment variable NAME: a password stays out of the file."""
 
     def value_of(found: re.Match[str]) -> str:

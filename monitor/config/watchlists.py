@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, fie
 from ..query import Query, compile_user_regex, parse_query, reference_key
 from ..text import normalise_text
 from .cron import parse_crontab, parse_timezone
-from .fields import _UNQUOTED_HASH, _Strict
+from .fields import UNQUOTED_HASH, StrictModel
 
 
 def _require_words(phrase: str) -> str:
@@ -31,7 +31,7 @@ def _require_regex(source: str) -> str:
 UserRegex = Annotated[str, AfterValidator(_require_regex)]
 
 
-class TermConfig(_Strict):
+class TermConfig(StrictModel):
     """A phrase with its aliases (`term:`), or a pattern (`regex:`, which `term:` may name)."""
 
     term: Phrase | None = None
@@ -58,7 +58,7 @@ def _term_from_plain_string(value: Any) -> Any:
     return {"term": value} if isinstance(value, str) else value
 
 
-class WatchlistConfig(_Strict):
+class WatchlistConfig(StrictModel):
     name: str = Field(min_length=1)
     channel: str | None = Field(default=None, min_length=1)
     # Not written: none (then a query is needed); written: at least one.
@@ -82,7 +82,7 @@ class WatchlistConfig(_Strict):
     @classmethod
     def _channel_written_but_empty(cls, data: Any) -> Any:
         if isinstance(data, dict) and "channel" in data and data["channel"] is None:
-            raise ValueError(f"channel {_UNQUOTED_HASH}")
+            raise ValueError(f"channel {UNQUOTED_HASH}")
         return data
 
     @model_validator(mode="after")
@@ -161,5 +161,5 @@ def _check_query_uses_terms(query: Query, terms: list[TermConfig]) -> None:
             )
 
 
-class WatchlistsFile(_Strict):
+class WatchlistsFile(StrictModel):
     watchlists: list[WatchlistConfig] = Field(min_length=1)
