@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 import feedparser  # noqa: E402
 
 from bench.feedserver import WATCHED, Plan, ServerProcess  # noqa: E402
-from monitor.config.model import load_config  # noqa: E402
+from monitor.config import load_config  # noqa: E402
 from monitor.pipeline.feed_cycle import CycleReport, Pipeline  # noqa: E402
 from monitor.service.assembly import with_pipeline  # noqa: E402
 

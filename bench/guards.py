@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.config.model import WatchlistConfig  # noqa: E402
+from monitor.config import WatchlistConfig  # noqa: E402
 from monitor.errors import ExtractionError, FeedError  # noqa: E402
 from monitor.models import MAX_FEED_SUMMARY_CHARS, Page  # noqa: E402
 from monitor.query import ArticleText, RegexTimeout, compile_user_regex  # noqa: E402

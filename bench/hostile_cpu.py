@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root
 
-from monitor.config.model import WatchlistConfig
+from monitor.config import WatchlistConfig
 from monitor.errors import ExtractionError
 from monitor.models import Article, Page
 from monitor.stages.extract import extract_article

@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.config.model import TermConfig, WatchlistConfig  # noqa: E402
+from monitor.config import TermConfig, WatchlistConfig  # noqa: E402
 from monitor.models import Article, Match, TermHit  # noqa: E402
 from monitor.query import ArticleText, RegexTimeout, compile_user_regex  # noqa: E402
 from monitor.query.patterns import BoundedRegex  # noqa: E402

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.cycle import Timing, run_ours, write_config  # noqa: E402
 from bench.feedserver import Plan, ServerProcess  # noqa: E402
-from monitor.config.model import PollSettings  # noqa: E402
+from monitor.config import PollSettings  # noqa: E402
 
 
 def cycles(plan: Plan, per_host_concurrency: int | None) -> tuple[Timing, Timing]:

@@ -47,7 +47,7 @@ from aiohttp import web  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.stories import load_corpus, story_grouping_scores  # noqa: E402
-from monitor.config.model import load_config  # noqa: E402
+from monitor.config import load_config  # noqa: E402
 from monitor.pipeline.feed_cycle import Pipeline  # noqa: E402
 from monitor.service.assembly import with_pipeline  # noqa: E402
 from monitor.storage import schema  # noqa: E402

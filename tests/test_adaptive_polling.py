@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.config.model import PollSettings
+from monitor.config import PollSettings
 from monitor.pipeline.feed_schedule import adaptive_interval
 from monitor.stages.poll import cache_max_age, rss_ttl
 from tests.support.feeds import rss_feed

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli.main import main
-from monitor.config.model import load_config, parse_duration
+from monitor.config import load_config, parse_duration
 from monitor.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent

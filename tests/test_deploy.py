@@ -8,7 +8,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from monitor.cli.main import build_parser
-from monitor.config.model import STORAGE_ENV, OpsSettings, load_config
+from monitor.config import STORAGE_ENV, OpsSettings, load_config
 from monitor.service.ops_listener import DESCRIPTORS_FOR_THE_SERVICE
 
 REPO = Path(__file__).resolve().parent.parent

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from monitor.config import Config, load_config
 from monitor.config.cron import last_fire_time, parse_crontab
-from monitor.config.model import Config, load_config
 from monitor.delivery.digest import MAX_STORIES, queue_due_digests
 from monitor.delivery.notifiers.slack import SlackNotifier
 from monitor.delivery.notifiers.slack_digest import TEXT_BUDGET, build_digest_blocks

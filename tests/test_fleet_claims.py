@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import event
 
-from monitor.config.model import FleetSettings
+from monitor.config import FleetSettings
 from monitor.models import FeedItem
 from monitor.pipeline.feed_schedule import JITTER_SHARE
 from monitor.service.fleet import HeldItems, ItemWork

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import update
 
 from monitor.cli.main import main
-from monitor.config.model import parse_duration
+from monitor.config import parse_duration
 from monitor.logs import format_value
 from monitor.redact import mask_configured_url
 from monitor.storage import schema

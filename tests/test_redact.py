@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import make_url
 
 from monitor import redact
-from monitor.config.model import load_config
+from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.logs import mask_credentials, safe_line
 from monitor.redact import mask_secrets, mask_url

@@ -12,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from monitor.cli.main import main
-from monitor.config.model import parse_duration
+from monitor.config import parse_duration
 from monitor.config.schema import DURATION_PATTERN
 from tests.support.world import REPO_ROOT
 

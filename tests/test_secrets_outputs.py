@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from monitor.cli.main import main
-from monitor.config.model import load_config
+from monitor.config import load_config
 from monitor.pipeline.feed_cycle import Pipeline
 from monitor.service.assembly import with_pipeline
 from monitor.service.ops import build_app

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..config.model import Config, resolve_storage_url, store_url_problem
+from ..config import Config, resolve_storage_url, store_url_problem
 from ..errors import StorageError
 from ..redact import mask_configured_url, remember_configured_url
 from ..storage.copy import CopiedTable, StoreNotEmpty, copy_store

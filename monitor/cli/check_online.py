@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ..config.model import Config, FeedConfig, duration_text
+from ..config import Config, FeedConfig, duration_text
 from ..errors import FeedError, FetchError
 from ..http.client import HostLimiter, HttpClient, Response
 from ..redact import mask_configured_url, mask_url

@@ -19,7 +19,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ..config.model import Config
+from ..config import Config
 from ..delivery.notifiers.slack import FIXES, SlackNotifier
 from ..redact import mask_configured_url
 from .check_verdict import Verdict

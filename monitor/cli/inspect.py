@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config.model import Config, FetchSettings
+from ..config import Config, FetchSettings
 from ..errors import MonitorError
 from ..http.client import HttpClient
 from ..models import Article, Page

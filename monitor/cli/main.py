@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..config.model import DEFAULT_CONFIG_PATH, Config, WatchlistConfig, load_config, parse_duration
+from ..config import DEFAULT_CONFIG_PATH, Config, WatchlistConfig, load_config, parse_duration
 from ..config.schema import stale_schema_files, write_schema_files
 from ..config.watch_edit import (
     Edit,

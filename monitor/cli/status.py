@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ..config.model import Config
+from ..config import Config
 from ..logs import safe_line
 from ..redact import mask_configured_url, mask_secrets
 from ..storage import FeedState, Instance, OutboxEntry, Storage

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..logs import log_event, mask_credentials
-from .model import Config, load_config
+from .loading import Config, load_config
 
 log = logging.getLogger("monitor.reload")
 

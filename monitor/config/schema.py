@@ -28,10 +28,12 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from ..errors import MonitorError
-from .model import DURATION_PATTERN, MonitorFile, SitesFile, WatchlistsFile
+from .durations import DURATION_PATTERN, duration_text
+from .monitor_file import MonitorFile
+from .sites import SitesFile
+from .watchlists import WatchlistsFile
 
 # DURATION_PATTERN is the syntax parse_duration reads; tests/test_schema.py checks they agree.
-_DURATION_UNITS = (("d", 86400), ("h", 3600), ("m", 60))
 DIALECT = "https://json-schema.org/draft/2020-12/schema"  # what pydantic generates
 
 
@@ -48,15 +50,6 @@ class _ConfigJsonSchema(GenerateJsonSchema):
 
     def encode_default(self, dft: Any) -> Any:
         return super().encode_default(_durations_as_text(dft))
-
-
-def duration_text(value: timedelta) -> str:
-    """A timedelta as the configuration writes it: 10m, 3d, 1.5s."""
-    seconds = value.total_seconds()
-    for unit, size in _DURATION_UNITS:
-        if seconds and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 def _durations_as_text(value: Any) -> Any:
@@ -116,7 +109,7 @@ def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _accept_plain_terms(schema: dict[str, Any]) -> None:
-    """Where a list holds TermConfig, a plain string is a term too (config._term_from_plain_string)."""
+    """Where a list holds TermConfig, a plain string is a term too (watchlists._term_from_plain_string)."""
     term = {"$ref": "#/$defs/TermConfig"}
     plain = {"type": "string", "description": "a term with the default settings"}
     for definition in schema["$defs"].values():

@@ -20,7 +20,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ..errors import ConfigError, MonitorError
-from .model import Config, WatchlistConfig, load_config
+from .loading import Config, load_config
+from .watchlists import WatchlistConfig
 from .yaml_edit import YamlDocument, append_item, flow_list, remove_item, scalar, write_temporary
 
 

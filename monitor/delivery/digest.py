@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 from apscheduler.triggers.cron import CronTrigger
 
+from ..config import Config, WatchlistConfig
 from ..config.cron import last_fire_time, parse_crontab
-from ..config.model import Config, WatchlistConfig
 from ..logs import log_event
 from ..models import Digest, DigestHeadline, DigestStory
 from ..storage import Storage, Story, StoryArticle

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .. import metrics
-from ..config.model import Config
+from ..config import Config
 from ..errors import NotifyError
 from ..logs import log_event
 from ..models import Alert, Digest, StoryReply

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..config.model import Config
+from ..config import Config
 from ..logs import log_event
 from ..models import Alert, Digest, StoryReply
 from ..storage import OutboxEntry, QueuedAlert, Storage

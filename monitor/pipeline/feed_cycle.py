@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from .. import metrics
-from ..config.model import Config, FeedConfig
+from ..config import Config, FeedConfig
 from ..delivery.outbox import Outbox
 from ..errors import ExtractionError, FeedError, FetchError, StorageError
 from ..http.client import HttpClient

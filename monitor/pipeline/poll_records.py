@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from ..config.model import Config, FeedConfig
+from ..config import Config, FeedConfig
 from ..errors import FeedError, FetchError, StorageError
 from ..logs import log_event
 from ..models import FeedPoll

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from ..config.model import Config
+from ..config import Config
 from ..delivery.notifiers.base import Notifier
 from ..delivery.notifiers.console import ConsoleNotifier
 from ..delivery.notifiers.slack import SlackNotifier

@@ -20,7 +20,7 @@ from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .. import metrics
-from ..config.model import OpsSettings
+from ..config import OpsSettings
 from ..errors import StorageError
 from ..pipeline.feed_cycle import Pipeline
 from ..redact import mask_secrets

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..config.model import Config, duration_text
+from ..config import Config, duration_text
 from ..errors import StorageError
 from ..logs import format_value, log_event, safe_line
 from ..pipeline.feed_cycle import Pipeline

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ..config.model import Config
+from ..config import Config
 from ..config.reload import ConfigChange, ConfigWatcher
 from ..delivery.digest import queue_due_digests
 from ..errors import ConfigError, NotifyError, StorageError

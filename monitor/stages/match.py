@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..config.model import Config, TermConfig, WatchlistConfig
+from ..config import Config, TermConfig, WatchlistConfig
 from ..logs import log_event
 from ..models import Article, Match, TermHit
 from ..query import (

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from monitor.config.model import load_config
+from monitor.config import load_config
 from monitor.pipeline.feed_cycle import Pipeline
 from monitor.service.assembly import with_pipeline
 from monitor.service.ops import check_health

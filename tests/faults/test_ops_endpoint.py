@@ -37,7 +37,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from monitor import metrics
 from monitor.address_policy import is_loopback
-from monitor.config.model import OpsSettings, load_config
+from monitor.config import OpsSettings, load_config
 from monitor.pipeline.feed_cycle import Pipeline
 from monitor.service.assembly import with_pipeline
 from monitor.service.ops import OpsServer

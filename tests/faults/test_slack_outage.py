@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config.model import load_config
+from monitor.config import load_config
 from monitor.delivery.slack_health import PendingSummary
 from monitor.pipeline.feed_cycle import Pipeline
 from monitor.service.assembly import with_pipeline

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from monitor.config.model import WatchlistConfig
+from monitor.config import WatchlistConfig
 from monitor.models import Article, Match
 from monitor.query import ArticleText, compile_query, parse_query
 from monitor.query.patterns import is_word_char, phrase_term

@@ -12,7 +12,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from monitor.config.model import WatchlistConfig
+from monitor.config import WatchlistConfig
 from monitor.models import Article
 from monitor.stages.match import CompiledWatchlist, compile_watchlist, match_article
 

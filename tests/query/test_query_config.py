@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli.main import main
-from monitor.config.model import load_config
+from monitor.config import load_config
 from monitor.errors import ConfigError
 
 MONITOR = """\

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config.model import WatchlistConfig
+from monitor.config import WatchlistConfig
 from monitor.models import Article
 from monitor.stages.match import compile_watchlist, match_article
 

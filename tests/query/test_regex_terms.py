@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from monitor.config.model import TermConfig, WatchlistConfig
+from monitor.config import TermConfig, WatchlistConfig
 from monitor.models import Article
 from monitor.query import RegexTimeout, compile_user_regex
 from monitor.stages.match import compile_term, compile_watchlist, match_article

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.config.model import TermConfig
+from monitor.config import TermConfig
 from monitor.models import Article
 from monitor.query import compile_query, parse_query
 from monitor.stages.match import CompiledWatchlist, compile_term, match_article, matched_words

@@ -24,7 +24,7 @@ from bench.matching import (
     reference_match,
     reference_watchlists,
 )
-from monitor.config.model import WatchlistConfig
+from monitor.config import WatchlistConfig
 from monitor.models import Article
 from monitor.query import ArticleText
 from monitor.query.anchors import _EQUAL_IGNORING_CASE, fold

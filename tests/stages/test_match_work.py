@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.config.model import TermConfig
+from monitor.config import TermConfig
 from monitor.models import Article
 from monitor.query.patterns import Span, outside
 from monitor.stages.match import CompiledWatchlist, compile_term, match_article

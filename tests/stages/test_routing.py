@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config.model import TermConfig, WatchlistConfig, load_config
+from monitor.config import TermConfig, WatchlistConfig, load_config
 from monitor.delivery.notifiers.slack_message import build_blocks, build_fallback_text
 from monitor.errors import ConfigError
 from monitor.models import Article

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.config.model import TermConfig
+from monitor.config import TermConfig
 from monitor.models import Article
 from monitor.stages.match import CompiledWatchlist, compile_term, match_article
 from monitor.stages.summarise import MAX_SUMMARY_CHARS, summarise_article

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.config.model import load_config
+from monitor.config import load_config
 from monitor.storage import open_storage
 from tests.support.feeds import rss_feed
 from tests.support.store import Store
