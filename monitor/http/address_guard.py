@@ -6,8 +6,10 @@ it resolves to, and every socket by the address it is about to connect to.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
+from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
@@ -71,3 +73,14 @@ def guarded_socket_factory(is_allowed: AddressPolicy) -> SocketFactoryType:
         return socket.socket(family=family, type=kind, proto=proto)
 
     return create_socket
+
+
+@contextlib.contextmanager
+def recording_refusals() -> Iterator[list[str]]:
+    """The addresses the guarded socket factory refuses while the block runs (one request's)."""
+    refused: list[str] = []
+    token = _REFUSED_CONNECTIONS.set(refused)
+    try:
+        yield refused
+    finally:
+        _REFUSED_CONNECTIONS.reset(token)

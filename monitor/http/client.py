@@ -11,9 +11,10 @@ A guarded request is judged three times, each on what aiohttp itself will do:
 1. the URL is parsed once with yarl, the parser aiohttp uses, and that parsed URL is what is requested;
    a host that spells an IP address in any form (`１２７。0。0。1` folds to 127.0.0.1, `0x7f.1` is
    127.0.0.1) is judged as that address before anything is sent;
-2. a DNS name is judged by every address it resolves to (GuardedResolver);
+2. a DNS name is judged by every address it resolves to (GuardedResolver, address_guard.py);
 3. every socket the guarded session opens is judged on the address it is about to connect to
-   (`guarded_socket_factory`), literal or resolved, so a spelling nobody foresaw still meets the policy.
+   (`guarded_socket_factory`, address_guard.py), literal or resolved, so a spelling nobody foresaw still
+   meets the policy.
 
 Every redirect hop is a new request judged the same way. A configured feed's own URL is the operator's
 choice and is fetched wherever it points; its redirects are guarded like article links unless that URL
@@ -37,10 +38,10 @@ from ..address_policy import AddressPolicy, host_address
 from ..address_policy import is_public_address as is_public_address
 from ..errors import BlockedAddressError, FetchError
 from ..logs import log_event
-from .address_guard import _REFUSED_CONNECTIONS, GuardedResolver, guarded_socket_factory
+from .address_guard import GuardedResolver, guarded_socket_factory, recording_refusals
 from .host_limiter import RATE_LIMITED_PAUSE_SECONDS, HostLimiter, HostPausedError
 from .host_limiter import SWEEP_HOSTS_FROM as SWEEP_HOSTS_FROM
-from .response import Reserve, Response, _read_capped
+from .response import Reserve, Response, read_capped
 from .response import parse_retry_after as parse_retry_after
 
 if TYPE_CHECKING:  # aiohttp's own dependency, which defines what a socket_factory is
@@ -145,22 +146,19 @@ class HttpClient:
     async def _get_in_time(
         self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool, reserve: Reserve | None
     ) -> Response:
-        refused: list[str] = []
-        token = _REFUSED_CONNECTIONS.set(refused)
-        try:
-            async with asyncio.timeout(self.timeout):
-                return await self._follow(url, max_bytes, headers, guarded, reserve)
-        except TimeoutError:
-            raise FetchError(url, f"timed out after {self.timeout:g}s") from None
-        except BlockedAddressError as exc:
-            raise BlockedAddressError(url, _blocked_reason(exc.reason, guarded)) from None
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
-            if refused:
-                reason = f"refusing to connect to a non-public address {refused[0]}"
-                raise BlockedAddressError(url, _blocked_reason(reason, guarded)) from None
-            raise FetchError(url, _describe(exc)) from None
-        finally:
-            _REFUSED_CONNECTIONS.reset(token)
+        with recording_refusals() as refused:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    return await self._follow(url, max_bytes, headers, guarded, reserve)
+            except TimeoutError:
+                raise FetchError(url, f"timed out after {self.timeout:g}s") from None
+            except BlockedAddressError as exc:
+                raise BlockedAddressError(url, _blocked_reason(exc.reason, guarded)) from None
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                if refused:
+                    reason = f"refusing to connect to a non-public address {refused[0]}"
+                    raise BlockedAddressError(url, _blocked_reason(reason, guarded)) from None
+                raise FetchError(url, _describe(exc)) from None
 
     async def _follow(
         self, url: str, max_bytes: int, headers: dict[str, str], guarded: bool, reserve: Reserve | None
@@ -182,7 +180,7 @@ class HttpClient:
                     still_permanent = still_permanent and response.status in _PERMANENT_REDIRECTS
                     moved_to = url if still_permanent else moved_to
                     continue
-                body = await _read_capped(response, url, max_bytes, reserve)
+                body = await read_capped(response, url, max_bytes, reserve)
                 headers_copy = CIMultiDict(response.headers)
                 return Response(
                     url=url, status=response.status, headers=headers_copy, body=body, moved_to=moved_to

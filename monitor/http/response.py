@@ -70,7 +70,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
-async def _read_capped(
+async def read_capped(
     response: aiohttp.ClientResponse, url: str, max_bytes: int, reserve: Reserve | None = None
 ) -> bytes:
     """Read the (decompressed) body, stopping as soon as it passes max_bytes: no gzip bomb fills memory.
