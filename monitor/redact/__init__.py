@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit
 
-from .address_policy import is_loopback
+from ..address_policy import is_loopback
 
 MASK = "***"
 
