@@ -19,9 +19,14 @@ What is masked:
 - a configured URL (a feed, the store, the Slack API) shown as itself hides every query value
   (`mask_configured_url`): the operator may put a secret under any name.
 
+How a URL is read, and why not SQLAlchemy's make_url alone: url_secrets.py.
 
 The work is linear in the text: URLs are found from each `://`, never by a pattern that could backtrack
 over a long run of letters (a feed controls much of the text that is logged).
+
+The parts: url_secrets.py finds what to hide of one URL (how its userinfo and parameters are read);
+remembered.py holds the secrets this process knows; this module finds the URLs and tokens in free text,
+and hides every span at once.
 """
 
 from __future__ import annotations
@@ -30,11 +35,11 @@ import re
 from urllib.parse import urlsplit
 
 from ..address_policy import is_loopback
-from .remembered import _remembered_spans
 from .remembered import remember_configured_url as remember_configured_url
 from .remembered import remember_secret as remember_secret
 from .remembered import remember_url_password as remember_url_password
-from .url_secrets import _LONGEST_SCHEME, _url_spans
+from .remembered import remembered_spans
+from .url_secrets import LONGEST_SCHEME, url_spans
 from .url_secrets import without_userinfo as without_userinfo
 
 MASK = "***"
@@ -59,10 +64,10 @@ def mask_configured_url(url: str) -> str:
 
 
 def _mask_url(url: str, *, configured: bool) -> str:
-    spans = _url_spans(url, configured=configured)
+    spans = url_spans(url, configured=configured)
     if spans is None:
         return mask_secrets(url)
-    return _hide(url, spans + _remembered_spans(url))
+    return _hide(url, spans + remembered_spans(url))
 
 
 def mask_secrets(text: str) -> str:
@@ -72,7 +77,7 @@ def mask_secrets(text: str) -> str:
     change where another begins or ends (a URL cut at a space inside a remembered password would no
     longer hold the whole password; a remembered password holding `#` would move the end of a host).
     """
-    spans = _remembered_spans(text)
+    spans = remembered_spans(text)
     if "://" in text:
         spans += _url_spans_in(text)
     if "xox" in text or "xapp" in text:
@@ -86,7 +91,7 @@ def mask_remembered(text: str) -> str:
     """`text` with only the secrets this process holds (configured URLs' passwords and query values, the
     store password, the token) hidden: for a stranger's link that must keep working when clicked, where
     hiding parameters by their name (`?keyword=`, `?design=`) would break it and protect nobody."""
-    return _hide(text, _remembered_spans(text))
+    return _hide(text, remembered_spans(text))
 
 
 def _url_spans_in(text: str) -> list[tuple[int, int]]:
@@ -101,7 +106,7 @@ def _url_spans_in(text: str) -> list[tuple[int, int]]:
             continue
         whitespace = _WHITESPACE.search(text, position)
         end = whitespace.start() if whitespace else len(text)
-        spans += [(start + begin, start + stop) for begin, stop in _url_spans(text[start:end]) or ()]
+        spans += [(start + begin, start + stop) for begin, stop in url_spans(text[start:end]) or ()]
         done = end
         position = text.find("://", end)
     return spans
@@ -110,7 +115,7 @@ def _url_spans_in(text: str) -> list[tuple[int, int]]:
 def _scheme_start(text: str, colon: int) -> int | None:
     """Where the scheme before `://` at `colon` begins (it starts with a letter), or None if there is none."""
     start = colon
-    while start > 0 and colon - start < _LONGEST_SCHEME and text[start - 1] in _SCHEME_CHARS:
+    while start > 0 and colon - start < LONGEST_SCHEME and text[start - 1] in _SCHEME_CHARS:
         start -= 1
     while start < colon and not text[start].isalpha():
         start += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
-from .url_secrets import _authority_end, _is_store_scheme, _userinfo_end
+from .url_secrets import authority_end, is_store_scheme, userinfo_end
 
 _PARAMETER_STARTS = frozenset("?&;#")
 _NOT_IN_A_PARAMETER_NAME = frozenset("=\"'<>/")
@@ -65,11 +65,11 @@ def remember_configured_url(url: str) -> None:
     if scheme_end <= 0:
         return
     rest = url[scheme_end + 3 :]
-    authority = rest[: _authority_end(rest)]
+    authority = rest[: authority_end(rest)]
     at = authority.rfind("@")
     if at != -1:  # the userinfo as yarl reads it, when the conservative reading took more
         userinfo = authority[:at]
-        if not _is_store_scheme(url[:scheme_end]):
+        if not is_store_scheme(url[:scheme_end]):
             remember_secret(userinfo)  # a user name alone is often the token: shown for a store only
         remember_secret(userinfo.partition(":")[2])
     query = rest.partition("?")[2]
@@ -82,13 +82,13 @@ def remember_url_password(url: str) -> None:
     """Remember the password (or, outside store URLs, the whole userinfo) of `url` as a secret."""
     scheme_end = url.find("://")
     rest = url[scheme_end + 3 :]
-    at = _userinfo_end(rest) if scheme_end > 0 else None
+    at = userinfo_end(rest) if scheme_end > 0 else None
     if at is None:
         return
     userinfo = rest[:at]
-    is_store = _is_store_scheme(url[:scheme_end])
+    is_store = is_store_scheme(url[:scheme_end])
     _, _, password = userinfo.partition(":")
-    if not is_store and _authority_end(rest) < at:
+    if not is_store and authority_end(rest) < at:
         # `user:pa/ss@host` or `host:80/@x`: ambiguous; only what would be the password is remembered,
         # so a host and port are not masked wherever they appear.
         remember_secret(password)
@@ -98,7 +98,7 @@ def remember_url_password(url: str) -> None:
         remember_secret(password)
 
 
-def _remembered_spans(text: str) -> list[tuple[int, int]]:
+def remembered_spans(text: str) -> list[tuple[int, int]]:
     """Where the remembered secrets are in `text`: each secret anywhere, each query value after `=`."""
     spans = []
     for secret in _remembered:

@@ -39,8 +39,8 @@ _SECRET_NAME_PARTS = (
     "cookie",
     "jwt",
 )
-_LONGEST_SCHEME = 40  # `postgresql+psycopg` is 18; a longer run of letters before :// is not a scheme
-_SCHEME_PREFIX = re.compile(rf"\s*([A-Za-z][A-Za-z0-9+.\-]{{0,{_LONGEST_SCHEME}}}):/*")
+LONGEST_SCHEME = 40  # `postgresql+psycopg` is 18; a longer run of letters before :// is not a scheme
+_SCHEME_PREFIX = re.compile(rf"\s*([A-Za-z][A-Za-z0-9+.\-]{{0,{LONGEST_SCHEME}}}):/*")
 _END_OF_AUTHORITY = re.compile(r"[/?#\\]")
 _AUTHORITY_END = re.compile(r"[/?#]")  # urlsplit's and yarl's (yarl refuses a backslash in the authority)
 _PARAMETER = re.compile(r"[?&;#][^?&;#]*")
@@ -55,11 +55,11 @@ def without_userinfo(url: str) -> str:
     if found is None or not url.startswith("//", found.end() - 2):
         return url
     start = found.end()
-    at = url.rfind("@", start, start + _authority_end(url[start:]))
+    at = url.rfind("@", start, start + authority_end(url[start:]))
     return url if at == -1 else url[:start] + url[at + 1 :]
 
 
-def _url_spans(url: str, *, configured: bool = False) -> list[tuple[int, int]] | None:
+def url_spans(url: str, *, configured: bool = False) -> list[tuple[int, int]] | None:
     """What to hide of one URL (userinfo, secret parameters; with `configured`, every parameter value),
     or None when it has no scheme."""
     found = _SCHEME_PREFIX.match(url)
@@ -83,15 +83,15 @@ def _userinfo_spans(scheme: str, rest: str) -> list[tuple[int, int]]:
     authority is hidden, and the whole URL when the authority is not a host and port (`user:pa` of
     `user:pa/ss@host`).
     """
-    if _is_store_scheme(scheme):
-        at = _userinfo_end(rest)
+    if is_store_scheme(scheme):
+        at = userinfo_end(rest)
         if at is None or ":" not in rest[:at]:
             return []
         return [(rest.index(":") + 1, at)]  # SQLAlchemy's reading: the user name ends at a `:`
-    end = _authority_end(rest)
+    end = authority_end(rest)
     at = rest.rfind("@", 0, end)
     spans = [(0, at)] if at != -1 else []
-    conservative = _userinfo_end(rest)
+    conservative = userinfo_end(rest)
     if conservative is not None and conservative > end:  # `/@name` alone (Mastodon, Medium) is a path
         if not _is_host_and_port(rest[at + 1 : end]):
             return [(0, len(rest))]
@@ -99,11 +99,11 @@ def _userinfo_spans(scheme: str, rest: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _is_store_scheme(scheme: str) -> bool:
+def is_store_scheme(scheme: str) -> bool:
     return scheme.lower().split("+", 1)[0] in _STORE_SCHEMES
 
 
-def _authority_end(rest: str) -> int:
+def authority_end(rest: str) -> int:
     """Where the authority of the URL after `scheme://` ends, as urlsplit and yarl read it."""
     found = _AUTHORITY_END.search(rest)
     return found.start() if found else len(rest)
@@ -122,14 +122,14 @@ def _is_host_and_port(text: str) -> bool:
 def _all_parameter_values(rest: str) -> list[tuple[int, int]]:
     """Every query (and fragment) parameter value after the authority; a parameter without `=` whole."""
     spans = []
-    query = _QUERY_START.search(rest, _authority_end(rest))
+    query = _QUERY_START.search(rest, authority_end(rest))
     for found in _PARAMETER.finditer(rest, query.start() if query else len(rest)):
         equals = found.group().find("=")
         spans.append((found.start() + 1 + equals if equals != -1 else found.start() + 1, found.end()))
     return spans
 
 
-def _userinfo_end(rest: str) -> int | None:
+def userinfo_end(rest: str) -> int | None:
     """The index of the `@` that ends the userinfo, or None when the URL has none (the conservative
     reading: to the last `@`, whenever what precedes it can be a `user:password`)."""
     at = rest.rfind("@")
