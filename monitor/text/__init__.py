@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, CData, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
 
-from .libxml import one_parse_at_a_time
+from ..libxml import one_parse_at_a_time
 
 # Characters that look alike to a reader but not to a regex. NFKC already folds full-width forms
 # and most spaces; these are the ones it leaves (or turns into U+2010).
