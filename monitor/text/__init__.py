@@ -1,4 +1,13 @@
-"""Text helpers shared by several stages: Unicode normalisation, sentences, HTML to text."""
+"""Text helpers shared by several stages: Unicode normalisation, sentences, HTML to text.
+
+    normalise.py   normalise_text (NFKC, lookalikes folded, spaces collapsed), caps that hold once text
+                   is normalised (cut_normalised, fits_normalised, cut), is_cjk
+    sentences.py   split_sentences, and SentenceFinder for the sentence around one offset
+    html_text.py   html_to_text: a feed summary's plain text, block elements on their own lines
+
+A foundation at the package root: may import only monitor.libxml. Callers import from monitor.text;
+_CJK and _OTHER_SPACES are re-exported for query/positions.py and a test that read them.
+"""
 
 from .html_text import html_to_text as html_to_text
 from .normalise import _CJK as _CJK
