@@ -23,7 +23,7 @@ from monitor import redact
 from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.logs import mask_credentials, safe_line
-from monitor.redact import mask_secrets, mask_url
+from monitor.redact import mask_secrets, mask_url, remembered
 
 MARK = "QZX"
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "sqlite", "http", "https")
@@ -255,8 +255,8 @@ def test_a_slack_message_masks_what_it_shows_and_links_to(monkeypatch: pytest.Mo
     from monitor.delivery.notifiers.slack_message import link_target, notice_message, reply_message
     from monitor.models import StoryReply
 
-    monkeypatch.setattr(redact, "_remembered", dict(redact._remembered))  # this test's own registry
-    monkeypatch.setattr(redact, "_remembered_values", dict(redact._remembered_values))
+    monkeypatch.setattr(remembered, "_remembered", dict(remembered._remembered))  # this test's own registry
+    monkeypatch.setattr(remembered, "_remembered_values", dict(remembered._remembered_values))
     secret = fenced("t0ken")
     url = f"https://reader:{secret}@news.example/a?api_key={secret}"
     redact.remember_configured_url(url)  # as loading a configuration with this feed URL does
