@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from ..stages.stories import StoryMember
+from ..models import StoryMember
 
 if TYPE_CHECKING:
     from .fleet import Instance

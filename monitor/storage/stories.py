@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import Connection
 
-from ..models import StoryReply
-from ..stages.stories import MEMBERS_COMPARED, StoryMember, published_time
+from ..models import StoryMember, StoryReply, published_time
 from . import schema
 from .base import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
 
@@ -28,6 +27,10 @@ MAX_STORY_CANDIDATES = 100
 # Stories compared per article (those of the best-sharing articles first), each through its newest
 # MEMBERS_COMPARED members and its first article (the story's age is counted from it).
 MAX_STORIES_COMPARED = 12
+# The story stage's MEMBERS_COMPARED (stages/stories.py): storage may not import a stage, so the number
+# is written twice and tests/test_storage_story_members.py checks the two agree. Reading fewer would change
+# the stage's centroids; reading more, only its work.
+MEMBERS_COMPARED = 24
 
 
 class StoryQueries:
