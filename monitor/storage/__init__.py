@@ -2,21 +2,22 @@
 
 from datetime import timedelta
 
-from .base import (
+from .base import Storage
+from .fleet import DEFAULT_LEASE
+from .records import (
     ArticleKey,
     ArticleRecord,
     FeedState,
+    Instance,
     OutboxEntry,
     PollSuccess,
     QueuedAlert,
     RecordResult,
-    Storage,
     StoredArticle,
     Story,
     StoryArticle,
     StoryThread,
 )
-from .fleet import DEFAULT_LEASE, Instance
 from .sql import SQLStorage
 
 

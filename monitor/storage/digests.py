@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from . import schema
-from .base import OutboxEntry, Story
+from .records import OutboxEntry, Story
 from .stories import group_into_stories, outbox_columns
 
 

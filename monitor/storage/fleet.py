@@ -19,7 +19,6 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from .. import __version__
 from ..errors import StorageError
 from . import schema
-from .base import OutboxEntry
+from .records import Instance, OutboxEntry
 from .stories import outbox_columns
 
 # How long a claim outlives its holder's last renewal: about the longest a dead instance's alerts and
@@ -56,21 +55,6 @@ LONGEST_CHANNEL_HOLD = timedelta(minutes=5)
 # Outbox entries claimed at once: the sender works through them at Slack's pace (a second per post and
 # channel), renewing their leases. Large, so one channel's backlog does not hold up the others' alerts.
 ALERT_CLAIM_BATCH = 500
-
-
-@dataclass(frozen=True)
-class Instance:
-    """A process sharing the store, with what it holds now."""
-
-    id: str
-    host: str
-    pid: int
-    namespace: str
-    version: str
-    started_at: datetime
-    seen_at: datetime
-    feeds_held: int
-    alerts_held: int
 
 
 def new_instance_id() -> str:

@@ -8,7 +8,6 @@ is gone, or it was merged into another message of its story).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,31 +15,14 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import schema
-from .base import OutboxEntry, QueuedAlert
 from .fleet import dialect_insert, storage_errors
+from .records import OutboxEntry, PendingCounts, QueuedAlert, StoredOutage
 from .stories import outbox_columns
 
 # The entries that are, or may still be, delivered; `failed` and `dropped` never reached anyone.
 DELIVERED_OR_ON_THE_WAY = ("pending", "sent", "printed")
 # The meta row that remembers an outage of Slack across processes (a cron `once` after another).
 _OUTAGE_KEY = "slack_outage"
-
-
-@dataclass(frozen=True)
-class PendingCounts:
-    """The pending outbox entries, by what they wait for."""
-
-    total: int
-    retry_after: int  # Slack answered 429: held until its Retry-After
-    backing_off: int  # another transient error: waiting for the next attempt of their backoff
-
-
-@dataclass(frozen=True)
-class StoredOutage:
-    """Slack found unreachable (or failing) since `since`, by this process or another."""
-
-    since: datetime
-    problem: str  # "connection refused", "HTTP 503", ...
 
 
 class OutboxQueries:

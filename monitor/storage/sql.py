@@ -15,16 +15,6 @@ from ..errors import StorageError
 from ..logs import log_event
 from ..redact import mask_configured_url
 from . import schema
-from .base import (
-    ArticleKey,
-    ArticleRecord,
-    FeedState,
-    OutboxEntry,
-    PollSuccess,
-    QueuedAlert,
-    RecordResult,
-    StoredArticle,
-)
 from .digests import DigestQueries
 from .fleet import (
     DEFAULT_LEASE,
@@ -37,6 +27,16 @@ from .fleet import (
 )
 from .migrate import SchemaState, migrate, schema_state
 from .outbox import DELIVERED_OR_ON_THE_WAY, OutboxQueries
+from .records import (
+    ArticleKey,
+    ArticleRecord,
+    FeedState,
+    OutboxEntry,
+    PollSuccess,
+    QueuedAlert,
+    RecordResult,
+    StoredArticle,
+)
 from .stories import StoryQueries, outbox_columns
 
 log = logging.getLogger("monitor.storage")

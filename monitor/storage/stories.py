@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from ..models import StoryMember, StoryReply, published_time
 from . import schema
-from .base import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
+from .records import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
 
 # Per key, the newest articles carrying it; then the best-sharing of those, and the stories they are in.
 # A common name ("Beijing") can be in thousands of articles of the window: reading all of them would make
