@@ -14,7 +14,6 @@ import contextlib
 import fcntl
 import functools
 import hashlib
-import importlib
 import os
 import socket
 import uuid
@@ -25,15 +24,15 @@ from typing import Any
 
 from sqlalchemy import Engine, case, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from .. import __version__
 from ..errors import StorageError
 from . import schema
+from .common import chunks, outbox_columns, storage_errors, upsert
 from .records import Instance, OutboxEntry
-from .stories import outbox_columns
 
 # How long a claim outlives its holder's last renewal: about the longest a dead instance's alerts and
 # the items it was reading wait for another instance (Kubernetes' leader election uses 15 s too).
@@ -140,15 +139,15 @@ class FleetQueries:
             seen = update(instances).where(instances.c.id == self.instance_id).values(seen_at=now)
             if not conn.execute(seen).rowcount:
                 self._register(conn, now)  # another instance took us for dead and forgot us: we are back
-            for chunk in _chunks(sorted(feeds), 500):
+            for chunk in chunks(sorted(feeds), 500):
                 held = claims.c.url.in_(chunk) & (claims.c.claimed_by == self.instance_id)
                 later = case((claims.c.claimed_until < until, until), else_=claims.c.claimed_until)
                 conn.execute(update(claims).where(held).values(claimed_until=later))
-            for ids in _chunks(sorted(alerts), 500):
+            for ids in chunks(sorted(alerts), 500):
                 held = outbox.c.id.in_(ids) & (outbox.c.claimed_by == self.instance_id)
                 conn.execute(update(outbox).where(held).values(claimed_until=until))
             work = schema.item_claims
-            for ids in _chunks(sorted(items), 500):
+            for ids in chunks(sorted(items), 500):
                 held = work.c.id.in_(ids) & (work.c.claimed_by == self.instance_id)
                 conn.execute(update(work).where(held).values(claimed_until=until))
 
@@ -218,14 +217,14 @@ class FleetQueries:
         candidates = [url for url in due if url not in held]
         candidates = candidates[:limit] if limit is not None else candidates
         claimed: list[str] = []
-        for chunk in _chunks(sorted(candidates), 500):  # one lock order for every instance
+        for chunk in chunks(sorted(candidates), 500):  # one lock order for every instance
             rows = []
             for url in chunk:
                 interval = intervals.get(url) or _stored_interval(schedule, url) or default_interval
                 hold = max(self.lease, interval * FEED_HOLD_SHARE) if interval else self.lease
                 rows.append({"url": url, "claimed_by": self.instance_id, "claimed_until": now + hold})
             free = claims.c.claimed_until < now
-            statement = _upsert(conn, claims, rows, ["url"], {"claimed_by", "claimed_until"}, free)
+            statement = upsert(conn, claims, rows, ["url"], {"claimed_by", "claimed_until"}, free)
             claimed += conn.execute(statement.returning(claims.c.url)).scalars().all()
         if due_only and claimed:
             rescheduled = _schedule(conn, claimed)
@@ -240,7 +239,7 @@ class FleetQueries:
     def release_feeds(self, conn: Connection, urls: list[str]) -> None:
         """Give back this instance's claims on `urls` (their polls are recorded, in the same transaction)."""
         claims = schema.feed_claims
-        for chunk in _chunks(urls, 500):
+        for chunk in chunks(urls, 500):
             conn.execute(
                 delete(claims).where(claims.c.url.in_(chunk), claims.c.claimed_by == self.instance_id)
             )
@@ -260,7 +259,7 @@ class FleetQueries:
         """The items are read and their outcome recorded (or given up on): nobody needs to take them over."""
         table = schema.item_claims
         with storage_errors("finish feed items"), self.engine.begin() as conn:
-            for chunk in _chunks(sorted(ids), 500):
+            for chunk in chunks(sorted(ids), 500):
                 conn.execute(delete(table).where(table.c.id.in_(chunk)))
 
     def claim_orphaned_items(self, now: datetime) -> list[tuple[int, str]]:
@@ -341,7 +340,7 @@ class FleetQueries:
         """Give back entries this instance claimed but will not send now (it is stopping)."""
         table = schema.alerts
         with storage_errors("give back outbox entries"), self.engine.begin() as conn:
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids, 500):
                 held = table.c.id.in_(chunk) & (table.c.claimed_by == self.instance_id)
                 conn.execute(update(table).where(held).values(claimed_by=None, claimed_until=None))
 
@@ -416,14 +415,6 @@ class FleetQueries:
             _move_job(conn, channel_job(channel), until, None, where=schema.jobs.c.next_run_at < until)
 
 
-@contextlib.contextmanager
-def storage_errors(doing: str) -> Iterator[None]:
-    try:
-        yield
-    except SQLAlchemyError as exc:
-        raise StorageError(f"storage: cannot {doing}: {getattr(exc, 'orig', exc)}") from exc
-
-
 def channel_job(channel: str) -> str:
     """The `jobs` row that holds a channel's next posting turn (a name fits the column, 64 characters)."""
     name = f"post:{channel}"
@@ -448,7 +439,7 @@ def _schedule(conn: Connection, urls: list[str]) -> dict[str, tuple[datetime | N
     """Each known feed's next poll and stored adaptive interval (seconds)."""
     table = schema.feeds
     found: dict[str, tuple[datetime | None, int | None]] = {}
-    for chunk in _chunks(urls, 500):
+    for chunk in chunks(urls, 500):
         query = select(table.c.url, table.c.next_poll_at, table.c.poll_interval).where(table.c.url.in_(chunk))
         found.update((row.url, (row.next_poll_at, row.poll_interval)) for row in conn.execute(query))
     return found
@@ -467,7 +458,7 @@ def _stored_interval(schedule: dict[str, tuple[datetime | None, int | None]], ur
 def _held_feeds(conn: Connection, urls: list[str], now: datetime) -> set[str]:
     claims = schema.feed_claims
     held: set[str] = set()
-    for chunk in _chunks(urls, 500):
+    for chunk in chunks(urls, 500):
         live = claims.c.url.in_(chunk) & (claims.c.claimed_until >= now)
         held.update(conn.execute(select(claims.c.url).where(live)).scalars())
     return held
@@ -479,27 +470,11 @@ def _conflict(exc: StorageError) -> bool:
     return isinstance(cause, DBAPIError) and getattr(cause.orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
-def dialect_insert(conn: Connection, table: Any) -> Any:
-    """The INSERT of the connection's dialect, which has ON CONFLICT (SQLite and PostgreSQL alike)."""
-    # Imported here: the PostgreSQL dialect costs a SQLite-only service 2.3 MiB for nothing.
-    dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
-    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table)
-
-
-def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str], columns: set[str],
-            where: Any) -> Any:  # fmt: skip
-    """INSERT, or on a key conflict UPDATE `columns` where `where` holds (SQLite and PostgreSQL alike)."""
-    statement = dialect_insert(conn, table).values(rows)
-    return statement.on_conflict_do_update(
-        index_elements=keys, set_={name: statement.excluded[name] for name in columns}, where=where
-    )
-
-
 def _move_job(conn: Connection, name: str, next_run_at: datetime, by: str | None, *, where: Any) -> bool:
     """Set job `name`'s next run (creating the row) where `where` holds of its current one; True if set."""
     table = schema.jobs
     row = {"name": name, "next_run_at": next_run_at, "last_run_by": by}
-    statement = _upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, where)
+    statement = upsert(conn, table, [row], ["name"], {"next_run_at", "last_run_by"}, where)
     return conn.execute(statement.returning(table.c.name)).first() is not None
 
 
@@ -517,7 +492,3 @@ def _held(conn: Connection, table: Any, now: datetime) -> dict[str, int]:
         .group_by(table.c.claimed_by)
     )
     return {holder: int(count) for holder, count in conn.execute(query).all()}
-
-
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]

@@ -15,9 +15,8 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import schema
-from .fleet import dialect_insert, storage_errors
+from .common import dialect_insert, outbox_columns, storage_errors
 from .records import OutboxEntry, PendingCounts, QueuedAlert, StoredOutage
-from .stories import outbox_columns
 
 # The entries that are, or may still be, delivered; `failed` and `dropped` never reached anyone.
 DELIVERED_OR_ON_THE_WAY = ("pending", "sent", "printed")

@@ -8,22 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import StorageError
 from ..logs import log_event
 from ..redact import mask_configured_url
 from . import schema
+from .common import dialect_insert, inserted_id, outbox_columns, storage_errors
 from .digests import DigestQueries
 from .fleet import (
     DEFAULT_LEASE,
     FleetQueries,
-    dialect_insert,
     due_feeds_among,
     due_outbox_entries,
     new_instance_id,
-    storage_errors,
 )
 from .migrate import SchemaState, migrate, schema_state
 from .outbox import DELIVERED_OR_ON_THE_WAY, OutboxQueries
@@ -37,7 +36,7 @@ from .records import (
     RecordResult,
     StoredArticle,
 )
-from .stories import StoryQueries, outbox_columns
+from .stories import StoryQueries
 
 log = logging.getLogger("monitor.storage")
 
@@ -257,7 +256,7 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
             "source": record.source,
             "story_profile": record.story_profile,
         }
-        return _inserted_id(conn.execute(insert(schema.articles).values(**values)))
+        return inserted_id(conn.execute(insert(schema.articles).values(**values)))
 
     def _claim_keys(self, conn: Connection, keys: list[ArticleKey], article_id: int) -> ArticleKey | None:
         """Record those of the keys no article holds yet; return the first one another article holds."""
@@ -286,7 +285,7 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
             "parent_id": alert.parent_id,
         }
         result = conn.execute(insert(schema.alerts).values(created_at=at, attempts=0, **values))
-        return OutboxEntry(id=_inserted_id(result), **values)
+        return OutboxEntry(id=inserted_id(result), **values)
 
     # -- outbox ------------------------------------------------------------------------------------
 
@@ -518,13 +517,6 @@ def _record_from(row: Any) -> ArticleRecord:
         matches_json=row["matches"],
         signature=row["signature"],
     )
-
-
-def _inserted_id(result: CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    if key is None:
-        raise StorageError("storage: the database returned no id for a new row")
-    return int(key[0])
 
 
 def _create_engine(url: str) -> Engine:

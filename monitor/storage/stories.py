@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from ..models import StoryMember, StoryReply, published_time
 from . import schema
+from .common import outbox_columns
 from .records import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
 
 # Per key, the newest articles carrying it; then the best-sharing of those, and the stories they are in.
@@ -244,23 +245,3 @@ def matched_watchlists(matches: str | None) -> tuple[str, ...]:
         return tuple(dict.fromkeys(str(m["watchlist"]) for m in json.loads(matches or "[]")))
     except (ValueError, KeyError, TypeError):
         return ()
-
-
-def outbox_columns() -> list[Any]:
-    table = schema.alerts
-    return [
-        table.c.next_attempt_at,
-        table.c.created_at,
-        table.c.id,
-        table.c.article_id,
-        table.c.channel,
-        table.c.payload,
-        table.c.status,
-        table.c.ts,
-        table.c.error,
-        table.c.attempts,
-        table.c.kind,
-        table.c.story_id,
-        table.c.parent_id,
-        table.c.channel_id,
-    ]
