@@ -32,6 +32,7 @@ from .. import __version__
 from ..errors import StorageError
 from . import schema
 from .common import chunks, outbox_columns, storage_errors, upsert
+from .feeds import feed_schedule, is_due, stored_interval
 from .records import Instance, OutboxEntry
 
 # How long a claim outlives its holder's last renewal: about the longest a dead instance's alerts and
@@ -209,8 +210,8 @@ class FleetQueries:
                      intervals: Mapping[str, timedelta], default_interval: timedelta | None,
                      limit: int | None) -> list[str]:  # fmt: skip
         claims = schema.feed_claims
-        schedule = _schedule(conn, urls)
-        due = [url for url in urls if _is_due(schedule, url, now)] if due_only else urls
+        schedule = feed_schedule(conn, urls)
+        due = [url for url in urls if is_due(schedule, url, now)] if due_only else urls
         # Feeds someone holds are skipped before the upsert, which would lock their rows; asked only of
         # the due ones (on most ticks none are).
         held = _held_feeds(conn, due, now) if due else set()
@@ -220,29 +221,21 @@ class FleetQueries:
         for chunk in chunks(sorted(candidates), 500):  # one lock order for every instance
             rows = []
             for url in chunk:
-                interval = intervals.get(url) or _stored_interval(schedule, url) or default_interval
+                interval = intervals.get(url) or stored_interval(schedule, url) or default_interval
                 hold = max(self.lease, interval * FEED_HOLD_SHARE) if interval else self.lease
                 rows.append({"url": url, "claimed_by": self.instance_id, "claimed_until": now + hold})
             free = claims.c.claimed_until < now
             statement = upsert(conn, claims, rows, ["url"], {"claimed_by", "claimed_until"}, free)
             claimed += conn.execute(statement.returning(claims.c.url)).scalars().all()
         if due_only and claimed:
-            rescheduled = _schedule(conn, claimed)
-            not_due = {url for url in claimed if not _is_due(rescheduled, url, now)}
+            rescheduled = feed_schedule(conn, claimed)
+            not_due = {url for url in claimed if not is_due(rescheduled, url, now)}
             if not_due:
                 mine = claims.c.url.in_(sorted(not_due)) & (claims.c.claimed_by == self.instance_id)
                 conn.execute(delete(claims).where(mine))
                 claimed = [url for url in claimed if url not in not_due]
         order = {url: index for index, url in enumerate(urls)}
         return sorted(claimed, key=order.__getitem__)
-
-    def release_feeds(self, conn: Connection, urls: list[str]) -> None:
-        """Give back this instance's claims on `urls` (their polls are recorded, in the same transaction)."""
-        claims = schema.feed_claims
-        for chunk in chunks(urls, 500):
-            conn.execute(
-                delete(claims).where(claims.c.url.in_(chunk), claims.c.claimed_by == self.instance_id)
-            )
 
     # -- items being read --------------------------------------------------------------------------
 
@@ -427,32 +420,6 @@ def due_outbox_entries(now: datetime) -> ColumnElement[bool]:
     return (table.c.status == "pending") & (
         table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now)
     )
-
-
-def due_feeds_among(conn: Connection, urls: list[str], now: datetime) -> list[str]:
-    """The feeds among `urls` whose next poll is due (never polled counts as due), in their order."""
-    schedule = _schedule(conn, urls)
-    return [url for url in urls if _is_due(schedule, url, now)]
-
-
-def _schedule(conn: Connection, urls: list[str]) -> dict[str, tuple[datetime | None, int | None]]:
-    """Each known feed's next poll and stored adaptive interval (seconds)."""
-    table = schema.feeds
-    found: dict[str, tuple[datetime | None, int | None]] = {}
-    for chunk in chunks(urls, 500):
-        query = select(table.c.url, table.c.next_poll_at, table.c.poll_interval).where(table.c.url.in_(chunk))
-        found.update((row.url, (row.next_poll_at, row.poll_interval)) for row in conn.execute(query))
-    return found
-
-
-def _is_due(schedule: dict[str, tuple[datetime | None, int | None]], url: str, now: datetime) -> bool:
-    next_poll_at = schedule.get(url, (None, None))[0]
-    return next_poll_at is None or next_poll_at <= now  # never polled counts as due
-
-
-def _stored_interval(schedule: dict[str, tuple[datetime | None, int | None]], url: str) -> timedelta | None:
-    seconds = schedule.get(url, (None, None))[1]
-    return timedelta(seconds=seconds) if seconds else None
 
 
 def _held_feeds(conn: Connection, urls: list[str], now: datetime) -> set[str]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -15,12 +15,12 @@ from ..errors import StorageError
 from ..logs import log_event
 from ..redact import mask_configured_url
 from . import schema
-from .common import dialect_insert, inserted_id, outbox_columns, storage_errors
+from .common import dialect_insert, inserted_id, outbox_columns
 from .digests import DigestQueries
+from .feeds import FeedQueries
 from .fleet import (
     DEFAULT_LEASE,
     FleetQueries,
-    due_feeds_among,
     due_outbox_entries,
     new_instance_id,
 )
@@ -29,9 +29,7 @@ from .outbox import DELIVERED_OR_ON_THE_WAY, OutboxQueries
 from .records import (
     ArticleKey,
     ArticleRecord,
-    FeedState,
     OutboxEntry,
-    PollSuccess,
     QueuedAlert,
     RecordResult,
     StoredArticle,
@@ -41,7 +39,7 @@ from .stories import StoryQueries
 log = logging.getLogger("monitor.storage")
 
 
-class SQLStorage(StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
+class SQLStorage(FeedQueries, StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
     """State in one relational database; every dedup decision is a unique constraint."""
 
     def __init__(self, url: str, *, lease: timedelta = DEFAULT_LEASE):
@@ -95,78 +93,6 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
     def migrate(self) -> tuple[SchemaState, str]:
         """Bring the schema to this version's head (see migrate.py); returns (state before, head)."""
         return migrate(self.url, connect_args=_connect_args(self.url))
-
-    # -- feeds -------------------------------------------------------------------------------------
-
-    def get_feed_state(self, url: str) -> FeedState | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(schema.feeds).where(schema.feeds.c.url == url)).mappings().first()
-        return FeedState(**row) if row else None
-
-    def feed_states(self) -> list[FeedState]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(schema.feeds).order_by(schema.feeds.c.url)).mappings().all()
-        return [FeedState(**row) for row in rows]
-
-    def due_feeds(self, urls: list[str], now: datetime) -> list[str]:
-        """The feeds among `urls` whose next poll is due (never polled counts as due)."""
-        with self.engine.connect() as conn:
-            return due_feeds_among(conn, urls, now)
-
-    def record_poll_success(self, url: str, poll: PollSuccess, *, at: datetime) -> None:
-        self.record_poll_successes([(url, poll, at)])
-
-    def record_poll_successes(self, polls: list[tuple[str, PollSuccess, datetime]]) -> None:
-        """Record many successful polls in one transaction: a cycle of 1,000 unchanged feeds is one write."""
-        if not polls:
-            return
-        table = schema.feeds
-        # In URL order, the order claims take their rows in: two instances' writes never deadlock.
-        rows = sorted(({"u": url, **_poll_values(poll, at)} for url, poll, at in polls), key=lambda r: r["u"])
-        with storage_errors("record polls"), self.engine.begin() as conn:
-            urls = [row["u"] for row in rows]
-            known = set(conn.execute(select(table.c.url).where(table.c.url.in_(urls))).scalars())
-            updates = [row for row in rows if row["u"] in known]
-            if updates:
-                conn.execute(update(table).where(table.c.url == bindparam("u")), updates)
-            for row in rows:
-                if row["u"] not in known:
-                    known.add(row["u"])
-                    values = {k: v for k, v in row.items() if k != "u"}
-                    conn.execute(insert(table).values(url=row["u"], first_polled_at=row["last_polled_at"],
-                                                      **values))  # fmt: skip
-            self.release_feeds(conn, urls)
-
-    def record_poll_failure(
-        self,
-        url: str,
-        *,
-        error: str,
-        at: datetime,
-        next_poll_at: datetime,
-        disabled_reason: str | None = None,
-    ) -> None:
-        table = schema.feeds
-        with self.engine.begin() as conn:
-            state = conn.execute(select(table.c.consecutive_failures).where(table.c.url == url)).first()
-            values = {
-                "last_polled_at": at,
-                "last_error": error[:2000],
-                "last_result": "error",
-                "consecutive_failures": (state[0] if state else 0) + 1,
-                "next_poll_at": next_poll_at,
-                "disabled_reason": disabled_reason,
-            }
-            self._upsert_feed(conn, url, values, at)
-            self.release_feeds(conn, [url])
-
-    def _upsert_feed(self, conn: Connection, url: str, values: dict[str, Any], at: datetime) -> None:
-        exists = conn.execute(select(schema.feeds.c.url).where(schema.feeds.c.url == url)).first()
-        if exists:
-            conn.execute(update(schema.feeds).where(schema.feeds.c.url == url).values(**values))
-        else:
-            defaults = {"consecutive_failures": 0}
-            conn.execute(insert(schema.feeds).values(url=url, first_polled_at=at, **{**defaults, **values}))
 
     # -- articles ----------------------------------------------------------------------------------
 
@@ -483,23 +409,6 @@ class SQLStorage(StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
 
 def _stored(key: ArticleKey) -> str:
     return schema.fitted_key(key.key, schema.KEY_LENGTH)
-
-
-def _poll_values(poll: PollSuccess, at: datetime) -> dict[str, Any]:
-    return {
-        "title": poll.title,
-        "etag": poll.etag,
-        "last_modified": poll.last_modified,
-        "last_polled_at": at,
-        "last_success_at": at,
-        "last_error": None,
-        "last_result": poll.result,
-        "consecutive_failures": 0,
-        "next_poll_at": poll.next_poll_at,
-        "disabled_reason": None,
-        "moved_to": poll.moved_to,
-        "poll_interval": poll.poll_interval,
-    }
 
 
 def _record_from(row: Any) -> ArticleRecord:
