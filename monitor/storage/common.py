@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import StorageError
 from . import schema
@@ -71,3 +73,11 @@ def inserted_id(result: CursorResult[Any]) -> int:
 
 def chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def due_outbox_entries(now: datetime) -> ColumnElement[bool]:
+    """Outbox entries to send now: pending, and past any backoff."""
+    table = schema.alerts
+    return (table.c.status == "pending") & (
+        table.c.next_attempt_at.is_(None) | (table.c.next_attempt_at <= now)
+    )

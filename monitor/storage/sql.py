@@ -15,13 +15,13 @@ from ..errors import StorageError
 from ..logs import log_event
 from ..redact import mask_configured_url
 from . import schema
-from .common import dialect_insert, inserted_id, outbox_columns
+from .claims import ClaimQueries
+from .common import dialect_insert, due_outbox_entries, inserted_id, outbox_columns
 from .digests import DigestQueries
 from .feeds import FeedQueries
 from .fleet import (
     DEFAULT_LEASE,
     FleetQueries,
-    due_outbox_entries,
     new_instance_id,
 )
 from .migrate import SchemaState, migrate, schema_state
@@ -35,11 +35,14 @@ from .records import (
     StoredArticle,
 )
 from .stories import StoryQueries
+from .turns import TurnQueries
 
 log = logging.getLogger("monitor.storage")
 
 
-class SQLStorage(FeedQueries, StoryQueries, DigestQueries, FleetQueries, OutboxQueries):
+class SQLStorage(
+    FeedQueries, StoryQueries, DigestQueries, FleetQueries, ClaimQueries, TurnQueries, OutboxQueries
+):
     """State in one relational database; every dedup decision is a unique constraint."""
 
     def __init__(self, url: str, *, lease: timedelta = DEFAULT_LEASE):
