@@ -60,12 +60,8 @@ class StoryQueries:
         return None if found is None else int(found)
 
     def story_of(self, article_id: int) -> int | None:
-        articles = schema.articles
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(articles.c.id, articles.c.story_id).where(articles.c.id == article_id)
-            ).first()
-        return None if row is None else int(row.story_id or row.id)
+            return article_story(conn, article_id)
 
     def story_thread(
         self, story_id: int, channel: str, *, excluding: int | None = None
@@ -148,20 +144,27 @@ class StoryQueries:
             row = conn.execute(select(*outbox_columns()).where(table.c.id == alert_id)).mappings().first()
         return OutboxEntry(**row) if row else None
 
-    @staticmethod
-    def _index_story(conn: Connection, record: ArticleRecord, article_id: int) -> None:
-        """Name the story (its first article's id when it starts one) and index the article's keys."""
-        if record.story_id is None:
-            articles = schema.articles
-            conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=article_id))
-        if record.story_keys:
-            rows = [
-                {"key": key, "article_id": article_id, "first_seen_at": record.first_seen_at}
-                for key in dict.fromkeys(
-                    schema.fitted_key(key, schema.STORY_KEY_LENGTH) for key in record.story_keys
-                )
-            ]
-            conn.execute(schema.story_keys.insert(), rows)
+
+def article_story(conn: Connection, article_id: int) -> int | None:
+    """The story the article is in (named by its first article's id); None if there is no such article."""
+    articles = schema.articles
+    row = conn.execute(select(articles.c.id, articles.c.story_id).where(articles.c.id == article_id)).first()
+    return None if row is None else int(row.story_id or row.id)
+
+
+def index_story(conn: Connection, record: ArticleRecord, article_id: int) -> None:
+    """Name the story (its first article's id when it starts one) and index the article's keys."""
+    if record.story_id is None:
+        articles = schema.articles
+        conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=article_id))
+    if record.story_keys:
+        rows = [
+            {"key": key, "article_id": article_id, "first_seen_at": record.first_seen_at}
+            for key in dict.fromkeys(
+                schema.fitted_key(key, schema.STORY_KEY_LENGTH) for key in record.story_keys
+            )
+        ]
+        conn.execute(schema.story_keys.insert(), rows)
 
 
 def _stories_sharing(conn: Connection, keys: list[str], since: datetime) -> list[int]:
