@@ -1,6 +1,7 @@
 """The storage interface: the only way stages and the pipeline touch state.
 
-SQLStorage implements it for SQLite (the embedded default) and, from the same schema, PostgreSQL.
+SQLStorage (sql.py) implements it for SQLite (the embedded default) and, from the same schema,
+PostgreSQL. The records it takes and returns are in records.py.
 Dedup is decided by unique constraints inside `record_article`, never by an in-memory set.
 """
 

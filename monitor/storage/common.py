@@ -21,6 +21,7 @@ from . import schema
 
 
 def outbox_columns() -> list[Any]:
+    """The columns an OutboxEntry is read from (not its claim, dedup key, sent time or failed config)."""
     table = schema.alerts
     return [
         table.c.next_attempt_at,
@@ -42,6 +43,7 @@ def outbox_columns() -> list[Any]:
 
 @contextlib.contextmanager
 def storage_errors(doing: str) -> Iterator[None]:
+    """Turn a database error into a StorageError that says what storage was `doing`."""
     try:
         yield
     except SQLAlchemyError as exc:
@@ -72,6 +74,7 @@ def inserted_id(result: CursorResult[Any]) -> int:
 
 
 def chunks(items: list[Any], size: int) -> list[list[Any]]:
+    """`items` in lists of at most `size`: each statement's IN (...) stays short however many there are."""
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 

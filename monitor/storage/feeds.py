@@ -1,6 +1,6 @@
 """Feeds: what is remembered of each between polls, which are due, and recording a poll.
 
-Recording a poll gives back this instance's claim on the feed (storage/fleet.py) in the same transaction.
+Recording a poll gives back this instance's claim on the feed (claims.py) in the same transaction.
 """
 
 from __future__ import annotations

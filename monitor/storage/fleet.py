@@ -1,4 +1,4 @@
-"""Several instances on one store: leases on feeds, items and outbox entries, the instances alive, jobs.
+"""Several instances on one store: the instances alive, and the leases their claims are held under.
 
 Every claim is a lease (holder, until when). An instance renews its leases while it lives and gives them
 back when it stops; if it dies, they run out and another instance takes its work over: the feed items it
@@ -6,6 +6,9 @@ was reading (item_claims) and its unsent alerts as soon as their short lease run
 they would have been polled next anyway (a feed is not requested twice within its interval). A claim
 is taken by a single statement the database arbitrates (an upsert guarded by `claimed_until`, or an
 UPDATE whose WHERE is re-checked on the row it locks), so two instances never both win one.
+
+Here: joining and leaving the fleet, renewing leases, the instances listed, and the constants of the
+lease model. Taking claims: claims.py. Fleet-wide jobs, posting turns and the story lock: turns.py.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from .records import Instance
 
 # How long a claim outlives its holder's last renewal: about the longest a dead instance's alerts and
 # the items it was reading wait for another instance (Kubernetes' leader election uses 15 s too).
-# Renewed every fifth of it (monitor/fleet.py), so a slow store may miss four renewals in a row.
+# Renewed every fifth of it (service/fleet.py), so a slow store may miss four renewals in a row.
 DEFAULT_LEASE = timedelta(seconds=15)
 # A feed claim is held for this share of the feed's interval (and at least a lease): the scheduler may
 # poll a feed this early (feed_schedule.JITTER_SHARE), so a dead holder's feed is taken over when it

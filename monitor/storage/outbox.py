@@ -1,4 +1,5 @@
-"""Outbox queries for re-routing entries, waiting out a Slack outage, and saying what is pending.
+"""Outbox queries for re-routing entries, waiting out a Slack outage, and saying what is pending
+(queueing, sending and retrying an entry: alerts.py).
 
 Statuses of an outbox entry: `pending` (to send), `sent` (Slack has it), `printed` (the console showed
 it), `failed` (a permanent error; requeued after a fix) and `dropped` (will never be sent: its watchlist
@@ -28,7 +29,7 @@ class OutboxQueries:
     engine: Engine
     instance_id: str
 
-    # -- re-routing (delivery_routes.py) ------------------------------------------------------------
+    # -- re-routing (delivery/rerouting.py) ---------------------------------------------------------
 
     def reroute_alert(self, alert_id: int, *, channel: str, payload: str, kind: str,
                       parent_id: int | None) -> bool:  # fmt: skip
@@ -96,7 +97,7 @@ class OutboxQueries:
         with storage_errors("requeue an article's alerts"), self.engine.begin() as conn:
             return int(conn.execute(update(table).where(undelivered).values(**values)).rowcount or 0)
 
-    # -- outages (delivery.SlackHealth) ---------------------------------------------------------------
+    # -- outages (delivery/slack_health.py) ----------------------------------------------------------
 
     def end_backoff(self, error_prefix: str) -> int:
         """Pending entries whose last error starts with `error_prefix` become due now (Slack is back)."""

@@ -1,4 +1,8 @@
-"""SQLStorage: the Storage interface on SQLAlchemy Core (SQLite by default; PostgreSQL shares the schema)."""
+"""SQLStorage: the Storage interface on SQLAlchemy Core (SQLite by default; PostgreSQL shares the schema).
+
+Opening the engine and the schema lives here; the queries, one mixin per entity, in the modules the
+package's __init__ lists.
+"""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ class TurnQueries:
 
     @contextlib.contextmanager
     def story_lock(self) -> Iterator[None]:
-        """One instance at a time decides and records an article's story (stories.py reads the store,
+        """One instance at a time decides and records an article's story (the pipeline reads the store,
         decides, then writes: two instances interleaving would both start one story).
 
         PostgreSQL: a session advisory lock, let go on unlock or when the holder's connection dies.
