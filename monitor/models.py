@@ -1,7 +1,9 @@
 """Typed records passed between pipeline stages.
 
 FeedItem (poll) -> Page (fetch) -> Article (extract) -> Match (match) -> Alert (summarise) -> notifiers.
-Every record is immutable so a stage can never change what an earlier stage saw.
+StoryMember is what storage reads back of a recent story for the story stage (storage may not import a
+stage, so the record lives here). Every record is immutable so a stage can never change what an earlier
+stage saw.
 """
 
 from __future__ import annotations
@@ -254,3 +256,20 @@ class StoryReply:
     @classmethod
     def from_json(cls, payload: str) -> StoryReply:
         return cls(**json.loads(payload))
+
+
+@dataclass(frozen=True)
+class StoryMember:
+    """A stored article of a recent story: its id, its story, its profile and when it was published."""
+
+    article_id: int
+    story_id: int
+    profile: str  # StoryProfile JSON (stages/stories.py), parsed only when compared
+    published: datetime
+    story_started: datetime  # its story's first article's publication: the story's age counts from it
+
+
+def published_time(published: datetime | None, seen: datetime) -> datetime:
+    """When an article came out, as a story's age counts it: its stated date, unless it has none or
+    states a time later than when it was seen."""
+    return seen if published is None else min(published, seen)

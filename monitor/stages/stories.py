@@ -41,6 +41,8 @@ from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 
 from ..data.zipf import zipf_frequency
+from ..models import StoryMember  # in models: storage reads members, and may not import a stage
+from ..models import published_time as published_time  # in models too, still importable from here
 from ..text import normalise_text
 
 # The score a story must reach from an article published at its start; it rises by THRESHOLD_RISE_PER_DAY
@@ -117,17 +119,6 @@ class StoryProfile:
 
 
 @dataclass(frozen=True)
-class StoryMember:
-    """A stored article of a recent story: its id, its story, its profile and when it was published."""
-
-    article_id: int
-    story_id: int
-    profile: str  # StoryProfile JSON, parsed only when compared
-    published: datetime
-    story_started: datetime  # its story's first article's publication: the story's age counts from it
-
-
-@dataclass(frozen=True)
 class StoryMatch:
     """The story an article joins: the score against its members, what it had to reach, and the member
     the article is most like (what the logs and `stories` show)."""
@@ -181,12 +172,6 @@ def best_story(
             )[0]
             best = (score - required, StoryMatch(story_id, score, required, like.article_id))
     return best[1] if best else None
-
-
-def published_time(published: datetime | None, seen: datetime) -> datetime:
-    """When an article came out, as a story's age counts it: its stated date, unless it has none or
-    states a time later than when it was seen."""
-    return seen if published is None else min(published, seen)
 
 
 def story_similarity(profile: StoryProfile, members: list[StoryProfile]) -> float:

@@ -1,6 +1,7 @@
 """The storage interface: the only way stages and the pipeline touch state.
 
-SQLStorage implements it for SQLite (the embedded default) and, from the same schema, PostgreSQL.
+SQLStorage (sql.py) implements it for SQLite (the embedded default) and, from the same schema,
+PostgreSQL. The records it takes and returns are in records.py.
 Dedup is decided by unique constraints inside `record_article`, never by an in-memory set.
 """
 
@@ -8,168 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from ..stages.stories import StoryMember
-
-if TYPE_CHECKING:
-    from .fleet import Instance
-    from .outbox import PendingCounts, StoredOutage
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """What we remember about one feed between polls."""
-
-    url: str
-    title: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    first_polled_at: datetime | None = None
-    last_polled_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    last_result: str | None = None
-    consecutive_failures: int = 0
-    next_poll_at: datetime | None = None
-    disabled_reason: str | None = None
-    moved_to: str | None = None
-    poll_interval: int | None = None  # seconds, the adaptive interval last chosen
-
-
-@dataclass(frozen=True)
-class ArticleKey:
-    """One way to recognise an article again: kind is guid, url or fingerprint."""
-
-    kind: str
-    key: str
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    """An article as stored, with how the cycle decided about it."""
-
-    feed_url: str
-    guid: str | None
-    url: str
-    canonical_url: str | None
-    title: str
-    text: str
-    published_at: datetime | None
-    first_seen_at: datetime
-    fingerprint: str | None
-    outcome: str  # alerted | same_story | no_match | too_old | first_poll | copy
-    matches_json: str = "[]"
-    signature: bytes | None = None  # MinHash values, when the text was long enough to sign
-    bands: tuple[str, ...] = ()  # its LSH band keys
-    story_id: int | None = None  # the story it joins; None: it starts one (named by its own id)
-    source: str | None = None  # the outlet's name
-    story_profile: str | None = None  # StoryProfile JSON (stages/stories.py)
-    story_keys: tuple[str, ...] = ()  # the names it is found by
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """An article read back from the store, for preview and backfill."""
-
-    id: int
-    record: ArticleRecord
-    channels_alerted: tuple[str, ...]  # channels an alert was sent to or is pending for
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """An alert waiting in (or sent from) the outbox."""
-
-    id: int
-    article_id: int | None  # None for a digest
-    channel: str
-    payload: str
-    status: str
-    ts: str | None = None
-    error: str | None = None
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    created_at: datetime | None = None
-    kind: str = "alert"  # alert | reply | digest
-    story_id: int | None = None
-    parent_id: int | None = None  # a reply's alert
-    channel_id: str | None = None  # Slack's ID of the channel it was posted in
-
-
-@dataclass(frozen=True)
-class QueuedAlert:
-    """An alert to put in the outbox together with its article."""
-
-    channel: str
-    payload: str
-    kind: str = "alert"  # alert | reply
-    parent_id: int | None = None  # a reply's alert, whose thread it goes in
-
-
-@dataclass(frozen=True)
-class StoryArticle:
-    """One article of a story, as `stories` lists it."""
-
-    id: int
-    source: str | None
-    title: str
-    url: str
-    first_seen_at: datetime
-    outcome: str
-    story_profile: str | None
-    watchlists: tuple[str, ...] = ()  # those the article matched (digest watchlists included)
-    fingerprint: str | None = None  # of its text: an exact copy's is its original's
-    signature: bytes | None = None  # MinHash (stages/neardup.py): what a near-copy is most like
-
-
-@dataclass(frozen=True)
-class Story:
-    """Articles reporting one event, oldest first; the first names the story."""
-
-    id: int
-    articles: tuple[StoryArticle, ...]
-
-    @property
-    def outlets(self) -> list[str]:
-        return list(dict.fromkeys(a.source or a.url for a in self.articles))
-
-
-@dataclass(frozen=True)
-class StoryThread:
-    """A story's alert in one channel and the outlets already shown in it (the alert's and replies')."""
-
-    alert_id: int
-    outlets: frozenset[str]
-    broadcast: bool = False  # a reply in it was already shown in the channel
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    """The outcome of `record_article`: the new id and its outbox entries, or the duplicate's key."""
-
-    article_id: int | None
-    duplicate_of: ArticleKey | None = None
-    outbox: tuple[OutboxEntry, ...] = field(default_factory=tuple)
-
-    @property
-    def is_duplicate(self) -> bool:
-        return self.duplicate_of is not None
-
-
-@dataclass(frozen=True)
-class PollSuccess:
-    """What a successful poll leaves behind for the next one."""
-
-    title: str | None
-    etag: str | None
-    last_modified: str | None
-    result: str
-    next_poll_at: datetime
-    moved_to: str | None = None
-    poll_interval: int | None = None  # seconds, kept so that a 304 (no dates to judge by) keeps it
+from ..models import StoryMember
+from .records import (
+    ArticleKey,
+    ArticleRecord,
+    FeedState,
+    Instance,
+    OutboxEntry,
+    PendingCounts,
+    PollSuccess,
+    QueuedAlert,
+    RecordResult,
+    StoredArticle,
+    StoredOutage,
+    Story,
+    StoryThread,
+)
 
 
 class Storage(Protocol):

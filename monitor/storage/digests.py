@@ -13,8 +13,9 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from . import schema
-from .base import OutboxEntry, Story
-from .stories import group_into_stories, outbox_columns
+from .common import outbox_columns
+from .records import OutboxEntry, Story
+from .stories import group_into_stories
 
 
 class DigestQueries:

@@ -1,4 +1,5 @@
-"""Outbox queries for re-routing entries, waiting out a Slack outage, and saying what is pending.
+"""Outbox queries for re-routing entries, waiting out a Slack outage, and saying what is pending
+(queueing, sending and retrying an entry: alerts.py).
 
 Statuses of an outbox entry: `pending` (to send), `sent` (Slack has it), `printed` (the console showed
 it), `failed` (a permanent error; requeued after a fix) and `dropped` (will never be sent: its watchlist
@@ -8,7 +9,6 @@ is gone, or it was merged into another message of its story).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +16,8 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import schema
-from .base import OutboxEntry, QueuedAlert
-from .fleet import dialect_insert, storage_errors
-from .stories import outbox_columns
+from .common import dialect_insert, outbox_columns, storage_errors
+from .records import OutboxEntry, PendingCounts, QueuedAlert, StoredOutage
 
 # The entries that are, or may still be, delivered; `failed` and `dropped` never reached anyone.
 DELIVERED_OR_ON_THE_WAY = ("pending", "sent", "printed")
@@ -26,28 +25,11 @@ DELIVERED_OR_ON_THE_WAY = ("pending", "sent", "printed")
 _OUTAGE_KEY = "slack_outage"
 
 
-@dataclass(frozen=True)
-class PendingCounts:
-    """The pending outbox entries, by what they wait for."""
-
-    total: int
-    retry_after: int  # Slack answered 429: held until its Retry-After
-    backing_off: int  # another transient error: waiting for the next attempt of their backoff
-
-
-@dataclass(frozen=True)
-class StoredOutage:
-    """Slack found unreachable (or failing) since `since`, by this process or another."""
-
-    since: datetime
-    problem: str  # "connection refused", "HTTP 503", ...
-
-
 class OutboxQueries:
     engine: Engine
     instance_id: str
 
-    # -- re-routing (delivery_routes.py) ------------------------------------------------------------
+    # -- re-routing (delivery/rerouting.py) ---------------------------------------------------------
 
     def reroute_alert(self, alert_id: int, *, channel: str, payload: str, kind: str,
                       parent_id: int | None) -> bool:  # fmt: skip
@@ -115,7 +97,7 @@ class OutboxQueries:
         with storage_errors("requeue an article's alerts"), self.engine.begin() as conn:
             return int(conn.execute(update(table).where(undelivered).values(**values)).rowcount or 0)
 
-    # -- outages (delivery.SlackHealth) ---------------------------------------------------------------
+    # -- outages (delivery/slack_health.py) ----------------------------------------------------------
 
     def end_backoff(self, error_prefix: str) -> int:
         """Pending entries whose last error starts with `error_prefix` become due now (Slack is back)."""

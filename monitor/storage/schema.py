@@ -104,7 +104,7 @@ feeds = Table(
 
 # Feeds being polled now: a lease per feed (a row of its own, since a feed is polled before it has a
 # row in `feeds`). A due feed is taken only when nobody holds it or the holder's lease ran out (it died);
-# recording the poll deletes the row. See storage/fleet.py.
+# recording the poll deletes the row. See storage/fleet.py and claims.py.
 feed_claims = Table(
     "feed_claims",
     metadata,
@@ -116,7 +116,7 @@ feed_claims = Table(
 # Feed items being read now (fetched, extracted, matched, up to their record): the work a dead instance
 # leaves behind once its feed was polled. A row is written when an item turns out new and deleted once
 # it is recorded; its lease is renewed while its reader lives, and another instance takes it over when
-# the lease runs out, without polling the feed again. See storage/fleet.py.
+# the lease runs out, without polling the feed again. See storage/fleet.py and claims.py.
 item_claims = Table(
     "item_claims",
     metadata,

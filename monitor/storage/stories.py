@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import Connection
 
-from ..models import StoryReply
-from ..stages.stories import MEMBERS_COMPARED, StoryMember, published_time
+from ..models import StoryMember, StoryReply, published_time
 from . import schema
-from .base import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
+from .common import outbox_columns
+from .records import ArticleRecord, OutboxEntry, Story, StoryArticle, StoryThread
 
 # Per key, the newest articles carrying it; then the best-sharing of those, and the stories they are in.
 # A common name ("Beijing") can be in thousands of articles of the window: reading all of them would make
@@ -28,6 +28,10 @@ MAX_STORY_CANDIDATES = 100
 # Stories compared per article (those of the best-sharing articles first), each through its newest
 # MEMBERS_COMPARED members and its first article (the story's age is counted from it).
 MAX_STORIES_COMPARED = 12
+# The story stage's MEMBERS_COMPARED (stages/stories.py): storage may not import a stage, so the number
+# is written twice and tests/test_storage_story_members.py checks the two agree. Reading fewer would change
+# the stage's centroids; reading more, only its work.
+MEMBERS_COMPARED = 24
 
 
 class StoryQueries:
@@ -56,12 +60,8 @@ class StoryQueries:
         return None if found is None else int(found)
 
     def story_of(self, article_id: int) -> int | None:
-        articles = schema.articles
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(articles.c.id, articles.c.story_id).where(articles.c.id == article_id)
-            ).first()
-        return None if row is None else int(row.story_id or row.id)
+            return article_story(conn, article_id)
 
     def story_thread(
         self, story_id: int, channel: str, *, excluding: int | None = None
@@ -144,20 +144,27 @@ class StoryQueries:
             row = conn.execute(select(*outbox_columns()).where(table.c.id == alert_id)).mappings().first()
         return OutboxEntry(**row) if row else None
 
-    @staticmethod
-    def _index_story(conn: Connection, record: ArticleRecord, article_id: int) -> None:
-        """Name the story (its first article's id when it starts one) and index the article's keys."""
-        if record.story_id is None:
-            articles = schema.articles
-            conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=article_id))
-        if record.story_keys:
-            rows = [
-                {"key": key, "article_id": article_id, "first_seen_at": record.first_seen_at}
-                for key in dict.fromkeys(
-                    schema.fitted_key(key, schema.STORY_KEY_LENGTH) for key in record.story_keys
-                )
-            ]
-            conn.execute(schema.story_keys.insert(), rows)
+
+def article_story(conn: Connection, article_id: int) -> int | None:
+    """The story the article is in (named by its first article's id); None if there is no such article."""
+    articles = schema.articles
+    row = conn.execute(select(articles.c.id, articles.c.story_id).where(articles.c.id == article_id)).first()
+    return None if row is None else int(row.story_id or row.id)
+
+
+def index_story(conn: Connection, record: ArticleRecord, article_id: int) -> None:
+    """Name the story (its first article's id when it starts one) and index the article's keys."""
+    if record.story_id is None:
+        articles = schema.articles
+        conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=article_id))
+    if record.story_keys:
+        rows = [
+            {"key": key, "article_id": article_id, "first_seen_at": record.first_seen_at}
+            for key in dict.fromkeys(
+                schema.fitted_key(key, schema.STORY_KEY_LENGTH) for key in record.story_keys
+            )
+        ]
+        conn.execute(schema.story_keys.insert(), rows)
 
 
 def _stories_sharing(conn: Connection, keys: list[str], since: datetime) -> list[int]:
@@ -241,23 +248,3 @@ def matched_watchlists(matches: str | None) -> tuple[str, ...]:
         return tuple(dict.fromkeys(str(m["watchlist"]) for m in json.loads(matches or "[]")))
     except (ValueError, KeyError, TypeError):
         return ()
-
-
-def outbox_columns() -> list[Any]:
-    table = schema.alerts
-    return [
-        table.c.next_attempt_at,
-        table.c.created_at,
-        table.c.id,
-        table.c.article_id,
-        table.c.channel,
-        table.c.payload,
-        table.c.status,
-        table.c.ts,
-        table.c.error,
-        table.c.attempts,
-        table.c.kind,
-        table.c.story_id,
-        table.c.parent_id,
-        table.c.channel_id,
-    ]
