@@ -31,10 +31,9 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .. import metrics
@@ -46,14 +45,12 @@ from ..storage import OutboxEntry, Storage
 from ..storage.fleet import LONGEST_CHANNEL_HOLD
 from .notifiers.base import Notifier, Posted
 from .rerouting import Router, Routes
+from .retry_policy import _AUTH_ERRORS, _CHANNEL_ERRORS, _Blocks, backoff_delay
+from .retry_policy import BACKOFF_BASE as BACKOFF_BASE  # callers import it from here
 from .slack_health import OUTAGE_ERROR_PREFIX, RETRY_AFTER_ERRORS, PendingSummary, SlackWatch
 
 log = logging.getLogger("monitor.delivery")
 
-# Backoff after the n-th transient failure: BASE * 2^(n-1), capped, then "equal jitter" (half fixed,
-# half random) so alerts that failed together do not retry together.
-BACKOFF_BASE = timedelta(seconds=10)
-BACKOFF_CAP = timedelta(minutes=30)
 # Slack: "generally allows posting one message per second per channel" (../shared/SLACK.md §3.1).
 DEFAULT_PACE_SECONDS = 1.0
 # The shortest wait for a channel's turn another instance holds (clocks a few milliseconds apart).
@@ -63,18 +60,6 @@ MIN_TURN_WAIT_SECONDS = 0.05
 HELD_MARGIN_SECONDS = 2.0
 # Without a wake-up the sender still looks at the outbox this often, for alerts whose backoff ended.
 IDLE_CHECK_SECONDS = 5.0
-
-# Errors that say the token is unusable: every later post would fail the same way.
-_AUTH_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
-# Errors that say the channel is unusable: every alert for it would fail the same way.
-_CHANNEL_ERRORS = ("channel_not_found", "not_in_channel", "is_archived")
-
-
-def backoff_delay(attempt: int, rng: random.Random | None = None) -> timedelta:
-    """How long to wait after the `attempt`-th consecutive transient failure (1-based)."""
-    full = min(BACKOFF_BASE * 2 ** max(attempt - 1, 0), BACKOFF_CAP)
-    rng = rng or random.Random()
-    return full / 2 + full / 2 * rng.random()
 
 
 @dataclass
@@ -89,15 +74,6 @@ class DeliveryStats:
         self.retrying += other.retrying
         self.failed += other.failed
         self.dropped += other.dropped
-
-
-@dataclass
-class _Blocks:
-    """What this process has learnt must not be tried again until the configuration changes."""
-
-    auth: str | None = None
-    channels: dict[str, str] = field(default_factory=dict)
-    paused_until: dict[str, float] = field(default_factory=dict)  # channel -> monotonic time (429)
 
 
 class Outbox:
