@@ -31,7 +31,6 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,8 +41,8 @@ from ..errors import NotifyError
 from ..logs import log_event
 from ..models import Alert, Digest, StoryReply
 from ..storage import OutboxEntry, Storage
-from ..storage.fleet import LONGEST_CHANNEL_HOLD
 from .notifiers.base import Notifier, Posted
+from .pacing import DEFAULT_PACE_SECONDS, MIN_TURN_WAIT_SECONDS, ChannelPacer
 from .rerouting import Router, Routes
 from .retry_policy import _AUTH_ERRORS, _CHANNEL_ERRORS, _Blocks, backoff_delay
 from .retry_policy import BACKOFF_BASE as BACKOFF_BASE  # callers import it from here
@@ -51,13 +50,6 @@ from .slack_health import OUTAGE_ERROR_PREFIX, RETRY_AFTER_ERRORS, PendingSummar
 
 log = logging.getLogger("monitor.delivery")
 
-# Slack: "generally allows posting one message per second per channel" (../shared/SLACK.md §3.1).
-DEFAULT_PACE_SECONDS = 1.0
-# The shortest wait for a channel's turn another instance holds (clocks a few milliseconds apart).
-MIN_TURN_WAIT_SECONDS = 0.05
-# A channel busy this much longer than a turn is held by another instance's 429: its entries are
-# postponed, not waited for. The margin keeps clocks a little apart from postponing ordinary turns.
-HELD_MARGIN_SECONDS = 2.0
 # Without a wake-up the sender still looks at the outbox this often, for alerts whose backoff ended.
 IDLE_CHECK_SECONDS = 5.0
 
@@ -93,7 +85,7 @@ class Outbox:
         self.notifier = notifier
         self.config_fingerprint = config_fingerprint
         self.clock = clock
-        self.pace = pace
+        self.pacer = ChannelPacer(storage, clock, pace)  # posts to one channel `pace` apart (pacing.py)
         # None: entries go where they were queued (tests of the sender alone); see rerouting.py.
         self.router = Router(storage, routes, clock) if routes is not None else None
         self.slack = SlackWatch(storage, notifier, clock)  # up, or down and probed (slack_health.py)
@@ -104,7 +96,6 @@ class Outbox:
         self._closing = False
         self._sender: asyncio.Task[None] | None = None
         self.stats = DeliveryStats()  # totals since start, for reports and metrics
-        self._last_post: dict[str, float] = {}
         self._blocks = _Blocks()
         self.in_hand: list[OutboxEntry] = []  # claimed, waiting their turn to be sent
         self.sending: OutboxEntry | None = None
@@ -112,13 +103,14 @@ class Outbox:
     def use_config(self, config: Config) -> int:
         """After a live reload: new pacing and routes, and failed alerts get another chance if the config
         changed (they then go where their watchlists route now)."""
-        self.pace = post_interval(config, self.notifier)
+        self.pacer.pace = post_interval(config, self.notifier)
         self.router = Router(self.storage, Routes.from_config(config), self.clock)
         fingerprint = delivery_fingerprint(config)
         if fingerprint == self.config_fingerprint:
             return 0
         self.config_fingerprint = fingerprint
         self._blocks = _Blocks()  # what was blocked may be fixed now
+        self.pacer.forget_pauses()
         return self.requeue_after_config_change()
 
     def requeue_after_config_change(self) -> int:
@@ -214,7 +206,7 @@ class Outbox:
                 try:
                     # Slack down: the entries in hand go back untried, to wait for the probe.
                     while queue and not (self.stopping or self.slack.down):
-                        entry = await self._next_ready(queue)
+                        entry = await self.pacer.next_ready(queue, self._blocked)
                         if entry is not None:
                             self.sending = entry  # its lease is renewed while the post takes
                             await self._deliver(entry, stats)
@@ -250,48 +242,6 @@ class Outbox:
         sending = [self.sending.id] if self.sending is not None else []
         return [entry.id for entry in self.in_hand] + sending
 
-    async def _next_ready(self, queue: list[OutboxEntry]) -> OutboxEntry | None:
-        """Take the oldest entry whose channel may be posted to now, waiting for pacing if none can."""
-        waits = []
-        waiting: set[str] = set()  # channels found busy in this look: the store is asked once for each
-        for index, entry in enumerate(queue):
-            if self._paused_for(entry.channel) > 0:
-                queue.pop(index)
-                self._postpone(entry)
-                return None
-            if entry.channel in waiting:
-                continue
-            if self._blocked(entry.channel):
-                return queue.pop(index)  # failed without a post: no turn to wait for
-            wait = self._turn_wait(entry.channel)
-            if wait <= 0:
-                return queue.pop(index)
-            if self._paused_for(entry.channel) > 0:
-                return None  # held by another instance's 429: its entries are postponed on the next look
-            waiting.add(entry.channel)
-            waits.append(wait)
-        await asyncio.sleep(min(waits))
-        return None
-
-    def _turn_wait(self, channel: str) -> float:
-        """Seconds until this instance may post to the channel: after its own last post, then when the
-        channel's turn (shared by every instance on the store) is free. Taking the turn holds it.
-
-        A channel busy for much longer than a turn is held (another instance's 429): it is paused here
-        too, so its entries go back to the store until then instead of holding up the sender.
-        """
-        wait = self._last_post.get(channel, -self.pace) + self.pace - time.monotonic()
-        if wait > 0 or self.pace <= 0:
-            return wait
-        now = self.clock()
-        free_at = self.storage.take_channel_turn(channel, now, timedelta(seconds=self.pace))
-        if free_at is None:
-            return 0.0
-        wait = max((free_at - now).total_seconds(), MIN_TURN_WAIT_SECONDS)
-        if wait > self.pace + HELD_MARGIN_SECONDS:
-            self._blocks.paused_until[channel] = time.monotonic() + wait
-        return wait
-
     def _blocked(self, channel: str) -> str | None:
         """Why every post to the channel would fail now (a bad token, a missing channel), if it would."""
         return self._blocks.auth or self._blocks.channels.get(channel)
@@ -313,30 +263,19 @@ class Outbox:
             self._fail(entry, f"could not be sent: {type(exc).__name__}: {exc}", stats, log_it=False)
 
     async def _deliver_by_kind(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
-        posted_before = self._last_post.get(entry.channel)
+        posted_before = self.pacer.last_post.get(entry.channel)
         if entry.kind == "reply":
             await self._deliver_reply(entry, stats)
         elif entry.kind == "digest":
             await self._deliver_digest(entry, stats)
         else:
             await self._deliver_alert(entry, stats)
-        if self._last_post.get(entry.channel) != posted_before:
-            self._pace_from_answer(entry.channel)
-
-    def _pace_from_answer(self, channel: str) -> None:
-        """The channel's next post, by this instance or another, comes a pace after this post's answer.
-
-        The turn was taken before the post; a request slowed on its way (a busy host, a slow store) would
-        otherwise reach Slack closer to the next one than the pace. The turn is only moved if this instance
-        still holds it (take_channel_turn), so a 429's hold or another instance's turn stands.
-        """
-        self._last_post[channel] = time.monotonic()
-        if self.pace > 0:
-            self.storage.take_channel_turn(channel, self.clock(), timedelta(seconds=self.pace))
+        if self.pacer.last_post.get(entry.channel) != posted_before:
+            self.pacer.pace_from_answer(entry.channel)
 
     async def _deliver_alert(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         alert = Alert.from_json(entry.payload, article_id=entry.article_id)
-        self._last_post[entry.channel] = time.monotonic()
+        self.pacer.posting(entry.channel)
         try:
             posted = await self.notifier.send_alert(alert)
         except NotifyError as exc:
@@ -367,7 +306,7 @@ class Outbox:
             await self._deliver_alert(dataclasses.replace(entry, kind="alert", parent_id=None,
                                                           payload=reply.alert), stats)  # fmt: skip
             return
-        self._last_post[entry.channel] = time.monotonic()
+        self.pacer.posting(entry.channel)
         try:
             posted = Posted(entry.ts) if entry.ts else await self.notifier.send_reply(reply, anchor)
         except NotifyError as exc:
@@ -392,7 +331,7 @@ class Outbox:
 
     async def _deliver_digest(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         digest = Digest.from_json(entry.payload)
-        self._last_post[entry.channel] = time.monotonic()
+        self.pacer.posting(entry.channel)
         try:
             ts = await self.notifier.send_digest(digest)
         except NotifyError as exc:
@@ -429,9 +368,7 @@ class Outbox:
             detail = f" ({exc.reason})" if exc.reason != exc.outage else ""
             reason = f"{OUTAGE_ERROR_PREFIX}{exc.outage}{detail}"
         if exc.retry_after is not None:
-            self._blocks.paused_until[entry.channel] = time.monotonic() + exc.retry_after
-            hold = min(timedelta(seconds=exc.retry_after), LONGEST_CHANNEL_HOLD)
-            self.storage.hold_channel(entry.channel, self.clock() + hold)
+            self.pacer.hold(entry.channel, exc.retry_after)
         delay = (
             timedelta(seconds=exc.retry_after)
             if exc.retry_after is not None
@@ -463,21 +400,6 @@ class Outbox:
             # Once per cause: later alerts that hit the same block are failed silently (see _Blocks).
             log_event(log, logging.ERROR, "alert.failed", channel=entry.channel, article_url=article_url,
                       reason=reason, retry="after the configuration or token changes")  # fmt: skip
-
-    def _paused_for(self, channel: str) -> float:
-        """Seconds left of a 429 pause on `channel` (0 when not paused)."""
-        until = self._blocks.paused_until.get(channel)
-        if until is None:
-            return 0.0
-        if until <= time.monotonic():
-            del self._blocks.paused_until[channel]
-            return 0.0
-        return until - time.monotonic()
-
-    def _postpone(self, entry: OutboxEntry) -> None:
-        """Move an alert of a rate-limited channel to when the pause ends (not counted as an attempt)."""
-        next_attempt = self.clock() + timedelta(seconds=self._paused_for(entry.channel))
-        self.storage.postpone_alert(entry.id, next_attempt_at=next_attempt)
 
 
 def post_interval(config: Config, notifier: Notifier) -> float:

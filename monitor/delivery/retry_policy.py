@@ -29,4 +29,3 @@ class _Blocks:
 
     auth: str | None = None
     channels: dict[str, str] = field(default_factory=dict)
-    paused_until: dict[str, float] = field(default_factory=dict)  # channel -> monotonic time (429)
