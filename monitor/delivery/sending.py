@@ -16,8 +16,8 @@ from ..models import Alert, Digest, StoryReply
 from ..storage import OutboxEntry, Storage
 from .notifiers.base import Notifier, Posted
 from .pacing import ChannelPacer
-from .retry_policy import _AUTH_ERRORS, _CHANNEL_ERRORS, _Blocks, backoff_delay
-from .slack_health import OUTAGE_ERROR_PREFIX, SlackWatch
+from .retry_policy import Blocks, retry_delay, retry_reason
+from .slack_health import SlackWatch
 
 log = logging.getLogger("monitor.delivery")
 
@@ -56,17 +56,17 @@ class EntrySender:
         self.pacer = pacer
         self.slack = slack
         self.config_fingerprint = config_fingerprint  # stored with each failure: `retry` waits for another
-        self.blocks = _Blocks()
+        self.blocks = Blocks()
         self.attempted: set[int] = set()  # entries this process tried to send: `drain` tries the rest
 
     def use_fingerprint(self, fingerprint: str) -> None:
         """The configuration or token changed: failures are stored under the new one."""
         self.config_fingerprint = fingerprint
-        self.blocks = _Blocks()  # what was blocked may be fixed now
+        self.blocks = Blocks()  # what was blocked may be fixed now
 
     def blocked(self, channel: str) -> str | None:
         """Why every post to the channel would fail now (a bad token, a missing channel), if it would."""
-        return self.blocks.auth or self.blocks.channels.get(channel)
+        return self.blocks.blocked(channel)
 
     async def deliver(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         """Send the entry (unless it was settled meanwhile or its channel is blocked); one that cannot be
@@ -109,26 +109,13 @@ class EntrySender:
 
     async def _deliver_reply(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         """A later article of a story: a reply in its alert's thread, then (for a new outlet) the count."""
-        parent = self.storage.outbox_entry(entry.parent_id) if entry.parent_id is not None else None
-        if parent is None or parent.status == "failed":
-            # `retry` and a configuration change requeue both, and the alert then goes first.
-            reason = (
-                f"the story's alert was not sent: {parent.error}" if parent else "the story's alert is gone"
-            )
-            self._fail(entry, reason, stats, log_it=False)
-            return
-        if parent.status == "pending":
-            wait_until = max(parent.next_attempt_at or self.clock(), self.clock() + timedelta(seconds=1))
-            self.storage.postpone_alert(entry.id, next_attempt_at=wait_until)
+        parent = self._sent_parent(entry, stats)
+        if parent is None:
             return
         reply = StoryReply.from_json(entry.payload)
         anchor = Posted(parent.ts, parent.channel_id) if parent.ts else None
         if anchor is None and self.notifier.name == "slack" and reply.alert:
-            # The story's alert was only printed (the console, before a token was set): Slack has no
-            # thread for it, so this article is the story's alert there.
-            self.storage.make_alert(entry.id, reply.alert)
-            await self._deliver_alert(dataclasses.replace(entry, kind="alert", parent_id=None,
-                                                          payload=reply.alert), stats)  # fmt: skip
+            await self._deliver_as_alert(entry, reply.alert, stats)
             return
         self.pacer.posting(entry.channel)
         try:
@@ -141,17 +128,58 @@ class EntrySender:
             self.storage.record_reply_posted(entry.id, posted.ts)
         # An outlet's update leaves "Carried by N outlets" as it is: its outlet is counted already.
         if anchor is not None and entry.story_id is not None and not reply.update:
-            try:
-                outlets = self.storage.story_outlets(entry.story_id)
-                await self.notifier.update_alert(Alert.from_json(parent.payload), anchor, outlets)
-            except NotifyError as exc:
-                if not exc.permanent:
-                    self._handle_failure(entry, reply.url, exc, stats)
-                    return
-                # The alert was deleted or can no longer be edited: the reply stands on its own.
-                log_event(log, logging.WARNING, "alert.update_failed", channel=entry.channel,
-                          reason=exc.reason)  # fmt: skip
+            updated = await self._update_story_alert(entry, entry.story_id, parent, anchor, stats, reply.url)
+            if not updated:
+                return
         self._mark_sent(entry, posted, stats, article_url=reply.url)
+
+    def _sent_parent(self, entry: OutboxEntry, stats: DeliveryStats) -> OutboxEntry | None:
+        """The story's alert, once it is no longer pending; None when the reply fails with it (failed or
+        gone) or waits for it (pending)."""
+        parent = self.storage.outbox_entry(entry.parent_id) if entry.parent_id is not None else None
+        if parent is None or parent.status == "failed":
+            # `retry` and a configuration change requeue both, and the alert then goes first.
+            reason = (
+                f"the story's alert was not sent: {parent.error}" if parent else "the story's alert is gone"
+            )
+            self._fail(entry, reason, stats, log_it=False)
+            return None
+        if parent.status == "pending":
+            wait_until = max(parent.next_attempt_at or self.clock(), self.clock() + timedelta(seconds=1))
+            self.storage.postpone_alert(entry.id, next_attempt_at=wait_until)
+            return None
+        return parent
+
+    async def _deliver_as_alert(self, entry: OutboxEntry, alert: str, stats: DeliveryStats) -> None:
+        """The story's alert was only printed (the console, before a token was set): Slack has no thread
+        for it, so this article (its own `alert` JSON) is the story's alert there."""
+        self.storage.make_alert(entry.id, alert)
+        await self._deliver_alert(
+            dataclasses.replace(entry, kind="alert", parent_id=None, payload=alert), stats
+        )
+
+    async def _update_story_alert(
+        self,
+        entry: OutboxEntry,
+        story_id: int,
+        parent: OutboxEntry,
+        anchor: Posted,
+        stats: DeliveryStats,
+        article_url: str,
+    ) -> bool:
+        """The story's alert rewritten with the outlets carrying it now; False when that failed for now
+        and the entry is retried (its reply kept, not posted again)."""
+        try:
+            outlets = self.storage.story_outlets(story_id)
+            await self.notifier.update_alert(Alert.from_json(parent.payload), anchor, outlets)
+        except NotifyError as exc:
+            if not exc.permanent:
+                self._handle_failure(entry, article_url, exc, stats)
+                return False
+            # The alert was deleted or can no longer be edited: the reply stands on its own.
+            log_event(log, logging.WARNING, "alert.update_failed", channel=entry.channel,
+                      reason=exc.reason)  # fmt: skip
+        return True
 
     async def _deliver_digest(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         digest = Digest.from_json(entry.payload)
@@ -181,23 +209,17 @@ class EntrySender:
     def _handle_failure(
         self, entry: OutboxEntry, article_url: str, exc: NotifyError, stats: DeliveryStats
     ) -> None:
+        """A permanent failure fails the entry (and may block its token or channel); any other is retried
+        later: after Retry-After (holding the channel), when Slack answers again, or after backoff."""
         if exc.permanent:
-            self._remember_block(entry.channel, exc)
+            self.blocks.remember(entry.channel, exc)
             self._fail(entry, exc.reason, stats, log_it=True, article_url=article_url)
             return
-        reason = exc.reason
         if exc.outage is not None:
-            # Slack's condition, not this alert's: its backoff ends when Slack answers again.
-            self.slack.went_down(exc.outage)
-            detail = f" ({exc.reason})" if exc.reason != exc.outage else ""
-            reason = f"{OUTAGE_ERROR_PREFIX}{exc.outage}{detail}"
+            self.slack.went_down(exc.outage)  # posting stops; auth.test is probed until Slack answers
         if exc.retry_after is not None:
             self.pacer.hold(entry.channel, exc.retry_after)
-        delay = (
-            timedelta(seconds=exc.retry_after)
-            if exc.retry_after is not None
-            else backoff_delay(entry.attempts + 1)
-        )
+        reason, delay = retry_reason(exc), retry_delay(exc, entry.attempts + 1)
         self.storage.reschedule_alert(entry.id, error=reason, next_attempt_at=self.clock() + delay)
         stats.retrying += 1
         metrics.ALERTS_FAILED.labels("retry").inc()
@@ -207,13 +229,6 @@ class EntrySender:
             retry_in="when Slack answers" if exc.outage else f"{delay.total_seconds():.0f}s",
         )  # fmt: skip
 
-    def _remember_block(self, channel: str, exc: NotifyError) -> None:
-        code = exc.reason.split(" ", 1)[0]
-        if code in _AUTH_ERRORS:
-            self.blocks.auth = exc.reason
-        elif code in _CHANNEL_ERRORS:
-            self.blocks.channels[channel] = exc.reason
-
     def _fail(
         self, entry: OutboxEntry, reason: str, stats: DeliveryStats, *, log_it: bool, article_url: str = ""
     ) -> None:
@@ -221,6 +236,6 @@ class EntrySender:
         stats.failed += 1
         metrics.ALERTS_FAILED.labels("permanent").inc()
         if log_it:
-            # Once per cause: later alerts that hit the same block are failed silently (see _Blocks).
+            # Once per cause: later alerts that hit the same block are failed silently (see Blocks).
             log_event(log, logging.ERROR, "alert.failed", channel=entry.channel, article_url=article_url,
                       reason=reason, retry="after the configuration or token changes")  # fmt: skip
