@@ -1,6 +1,7 @@
-"""Delivery: sending alerts from the outbox, paced per channel, retried with backoff, never twice on purpose.
+"""The outbox sender: alerts sent from the outbox, paced per channel, retried with backoff, never twice on
+purpose.
 
-An alert reaches the outbox in the same transaction as its article (pipeline.py). From there:
+An alert reaches the outbox in the same transaction as its article (pipeline/). From there:
 
 - failures of Slack itself (refused or dropped connections, timeouts, DNS, 5xx, `internal_error`,
   `fatal_error`, `service_unavailable`) are one condition of Slack, not of each alert: posting stops,
@@ -22,6 +23,10 @@ An alert reaches the outbox in the same transaction as its article (pipeline.py)
 The one window where an alert can be posted twice: Slack accepted the post but the process died (or the
 reply was lost) before `mark_alert_sent` was stored. The next attempt posts it again. That is one
 duplicate per crash at most, because only one post is in flight at a time.
+
+Here: the sender loop, claiming due entries in batches, routing them and giving back what was not sent.
+Its parts: pacing.py (when a channel may be posted to next), sending.py (one entry sent by its kind, and
+its outcome stored), retry_policy.py (backoff, Retry-After, what blocks a token or a channel).
 """
 
 from __future__ import annotations
