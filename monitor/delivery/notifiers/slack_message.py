@@ -1,5 +1,7 @@
 """The one builder of Slack messages: alerts, thread replies, alert updates, digests, admin notices, and
 the plain text each carries for notifications. Every string from a feed, a page or an error is untrusted.
+Callers import from here; the parts are slack_text.py (the primitives), slack_pieces.py (the pieces and
+`render`) and slack_digest.py (a digest's layout, from the same pieces).
 
 A message is written as a list of pieces: `Markup` (ours, sent as written), `Text` (untrusted: cleaned,
 escaped, cut) and `Link` (an untrusted URL and label). `render` turns pieces into mrkdwn within a limit, so
@@ -17,14 +19,14 @@ every message kind gets the same rules (../shared/SLACK.md §2 and §4):
   (`SlackMessage.api_args`), and mrkdwn objects are `verbatim`, so Slack turns no bare domain, #channel
   or @name from a title into a link or a mention.
 
-What an alert shows: its headline linked (with the real host), the outlet ("Reuters via Google News" when
-the page names a publisher other than the feed), when it was published (a `<!date^…|… UTC>` token each
-reader sees in their own time zone, the UTC text as its fallback) and how long before posting, the
-summary with the words that matched in bold, those words as the article writes them, and, for an alert
-`news-monitor backfill` queued late, that it is one. Bold is ours (`Emphasised`): put around whole words
-of the raw text before escaping, so a marker never lands inside an entity, and never next to another
-formatting character (`*`, `_`, `~`, `` ` ``) or around a word holding one, which Slack would pair up
-differently.
+What an alert shows (built here): its headline linked (with the real host), the outlet ("Reuters via
+Google News" when the page names a publisher other than the feed), when it was published (a
+`<!date^…|… UTC>` token each reader sees in their own time zone, the UTC text as its fallback) and how long
+before posting, the summary with the words that matched in bold, those words as the article writes them,
+and, for an alert `news-monitor backfill` queued late, that it is one. Bold is ours (`Emphasised`): put
+around whole words of the raw text before escaping, so a marker never lands inside an entity, and never
+next to another formatting character (`*`, `_`, `~`, `` ` ``) or around a word holding one, which Slack
+would pair up differently.
 """
 
 from __future__ import annotations
