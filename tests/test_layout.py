@@ -105,7 +105,8 @@ GRAPH = {name: sorted(set(imported_modules(name)) - {name}) for name in MODULES}
 
 def test_every_part_of_the_tree_has_a_rank() -> None:
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    assert folders == set(RANKS) | FOUNDATION_PACKAGES, "give a new folder its rank in RANKS and monitor/__init__.py's docstring"
+    missing = "give a new folder its rank in RANKS and a line in monitor/__init__.py's docstring"
+    assert folders == set(RANKS) | FOUNDATION_PACKAGES, missing
 
 
 def test_imports_run_one_way_top_to_bottom() -> None:

@@ -1,6 +1,7 @@
-"""Delivery: sending alerts from the outbox, paced per channel, retried with backoff, never twice on purpose.
+"""The outbox sender: alerts sent from the outbox, paced per channel, retried with backoff, never twice on
+purpose.
 
-An alert reaches the outbox in the same transaction as its article (pipeline.py). From there:
+An alert reaches the outbox in the same transaction as its article (pipeline/). From there:
 
 - failures of Slack itself (refused or dropped connections, timeouts, DNS, 5xx, `internal_error`,
   `fatal_error`, `service_unavailable`) are one condition of Slack, not of each alert: posting stops,
@@ -22,82 +23,50 @@ An alert reaches the outbox in the same transaction as its article (pipeline.py)
 The one window where an alert can be posted twice: Slack accepted the post but the process died (or the
 reply was lost) before `mark_alert_sent` was stored. The next attempt posts it again. That is one
 duplicate per crash at most, because only one post is in flight at a time.
+
+Here: the sender loop, claiming due entries in batches, routing them and giving back what was not sent.
+Its parts: pacing.py (when a channel may be posted to next), sending.py (one entry sent by its kind, and
+its outcome stored), retry_policy.py (backoff, Retry-After, what blocks a token or a channel).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import logging
-import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from .. import metrics
 from ..config import Config
-from ..errors import NotifyError
 from ..logs import log_event
-from ..models import Alert, Digest, StoryReply
 from ..storage import OutboxEntry, Storage
-from ..storage.fleet import LONGEST_CHANNEL_HOLD
-from .notifiers.base import Notifier, Posted
+from .notifiers.base import Notifier
+from .pacing import DEFAULT_PACE_SECONDS, HELD_MARGIN_SECONDS, MIN_TURN_WAIT_SECONDS, ChannelPacer
 from .rerouting import Router, Routes
-from .slack_health import OUTAGE_ERROR_PREFIX, RETRY_AFTER_ERRORS, PendingSummary, SlackWatch
+from .retry_policy import BACKOFF_BASE, BACKOFF_CAP, backoff_delay
+from .sending import DeliveryStats, EntrySender
+from .slack_health import RETRY_AFTER_ERRORS, PendingSummary, SlackWatch
+
+# Callers import these from here; the pacing, retry and sending parts are defined in their own modules.
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "DEFAULT_PACE_SECONDS",
+    "HELD_MARGIN_SECONDS",
+    "IDLE_CHECK_SECONDS",
+    "MIN_TURN_WAIT_SECONDS",
+    "DeliveryStats",
+    "Outbox",
+    "backoff_delay",
+    "delivery_fingerprint",
+    "post_interval",
+]
 
 log = logging.getLogger("monitor.delivery")
 
-# Backoff after the n-th transient failure: BASE * 2^(n-1), capped, then "equal jitter" (half fixed,
-# half random) so alerts that failed together do not retry together.
-BACKOFF_BASE = timedelta(seconds=10)
-BACKOFF_CAP = timedelta(minutes=30)
-# Slack: "generally allows posting one message per second per channel" (../shared/SLACK.md §3.1).
-DEFAULT_PACE_SECONDS = 1.0
-# The shortest wait for a channel's turn another instance holds (clocks a few milliseconds apart).
-MIN_TURN_WAIT_SECONDS = 0.05
-# A channel busy this much longer than a turn is held by another instance's 429: its entries are
-# postponed, not waited for. The margin keeps clocks a little apart from postponing ordinary turns.
-HELD_MARGIN_SECONDS = 2.0
 # Without a wake-up the sender still looks at the outbox this often, for alerts whose backoff ended.
 IDLE_CHECK_SECONDS = 5.0
-
-# Errors that say the token is unusable: every later post would fail the same way.
-_AUTH_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
-# Errors that say the channel is unusable: every alert for it would fail the same way.
-_CHANNEL_ERRORS = ("channel_not_found", "not_in_channel", "is_archived")
-
-
-def backoff_delay(attempt: int, rng: random.Random | None = None) -> timedelta:
-    """How long to wait after the `attempt`-th consecutive transient failure (1-based)."""
-    full = min(BACKOFF_BASE * 2 ** max(attempt - 1, 0), BACKOFF_CAP)
-    rng = rng or random.Random()
-    return full / 2 + full / 2 * rng.random()
-
-
-@dataclass
-class DeliveryStats:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    dropped: int = 0  # never to be sent: their watchlists are gone, or another message carries them
-
-    def add(self, other: DeliveryStats) -> None:
-        self.sent += other.sent
-        self.retrying += other.retrying
-        self.failed += other.failed
-        self.dropped += other.dropped
-
-
-@dataclass
-class _Blocks:
-    """What this process has learnt must not be tried again until the configuration changes."""
-
-    auth: str | None = None
-    channels: dict[str, str] = field(default_factory=dict)
-    paused_until: dict[str, float] = field(default_factory=dict)  # channel -> monotonic time (429)
 
 
 class Outbox:
@@ -115,34 +84,37 @@ class Outbox:
     ):
         self.storage = storage
         self.notifier = notifier
-        self.config_fingerprint = config_fingerprint
         self.clock = clock
-        self.pace = pace
+        self.pacer = ChannelPacer(storage, clock, pace)  # posts to one channel `pace` apart (pacing.py)
         # None: entries go where they were queued (tests of the sender alone); see rerouting.py.
         self.router = Router(storage, routes, clock) if routes is not None else None
         self.slack = SlackWatch(storage, notifier, clock)  # up, or down and probed (slack_health.py)
-        self._attempted: set[int] = set()  # entries this process tried to send: `drain` tries the rest
+        # Sends one entry by its kind and stores the outcome (sending.py).
+        self.sender = EntrySender(storage, notifier, clock, self.pacer, self.slack, config_fingerprint)
         self.stopping = False  # set on SIGTERM: finish the post in flight, start no other
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._closing = False
-        self._sender: asyncio.Task[None] | None = None
+        self._loop: asyncio.Task[None] | None = None
         self.stats = DeliveryStats()  # totals since start, for reports and metrics
-        self._last_post: dict[str, float] = {}
-        self._blocks = _Blocks()
         self.in_hand: list[OutboxEntry] = []  # claimed, waiting their turn to be sent
         self.sending: OutboxEntry | None = None
+
+    @property
+    def config_fingerprint(self) -> str:
+        """The configuration and token that permanently failed entries are stored with."""
+        return self.sender.config_fingerprint
 
     def use_config(self, config: Config) -> int:
         """After a live reload: new pacing and routes, and failed alerts get another chance if the config
         changed (they then go where their watchlists route now)."""
-        self.pace = post_interval(config, self.notifier)
+        self.pacer.pace = post_interval(config, self.notifier)
         self.router = Router(self.storage, Routes.from_config(config), self.clock)
         fingerprint = delivery_fingerprint(config)
         if fingerprint == self.config_fingerprint:
             return 0
-        self.config_fingerprint = fingerprint
-        self._blocks = _Blocks()  # what was blocked may be fixed now
+        self.sender.use_fingerprint(fingerprint)
+        self.pacer.forget_pauses()
         return self.requeue_after_config_change()
 
     def requeue_after_config_change(self) -> int:
@@ -158,7 +130,7 @@ class Outbox:
 
     def start(self) -> None:
         """Run the sender loop in the background until `drain` or `shutdown`."""
-        self._sender = asyncio.create_task(self._run(), name="outbox sender")
+        self._loop = asyncio.create_task(self._run(), name="outbox sender")
 
     async def drain(self) -> DeliveryStats:
         """Stop the loop after its current pass, then try every pending entry this process has not tried,
@@ -166,14 +138,14 @@ class Outbox:
         commands. While Slack is down (after one more probe), nothing is tried."""
         self._closing = True
         self._wake.set()
-        if self._sender is not None:
-            await self._sender
+        if self._loop is not None:
+            await self._loop
         self.slack.read_stored()
         if self.slack.down:
             await self.probe()
         if not self.slack.down:
             self.storage.end_backoff_except(self.clock(), error_prefixes=RETRY_AFTER_ERRORS,
-                                            skip=self._attempted)  # fmt: skip
+                                            skip=self.sender.attempted)  # fmt: skip
             self.stats.add(await self.deliver_due())
         return self.stats
 
@@ -184,9 +156,9 @@ class Outbox:
 
     async def shutdown(self, grace: float) -> None:
         self.stop()
-        if self._sender is not None:
+        if self._loop is not None:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(self._sender, timeout=grace)
+                await asyncio.wait_for(self._loop, timeout=grace)
 
     async def _run(self) -> None:
         """The sender loop: deliver what is due (while Slack is down: probe it when due instead), then
@@ -238,10 +210,10 @@ class Outbox:
                 try:
                     # Slack down: the entries in hand go back untried, to wait for the probe.
                     while queue and not (self.stopping or self.slack.down):
-                        entry = await self._next_ready(queue)
+                        entry = await self.pacer.next_ready(queue, self.sender.blocked)
                         if entry is not None:
                             self.sending = entry  # its lease is renewed while the post takes
-                            await self._deliver(entry, stats)
+                            await self.sender.deliver(entry, stats)
                             self.sending = None
                 finally:
                     self.in_hand, self.sending = [], None
@@ -273,235 +245,6 @@ class Outbox:
         """The entries this sender holds claims on now (their leases are renewed while it works)."""
         sending = [self.sending.id] if self.sending is not None else []
         return [entry.id for entry in self.in_hand] + sending
-
-    async def _next_ready(self, queue: list[OutboxEntry]) -> OutboxEntry | None:
-        """Take the oldest entry whose channel may be posted to now, waiting for pacing if none can."""
-        waits = []
-        waiting: set[str] = set()  # channels found busy in this look: the store is asked once for each
-        for index, entry in enumerate(queue):
-            if self._paused_for(entry.channel) > 0:
-                queue.pop(index)
-                self._postpone(entry)
-                return None
-            if entry.channel in waiting:
-                continue
-            if self._blocked(entry.channel):
-                return queue.pop(index)  # failed without a post: no turn to wait for
-            wait = self._turn_wait(entry.channel)
-            if wait <= 0:
-                return queue.pop(index)
-            if self._paused_for(entry.channel) > 0:
-                return None  # held by another instance's 429: its entries are postponed on the next look
-            waiting.add(entry.channel)
-            waits.append(wait)
-        await asyncio.sleep(min(waits))
-        return None
-
-    def _turn_wait(self, channel: str) -> float:
-        """Seconds until this instance may post to the channel: after its own last post, then when the
-        channel's turn (shared by every instance on the store) is free. Taking the turn holds it.
-
-        A channel busy for much longer than a turn is held (another instance's 429): it is paused here
-        too, so its entries go back to the store until then instead of holding up the sender.
-        """
-        wait = self._last_post.get(channel, -self.pace) + self.pace - time.monotonic()
-        if wait > 0 or self.pace <= 0:
-            return wait
-        now = self.clock()
-        free_at = self.storage.take_channel_turn(channel, now, timedelta(seconds=self.pace))
-        if free_at is None:
-            return 0.0
-        wait = max((free_at - now).total_seconds(), MIN_TURN_WAIT_SECONDS)
-        if wait > self.pace + HELD_MARGIN_SECONDS:
-            self._blocks.paused_until[channel] = time.monotonic() + wait
-        return wait
-
-    def _blocked(self, channel: str) -> str | None:
-        """Why every post to the channel would fail now (a bad token, a missing channel), if it would."""
-        return self._blocks.auth or self._blocks.channels.get(channel)
-
-    async def _deliver(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
-        if self.storage.alert_status(entry.id) != "pending":
-            return  # sent or failed meanwhile (another task got there first)
-        blocked = self._blocked(entry.channel)
-        if blocked:
-            self._fail(entry, blocked, stats, log_it=False)
-            return
-        self._attempted.add(entry.id)
-        try:
-            await self._deliver_by_kind(entry, stats)
-        except Exception as exc:
-            # One entry the sender cannot handle (a bug meeting a hostile title or link) fails alone;
-            # raised further it would end the pass and hold up every alert queued behind it, each pass.
-            log.exception("alert.unsendable channel=%s alert_id=%s", entry.channel, entry.id)
-            self._fail(entry, f"could not be sent: {type(exc).__name__}: {exc}", stats, log_it=False)
-
-    async def _deliver_by_kind(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
-        posted_before = self._last_post.get(entry.channel)
-        if entry.kind == "reply":
-            await self._deliver_reply(entry, stats)
-        elif entry.kind == "digest":
-            await self._deliver_digest(entry, stats)
-        else:
-            await self._deliver_alert(entry, stats)
-        if self._last_post.get(entry.channel) != posted_before:
-            self._pace_from_answer(entry.channel)
-
-    def _pace_from_answer(self, channel: str) -> None:
-        """The channel's next post, by this instance or another, comes a pace after this post's answer.
-
-        The turn was taken before the post; a request slowed on its way (a busy host, a slow store) would
-        otherwise reach Slack closer to the next one than the pace. The turn is only moved if this instance
-        still holds it (take_channel_turn), so a 429's hold or another instance's turn stands.
-        """
-        self._last_post[channel] = time.monotonic()
-        if self.pace > 0:
-            self.storage.take_channel_turn(channel, self.clock(), timedelta(seconds=self.pace))
-
-    async def _deliver_alert(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
-        alert = Alert.from_json(entry.payload, article_id=entry.article_id)
-        self._last_post[entry.channel] = time.monotonic()
-        try:
-            posted = await self.notifier.send_alert(alert)
-        except NotifyError as exc:
-            self._handle_failure(entry, alert.article.url, exc, stats)
-            return
-        self._mark_sent(entry, posted, stats, article_url=alert.article.url)
-
-    async def _deliver_reply(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
-        """A later article of a story: a reply in its alert's thread, then (for a new outlet) the count."""
-        parent = self.storage.outbox_entry(entry.parent_id) if entry.parent_id is not None else None
-        if parent is None or parent.status == "failed":
-            # `retry` and a configuration change requeue both, and the alert then goes first.
-            reason = (
-                f"the story's alert was not sent: {parent.error}" if parent else "the story's alert is gone"
-            )
-            self._fail(entry, reason, stats, log_it=False)
-            return
-        if parent.status == "pending":
-            wait_until = max(parent.next_attempt_at or self.clock(), self.clock() + timedelta(seconds=1))
-            self.storage.postpone_alert(entry.id, next_attempt_at=wait_until)
-            return
-        reply = StoryReply.from_json(entry.payload)
-        anchor = Posted(parent.ts, parent.channel_id) if parent.ts else None
-        if anchor is None and self.notifier.name == "slack" and reply.alert:
-            # The story's alert was only printed (the console, before a token was set): Slack has no
-            # thread for it, so this article is the story's alert there.
-            self.storage.make_alert(entry.id, reply.alert)
-            await self._deliver_alert(dataclasses.replace(entry, kind="alert", parent_id=None,
-                                                          payload=reply.alert), stats)  # fmt: skip
-            return
-        self._last_post[entry.channel] = time.monotonic()
-        try:
-            posted = Posted(entry.ts) if entry.ts else await self.notifier.send_reply(reply, anchor)
-        except NotifyError as exc:
-            self._handle_failure(entry, reply.url, exc, stats)
-            return
-        if posted is not None and not entry.ts:
-            # Kept before the update, so a failed update is retried without posting the reply twice.
-            self.storage.record_reply_posted(entry.id, posted.ts)
-        # An outlet's update leaves "Carried by N outlets" as it is: its outlet is counted already.
-        if anchor is not None and entry.story_id is not None and not reply.update:
-            try:
-                outlets = self.storage.story_outlets(entry.story_id)
-                await self.notifier.update_alert(Alert.from_json(parent.payload), anchor, outlets)
-            except NotifyError as exc:
-                if not exc.permanent:
-                    self._handle_failure(entry, reply.url, exc, stats)
-                    return
-                # The alert was deleted or can no longer be edited: the reply stands on its own.
-                log_event(log, logging.WARNING, "alert.update_failed", channel=entry.channel,
-                          reason=exc.reason)  # fmt: skip
-        self._mark_sent(entry, posted, stats, article_url=reply.url)
-
-    async def _deliver_digest(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
-        digest = Digest.from_json(entry.payload)
-        self._last_post[entry.channel] = time.monotonic()
-        try:
-            ts = await self.notifier.send_digest(digest)
-        except NotifyError as exc:
-            self._handle_failure(entry, "", exc, stats)
-            return
-        self._mark_sent(entry, Posted(ts) if ts else None, stats, article_url="")
-
-    def _mark_sent(
-        self, entry: OutboxEntry, posted: Posted | None, stats: DeliveryStats, *, article_url: str
-    ) -> None:
-        # Console output is recorded as `printed`, so nobody mistakes it for a Slack delivery.
-        done = "printed" if self.notifier.name == "console" else "sent"
-        ts = posted.ts if posted else None
-        channel_id = posted.channel_id if posted else None
-        self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock(), status=done, channel_id=channel_id)
-        self.slack.health.post_succeeded()
-        stats.sent += 1
-        metrics.ALERTS_SENT.inc()
-        log_event(
-            log, logging.INFO, f"{entry.kind}.sent", channel=entry.channel, article_url=article_url, ts=ts
-        )
-
-    def _handle_failure(
-        self, entry: OutboxEntry, article_url: str, exc: NotifyError, stats: DeliveryStats
-    ) -> None:
-        if exc.permanent:
-            self._remember_block(entry.channel, exc)
-            self._fail(entry, exc.reason, stats, log_it=True, article_url=article_url)
-            return
-        reason = exc.reason
-        if exc.outage is not None:
-            # Slack's condition, not this alert's: its backoff ends when Slack answers again.
-            self.slack.went_down(exc.outage)
-            detail = f" ({exc.reason})" if exc.reason != exc.outage else ""
-            reason = f"{OUTAGE_ERROR_PREFIX}{exc.outage}{detail}"
-        if exc.retry_after is not None:
-            self._blocks.paused_until[entry.channel] = time.monotonic() + exc.retry_after
-            hold = min(timedelta(seconds=exc.retry_after), LONGEST_CHANNEL_HOLD)
-            self.storage.hold_channel(entry.channel, self.clock() + hold)
-        delay = (
-            timedelta(seconds=exc.retry_after)
-            if exc.retry_after is not None
-            else backoff_delay(entry.attempts + 1)
-        )
-        self.storage.reschedule_alert(entry.id, error=reason, next_attempt_at=self.clock() + delay)
-        stats.retrying += 1
-        metrics.ALERTS_FAILED.labels("retry").inc()
-        log_event(
-            log, logging.WARNING, "alert.retry_later", channel=entry.channel, article_url=article_url,
-            reason=reason, attempt=entry.attempts + 1,
-            retry_in="when Slack answers" if exc.outage else f"{delay.total_seconds():.0f}s",
-        )  # fmt: skip
-
-    def _remember_block(self, channel: str, exc: NotifyError) -> None:
-        code = exc.reason.split(" ", 1)[0]
-        if code in _AUTH_ERRORS:
-            self._blocks.auth = exc.reason
-        elif code in _CHANNEL_ERRORS:
-            self._blocks.channels[channel] = exc.reason
-
-    def _fail(
-        self, entry: OutboxEntry, reason: str, stats: DeliveryStats, *, log_it: bool, article_url: str = ""
-    ) -> None:
-        self.storage.fail_alert(entry.id, error=reason, config_fingerprint=self.config_fingerprint)
-        stats.failed += 1
-        metrics.ALERTS_FAILED.labels("permanent").inc()
-        if log_it:
-            # Once per cause: later alerts that hit the same block are failed silently (see _Blocks).
-            log_event(log, logging.ERROR, "alert.failed", channel=entry.channel, article_url=article_url,
-                      reason=reason, retry="after the configuration or token changes")  # fmt: skip
-
-    def _paused_for(self, channel: str) -> float:
-        """Seconds left of a 429 pause on `channel` (0 when not paused)."""
-        until = self._blocks.paused_until.get(channel)
-        if until is None:
-            return 0.0
-        if until <= time.monotonic():
-            del self._blocks.paused_until[channel]
-            return 0.0
-        return until - time.monotonic()
-
-    def _postpone(self, entry: OutboxEntry) -> None:
-        """Move an alert of a rate-limited channel to when the pause ends (not counted as an attempt)."""
-        next_attempt = self.clock() + timedelta(seconds=self._paused_for(entry.channel))
-        self.storage.postpone_alert(entry.id, next_attempt_at=next_attempt)
 
 
 def post_interval(config: Config, notifier: Notifier) -> float:
