@@ -7,17 +7,29 @@ import pytest
 from tests.support.feeds import rss_feed
 from tests.support.world import World, hours_ago
 
+# Two unrelated Alibaba stories, so that each is an alert of its own (not a story's alert and its reply).
+STORIES = (
+    (
+        "Alibaba cloud signs province deal",
+        "Alibaba's cloud unit signed a data-centre deal with Zhejiang province.",
+    ),
+    (
+        "Alibaba shares fall in Hong Kong",
+        "Alibaba shares fell in Hong Kong after quarterly revenue missed forecasts.",
+    ),
+)
+
 
 def two_alerts(world: World) -> None:
     items = [
         {
-            "title": f"Alibaba story {n}",
+            "title": title,
             "link": world.web.url(f"/missing-{n}.html"),  # 404: alerted on the feed's own text
             "guid": f"poison-{n}",
-            "description": f"<p>Alibaba's cloud unit signed deal number {n} with a province.</p>",
+            "description": f"<p>{text}</p>",
             "pub_date": hours_ago(n),
         }
-        for n in (1, 2)
+        for n, (title, text) in enumerate(STORIES, start=1)
     ]
     world.add_feed("/feed.xml", rss_feed("Wire", items), name="Wire")
 
