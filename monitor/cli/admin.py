@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -11,12 +13,15 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..config.model import Config, resolve_storage_url, store_url_problem
+from ..config.model import Config, load_config, resolve_storage_url, store_url_problem
 from ..errors import StorageError
+from ..pipeline.feed_cycle import Pipeline
 from ..redact import mask_configured_url, remember_configured_url
+from ..service.assembly import with_pipeline
 from ..storage.copy import CopiedTable, StoreNotEmpty, copy_store
 from ..storage.migrate import SchemaState, migrate, schema_state
 from ..storage.sql import driver_url
+from .output import EXIT_FAILURE, EXIT_OK, echo
 
 
 def migrate_store(config: Config, source: str | None = None) -> Iterator[str]:
@@ -112,3 +117,25 @@ def _migrated(url: str) -> str:
     if before.current:
         return f"{mask_configured_url(url)}: schema already at revision {head}"
     return f"{mask_configured_url(url)}: schema {before.revision or 'none (new store)'} -> revision {head}"
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    """For fixes no config edit shows (the bot was invited, the channel unarchived): try failed alerts now."""
+    config = load_config(args.config)
+
+    async def run(pipeline: Pipeline) -> tuple[int, int, int]:
+        requeued = pipeline.storage.requeue_failed(args.channel)
+        pipeline.outbox.start()
+        stats = await pipeline.outbox.drain()
+        return requeued, stats.sent, stats.failed
+
+    requeued, sent, failed = asyncio.run(with_pipeline(config, run))
+    echo(f"retry: {requeued} failed alert(s) queued again; {sent} sent, {failed} failed again")
+    return EXIT_OK if failed == 0 else EXIT_FAILURE
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    for line in migrate_store(config, args.source):
+        echo(f"migrate: {line}")
+    return EXIT_OK

@@ -7,56 +7,29 @@ usage, 130 interrupted, 141 the reader of the output went away (`news-monitor st
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import sys
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..config.model import DEFAULT_CONFIG_PATH, Config, WatchlistConfig, load_config, parse_duration
-from ..config.schema import stale_schema_files, write_schema_files
-from ..config.watch_edit import (
-    Edit,
-    NewTerm,
-    WatchEditRefused,
-    WatchlistsFile,
-    add_term,
-    describe_watchlists,
-    open_watchlists,
-    remove_term,
-    remove_watchlist,
-    render_watchlists,
-    save_edit,
-)
-from ..delivery.digest import digest_now, queue_digest
-from ..delivery.notifiers.console import format_digest
-from ..delivery.outbox import DeliveryStats
+from ..config.model import DEFAULT_CONFIG_PATH, parse_duration
 from ..errors import ConfigError, MonitorError
-from ..logs import blank_controls, configure_logging, safe_text
-from ..models import Digest
-from ..pipeline.feed_cycle import CycleReport, Pipeline, utcnow
-from ..redact import mask_configured_url, mask_secrets
-from ..service.assembly import with_pipeline
-from ..service.ops import OpsServer
-from ..service.report import ServiceSummary, log_startup, log_summaries, slack_outage, summarise
-from ..service.scheduler import queue_digests, run_service
-from ..stages.match import compile_watchlists, match_article
-from ..storage import open_storage
-from ..stories.report import build_stories, render_stories
-from .admin import migrate_store
-from .check_online import check_online
-from .inspect import article_as_json, format_matches, match_as_json, read_article
-from .review import PreviewRow, backfill, preview, render_preview
-from .status import build_status, render_status
+from ..logs import configure_logging
+from .admin import cmd_migrate, cmd_retry
+from .check import cmd_check
+from .digest import cmd_digest
+from .inspect import cmd_extract, cmd_match
+from .output import EXIT_BROKEN_PIPE, EXIT_CONFIG, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, echo
+from .review import cmd_backfill, cmd_preview
+from .schema import cmd_schema
+from .service import cmd_once, cmd_run
+from .status import cmd_status
+from .stories import cmd_stories
+from .watch import cmd_watch_add, cmd_watch_list, cmd_watch_remove
 
-EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
-# What a shell reports for a process ended by SIGPIPE (128 + 13), as `yes | head` does.
-EXIT_BROKEN_PIPE = 141
 # Names monitor.yaml when --config is not given (a container or a systemd unit sets it once).
 CONFIG_ENV = "NEWS_MONITOR_CONFIG"
 
@@ -291,346 +264,11 @@ def _add_schema_command(commands: Any) -> None:
     schema.set_defaults(handler=cmd_schema)
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    compile_watchlists(config)
-    terms = sum(len(w.terms) for w in config.watchlists)
-    token = config.slack.token()
-    echo(f"{config.path}: OK")
-    echo(f"  feeds: {len(config.feeds)}")
-    queries = sum(1 for w in config.watchlists if w.query)
-    echo(f"  watchlists: {len(config.watchlists)} ({terms} terms, {queries} with a query)")
-    echo(f"  storage: {mask_configured_url(config.storage_url)}")
-    if token:
-        echo(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
-    else:
-        echo(f"  alerts: printed to the console (set ${config.slack.token_env} to post to Slack)")
-    if not args.online:
-        return EXIT_OK
-    report = asyncio.run(check_online(config))
-    echo("\n".join(report.lines()))
-    return EXIT_FAILURE if report.failures else EXIT_OK
-
-
-def cmd_once(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    report, summary = asyncio.run(with_pipeline(config, _cycle_and_summary))
-    echo(f"cycle done: {report.summary() or 'nothing to do'}", err=True)
-    echo(summary.line(), err=True)
-    failed = report.counts["feeds/failed"]
-    if failed:
-        echo(
-            f"{failed} of {len(config.feeds)} feeds failed; the feed.failed lines above say why",
-            err=True,
-        )
-    # Every feed failing means no cycle happened at all (network down, DNS broken): cron should know.
-    return EXIT_FAILURE if failed == len(config.feeds) else EXIT_OK
-
-
-async def _cycle_and_summary(pipeline: Pipeline) -> tuple[CycleReport, ServiceSummary]:
-    report = await _one_cycle(pipeline)
-    sent = report.counts["alerts/sent"]
-    now = pipeline.clock()
-    return report, summarise(pipeline.config, pipeline.storage, now, sent=sent, sent_in="this cycle",
-                             slack_outage=slack_outage(pipeline))  # fmt: skip
-
-
-async def _one_cycle(pipeline: Pipeline) -> CycleReport:
-    """Poll every feed while the outbox sender posts, then send everything due before exiting."""
-    pipeline.outbox.requeue_after_config_change()
-    pipeline.outbox.start()
-    report = await pipeline.run_cycle()
-    report.counts["digests/queued"] += queue_digests(pipeline)  # after the cycle: its articles are stored
-    stats = await pipeline.outbox.drain()
-    report.counts.update(
-        {"alerts/sent": stats.sent, "alerts/retrying": stats.retrying, "alerts/failed": stats.failed}
-    )
-    report.counts += Counter()  # drops zero counts
-    return report
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    asyncio.run(with_pipeline(config, _serve))
-    return EXIT_OK
-
-
-async def _serve(pipeline: Pipeline) -> None:
-    """The service, with the ops endpoints beside it when enabled; it says where things are at start and
-    logs a summary line every ops.summary_interval."""
-    ops = pipeline.config.ops
-    server = OpsServer(pipeline, ops) if ops.enabled else None
-    if server is not None:
-        try:
-            await server.start()
-        except OSError as exc:
-            raise MonitorError(
-                f"ops: cannot listen on {ops.host}:{ops.port}: {exc.strerror or exc}"
-            ) from None
-    summaries: asyncio.Task[None] | None = None
-    try:
-        log_startup(pipeline, _healthz_url(ops.host, ops.port) if server is not None else None)
-        summaries = asyncio.create_task(log_summaries(pipeline), name="summaries")
-        await run_service(pipeline)
-    finally:
-        if summaries is not None:
-            summaries.cancel()
-            await asyncio.gather(summaries, return_exceptions=True)
-        if server is not None:
-            await server.stop()
-
-
-def _healthz_url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}/healthz" if ":" in host else f"http://{host}:{port}/healthz"
-
-
 def _duration_arg(text: str) -> timedelta:
     try:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def cmd_preview(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    if args.watchlist and args.watchlist not in {w.name for w in config.watchlists}:
-        known = ", ".join(w.name for w in config.watchlists)
-        raise ConfigError(
-            f"no watchlist named {args.watchlist!r} (watchlists: {known})", path=str(config.path)
-        )
-
-    async def run(pipeline: Pipeline) -> list[PreviewRow]:
-        return preview(pipeline, pipeline.clock() - args.since, args.watchlist)
-
-    rows = asyncio.run(with_pipeline(config, run))
-    if args.json:
-        echo_json([r.as_json() for r in rows])
-    else:
-        echo(render_preview(rows))
-    return EXIT_OK
-
-
-def cmd_backfill(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-
-    async def run(pipeline: Pipeline) -> list[PreviewRow]:
-        pipeline.outbox.start()
-        rows = await backfill(pipeline, pipeline.clock() - args.since)
-        pipeline.outbox.wake()
-        await pipeline.outbox.drain()
-        return rows
-
-    rows = asyncio.run(with_pipeline(config, run))
-    echo(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
-    return EXIT_OK
-
-
-def cmd_digest(args: argparse.Namespace) -> int:
-    """The digest of each digest watchlist for the period since its last one, up to now; --send sends it."""
-    config = load_config(args.config)
-    watchlists = _digest_watchlists(config, args.watchlist)
-
-    async def run(pipeline: Pipeline) -> tuple[list[tuple[str, Digest | None]], int, DeliveryStats | None]:
-        now = pipeline.clock()
-        found = [(w.name, digest_now(pipeline.storage, config, w, now)) for w in watchlists]
-        if not args.send:
-            return found, 0, None
-        queued = sum(queue_digest(pipeline.storage, d, now) for _, d in found if d is not None and d.stories)
-        pipeline.outbox.start()
-        return found, queued, await pipeline.outbox.drain()
-
-    found, queued, stats = asyncio.run(with_pipeline(config, run))
-    for name, digest in found:
-        if digest is None or not digest.stories:
-            echo(f"{name}: nothing new since its last digest")
-        else:
-            echo(format_digest(digest))
-    if stats is not None:
-        echo(f"digest: {queued} queued; {stats.sent} sent, {stats.failed} failed, {stats.retrying} to retry")
-    return EXIT_FAILURE if stats is not None and stats.failed else EXIT_OK
-
-
-def _digest_watchlists(config: Config, name: str | None) -> list[WatchlistConfig]:
-    if name is not None and name not in {w.name for w in config.watchlists}:
-        known = ", ".join(w.name for w in config.watchlists)
-        raise ConfigError(f"no watchlist named {name!r} (watchlists: {known})", path=str(config.path))
-    chosen = [w for w in config.watchlists if w.delivery == "digest" and name in (None, w.name)]
-    if not chosen:
-        which = f"watchlist {name!r} alerts immediately" if name else "no watchlist has digests"
-        raise ConfigError(
-            f'{which}: give it `delivery: digest` and a schedule, e.g. digest: "0 8 * * 1-5"',
-            path=str(config.watchlists_path or config.path),
-        )
-    return chosen
-
-
-def cmd_retry(args: argparse.Namespace) -> int:
-    """For fixes no config edit shows (the bot was invited, the channel unarchived): try failed alerts now."""
-    config = load_config(args.config)
-
-    async def run(pipeline: Pipeline) -> tuple[int, int, int]:
-        requeued = pipeline.storage.requeue_failed(args.channel)
-        pipeline.outbox.start()
-        stats = await pipeline.outbox.drain()
-        return requeued, stats.sent, stats.failed
-
-    requeued, sent, failed = asyncio.run(with_pipeline(config, run))
-    echo(f"retry: {requeued} failed alert(s) queued again; {sent} sent, {failed} failed again")
-    return EXIT_OK if failed == 0 else EXIT_FAILURE
-
-
-def cmd_migrate(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    for line in migrate_store(config, args.source):
-        echo(f"migrate: {line}")
-    return EXIT_OK
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    storage = open_storage(config.storage_url)
-    try:
-        now = utcnow()
-        status = build_status(config, storage, now)
-    finally:
-        storage.close()
-    if args.json:
-        echo_json(status)
-    else:
-        echo(render_status(status, now))
-    return EXIT_OK
-
-
-def cmd_stories(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    storage = open_storage(config.storage_url)
-    since = utcnow() - args.since
-    try:
-        stories = build_stories(storage.stories_since(since), include_all=args.all)
-    finally:
-        storage.close()
-    if args.json:
-        echo_json(stories)
-    else:
-        echo(render_stories(stories, since))
-    return EXIT_OK
-
-
-def cmd_extract(args: argparse.Namespace) -> int:
-    article = asyncio.run(read_article(args.source, args.url, _optional_config(args.config)))
-    echo_json(article_as_json(article))
-    return EXIT_OK
-
-
-def cmd_match(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    article = asyncio.run(read_article(args.source, args.url, config))
-    matches = match_article(article, compile_watchlists(config))
-    if args.json:
-        echo_json([match_as_json(m) for m in matches])
-    else:
-        echo(format_matches(article, matches))
-    return EXIT_OK
-
-
-def _optional_config(path: Path) -> Config | None:
-    """The config for its per-site rules, when there is a valid one; `extract` works without it."""
-    if not path.exists():
-        return None
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        echo(f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", err=True)
-        return None
-
-
-def cmd_watch_list(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    if args.json:
-        echo_json(describe_watchlists(config))
-    else:
-        echo(render_watchlists(config))
-    return EXIT_OK
-
-
-def cmd_watch_add(args: argparse.Namespace) -> int:
-    term = NewTerm(args.term, tuple(args.alias), tuple(args.exclude), args.case_sensitive)
-    return _edit_watchlists(
-        args, lambda file: add_term(file, args.watchlist, term, channel=args.channel, create=args.create)
-    )
-
-
-def cmd_watch_remove(args: argparse.Namespace) -> int:
-    def edit(file: WatchlistsFile) -> Edit:
-        if args.term is None:  # a dry run shows what --yes would remove
-            return remove_watchlist(file, args.watchlist, confirmed=args.yes or args.dry_run)
-        return remove_term(file, args.watchlist, args.term)
-
-    return _edit_watchlists(args, edit)
-
-
-def _edit_watchlists(args: argparse.Namespace, edit: Callable[[WatchlistsFile], Edit]) -> int:
-    """Open, edit, validate and save the watchlists; a refused edit writes nothing and exits 2."""
-    try:
-        file = open_watchlists(args.config)
-        change = edit(file)
-        diff = save_edit(file, change, dry_run=args.dry_run)
-    except WatchEditRefused as exc:
-        echo(f"news-monitor: watch: {exc}", err=True)
-        return EXIT_CONFIG
-    if file.document.reformatted_lines:
-        echo(
-            f"news-monitor: watch: note: {file.path} mixes indentation styles, so "
-            f"{file.document.reformatted_lines} line(s) outside the edit were re-indented too",
-            err=True,
-        )
-    if args.dry_run:
-        echo(diff, end="")
-        echo("dry run: nothing was written", err=True)
-    else:
-        echo(f"{change.summary} ({file.path})")
-    return EXIT_OK
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    folder = args.output or args.config.parent
-    if args.check:
-        stale = stale_schema_files(folder)
-        if stale:
-            names = ", ".join(str(path) for path in stale)
-            echo(
-                f"news-monitor: schema: missing or out of date: {names}; run `news-monitor schema`",
-                err=True,
-            )
-            return EXIT_FAILURE
-        echo(f"{folder}: the schemas are up to date")
-        return EXIT_OK
-    for path in write_schema_files(folder):
-        echo(f"wrote {path}")
-    return EXIT_OK
-
-
-def echo(text: str = "", *, err: bool = False, end: str = "\n") -> None:
-    """Print what a command says, as every command's human output must be: secrets masked, control and
-    bidi characters blanked (feed titles and exception messages reach the operator's terminal)."""
-    print(safe_text(text), end=end, file=sys.stderr if err else sys.stdout)
-
-
-def echo_json(data: Any) -> None:
-    """Print `data` as JSON, each string in it masked and neutralised first (masking the JSON text
-    afterwards could cut into its quotes)."""
-    print(json.dumps(_safe_strings(data), ensure_ascii=False, indent=2))
-
-
-def _safe_strings(data: Any) -> Any:
-    if isinstance(data, str):
-        # JSON escapes newlines and tabs itself; C1 controls and bidi marks it would print raw.
-        return blank_controls(mask_secrets(data), keep="\n\t")
-    if isinstance(data, dict):
-        return {key: _safe_strings(value) for key, value in data.items()}
-    if isinstance(data, list | tuple):
-        return [_safe_strings(value) for value in data]
-    return data
 
 
 def _indent(text: str) -> str:

@@ -7,16 +7,22 @@ longer match. `backfill` posts the new ones.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..config.model import load_config
+from ..errors import ConfigError
 from ..logs import safe_line
 from ..pipeline.feed_cycle import Pipeline, matches_json
+from ..service.assembly import with_pipeline
 from ..storage import StoredArticle
 from ..text import cut
+from .output import EXIT_OK, echo, echo_json
 
 # What preview says about each article.
 ALERTED = "alerted"  # alerted before, and the current watchlists still match
@@ -140,3 +146,37 @@ def render_preview(rows: list[PreviewRow]) -> str:
         lines.append(f"  {row.verdict:<17} {cut(safe_line(row.title), 70)}  ({lists}){terms}")
         lines.append(f"  {'':<17} {safe_line(row.url)}")
     return "\n".join(lines)
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.watchlist and args.watchlist not in {w.name for w in config.watchlists}:
+        known = ", ".join(w.name for w in config.watchlists)
+        raise ConfigError(
+            f"no watchlist named {args.watchlist!r} (watchlists: {known})", path=str(config.path)
+        )
+
+    async def run(pipeline: Pipeline) -> list[PreviewRow]:
+        return preview(pipeline, pipeline.clock() - args.since, args.watchlist)
+
+    rows = asyncio.run(with_pipeline(config, run))
+    if args.json:
+        echo_json([r.as_json() for r in rows])
+    else:
+        echo(render_preview(rows))
+    return EXIT_OK
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+
+    async def run(pipeline: Pipeline) -> list[PreviewRow]:
+        pipeline.outbox.start()
+        rows = await backfill(pipeline, pipeline.clock() - args.since)
+        pipeline.outbox.wake()
+        await pipeline.outbox.drain()
+        return rows
+
+    rows = asyncio.run(with_pipeline(config, run))
+    echo(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
+    return EXIT_OK

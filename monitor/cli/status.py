@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ..config.model import Config
+from ..config.model import Config, load_config
 from ..logs import safe_line
+from ..pipeline.feed_cycle import utcnow
 from ..redact import mask_configured_url, mask_secrets
-from ..storage import FeedState, Instance, OutboxEntry, Storage
+from ..storage import FeedState, Instance, OutboxEntry, Storage, open_storage
 from ..text import cut
+from .output import EXIT_OK, echo, echo_json
 
 
 def build_status(config: Config, storage: Storage, now: datetime) -> dict[str, Any]:
@@ -212,3 +215,18 @@ def _span(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f}s"
     return f"{seconds / 60:.0f}m" if seconds < 5400 else f"{seconds / 3600:.1f}h"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    storage = open_storage(config.storage_url)
+    try:
+        now = utcnow()
+        status = build_status(config, storage, now)
+    finally:
+        storage.close()
+    if args.json:
+        echo_json(status)
+    else:
+        echo(render_status(status, now))
+    return EXIT_OK
