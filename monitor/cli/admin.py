@@ -21,6 +21,7 @@ from ..service.assembly import with_pipeline
 from ..storage.copy import CopiedTable, StoreNotEmpty, copy_store
 from ..storage.migrate import SchemaState, migrate, schema_state
 from ..storage.sql import driver_url
+from .arguments import Commands
 from .output import EXIT_FAILURE, EXIT_OK, echo
 
 
@@ -139,3 +140,24 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     for line in migrate_store(config, args.source):
         echo(f"migrate: {line}")
     return EXIT_OK
+
+
+def add_migrate_command(commands: Commands) -> None:
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the store's schema to this version (PostgreSQL needs it after an upgrade); "
+        "--from copies an older store in",
+    )
+    migrate.add_argument("--from", dest="source", metavar="URL",
+                         help="a store to copy into the configured one, e.g. sqlite:///state/news-monitor.db "
+                         "(a SQLite store is read from a snapshot and left as it is; the configured one "
+                         "must be empty)")  # fmt: skip
+    migrate.set_defaults(handler=cmd_migrate)
+
+
+def add_retry_command(commands: Commands) -> None:
+    retry = commands.add_parser(
+        "retry", help="send permanently failed alerts again, after fixing their cause"
+    )
+    retry.add_argument("--channel", help="only the alerts for this channel")
+    retry.set_defaults(handler=cmd_retry)

@@ -8,6 +8,7 @@ import asyncio
 from ..config.model import load_config
 from ..redact import mask_configured_url
 from ..stages.match import compile_watchlists
+from .arguments import Commands
 from .check_online import check_online
 from .output import EXIT_FAILURE, EXIT_OK, echo
 
@@ -31,3 +32,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = asyncio.run(check_online(config))
     echo("\n".join(report.lines()))
     return EXIT_FAILURE if report.failures else EXIT_OK
+
+
+def add_commands(commands: Commands) -> None:
+    check = commands.add_parser(
+        "check",
+        help="validate the configuration and exit (--online: also try Slack and every feed)",
+        description="Validate the configuration. With --online, also check that the Slack token works, "
+        "that the bot can post in every configured channel (nothing is posted), and that every feed "
+        "answers with a feed; one line per check, with how to fix each that fails. Exit codes: 0 every "
+        "check holds, 1 one failed, 2 invalid configuration.",
+    )
+    check.add_argument(
+        "--online", action="store_true", help="also check Slack and every feed over the network"
+    )
+    check.set_defaults(handler=cmd_check)

@@ -13,6 +13,7 @@ from ..errors import ConfigError
 from ..models import Digest
 from ..pipeline.feed_cycle import Pipeline
 from ..service.assembly import with_pipeline
+from .arguments import Commands
 from .output import EXIT_FAILURE, EXIT_OK, echo
 
 
@@ -53,3 +54,12 @@ def _digest_watchlists(config: Config, name: str | None) -> list[WatchlistConfig
             path=str(config.watchlists_path or config.path),
         )
     return chosen
+
+
+def add_commands(commands: Commands) -> None:
+    digest = commands.add_parser(
+        "digest", help="show the digest a `delivery: digest` watchlist would get now (--send: send it)"
+    )
+    digest.add_argument("--watchlist", metavar="NAME", help="only this watchlist")
+    digest.add_argument("--send", action="store_true", help="queue and send it now; the next starts here")
+    digest.set_defaults(handler=cmd_digest)

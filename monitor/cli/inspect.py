@@ -15,6 +15,7 @@ from ..models import Article, Page
 from ..stages.extract import extract_article
 from ..stages.fetch import decode_html, fetch_page
 from ..stages.match import compile_watchlists, match_article
+from .arguments import Commands
 from .output import EXIT_OK, echo, echo_json
 
 
@@ -117,3 +118,16 @@ def _optional_config(path: Path) -> Config | None:
     except ConfigError as exc:
         echo(f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", err=True)
         return None
+
+
+def add_commands(commands: Commands) -> None:
+    extract = commands.add_parser("extract", help="print the extracted article of a file or URL as JSON")
+    extract.add_argument("source", metavar="FILE_OR_URL")
+    extract.add_argument("--url", help="the page's original URL, when SOURCE is a saved file")
+    extract.set_defaults(handler=cmd_extract)
+
+    match = commands.add_parser("match", help="show which watchlists and terms match a file or URL")
+    match.add_argument("source", metavar="FILE_OR_URL")
+    match.add_argument("--url", help="the page's original URL, when SOURCE is a saved file")
+    match.add_argument("--json", action="store_true", help="print JSON instead of text")
+    match.set_defaults(handler=cmd_match)

@@ -22,6 +22,7 @@ from ..pipeline.feed_cycle import Pipeline, matches_json
 from ..service.assembly import with_pipeline
 from ..storage import StoredArticle
 from ..text import cut
+from .arguments import Commands, duration_arg
 from .output import EXIT_OK, echo, echo_json
 
 # What preview says about each article.
@@ -180,3 +181,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     rows = asyncio.run(with_pipeline(config, run))
     echo(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
     return EXIT_OK
+
+
+def add_commands(commands: Commands) -> None:
+    preview = commands.add_parser(
+        "preview", help="what the current watchlists match among stored recent articles"
+    )
+    preview.add_argument("watchlist", nargs="?", metavar="WATCHLIST", help="only this watchlist")
+    preview.add_argument("--since", type=duration_arg, default="7d", help="how far back (default: 7d)")
+    preview.add_argument("--json", action="store_true", help="print JSON instead of text")
+    preview.set_defaults(handler=cmd_preview)
+    backfill = commands.add_parser("backfill", help="post what the current watchlists match among stored "
+                                   "articles that were never alerted")  # fmt: skip
+    backfill.add_argument("--since", type=duration_arg, required=True, help="how far back, e.g. 24h")
+    backfill.set_defaults(handler=cmd_backfill)

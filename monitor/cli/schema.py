@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..config.schema import stale_schema_files, write_schema_files
+from .arguments import Commands
 from .output import EXIT_FAILURE, EXIT_OK, echo
 
 
@@ -24,3 +26,22 @@ def cmd_schema(args: argparse.Namespace) -> int:
     for path in write_schema_files(folder):
         echo(f"wrote {path}")
     return EXIT_OK
+
+
+def add_commands(commands: Commands) -> None:
+    schema = commands.add_parser(
+        "schema",
+        help="write JSON Schemas of monitor.yaml and watchlists.yaml, for editors",
+        description="Write monitor.schema.json and watchlists.schema.json, generated from the models that "
+        "validate the configuration. Editors that read `# yaml-language-server: $schema=...` (VS Code's "
+        "YAML extension, JetBrains IDEs) then complete keys and flag mistakes while you type.",
+    )
+    schema.add_argument(
+        "--output", type=Path, metavar="DIR", help="where to write them (default: the folder of --config)"
+    )
+    schema.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the files in DIR are missing or out of date",
+    )
+    schema.set_defaults(handler=cmd_schema)

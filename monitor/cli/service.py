@@ -13,6 +13,7 @@ from ..service.assembly import with_pipeline
 from ..service.ops import OpsServer
 from ..service.report import ServiceSummary, log_startup, log_summaries, slack_outage, summarise
 from ..service.scheduler import queue_digests, run_service
+from .arguments import Commands
 from .output import EXIT_FAILURE, EXIT_OK, echo
 
 
@@ -86,3 +87,12 @@ async def _serve(pipeline: Pipeline) -> None:
 
 def _healthz_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}/healthz" if ":" in host else f"http://{host}:{port}/healthz"
+
+
+def add_commands(commands: Commands) -> None:
+    commands.add_parser("once", help="run one full cycle over all feeds, then exit").set_defaults(
+        handler=cmd_once
+    )
+    commands.add_parser("run", help="run the service: poll each feed at its interval").set_defaults(
+        handler=cmd_run
+    )

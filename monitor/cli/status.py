@@ -14,6 +14,7 @@ from ..pipeline.feed_cycle import utcnow
 from ..redact import mask_configured_url, mask_secrets
 from ..storage import FeedState, Instance, OutboxEntry, Storage, open_storage
 from ..text import cut
+from .arguments import Commands
 from .output import EXIT_OK, echo, echo_json
 
 
@@ -230,3 +231,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         echo(render_status(status, now))
     return EXIT_OK
+
+
+def add_commands(commands: Commands) -> None:
+    status = commands.add_parser(
+        "status", help="show feeds (last poll, result, next poll, errors) and the outbox"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    status.set_defaults(handler=cmd_status)

@@ -19,6 +19,7 @@ from ..config.watch_edit import (
     render_watchlists,
     save_edit,
 )
+from .arguments import Commands
 from .output import EXIT_CONFIG, EXIT_OK, echo, echo_json
 
 
@@ -68,3 +69,79 @@ def _edit_watchlists(args: argparse.Namespace, edit: Callable[[WatchlistsFile], 
     else:
         echo(f"{change.summary} ({file.path})")
     return EXIT_OK
+
+
+_WATCH_EPILOG = """\
+add and remove edit the file that `watchlists:` in --config names (or --config
+itself when the watchlists are inline), keeping its comments, order and
+formatting. The whole configuration is validated first: an edit that would make
+it invalid is refused and nothing is written. The file is replaced atomically,
+so a running `news-monitor run` picks the change up within seconds.
+
+Exit codes: 0 done; 2 refused (unknown watchlist or term, duplicate term, no
+--yes, invalid result) or invalid configuration; 1 the file cannot be written."""
+
+
+def add_commands(commands: Commands) -> None:
+    watch = commands.add_parser(
+        "watch",
+        help="list, add and remove watchlist terms from the command line",
+        description="List, add and remove watchlist terms.",
+        epilog=_WATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = watch.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
+    _add_list_action(actions)
+    _add_add_action(actions)
+    _add_remove_action(actions)
+
+
+def _add_list_action(actions: Commands) -> None:
+    listing = actions.add_parser("list", help="the watchlists: channel, terms, aliases, case, excludes")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
+    listing.set_defaults(handler=cmd_watch_list)
+
+
+def _add_add_action(actions: Commands) -> None:
+    add = actions.add_parser(
+        "add",
+        help="add a term to a watchlist",
+        description="Add TERM to WATCHLIST. A watchlist that does not exist is created only\n"
+        "with --create or --channel: a typo in its name is refused, naming close ones.",
+        epilog=_WATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add.add_argument("watchlist", metavar="WATCHLIST", help="the watchlist's name")
+    add.add_argument("term", metavar="TERM", help="whole words; use -- before a TERM that starts with -")
+    add.add_argument(
+        "--alias", action="append", default=[], metavar="ALIAS", help="another spelling; repeatable"
+    )
+    add.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PHRASE",
+        help="a phrase that does not count; repeatable",
+    )
+    add.add_argument("--case-sensitive", action="store_true", help="match the exact case (aliases too)")
+    add.add_argument("--channel", help="create WATCHLIST if missing, posting to CHANNEL (e.g. '#chips')")
+    add.add_argument(
+        "--create", action="store_true", help="create WATCHLIST if missing (posting to slack.default_channel)"
+    )
+    add.add_argument("--dry-run", action="store_true", help="print the change as a diff; write nothing")
+    add.set_defaults(handler=cmd_watch_add)
+
+
+def _add_remove_action(actions: Commands) -> None:
+    remove = actions.add_parser(
+        "remove",
+        help="remove a term, or a whole watchlist (with --yes)",
+        description="Remove TERM from WATCHLIST; without TERM, remove the whole watchlist (needs --yes).",
+        epilog=_WATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    remove.add_argument("watchlist", metavar="WATCHLIST", help="the watchlist's name")
+    remove.add_argument("term", nargs="?", metavar="TERM", help="as written in the file (or its regex)")
+    remove.add_argument("--yes", action="store_true", help="confirm removing a whole watchlist")
+    remove.add_argument("--dry-run", action="store_true", help="print the change as a diff; write nothing")
+    remove.set_defaults(handler=cmd_watch_remove)
