@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..config.model import DEFAULT_CONFIG_PATH
+from ..config.watch_edit import WatchEditRefused
 from ..errors import ConfigError, MonitorError
 from ..logs import configure_logging
 from . import admin, check, digest, inspect, review, schema, service, status, stories, watch
@@ -63,6 +64,9 @@ def _run_command(argv: Sequence[str] | None) -> int:
     configure_logging(args.log_level)
     try:
         return int(args.handler(args) or EXIT_OK)
+    except WatchEditRefused as exc:  # a `watch` edit refused: nothing was written
+        echo(f"news-monitor: watch: {exc}", err=True)
+        return EXIT_CONFIG
     except ConfigError as exc:
         echo(f"news-monitor: configuration error:\n{_indent(str(exc))}", err=True)
         return EXIT_CONFIG

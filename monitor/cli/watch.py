@@ -9,7 +9,6 @@ from ..config.model import load_config
 from ..config.watch_edit import (
     Edit,
     NewTerm,
-    WatchEditRefused,
     WatchlistsFile,
     add_term,
     describe_watchlists,
@@ -20,7 +19,7 @@ from ..config.watch_edit import (
     save_edit,
 )
 from .arguments import Commands
-from .output import EXIT_CONFIG, EXIT_OK, echo, echo_json
+from .output import EXIT_OK, echo, echo_json
 
 
 def cmd_watch_list(args: argparse.Namespace) -> int:
@@ -49,14 +48,10 @@ def cmd_watch_remove(args: argparse.Namespace) -> int:
 
 
 def _edit_watchlists(args: argparse.Namespace, edit: Callable[[WatchlistsFile], Edit]) -> int:
-    """Open, edit, validate and save the watchlists; a refused edit writes nothing and exits 2."""
-    try:
-        file = open_watchlists(args.config)
-        change = edit(file)
-        diff = save_edit(file, change, dry_run=args.dry_run)
-    except WatchEditRefused as exc:
-        echo(f"news-monitor: watch: {exc}", err=True)
-        return EXIT_CONFIG
+    """Open, edit, validate and save the watchlists; a refused edit writes nothing (main exits 2)."""
+    file = open_watchlists(args.config)
+    change = edit(file)
+    diff = save_edit(file, change, dry_run=args.dry_run)
     if file.document.reformatted_lines:
         echo(
             f"news-monitor: watch: note: {file.path} mixes indentation styles, so "
