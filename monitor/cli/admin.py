@@ -1,4 +1,8 @@
-"""`news-monitor migrate`: bring the store's schema to this version, and optionally copy an old store in."""
+"""`news-monitor migrate` and `retry`: the store's upkeep.
+
+`migrate` brings the store's schema to this version, and optionally copies an old store in; `retry` sends
+permanently failed alerts again once their cause is fixed.
+"""
 
 from __future__ import annotations
 

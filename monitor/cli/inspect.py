@@ -1,4 +1,4 @@
-"""What `extract` and `match` do with one page: read it from a file or URL, extract it, describe matches."""
+"""`news-monitor extract` and `match`: one page, read from a file or URL, extracted; its matches described."""
 
 from __future__ import annotations
 

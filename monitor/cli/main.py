@@ -1,4 +1,5 @@
-"""The `news-monitor` command: the only place that turns errors into exit codes and messages.
+"""The `news-monitor` command: the parser built from the command groups, the global options, dispatch,
+and the only place that turns errors into exit codes and messages.
 
 Exit codes: 0 success, 1 a runtime failure (storage, network for `extract`), 2 invalid configuration or
 usage, 130 interrupted, 141 the reader of the output went away (`news-monitor status | head`).

@@ -1,7 +1,9 @@
-"""What every command prints through, and the exit codes it returns.
+"""What every command prints through (secrets masked, control characters blanked), and the exit codes.
 
 Exit codes: 0 success, 1 a runtime failure (storage, network for `extract`), 2 invalid configuration or
-usage, 130 interrupted, 141 the reader of the output went away (`news-monitor status | head`).
+usage, 130 interrupted, 141 the reader of the output went away (`news-monitor status | head`). Errors
+become codes in main.py only; a command returns 1 itself for an outcome that is not an error (a failed
+check, alerts that failed again).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Preview and backfill: the current watchlists against recently stored articles.
+"""`news-monitor preview` and `backfill`: the current watchlists against recently stored articles.
 
 `preview` shows the effect of a watchlist edit before it goes live: which stored articles the current
 watchlists match, which of those were alerted, which would be new, and which alerted ones would no
