@@ -1,7 +1,13 @@
-"""`news-monitor migrate`: bring the store's schema to this version, and optionally copy an old store in."""
+"""`news-monitor migrate` and `retry`: the store's upkeep.
+
+`migrate` brings the store's schema to this version, and optionally copies an old store in; `retry` sends
+permanently failed alerts again once their cause is fixed.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -11,12 +17,16 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..config import Config, resolve_storage_url, store_url_problem
+from ..config import Config, load_config, resolve_storage_url, store_url_problem
 from ..errors import StorageError
+from ..pipeline.feed_cycle import Pipeline
 from ..redact import mask_configured_url, remember_configured_url
+from ..service.assembly import with_pipeline
 from ..storage.copy import CopiedTable, StoreNotEmpty, copy_store
 from ..storage.migrate import SchemaState, migrate, schema_state
 from ..storage.sql import driver_url
+from .arguments import Commands
+from .output import EXIT_FAILURE, EXIT_OK, echo
 
 
 def migrate_store(config: Config, source: str | None = None) -> Iterator[str]:
@@ -112,3 +122,46 @@ def _migrated(url: str) -> str:
     if before.current:
         return f"{mask_configured_url(url)}: schema already at revision {head}"
     return f"{mask_configured_url(url)}: schema {before.revision or 'none (new store)'} -> revision {head}"
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    """For fixes no config edit shows (the bot was invited, the channel unarchived): try failed alerts now."""
+    config = load_config(args.config)
+
+    async def run(pipeline: Pipeline) -> tuple[int, int, int]:
+        requeued = pipeline.storage.requeue_failed(args.channel)
+        pipeline.outbox.start()
+        stats = await pipeline.outbox.drain()
+        return requeued, stats.sent, stats.failed
+
+    requeued, sent, failed = asyncio.run(with_pipeline(config, run))
+    echo(f"retry: {requeued} failed alert(s) queued again; {sent} sent, {failed} failed again")
+    return EXIT_OK if failed == 0 else EXIT_FAILURE
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    for line in migrate_store(config, args.source):
+        echo(f"migrate: {line}")
+    return EXIT_OK
+
+
+def add_migrate_command(commands: Commands) -> None:
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the store's schema to this version (PostgreSQL needs it after an upgrade); "
+        "--from copies an older store in",
+    )
+    migrate.add_argument("--from", dest="source", metavar="URL",
+                         help="a store to copy into the configured one, e.g. sqlite:///state/news-monitor.db "
+                         "(a SQLite store is read from a snapshot and left as it is; the configured one "
+                         "must be empty)")  # fmt: skip
+    migrate.set_defaults(handler=cmd_migrate)
+
+
+def add_retry_command(commands: Commands) -> None:
+    retry = commands.add_parser(
+        "retry", help="send permanently failed alerts again, after fixing their cause"
+    )
+    retry.add_argument("--channel", help="only the alerts for this channel")
+    retry.set_defaults(handler=cmd_retry)

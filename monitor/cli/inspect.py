@@ -1,18 +1,22 @@
-"""What `extract` and `match` do with one page: read it from a file or URL, extract it, describe matches."""
+"""`news-monitor extract` and `match`: one page, read from a file or URL, extracted; its matches described."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, FetchSettings
-from ..errors import MonitorError
+from ..config import Config, FetchSettings, load_config
+from ..errors import ConfigError, MonitorError
 from ..http.client import HttpClient
 from ..models import Article, Page
 from ..stages.extract import extract_article
 from ..stages.fetch import decode_html, fetch_page
+from ..stages.match import compile_watchlists, match_article
+from .arguments import Commands
+from .output import EXIT_OK, echo, echo_json
 
 
 async def read_article(source: str, url: str | None, config: Config | None) -> Article:
@@ -86,3 +90,44 @@ def format_matches(article: Article, matches: Sequence[Any]) -> str:
             for sentence in dict.fromkeys(("title: " if h.in_title else "") + h.sentence for h in hits):
                 lines.append(f"    - {sentence}")
     return "\n".join(lines)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    article = asyncio.run(read_article(args.source, args.url, _optional_config(args.config)))
+    echo_json(article_as_json(article))
+    return EXIT_OK
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    article = asyncio.run(read_article(args.source, args.url, config))
+    matches = match_article(article, compile_watchlists(config))
+    if args.json:
+        echo_json([match_as_json(m) for m in matches])
+    else:
+        echo(format_matches(article, matches))
+    return EXIT_OK
+
+
+def _optional_config(path: Path) -> Config | None:
+    """The config for its per-site rules, when there is a valid one; `extract` works without it."""
+    if not path.exists():
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        echo(f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", err=True)
+        return None
+
+
+def add_commands(commands: Commands) -> None:
+    extract = commands.add_parser("extract", help="print the extracted article of a file or URL as JSON")
+    extract.add_argument("source", metavar="FILE_OR_URL")
+    extract.add_argument("--url", help="the page's original URL, when SOURCE is a saved file")
+    extract.set_defaults(handler=cmd_extract)
+
+    match = commands.add_parser("match", help="show which watchlists and terms match a file or URL")
+    match.add_argument("source", metavar="FILE_OR_URL")
+    match.add_argument("--url", help="the page's original URL, when SOURCE is a saved file")
+    match.add_argument("--json", action="store_true", help="print JSON instead of text")
+    match.set_defaults(handler=cmd_match)

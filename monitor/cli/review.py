@@ -1,4 +1,4 @@
-"""Preview and backfill: the current watchlists against recently stored articles.
+"""`news-monitor preview` and `backfill`: the current watchlists against recently stored articles.
 
 `preview` shows the effect of a watchlist edit before it goes live: which stored articles the current
 watchlists match, which of those were alerted, which would be new, and which alerted ones would no
@@ -7,16 +7,23 @@ longer match. `backfill` posts the new ones.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..config import load_config
+from ..errors import ConfigError
 from ..logs import safe_line
 from ..pipeline.feed_cycle import Pipeline, matches_json
+from ..service.assembly import with_pipeline
 from ..storage import StoredArticle
 from ..text import cut
+from .arguments import Commands, duration_arg
+from .output import EXIT_OK, echo, echo_json
 
 # What preview says about each article.
 ALERTED = "alerted"  # alerted before, and the current watchlists still match
@@ -140,3 +147,51 @@ def render_preview(rows: list[PreviewRow]) -> str:
         lines.append(f"  {row.verdict:<17} {cut(safe_line(row.title), 70)}  ({lists}){terms}")
         lines.append(f"  {'':<17} {safe_line(row.url)}")
     return "\n".join(lines)
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.watchlist and args.watchlist not in {w.name for w in config.watchlists}:
+        known = ", ".join(w.name for w in config.watchlists)
+        raise ConfigError(
+            f"no watchlist named {args.watchlist!r} (watchlists: {known})", path=str(config.path)
+        )
+
+    async def run(pipeline: Pipeline) -> list[PreviewRow]:
+        return preview(pipeline, pipeline.clock() - args.since, args.watchlist)
+
+    rows = asyncio.run(with_pipeline(config, run))
+    if args.json:
+        echo_json([r.as_json() for r in rows])
+    else:
+        echo(render_preview(rows))
+    return EXIT_OK
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+
+    async def run(pipeline: Pipeline) -> list[PreviewRow]:
+        pipeline.outbox.start()
+        rows = await backfill(pipeline, pipeline.clock() - args.since)
+        pipeline.outbox.wake()
+        await pipeline.outbox.drain()
+        return rows
+
+    rows = asyncio.run(with_pipeline(config, run))
+    echo(f"backfill: {len(rows)} article(s) queued and sent" + "".join(f"\n  {r.title}" for r in rows))
+    return EXIT_OK
+
+
+def add_commands(commands: Commands) -> None:
+    preview = commands.add_parser(
+        "preview", help="what the current watchlists match among stored recent articles"
+    )
+    preview.add_argument("watchlist", nargs="?", metavar="WATCHLIST", help="only this watchlist")
+    preview.add_argument("--since", type=duration_arg, default="7d", help="how far back (default: 7d)")
+    preview.add_argument("--json", action="store_true", help="print JSON instead of text")
+    preview.set_defaults(handler=cmd_preview)
+    backfill = commands.add_parser("backfill", help="post what the current watchlists match among stored "
+                                   "articles that were never alerted")  # fmt: skip
+    backfill.add_argument("--since", type=duration_arg, required=True, help="how far back, e.g. 24h")
+    backfill.set_defaults(handler=cmd_backfill)

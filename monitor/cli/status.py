@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ..config import Config
+from ..config import Config, load_config
 from ..logs import safe_line
+from ..pipeline.feed_cycle import utcnow
 from ..redact import mask_configured_url, mask_secrets
-from ..storage import FeedState, Instance, OutboxEntry, Storage
+from ..storage import FeedState, Instance, OutboxEntry, Storage, open_storage
 from ..text import cut
+from .arguments import Commands
+from .output import EXIT_OK, echo, echo_json
 
 
 def build_status(config: Config, storage: Storage, now: datetime) -> dict[str, Any]:
@@ -212,3 +216,26 @@ def _span(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f}s"
     return f"{seconds / 60:.0f}m" if seconds < 5400 else f"{seconds / 3600:.1f}h"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    storage = open_storage(config.storage_url)
+    try:
+        now = utcnow()
+        status = build_status(config, storage, now)
+    finally:
+        storage.close()
+    if args.json:
+        echo_json(status)
+    else:
+        echo(render_status(status, now))
+    return EXIT_OK
+
+
+def add_commands(commands: Commands) -> None:
+    status = commands.add_parser(
+        "status", help="show feeds (last poll, result, next poll, errors) and the outbox"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    status.set_defaults(handler=cmd_status)
