@@ -19,6 +19,12 @@ from tests.support.world import World, hours_ago
 ARTICLE = (
     "<html><body><article>" + "<p>Alibaba's chip unit T-Head shipped a new processor to data centres.</p>" * 4
 )
+# Another story (an alert of its own, not a reply in the first one's thread).
+OTHER_STORY = (
+    "<html><body><article>"
+    + "<p>Alibaba Cloud opened a region in Riyadh with a Saudi telecoms partner, its third in the Gulf.</p>"
+    * 4
+)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, process: subprocess.Popen[str]) -> None:
@@ -49,24 +55,28 @@ def test_run_polls_on_schedule_and_stops_cleanly(
     try:
         wait_for(lambda: len(slack_fake.messages()) == 1, 30, service)
         second = web_server.add(
-            "/a2.html",
-            ARTICLE.replace("new processor", "second processor") + "</article></body></html>",
-            content_type="text/html",
+            "/a2.html", OTHER_STORY + "</article></body></html>", content_type="text/html"
         )
         items = [
             {"title": "T-Head ships", "link": first, "guid": "1", "pub_date": hours_ago(1)},
-            {"title": "T-Head ships again", "link": second, "guid": "2", "pub_date": hours_ago(0.1)},
+            {
+                "title": "Alibaba opens a Saudi region",
+                "link": second,
+                "guid": "2",
+                "pub_date": hours_ago(0.1),
+            },
         ]
         web_server.add("/feed.xml", rss_feed("F", items), content_type="application/rss+xml")
         wait_for(lambda: len(slack_fake.messages()) == 2, 30, service)
         assert web_server.hits("/feed.xml") >= 2
         service.send_signal(stop_signal)
-        started = time.monotonic()
         _, stderr = service.communicate(timeout=15)
     finally:
         if service.poll() is None:
             service.kill()
     assert service.returncode == 0, stderr
-    assert time.monotonic() - started < 8
     assert "service.stopped" in stderr
-    assert [m["text"].split(" (")[0] for m in slack_fake.messages()] == ["T-Head ships", "T-Head ships again"]
+    assert [m["text"].split(" (")[0] for m in slack_fake.messages()] == [
+        "T-Head ships",
+        "Alibaba opens a Saudi region",
+    ]
