@@ -36,7 +36,6 @@ from ..http.robots import RobotsCache
 from ..logs import log_event
 from ..models import Alert, Article, FeedItem, FeedPoll, Match
 from ..redact import mask_configured_url, mask_secrets
-from ..service.fleet import HeldItems, ItemWork
 from ..stages.dedupe import article_keys, fingerprint_text, item_keys, plausible_canonical
 from ..stages.extract import extract_article
 from ..stages.fetch import fetch_page
@@ -49,6 +48,7 @@ from ..storage import ArticleRecord, FeedState, QueuedAlert, RecordResult, Stora
 from ..stories.decision_order import DecisionOrder, Hold
 from ..stories.desk import StoryDesk, article_outcome
 from .gates import FairGate
+from .held_items import HeldItems, ItemWork
 from .poll_records import PollRecorder
 from .stored_text import StoredTextBudget
 
