@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from ..logs import safe_line
-from ..pipeline.feed_cycle import Pipeline, matches_json
+from ..pipeline.feed_cycle import Pipeline
+from ..pipeline.item_stages import matches_json
 from ..storage import StoredArticle
 from ..text import cut
 
