@@ -322,7 +322,7 @@ class Pipeline:
         return await self.items.process_item(item, source, first_poll, tags, held=held, hold=hold)
 
     async def read_article(self, item: FeedItem) -> Article:
-        return await self.items.read_article(item)
+        return await self.items.pages.read_article(item)
 
     def analyse(self, article: Article, source: str, tags: frozenset[str]) -> tuple[list[Match], list[Alert]]:
         return self.items.analyse(article, source, tags)
