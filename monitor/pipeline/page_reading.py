@@ -58,6 +58,21 @@ class PageReader:
         """Fetch and extract the item's page; fall back to the feed's own summary when that fails."""
         if not item.link:
             return article_from_item(item)
+        try:
+            article = await self._fetch_and_extract(item)
+        except (FetchError, ExtractionError) as exc:
+            log_event(
+                log, logging.INFO, "article.fallback_to_summary", article_url=item.link, reason=exc.reason
+            )
+            return article_from_item(item)
+        except Exception as exc:  # a bug in a parser must not cost the alert: the feed's text still works
+            log_event(log, logging.ERROR, "article.fallback_to_summary", article_url=item.link,
+                      reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
+            return article_from_item(item)
+        return with_feed_fields(item, article)
+
+    async def _fetch_and_extract(self, item: FeedItem) -> Article:
+        """The item's page, fetched and extracted within this instance's page room and the feed's slots."""
         room = self._page_room.claim()
         try:
             page = await fetch_page(
@@ -70,35 +85,28 @@ class PageReader:
                 room=room,
             )
             async with self._extract_gate.slot(item.feed_url):
-                article = await asyncio.to_thread(
-                    extract_article, page, self.config.site_rules, authors=False
-                )
-        except (FetchError, ExtractionError) as exc:
-            log_event(
-                log, logging.INFO, "article.fallback_to_summary", article_url=item.link, reason=exc.reason
-            )
-            return article_from_item(item)
-        except Exception as exc:  # a bug in a parser must not cost the alert: the feed's text still works
-            log_event(log, logging.ERROR, "article.fallback_to_summary", article_url=item.link,
-                      reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
-            return article_from_item(item)
+                return await asyncio.to_thread(extract_article, page, self.config.site_rules, authors=False)
         finally:
             room.release()  # the page is read (or given up): room for the next one
-        # The feed's title is the outlet's own headline; page <title>s often carry " | Site name".
-        article = dataclasses.replace(
-            article,
-            title=item.title or article.title,
-            published=item.published or article.published,
-            canonical_url=plausible_canonical(article.url, article.canonical_url),
-        )
-        if _word_count(item.summary_text) > _word_count(article.text):
-            # A paywall or consent page extracts to a teaser shorter than the feed's own summary; the
-            # summary is then the better text (and two different stories' identical teasers would
-            # otherwise share a fingerprint).
-            log_event(log, logging.INFO, "article.fallback_to_summary", article_url=item.link,
-                      reason="the page text is shorter than the feed's summary")  # fmt: skip
-            return dataclasses.replace(article, text=item.summary_text, from_feed_summary=True)
-        return article
+
+
+def with_feed_fields(item: FeedItem, article: Article) -> Article:
+    """The extracted article with the feed's title and date, and the feed's summary for a shorter text."""
+    # The feed's title is the outlet's own headline; page <title>s often carry " | Site name".
+    article = dataclasses.replace(
+        article,
+        title=item.title or article.title,
+        published=item.published or article.published,
+        canonical_url=plausible_canonical(article.url, article.canonical_url),
+    )
+    if _word_count(item.summary_text) > _word_count(article.text):
+        # A paywall or consent page extracts to a teaser shorter than the feed's own summary; the
+        # summary is then the better text (and two different stories' identical teasers would
+        # otherwise share a fingerprint).
+        log_event(log, logging.INFO, "article.fallback_to_summary", article_url=item.link,
+                  reason="the page text is shorter than the feed's summary")  # fmt: skip
+        return dataclasses.replace(article, text=item.summary_text, from_feed_summary=True)
+    return article
 
 
 def _word_count(text: str) -> int:
