@@ -21,7 +21,7 @@ from ..stages.match import CompiledWatchlist, compile_watchlists, match_article,
 from ..stages.neardup import Signature, sign_text
 from ..stages.stories import StoryProfile, profile_article, published_time
 from ..stages.summarise import summarise_article
-from ..storage import ArticleRecord, QueuedAlert, RecordResult, Storage
+from ..storage import ArticleKey, ArticleRecord, QueuedAlert, RecordResult, Storage
 from ..stories.decision_order import DecisionOrder, Hold
 from ..stories.desk import StoryDesk, article_outcome
 from .held_items import HeldItems, ItemWork
@@ -31,6 +31,16 @@ from .stored_text import StoredTextBudget
 log = logging.getLogger("monitor.pipeline")
 
 PRIORITIES = ("low", "normal", "high")
+
+
+@dataclasses.dataclass(frozen=True)
+class TextReading:
+    """What reading an article's text found, before the story desk decides on it."""
+
+    signature: Signature | None  # none for a feed's summary: only a page's text is signed
+    profile: StoryProfile | None
+    matches: list[Match]
+    alerts: list[Alert]
 
 
 class ItemStages:
@@ -145,7 +155,7 @@ class ItemStages:
             return self._record_without_alert(item, "too_old", now, article)
         # Signing, profiling, matching and summarising are CPU work on up to 200,000 characters, and the
         # story decisions and the record are store work: both off the event loop, which keeps fetching.
-        signature, profile, matches, alerts = await asyncio.to_thread(self._read_text, article, source, tags)
+        reading = await asyncio.to_thread(self._read_text, article, source, tags)
         # Read: from here it waits for its turn, in publication order (decision_order.py).
         turn = (
             self.decisions.turn(published_time(article.published, now), item.link, hold)
@@ -154,7 +164,7 @@ class ItemStages:
         )
         async with turn, self._record_lock:
             outcome, queued, result = await asyncio.to_thread(
-                self._decide_and_record, item, article, now, signature, profile, matches, alerts, source
+                self._decide_and_record, item, article, now, reading, source
             )
         if result.is_duplicate:
             return "duplicate"
@@ -162,25 +172,15 @@ class ItemStages:
             self.outbox.wake()
         return "matched" if queued else outcome
 
-    def _read_text(
-        self, article: Article, source: str, tags: frozenset[str]
-    ) -> tuple[Signature | None, StoryProfile | None, list[Match], list[Alert]]:
+    def _read_text(self, article: Article, source: str, tags: frozenset[str]) -> TextReading:
         """The article's near-copy signature, story profile, matches and alerts."""
         signature = None if article.from_feed_summary else sign_text(article.text)
         profile = profile_article(article.title, article.text)
         matches, alerts = self.analyse(article, source, tags)
-        return signature, profile, matches, alerts
+        return TextReading(signature, profile, matches, alerts)
 
     def _decide_and_record(
-        self,
-        item: FeedItem,
-        article: Article,
-        now: datetime,
-        signature: Signature | None,
-        profile: StoryProfile | None,
-        matches: list[Match],
-        alerts: list[Alert],
-        source: str,
+        self, item: FeedItem, article: Article, now: datetime, reading: TextReading, source: str
     ) -> tuple[str, list[QueuedAlert], RecordResult]:
         """Copy or not, which story, what to post: decided and stored in one go (under the record lock
         here, and the store's story lock across instances: two outlets' reports of one event, read by
@@ -188,30 +188,53 @@ class ItemStages:
         with self.storage.story_lock():
             since = now - self.config.stories.window
             keys = article_keys(item, article)
-            fingerprint = next((key.key for key in keys if key.kind == "fingerprint"), None)
-            exact = self.stories.exact_copy_of(item.link, fingerprint, since) if fingerprint else None
-            copy_of = exact or (
-                self.stories.copy_of(item.link, signature, since) if signature is not None else None
-            )
+            copy_of, exact = self._copy_of(item.link, keys, reading.signature, since)
             story_id = (
                 self.storage.story_of(copy_of)
                 if copy_of
-                else self.stories.story_of(item.link, profile, since, published_time(article.published, now))
+                else self.stories.story_of(
+                    item.link, reading.profile, since, published_time(article.published, now)
+                )
             )
-            queued = self.story_messages(story_id, alerts, source, copy=copy_of is not None)
-            outcome = article_outcome(queued, alerts, matches, is_copy=copy_of is not None)
-            record = self._record(item, article, now, outcome, matches, signature, source=source)
-            record = dataclasses.replace(
-                record,
-                story_id=story_id,
-                story_profile=profile.to_json() if profile else None,
-                # A copy is not indexed: its original stands for it in later comparisons.
-                bands=() if copy_of else record.bands,
-                story_keys=profile.keys if profile and not copy_of else (),
-            )
+            queued = self.story_messages(story_id, reading.alerts, source, copy=copy_of is not None)
+            outcome = article_outcome(queued, reading.alerts, reading.matches, is_copy=copy_of is not None)
+            record = self._story_record(item, article, now, outcome, reading, source, story_id, copy_of)
             if exact:  # its original holds the text's key; its own GUID and URLs are its keys
                 keys = [key for key in keys if key.kind != "fingerprint"]
             return outcome, queued, self.storage.record_article(record, keys, queued)
+
+    def _copy_of(
+        self, url: str, keys: list[ArticleKey], signature: Signature | None, since: datetime
+    ) -> tuple[int | None, bool]:
+        """The stored article this one copies, if any, and whether its text is that one's exactly."""
+        fingerprint = next((key.key for key in keys if key.kind == "fingerprint"), None)
+        exact = self.stories.exact_copy_of(url, fingerprint, since) if fingerprint else None
+        if exact:
+            return exact, True
+        return (self.stories.copy_of(url, signature, since) if signature is not None else None), False
+
+    def _story_record(
+        self,
+        item: FeedItem,
+        article: Article,
+        now: datetime,
+        outcome: str,
+        reading: TextReading,
+        source: str,
+        story_id: int | None,
+        copy_of: int | None,
+    ) -> ArticleRecord:
+        """The article's record with its story and, unless it is a copy, its text's index entries."""
+        record = self._record(item, article, now, outcome, reading.matches, reading.signature, source=source)
+        profile = reading.profile
+        return dataclasses.replace(
+            record,
+            story_id=story_id,
+            story_profile=profile.to_json() if profile else None,
+            # A copy is not indexed: its original stands for it in later comparisons.
+            bands=() if copy_of else record.bands,
+            story_keys=profile.keys if profile and not copy_of else (),
+        )
 
     def story_messages(
         self, story_id: int | None, alerts: list[Alert], source: str, *, copy: bool = False
