@@ -1,7 +1,8 @@
-"""The one place where the stage order is written.
+"""The one place where the stage order is written: a feed's cycle here (Pipeline.poll_one), an item's
+stages in item_stages.py (ItemStages.process_item, which the Pipeline is built on).
 
 A feed's cycle:   poll (conditional GET) -> each new item -> record the poll and when to poll next
-An item's stages: item keys seen? -> age check -> fetch -> extract -> match -> summarise
+An item's stages: item keys seen? -> age check -> fetch -> extract -> match -> summarise -> story desk
                   -> record article + queue alerts (one transaction) -> wake the outbox sender
 
 Ordering invariants:
@@ -30,14 +31,13 @@ from ..delivery.outbox import Outbox
 from ..errors import FeedError, FetchError
 from ..http.client import HttpClient
 from ..logs import log_event
-from ..models import Alert, Article, FeedItem, FeedPoll, Match
+from ..models import FeedPoll
 from ..redact import mask_configured_url, mask_secrets
-from ..stages.match import CompiledWatchlist
 from ..stages.poll import poll_feed
-from ..storage import ArticleRecord, FeedState, QueuedAlert, Storage
-from ..stories.decision_order import DecisionOrder, Hold
-from .held_items import HeldItems
+from ..storage import FeedState, Storage
+from ..stories.decision_order import Hold
 from .item_stages import ItemStages
+from .page_reading import article_from_record
 from .poll_records import PollRecorder
 from .stored_text import StoredTextBudget
 
@@ -65,8 +65,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Pipeline:
-    """Runs feed cycles with the collaborators it is given (HTTP client, storage, outbox)."""
+class Pipeline(ItemStages):
+    """Runs feed cycles with the collaborators it is given (HTTP client, storage, outbox), each new item
+    through its stages (ItemStages)."""
 
     def __init__(
         self,
@@ -78,28 +79,15 @@ class Pipeline:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ):
-        self.config = config
-        self.storage = storage
-        self.http = http
-        self.outbox = outbox
-        self.clock = clock
+        super().__init__(config, storage, http, outbox, clock)
         self.polls = PollRecorder(config, storage, clock, rng or random.Random())
-        self.stopping = False
         self.last_poll_finished: float | None = None  # Unix time, for /healthz
         self.last_tick: float | None = None  # monotonic time the scheduler last asked for due feeds
         self._feed_gate = asyncio.Semaphore(config.poll.concurrency)
         self._feed_gate_size = config.poll.concurrency
-        self.decisions = DecisionOrder(config.stories.settle.total_seconds())  # story decisions' order
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
-        self.held_items = HeldItems(storage)  # new items being read (taken over if this process dies)
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
-        self.items = ItemStages(config, storage, http, outbox, clock=clock, decisions=self.decisions,
-                                held_items=self.held_items, stopping=lambda: self.stopping)  # fmt: skip
-
-    @property
-    def watchlists(self) -> tuple[CompiledWatchlist, ...]:
-        return self.items.watchlists
 
     def prune(self) -> tuple[int, int]:
         """Forget article text after `retention`, whole articles and their dedup keys after KEY_RETENTION."""
@@ -109,11 +97,9 @@ class Pipeline:
 
     def reconfigure(self, config: Config) -> None:
         """Use a new configuration from the next poll on (live reload); polls in flight finish as begun."""
-        self.config = config
+        super().reconfigure(config)
         self.polls.config = config
-        self.items.reconfigure(config)
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
-        self.decisions.settle = config.stories.settle.total_seconds()
         self.http.hosts.set_feed_concurrency(config.poll.per_host_concurrency)
         if config.poll.concurrency != self._feed_gate_size:
             self._feed_gate, self._feed_gate_size = (
@@ -290,8 +276,7 @@ class Pipeline:
         first_poll = state is None or state.last_success_at is None
         source = feed.name or poll.title
         tags = frozenset(feed.tags)
-        # What this poll may store of its articles' text:
-        self.items.text_budgets[feed.url] = StoredTextBudget()
+        self._text_budgets[feed.url] = StoredTextBudget()  # what this poll may store of its articles' text
         try:
             outcomes = await asyncio.gather(
                 *(self.process_item(item, source, first_poll, tags, hold=hold)
@@ -300,43 +285,13 @@ class Pipeline:
         finally:
             for hold in holds:  # (each item releases its own; these are for items that never started)
                 hold.release()
-        self.items.text_budgets.pop(feed.url, None)  # (left for the next poll to replace if the store failed)
+        self._text_budgets.pop(feed.url, None)  # (left for the next poll to replace if the store failed)
         report.counts.update(f"items/{outcome}" for outcome in outcomes)
         for outcome in outcomes:
             metrics.ITEMS.labels(outcome).inc()
         if "matched" in outcomes:
             report.counts["alerts/queued"] += outcomes.count("matched")
         return list(outcomes)
-
-    async def process_item(
-        self,
-        item: FeedItem,
-        source: str,
-        first_poll: bool,
-        tags: frozenset[str] = frozenset(),
-        *,
-        held: int | None = None,
-        hold: Hold | None = None,
-    ) -> str:
-        """Take one feed item through every stage (item_stages.ItemStages.process_item)."""
-        return await self.items.process_item(item, source, first_poll, tags, held=held, hold=hold)
-
-    async def read_article(self, item: FeedItem) -> Article:
-        return await self.items.pages.read_article(item)
-
-    def analyse(self, article: Article, source: str, tags: frozenset[str]) -> tuple[list[Match], list[Alert]]:
-        return self.items.analyse(article, source, tags)
-
-    def match(self, article: Article, tags: frozenset[str]) -> list[Match]:
-        return self.items.match(article, tags)
-
-    def story_messages(
-        self, story_id: int | None, alerts: list[Alert], source: str, *, copy: bool = False
-    ) -> list[QueuedAlert]:
-        return self.items.story_messages(story_id, alerts, source, copy=copy)
-
-    def too_old(self, published: datetime | None, now: datetime) -> bool:
-        return self.items.too_old(published, now)
 
     def feed_tags(self, feed_url: str) -> frozenset[str]:
         feed = self._feeds_by_url.get(feed_url)
@@ -351,15 +306,7 @@ class Pipeline:
         # Masked: a title stored by an older version may be the feed's URL, credentials included.
         return mask_secrets(state.title) if state and state.title else mask_configured_url(feed_url)
 
-    @staticmethod
-    def article_from_record(record: ArticleRecord) -> Article:
-        return Article(
-            url=record.url,
-            title=record.title,
-            text=record.text,
-            canonical_url=record.canonical_url,
-            published=record.published_at,
-        )
+    article_from_record = staticmethod(article_from_record)
 
 
 class _Stopping(Exception):

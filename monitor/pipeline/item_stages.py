@@ -1,4 +1,9 @@
-"""An item's stages, in order (ItemStages.process_item), with the limits they share across every feed."""
+"""An item's stages, in order (ItemStages.process_item); the order's invariants are in feed_cycle.py:
+dated too old? -> item keys seen? -> read the page (page_reading.py) -> too old by the page's date? ->
+sign, profile, match, build alerts (alerts.py) -> its turn in publication order (stories/decision_order.py)
+-> copy? which story? what to post (stories/desk.py) -> record the article and queue its messages (one
+transaction) -> wake the outbox sender.
+"""
 
 from __future__ import annotations
 
@@ -17,20 +22,18 @@ from ..http.client import HttpClient
 from ..logs import log_event
 from ..models import Alert, Article, FeedItem, Match
 from ..stages.dedupe import article_keys, fingerprint_text, item_keys
-from ..stages.match import CompiledWatchlist, compile_watchlists, match_article, matched_words
+from ..stages.match import CompiledWatchlist, compile_watchlists, match_article
 from ..stages.neardup import Signature, sign_text
 from ..stages.stories import StoryProfile, profile_article, published_time
-from ..stages.summarise import summarise_article
 from ..storage import ArticleKey, ArticleRecord, QueuedAlert, RecordResult, Storage
 from ..stories.decision_order import DecisionOrder, Hold
 from ..stories.desk import StoryDesk, article_outcome
+from .alerts import alerts_for
 from .held_items import HeldItems, ItemWork
 from .page_reading import PageReader, article_from_item
 from .stored_text import StoredTextBudget
 
 log = logging.getLogger("monitor.pipeline")
-
-PRIORITIES = ("low", "normal", "high")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +47,8 @@ class TextReading:
 
 
 class ItemStages:
-    """Takes feed items through their stages with the collaborators it is given (the Pipeline's)."""
+    """Takes feed items through their stages with the collaborators it is given; the Pipeline
+    (feed_cycle.py) is these stages with the feed cycle that hands them its items."""
 
     def __init__(
         self,
@@ -52,33 +56,30 @@ class ItemStages:
         storage: Storage,
         http: HttpClient,
         outbox: Outbox,
-        *,
         clock: Callable[[], datetime],
-        decisions: DecisionOrder,
-        held_items: HeldItems,
-        stopping: Callable[[], bool],
     ):
         self.config = config
         self.storage = storage
         self.http = http
         self.outbox = outbox
         self.clock = clock
-        self.stopping = stopping  # the pipeline's: an item not started by then is left for the next poll
-        self.pages = PageReader(config, http)
+        self.stopping = False
+        self.pages = PageReader(config, http)  # fetch and extract, with the slots every feed shares
         self.stories = StoryDesk(storage)
         self.watchlists: tuple[CompiledWatchlist, ...] = compile_watchlists(config)
         self._record_lock = asyncio.Lock()
-        self.decisions = decisions  # story decisions' order
-        self.text_budgets: dict[str, StoredTextBudget] = {}  # per feed, for the poll being processed
-        self.held_items = held_items  # new items being read (taken over if this process dies)
+        self.decisions = DecisionOrder(config.stories.settle.total_seconds())  # story decisions' order
+        self._text_budgets: dict[str, StoredTextBudget] = {}  # per feed, for the poll being processed
+        self.held_items = HeldItems(storage)  # new items being read (taken over if this process dies)
         self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
 
     def reconfigure(self, config: Config) -> None:
         """Use a new configuration from the next item on (live reload)."""
         self.config = config
+        self.pages.reconfigure(config)
         self.watchlists = compile_watchlists(config)
         self._digest_watchlists = {w.name for w in config.watchlists if w.delivery == "digest"}
-        self.pages.reconfigure(config)
+        self.decisions.settle = config.stories.settle.total_seconds()
 
     async def process_item(
         self,
@@ -92,12 +93,12 @@ class ItemStages:
     ) -> str:
         """Take one feed item through every stage; return its outcome (a counter name).
 
-        `held`: the item's claim, when this instance took it over from a dead one (monitor/fleet.py).
+        `held`: the item's claim, when this instance took it over from a dead one (service/fleet.py).
         `hold`: its hold on the cycle's story decisions (decision_order.py), released once it is read.
         """
         hold = hold or self.decisions.hold()
         try:
-            if self.stopping():
+            if self.stopping:
                 return "postponed"  # not recorded: the next poll sees it again
             return await self._process_item(item, source, first_poll, tags, held, hold)
         except StorageError:
@@ -137,7 +138,7 @@ class ItemStages:
             hold.release()
             return await self._read_and_record(item, source, now, tags, hold, ordered=False)
         # From here on the item is work another instance takes over if this one dies before recording
-        # it, without polling the feed again (monitor/fleet.py).
+        # it, without polling the feed again (service/fleet.py).
         with self.held_items.holding(self.held_items.hold(ItemWork(item, source, first_poll), now)):
             return await self._read_and_record(item, source, now, tags, hold)
 
@@ -150,7 +151,7 @@ class ItemStages:
         hold: Hold,
         ordered: bool = True,
     ) -> str:
-        article = await self.pages.read_article(item)
+        article = await self.read_article(item)
         if self.too_old(article.published, now):
             return self._record_without_alert(item, "too_old", now, article)
         # Signing, profiling, matching and summarising are CPU work on up to 200,000 characters, and the
@@ -239,7 +240,7 @@ class ItemStages:
     def story_messages(
         self, story_id: int | None, alerts: list[Alert], source: str, *, copy: bool = False
     ) -> list[QueuedAlert]:
-        """What to post for an article of a story (story_desk.StoryDesk.messages), with this config."""
+        """What to post for an article of a story (stories/desk.py StoryDesk.messages), with this config."""
         return self.stories.messages(
             story_id, alerts, source, copy=copy, broadcast_at=self.config.stories.broadcast_at
         )
@@ -287,41 +288,20 @@ class ItemStages:
 
     def _text_to_store(self, feed_url: str, text: str, *, matched: bool) -> str:
         """The part of an article's text the store keeps (stored_text.py): capped per article and poll."""
-        budget = self.text_budgets.get(feed_url) or StoredTextBudget()  # outside a poll: the article's cap
+        budget = self._text_budgets.get(feed_url) or StoredTextBudget()  # outside a poll: the article's cap
         return budget.keep(text, matched=matched)
+
+    async def read_article(self, item: FeedItem) -> Article:
+        """Fetch and extract the item's page, or fall back to the feed's summary (page_reading.py)."""
+        return await self.pages.read_article(item)
 
     def analyse(self, article: Article, source: str, tags: frozenset[str]) -> tuple[list[Match], list[Alert]]:
         """Match an article and build its alerts, one per channel."""
         matches = self.match(article, tags)
-        return matches, self._alerts_for(article, matches, source)
+        return matches, alerts_for(article, matches, source, self._digest_watchlists)
 
     def match(self, article: Article, tags: frozenset[str]) -> list[Match]:
         return match_article(article, self.watchlists, tags)
-
-    def _alerts_for(self, article: Article, matches: list[Match], source: str) -> list[Alert]:
-        """One alert per channel, naming every watchlist routed there (never two messages for one article)."""
-        # Digest watchlists' matches are stored with the article; their message comes on their schedule.
-        matches = [m for m in matches if m.watchlist not in self._digest_watchlists]
-        if not matches:
-            return []
-        summary = summarise_article(article, matches)
-        by_channel: dict[str, list[Match]] = {}
-        for match in matches:
-            by_channel.setdefault(match.channel, []).append(match)
-        return [
-            Alert(
-                channel=channel,
-                article=article,
-                source=source or article.site_name or "",
-                summary=summary,
-                watchlists=tuple(m.watchlist for m in channel_matches),
-                terms=tuple(dict.fromkeys(t for m in channel_matches for t in m.terms)),
-                matched=matched_words(channel_matches),
-                priority=max((m.priority for m in channel_matches), key=PRIORITIES.index),
-                notify_here=any(m.notify_here for m in channel_matches),
-            )
-            for channel, channel_matches in by_channel.items()
-        ]
 
 
 def matches_json(matches: list[Match]) -> str:

@@ -18,6 +18,7 @@ from ..models import Article, FeedItem
 from ..stages.dedupe import plausible_canonical
 from ..stages.extract import extract_article
 from ..stages.fetch import fetch_page
+from ..storage import ArticleRecord
 from .gates import FairGate
 
 log = logging.getLogger("monitor.pipeline")
@@ -121,4 +122,15 @@ def article_from_item(item: FeedItem) -> Article:
         text=item.summary_text,
         published=item.published,
         from_feed_summary=True,
+    )
+
+
+def article_from_record(record: ArticleRecord) -> Article:
+    """A stored article as the stages read it (for reviewing stored articles again)."""
+    return Article(
+        url=record.url,
+        title=record.title,
+        text=record.text,
+        canonical_url=record.canonical_url,
+        published=record.published_at,
     )
