@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import monitor.models
-from monitor.pipeline.feed_cycle import PAGE_FETCH_SHARE
 from monitor.pipeline.gates import FairGate
+from monitor.pipeline.page_reading import PAGE_FETCH_SHARE
 from tests.support.feeds import rss_feed
 from tests.support.web_server import WebServer
 from tests.support.world import World, hours_ago

@@ -20,7 +20,7 @@ from sqlalchemy import event
 from monitor.config import FleetSettings
 from monitor.models import FeedItem
 from monitor.pipeline.feed_schedule import JITTER_SHARE
-from monitor.service.fleet import HeldItems, ItemWork
+from monitor.pipeline.held_items import HeldItems, ItemWork
 from monitor.storage import ArticleKey, ArticleRecord, PollSuccess, QueuedAlert, SQLStorage, open_storage
 from monitor.storage.fleet import DEFAULT_LEASE, FEED_HOLD_SHARE
 from tests.support.store import Store

@@ -18,7 +18,8 @@ from typing import Any
 from ..config import load_config
 from ..errors import ConfigError
 from ..logs import safe_line
-from ..pipeline.feed_cycle import Pipeline, matches_json
+from ..pipeline.feed_cycle import Pipeline
+from ..pipeline.item_stages import matches_json
 from ..service.assembly import with_pipeline
 from ..storage import StoredArticle
 from ..text import cut

@@ -1,7 +1,7 @@
 """The story desk: is an article a copy, which story does it report, and what does it post to Slack?
 
 The pipeline asks these three questions of every article it reads, under its record lock, right before
-storing the article (pipeline.Pipeline._decide_and_record). The stages compare texts
+storing the article (pipeline/item_stages.py, ItemStages._decide_and_record). The stages compare texts
 (stages/neardup.py, stages/stories.py); the desk looks the candidates up in the store and turns the
 answer into outbox entries: a story's first alert in a channel, then one thread reply per new outlet.
 """
@@ -15,7 +15,7 @@ from ..logs import log_event
 from ..models import Alert, Match, StoryReply
 from ..stages.neardup import Signature, best_copy
 from ..stages.stories import StoryProfile, best_story
-from ..storage import QueuedAlert, Storage
+from ..storage import QueuedAlert, Storage, StoryThread
 
 log = logging.getLogger("monitor.stories")
 
@@ -77,31 +77,35 @@ class StoryDesk:
         if story_id is None or not alerts:
             return [QueuedAlert(channel=a.channel, payload=a.to_json()) for a in alerts]
         carried_by = len(set(self.storage.story_outlets(story_id)) | {source})
+        widely_carried = broadcast_at is not None and carried_by >= broadcast_at
         queued = []
         for alert in alerts:
             thread = self.storage.story_thread(story_id, alert.channel)
             if thread is None:
                 queued.append(QueuedAlert(channel=alert.channel, payload=alert.to_json()))
             elif not copy:
-                new_outlet = source not in thread.outlets
-                reply = StoryReply(
-                    channel=alert.channel,
-                    story_id=story_id,
-                    outlet=source,
-                    title=alert.article.title,
-                    url=alert.article.canonical_url or alert.article.url,
-                    # The first new outlet's reply once the story is carried widely; later ones, and an
-                    # outlet's updates, stay in the thread.
-                    broadcast=new_outlet
-                    and broadcast_at is not None
-                    and carried_by >= broadcast_at
-                    and not thread.broadcast,
-                    alert=alert.to_json(),
-                    update=not new_outlet,
-                )
-                payload = reply.to_json()
-                queued.append(QueuedAlert(alert.channel, payload, kind="reply", parent_id=thread.alert_id))
+                queued.append(thread_reply(alert, story_id, source, thread, widely_carried=widely_carried))
         return queued
+
+
+def thread_reply(
+    alert: Alert, story_id: int, source: str, thread: StoryThread, *, widely_carried: bool
+) -> QueuedAlert:
+    """An article's reply in its story's thread: another outlet's report, or an outlet's update."""
+    new_outlet = source not in thread.outlets
+    reply = StoryReply(
+        channel=alert.channel,
+        story_id=story_id,
+        outlet=source,
+        title=alert.article.title,
+        url=alert.article.canonical_url or alert.article.url,
+        # The first new outlet's reply once the story is carried widely; later ones, and an outlet's
+        # updates, stay in the thread.
+        broadcast=new_outlet and widely_carried and not thread.broadcast,
+        alert=alert.to_json(),
+        update=not new_outlet,
+    )
+    return QueuedAlert(alert.channel, reply.to_json(), kind="reply", parent_id=thread.alert_id)
 
 
 def article_outcome(

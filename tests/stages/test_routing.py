@@ -9,8 +9,7 @@ import pytest
 from monitor.config import TermConfig, WatchlistConfig, load_config
 from monitor.delivery.notifiers.slack_message import build_blocks, build_fallback_text
 from monitor.errors import ConfigError
-from monitor.models import Article
-from monitor.pipeline.feed_cycle import Alert
+from monitor.models import Alert, Article
 from monitor.stages.match import TITLE_WEIGHT, compile_watchlist, match_article
 
 
