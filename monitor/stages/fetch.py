@@ -11,7 +11,7 @@ from typing import Any
 from bs4.dammit import EncodingDetector, UnicodeDammit
 
 from ..errors import FetchError
-from ..http.client import HttpClient
+from ..http.client import HttpClient, Response
 from ..http.page_room import PageClaim
 from ..http.robots import RobotsCache
 from ..models import Page
@@ -53,15 +53,19 @@ async def fetch_page(
         raise FetchError(
             url, f"not an HTML page (Content-Type: {response.content_type})", status=response.status
         )
+    page = Page(url=response.url, html=await _decoded(response, room), status=response.status)
+    del response  # the body: a page in memory is its text from here on
+    if room is not None:
+        room.settle_decoded(page.html)
+    return page
+
+
+async def _decoded(response: Response, room: PageClaim | None) -> str:
+    """The page's body as text, its room in memory grown for the decoding first."""
     if room is not None:
         await room.reserve_for_decoding(response.body)
     # Decoding a 5 MB page is CPU work (a guess of its encoding, then the whole body): off the event loop.
-    html = await asyncio.to_thread(decode_html, response.body, response.charset)
-    page = Page(url=response.url, html=html, status=response.status)
-    del response  # the body: a page in memory is its text from here on
-    if room is not None:
-        room.settle_decoded(html)
-    return page
+    return await asyncio.to_thread(decode_html, response.body, response.charset)
 
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)

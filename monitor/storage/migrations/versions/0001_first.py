@@ -1,5 +1,8 @@
 """Schema version 1: feeds, articles, their dedup keys and near-copy bands, the outbox.
 
+upgrade() is one long function on purpose: a migration is the schema as that version created it, read
+top to bottom and never edited once released.
+
 Revision ID: 0001
 """
 
