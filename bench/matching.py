@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.json.write_text(json.dumps(rows, indent=2))
     print(
         "ms per article (median). text: normalising the headline and body and splitting the whole body\n"
-        "into sentences (monitor/text.py), as the reference does; ours normalises the same but reads only\n"
+        "into sentences (monitor/text/), as the reference does; ours normalises the same but reads only\n"
         "the sentences holding hits (text.SentenceFinder): ours-text is its matching less the split saved."
     )
 

@@ -1,4 +1,4 @@
-"""normalise_text and split_sentences (monitor/text.py) against verbatim copies of their slow versions.
+"""normalise_text and split_sentences (monitor/text/) against verbatim copies of their slow versions.
 
 Every stage that reads an article first normalises it, and matching and summarising split it into
 sentences, so these two run on every article fetched. The inputs: the 5,000-word article that

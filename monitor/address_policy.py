@@ -11,7 +11,7 @@ Two questions, answered here and nowhere else:
   and legacy numeric forms the OS resolver accepts (`2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1`) count
   as the address they denote, as the WHATWG URL standard reads them.
 
-The HTTP client (monitor/http.py) also checks every address at the moment a socket connects, so an
+The HTTP client (monitor/http/) also checks every address at the moment a socket connects, so an
 unforeseen spelling still meets `is_public_address` on the address actually connected to.
 """
 

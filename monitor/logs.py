@@ -4,7 +4,7 @@ neutralising every human-facing line goes through (log lines and the commands' c
 Stable keys (feed_url, article_url, stage, channel, reason) let operators grep and ship logs without a
 parser for prose. Values from feeds are quoted and stripped of control characters, so a hostile title
 cannot forge a log line; every line, our own and third-party libraries' alike, has its secrets masked
-(redact.py) before it is written.
+(monitor/redact/) before it is written.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DecisionOrder: read articles take their turn in publication order (monitor/decision_order.py)."""
+"""DecisionOrder: read articles take their turn in publication order (monitor/stories/decision_order.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The byte budget for pages in memory (monitor/page_room.py): what claims hold stays within the budget plus
+"""The byte budget for pages in memory (http/page_room.py): what claims hold stays within the budget plus
 one page, whatever they ask for and in whatever order, and every claim completes (no deadlock).
 
 No timing: a deadlock is seen as the event loop turning with no claim making progress.

@@ -1,4 +1,4 @@
-"""Secrets never shown: the masking of URLs and of free text, whatever the spelling (redact.py).
+"""Secrets never shown: the masking of URLs and of free text, whatever the spelling (monitor/redact/).
 
 The secrets generated here are fenced by a marker no other part of the URL can hold (upper-case, while
 hosts, paths and user names are lower-case): a masking that leaks any end of the secret leaks a marker.

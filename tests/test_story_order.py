@@ -1,4 +1,4 @@
-"""A cycle's story decisions do not depend on the order its articles finish in (monitor/decision_order.py).
+"""A cycle's story decisions do not depend on the order its articles finish in (stories/decision_order.py).
 
 Two near-miss stories of the labelled corpus (tests/fixtures/stories): the Alibaba-PLA memo (s01) and,
 about 20 hours later, Alibaba's T-Head chips in China Unicom's data centre (s02), which shares the

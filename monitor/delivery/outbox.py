@@ -193,7 +193,7 @@ class Outbox:
     async def deliver_due(self) -> DeliveryStats:
         """Send every due alert, pacing each channel; returns what happened.
 
-        Entries are claimed in batches (storage/fleet.py), so instances sharing a store never send one
+        Entries are claimed in batches (storage/claims.py), so instances sharing a store never send one
         twice; a claimed entry that is not sent (the sender is stopping) is given back.
         """
         stats = DeliveryStats()

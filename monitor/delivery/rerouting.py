@@ -155,7 +155,7 @@ class Router:
             title=alert.article.title,
             url=alert.article.canonical_url or alert.article.url,
             alert=alert.to_json(),
-            update=alert.source in thread.outlets,  # as story_desk.StoryDesk.messages: never silence
+            update=alert.source in thread.outlets,  # as stories/desk.py does: never silence
         )
         return QueuedAlert(channel, reply.to_json(), kind="reply", parent_id=thread.alert_id)
 

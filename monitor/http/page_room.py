@@ -47,7 +47,7 @@ PAGE_BYTES_BUDGET = 64 * MB
 # each with its buffers and connection. A page is extracted in ~20 ms and downloaded in ~0.1-1 s: 16
 # downloads at once keep EXTRACT_CONCURRENCY threads busy.
 PAGES_IN_MEMORY = 16
-# Taken when a download starts: the first chunk of the body (http.py reads 64 KiB at a time).
+# Taken when a download starts: the first chunk of the body (http/client.py reads 64 KiB at a time).
 FIRST_BYTES = 64 * 1024
 # A str takes at most 4 bytes per character, and no web encoding makes more than one character of a byte.
 _WIDEST_CHARACTER = 4

@@ -146,7 +146,7 @@ class Pipeline(ItemStages):
         return len(starting)
 
     def _claim(self, urls: list[str], *, due_only: bool, limit: int | None = None) -> list[str]:
-        """Claim feeds for this instance (storage/fleet.py), each held for about its interval."""
+        """Claim feeds for this instance (storage/claims.py), each held for about its interval."""
         poll = self.config.poll
         fixed = {url: feed.interval for url, feed in self._feeds_by_url.items() if feed.interval}
         if not poll.adaptive:  # otherwise the store knows each feed's adaptive interval

@@ -2,7 +2,7 @@
 
 Successes are buffered and written in batches (a cycle of 1,000 unchanged feeds would otherwise be
 1,000 transactions); failures are written at once, as they are few and set the feed's backoff. Writing a
-poll also gives back the instance's claim on the feed (storage/fleet.py).
+poll also gives back the instance's claim on the feed (storage/feeds.py).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class PollRecorder:
     def next_interval(
         self, feed: FeedConfig, state: FeedState | None, poll: FeedPoll, now: datetime
     ) -> timedelta:
-        """How long until the feed's next poll (monitor/feed_schedule.py): its own interval if it has one."""
+        """How long until the feed's next poll (pipeline/feed_schedule.py): its own interval if it has one."""
         settings = self.config.poll
         if feed.interval or not settings.adaptive:
             return self.config.feed_interval(feed)

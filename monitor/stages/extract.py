@@ -42,7 +42,7 @@ from .page_metadata import (
 # that grows with the input. 5 M characters is ~30x the benchmark's mean page (173 k characters;
 # its largest is 1.5 M), so no real article is cut. The text is stored and scanned by every
 # watchlist, so it is capped too: 200 k characters is ~4x the benchmark's longest article. The text cap
-# holds after Unicode normalisation (monitor/text.py): 200 k characters of U+FDFA are 3.6 M once matched.
+# holds after Unicode normalisation (monitor/text/): 200 k characters of U+FDFA are 3.6 M once matched.
 MAX_HTML_CHARS = 5_000_000
 MAX_TEXT_CHARS = MAX_NORMALISED_CHARS
 # trafilatura spends ~45 us per element, so a page of nothing but tags costs minutes within

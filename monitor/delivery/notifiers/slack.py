@@ -67,7 +67,7 @@ FIXES = {
 
 
 # Errors that say Slack's service failed, not this request (SLACK.md §5): like a refused connection or a
-# 5xx, they are a condition of Slack that the outbox waits out as a whole (delivery.py, SlackHealth).
+# 5xx, they are a condition of Slack that the outbox waits out as a whole (delivery/outbox.py, SlackHealth).
 OUTAGE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
 
 RATE_LIMITED_PAUSE_SECONDS = 300.0
@@ -78,7 +78,7 @@ class SlackNotifier:
 
     def __init__(self, token: str, *, api_url: str, timeout: float = 30.0):
         if sends_secrets_in_clear(api_url):
-            # config.py refuses it first, with the file and line; this holds for any other caller.
+            # config/ refuses it first, with the file and line; this holds for any other caller.
             raise ConfigError(
                 f"the Slack API URL {mask_configured_url(api_url)} is plain http to a host that is not this "
                 "machine: the bot token would travel unencrypted. Use https:// (plain http is accepted "

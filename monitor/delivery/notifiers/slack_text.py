@@ -43,7 +43,7 @@ _SPACES = re.compile(r"[ ]{2,}")
 def clean(text: str, *, keep_newlines: bool = False) -> str:
     """`text` without control, format (bidi, zero-width, tag) or other invisible characters; line breaks,
     tabs and odd spaces become one space (line breaks kept when `keep_newlines`). Secrets are masked
-    first, as in every other output (redact.py): every Text and every link label passes here."""
+    first, as in every other output (monitor/redact/): every Text and every link label passes here."""
     text = mask_secrets(text)
     if (
         text.isprintable()
@@ -131,7 +131,7 @@ def real_host(url: str) -> str | None:
 def link_target(url: str) -> str | None:
     """`url` for inside <…|…>, escaped: ASCII, userinfo dropped, nothing that ends the token; None when it
     is not an http(s) URL with a real host or is longer than LINK_TARGET_LIMIT. The secrets this process
-    holds are masked (redact.py); a stranger's parameters are not, whatever their names, so the link still
+    holds are masked (redact/); a stranger's parameters are not, whatever their names, so the link still
     opens its page (the host is never changed by either)."""
     parsed = _parsed(mask_remembered(url))
     if parsed is None or real_host(url) is None:
