@@ -22,6 +22,7 @@ RANKS = {
     "service": 7,
     "pipeline": 6,
     "stories": 5,
+    "sources": 5,
     "stages": 4,
     "delivery": 4,
     "storage": 3,
