@@ -216,3 +216,36 @@ def test_a_hit_pointing_at_a_private_address_is_refused(
     # The lead's own title is the text (as a feed's summary would be): it names Alibaba, so it alerts,
     # with GDELT's title and the link, and nothing read from the private address.
     assert world.titles_posted() == [MINT_TITLE]
+
+
+def test_failing_rounds_back_off_and_send_one_admin_notice_per_incident(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.settings["slack"] = {"admin_channel": "#news-alerts"}
+    world.watchlists.append({"name": "second", "terms": ["Tencent"]})
+    world.web.add(GDELT_PATH, "busy", content_type="text/plain", status=503, conditional=False)
+    world.settings["search"] = {"providers": ["gdelt"], "endpoints": {"gdelt": world.web.url(GDELT_PATH)}}
+    for _ in range(5):
+        assert world.once() == 0
+        next_round_due(world)  # past the backoff
+    assert len(gdelt_requests(world)) == 5  # a failed request ends its round: one request per round
+    notices = [m for m in world.slack.messages("#news-alerts") if "search provider gdelt" in json.dumps(m)]
+    assert len(notices) == 1
+    capsys.readouterr()
+    assert world.run_cli("status", "--json") == 0
+    [gdelt] = json.loads(capsys.readouterr().out)["search"]
+    assert gdelt["state"] == "circuit open" and gdelt["consecutive_failures"] == 5 and gdelt["errors"] == 5
+    assert gdelt["last_error"] == "HTTP 503"
+
+
+def test_a_failed_round_is_backed_off(world: World) -> None:
+    world.web.add(GDELT_PATH, "busy", content_type="text/plain", status=503, conditional=False)
+    world.settings["search"] = {"providers": ["gdelt"], "endpoints": {"gdelt": world.web.url(GDELT_PATH)}}
+    world.once()
+    [(next_round, last_round)] = world.store.rows(
+        "SELECT next_round_at, last_round_at FROM search_providers",
+        datetimes=("next_round_at", "last_round_at"),
+    )
+    assert (next_round - last_round).total_seconds() >= 15 * 60  # the backoff, never under the interval
+    world.once()
+    assert len(gdelt_requests(world)) == 1  # inside the backoff: no request
