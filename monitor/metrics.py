@@ -49,3 +49,32 @@ HOST_WAITS = Counter(
     ["request", "reason"],
     registry=REGISTRY,
 )
+# News search (monitor/sources/search/), per provider. The last error's text is in `status`.
+SEARCH_QUERIES = Counter(
+    "news_monitor_search_queries_total", "Search requests sent, by provider.", ["provider"], registry=REGISTRY
+)
+SEARCH_HITS = Counter(
+    "news_monitor_search_hits_total",
+    "Search hits (leads) received, by provider.",
+    ["provider"],
+    registry=REGISTRY,
+)
+SEARCH_NEW_ARTICLES = Counter(
+    "news_monitor_search_new_articles_total",
+    "Search hits that were new articles (not already seen through a feed or an earlier round), by provider.",
+    ["provider"],
+    registry=REGISTRY,
+)
+SEARCH_ALERTS = Counter(
+    "news_monitor_search_alerts_total",
+    "Search hits whose article matched and queued an alert or thread reply, by provider.",
+    ["provider"],
+    registry=REGISTRY,
+)
+SEARCH_ERRORS = Counter(
+    "news_monitor_search_errors_total",
+    "Failed search requests, by provider and kind: query (the provider refused the query), rate_limited "
+    "(HTTP 429), failed (no usable answer).",
+    ["provider", "kind"],
+    registry=REGISTRY,
+)

@@ -10,6 +10,7 @@ from ..redact import mask_configured_url
 from ..stages.match import compile_watchlists
 from .arguments import Commands
 from .check_online import check_online
+from .check_search import search_lines
 from .output import EXIT_FAILURE, EXIT_OK, echo
 
 
@@ -27,6 +28,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         echo(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
     else:
         echo(f"  alerts: printed to the console (set ${config.slack.token_env} to post to Slack)")
+    lines, refused = search_lines(config)
+    echo("\n".join(lines))
+    if refused:
+        echo(f"{refused} watchlist(s) cannot be searched as written: see REFUSED above", err=True)
+        return EXIT_FAILURE
     if not args.online:
         return EXIT_OK
     report = asyncio.run(check_online(config))

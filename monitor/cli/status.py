@@ -12,7 +12,7 @@ from ..config import Config, load_config
 from ..logs import safe_line
 from ..pipeline.feed_cycle import utcnow
 from ..redact import mask_configured_url, mask_secrets
-from ..storage import FeedState, Instance, OutboxEntry, Storage, open_storage
+from ..storage import FeedState, Instance, OutboxEntry, SearchState, Storage, open_storage
 from ..text import cut
 from .arguments import Commands
 from .output import EXIT_OK, echo, echo_json
@@ -28,6 +28,7 @@ def build_status(config: Config, storage: Storage, now: datetime) -> dict[str, A
     return {
         "feeds": feeds,
         "instances": [_instance_status(instance, config, now) for instance in storage.instances(now)],
+        "search": _search_status(config, storage),
         "outbox": {
             "pending": counts.get("pending", 0),
             "sent": counts.get("sent", 0),
@@ -55,6 +56,33 @@ def _feed_status(url: str, name: str | None, state: FeedState | None, now: datet
         "consecutive_failures": state.consecutive_failures,
         "disabled_reason": state.disabled_reason,
         "moved_to": state.moved_to,
+    }
+
+
+def _search_status(config: Config, storage: Storage) -> list[dict[str, Any]]:
+    """Each configured search provider's counters (since the store was made) and its last error."""
+    states = {state.provider: state for state in storage.search_states()}
+    providers = config.search.providers if config.search else []
+    return [_provider_status(name, states.get(name)) for name in providers]
+
+
+def _provider_status(name: str, state: SearchState | None) -> dict[str, Any]:
+    if state is None:
+        return {"provider": name, "state": "never searched"}
+    failing = "circuit open" if state.incident_since else ("failing" if state.consecutive_failures else "ok")
+    return {
+        "provider": name,
+        "state": failing,
+        "last_round": _iso(state.last_round_at),
+        "next_round": _iso(state.next_round_at),
+        "queries": state.queries,
+        "hits": state.hits,
+        "new_articles": state.new_articles,
+        "alerts": state.alerts,
+        "errors": state.errors,
+        "consecutive_failures": state.consecutive_failures,
+        "last_error": mask_secrets(state.last_error) if state.last_error else None,
+        "last_error_at": _iso(state.last_error_at),
     }
 
 
@@ -109,6 +137,8 @@ def render_status(status: dict[str, Any], now: datetime) -> str:
     if _overdue(status["feeds"], now) and not any(i["state"] == "alive" for i in status["instances"]):
         lines.append("  overdue: no `news-monitor run` is alive on this store, so nothing polls these feeds")
     lines.append("")
+    if status["search"]:
+        lines += ["SEARCH", _search_table(status["search"], now), ""]
     if status["instances"]:
         lines += ["INSTANCES", _instance_table(status["instances"], now), ""]
     outbox = status["outbox"]
@@ -145,6 +175,23 @@ def _instance_table(instances: list[dict[str, Any]], now: datetime) -> str:
             f"{instance['alerts_held']} alerts",
         )
         for instance in instances
+    ]
+    return _table(rows)
+
+
+def _search_table(providers: list[dict[str, Any]], now: datetime) -> str:
+    header = ("PROVIDER", "STATE", "LAST ROUND", "NEXT ROUND", "QUERIES", "HITS", "NEW", "ALERTS", "ERRORS",
+              "LAST ERROR")  # fmt: skip
+    rows = [header] + [
+        (
+            _cell(p["provider"]),
+            p["state"],
+            _relative(p.get("last_round"), now) or "-",
+            _next_poll(p.get("next_round"), now),
+            *(str(p.get(name, 0)) for name in ("queries", "hits", "new_articles", "alerts", "errors")),
+            _cell(p.get("last_error"), 60) or "-",
+        )
+        for p in providers
     ]
     return _table(rows)
 

@@ -20,6 +20,7 @@ from ..errors import ConfigError
 from ..models import SiteRule
 from ..redact import remember_configured_url
 from .monitor_file import FeedConfig, MonitorFile
+from .search import SearchSettings
 from .settings import FetchSettings, FleetSettings, OpsSettings, PollSettings, SlackSettings, StoriesSettings
 from .sites import SitesFile
 from .storage_url import resolve_storage_url
@@ -48,6 +49,7 @@ class Config:
     sites_path: Path | None = None
     fingerprint: str = ""  # changes when any setting, feed, watchlist or site rule changes (not comments)
     fleet: FleetSettings = dataclasses.field(default_factory=FleetSettings)
+    search: SearchSettings | None = None  # None: no news search
 
     def files(self) -> tuple[Path, ...]:
         """Every file this configuration was read from (what `run` watches for edits)."""
@@ -94,6 +96,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
         sites_path=sites_path,
         fingerprint=_fingerprint(monitor, watchlists, site_rules),
         fleet=monitor.fleet,
+        search=monitor.search,
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ..redact import mask_configured_url
 from .durations import Duration
 from .fields import HttpUrl, StrictModel
+from .search import SearchSettings
 from .settings import FetchSettings, FleetSettings, OpsSettings, PollSettings, SlackSettings, StoriesSettings
 from .storage_url import expand_environment, store_url_problem
 
@@ -33,7 +34,9 @@ class MonitorFile(StrictModel):
     ops: OpsSettings = OpsSettings()
     stories: StoriesSettings = StoriesSettings()
     fleet: FleetSettings = FleetSettings()
-    feeds: list[FeedConfig] = Field(min_length=1)
+    # None: no news search (monitor/config/search.py); with it, feeds may be left out altogether.
+    search: SearchSettings | None = None
+    feeds: list[FeedConfig] = Field(default_factory=list, validate_default=True)
     watchlists: str | list[Any] = "watchlists.yaml"
     sites: str | dict[str, Any] | None = None
 
@@ -53,7 +56,13 @@ class MonitorFile(StrictModel):
 
     @field_validator("feeds")
     @classmethod
-    def _feeds_listed_once(cls, feeds: list[FeedConfig]) -> list[FeedConfig]:
+    def _feeds_listed_once(cls, feeds: list[FeedConfig], info: ValidationInfo) -> list[FeedConfig]:
+        # `search:` is declared, so validated, first; missing from info.data when it was invalid itself.
+        if not feeds and "search" in info.data and info.data["search"] is None:
+            raise ValueError(
+                "no feeds to poll: list at least one under `feeds:`, or add `search:` with "
+                "`providers: [gdelt]` to find articles by the watchlists' terms"
+            )
         seen: set[str] = set()
         for feed in feeds:
             if feed.url in seen:

@@ -72,6 +72,8 @@ class WatchlistConfig(StrictModel):
     priority: Literal["low", "normal", "high"] = "normal"
     notify: Literal["here"] | None = None  # @here with the alert; only for priority: high
     feeds: list[str] | None = None  # only articles from feeds with one of these tags
+    # With `search:` in monitor.yaml, each watchlist's terms are searched for unless this is false.
+    search: bool = True
     # `immediate`: an alert per story as it comes; `digest`: one message per `digest` schedule (cron, in
     # `timezone`) listing the stories since the previous one.
     delivery: Literal["immediate", "digest"] = "immediate"

@@ -39,6 +39,7 @@ from ..stories.decision_order import Hold
 from .item_stages import ItemStages
 from .page_reading import article_from_record
 from .poll_records import PollRecorder
+from .search_cycle import SearchCycle
 from .stored_text import StoredTextBudget
 
 log = logging.getLogger("monitor.pipeline")
@@ -88,6 +89,7 @@ class Pipeline(ItemStages):
         self._polling: dict[str, asyncio.Task[CycleReport]] = {}
         self._in_flight: set[str] = set()  # feeds being polled now, by any caller (for lease renewal)
         self._feeds_by_url = {feed.url: feed for feed in config.feeds}
+        self.searches = SearchCycle(self)  # news search rounds (config `search:`), hits as leads
 
     def prune(self) -> tuple[int, int]:
         """Forget article text after `retention`, whole articles and their dedup keys after KEY_RETENTION."""
@@ -184,6 +186,7 @@ class Pipeline(ItemStages):
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self.searches.stop(grace)
         self.flush_polls()
 
     async def poll_one(

@@ -38,6 +38,8 @@ STOP_GRACE_SECONDS = 5.0
 # How often digest schedules are checked: a digest goes out at most this long after its time (cron's
 # resolution is a minute). A restart checks at once, so a digest due while it was down is not waited for.
 DIGEST_CHECK_SECONDS = 60.0
+# How often the store is asked whether a search provider's round is due (search.interval is 5 min or more).
+SEARCH_CHECK_SECONDS = 30.0
 # Once no poll has finished for this long, the heap memory the polls freed is handed back to the OS.
 HEAP_TRIM_QUIET_SECONDS = 1.0
 
@@ -59,6 +61,10 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
                       next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
     every_minute = IntervalTrigger(seconds=DIGEST_CHECK_SECONDS)
     scheduler.add_job(_digests, every_minute, args=[pipeline], id="digests",
+                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
+    # Always scheduled: a live reload may add `search:` (it starts nothing while there is none).
+    every_half_minute = IntervalTrigger(seconds=SEARCH_CHECK_SECONDS)
+    scheduler.add_job(_search, every_half_minute, args=[pipeline], id="search",
                       next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
     scheduler.start()
     pipeline.start_due_polls()  # the first polls start now, not a tick from now
@@ -121,6 +127,11 @@ async def _tick(pipeline: Pipeline) -> None:
     # tasks live; a plain function would run in a worker thread.
     pipeline.start_due_polls()
     _HEAP.trim_after_polls(pipeline.last_poll_finished, datetime.now(UTC).timestamp())
+
+
+async def _search(pipeline: Pipeline) -> None:
+    # A round runs in its own task (paced, it takes a while); this only starts the due ones.
+    pipeline.searches.start_due()
 
 
 async def _digests(pipeline: Pipeline) -> None:

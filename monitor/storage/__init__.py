@@ -13,6 +13,7 @@ the state database goes through it.
     fleet.py           instances sharing the store, and the lease model
     claims.py          claims on feeds, feed items being read and outbox entries
     turns.py           fleet-wide jobs, posting turns per channel, the story lock
+    search.py          news search providers: whose round it is, backoff, counters for `status`
     common.py        what those modules share: outbox columns, upserts, error wrapping, chunks
     schema.py        the tables, the same for SQLite and PostgreSQL
     migrate.py       bringing a store's schema to this version (alembic)
@@ -35,6 +36,8 @@ from .records import (
     PollSuccess,
     QueuedAlert,
     RecordResult,
+    SearchRoundRecord,
+    SearchState,
     StoredArticle,
     Story,
     StoryArticle,
@@ -61,6 +64,8 @@ __all__ = [
     "QueuedAlert",
     "RecordResult",
     "SQLStorage",
+    "SearchRoundRecord",
+    "SearchState",
     "Storage",
     "StoredArticle",
     "Story",

@@ -23,6 +23,8 @@ from .records import (
     PollSuccess,
     QueuedAlert,
     RecordResult,
+    SearchRoundRecord,
+    SearchState,
     StoredArticle,
     StoredOutage,
     Story,
@@ -202,5 +204,12 @@ class Storage(Protocol):
     ) -> list[OutboxEntry]: ...
 
     def prune(self, *, text_before: datetime, rows_before: datetime) -> tuple[int, int]: ...
+
+    # News search providers (storage/search.py).
+    def search_states(self) -> list[SearchState]: ...
+
+    def claim_search_round(self, provider: str, now: datetime, until: datetime) -> SearchState | None: ...
+
+    def record_search_round(self, provider: str, record: SearchRoundRecord) -> None: ...
 
     def close(self) -> None: ...

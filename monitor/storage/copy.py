@@ -24,6 +24,7 @@ COPIED_TABLES: tuple[Table, ...] = (
     schema.story_keys,
     schema.alerts,
     schema.jobs,
+    schema.search_providers,  # backoff, circuit and counters carry over
 )
 BATCH_ROWS = 2_000
 

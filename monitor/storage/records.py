@@ -189,3 +189,39 @@ class StoredOutage:
 
     since: datetime
     problem: str  # "connection refused", "HTTP 503", ...
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """A news search provider's state between rounds (sources/search/), and its counters for `status`."""
+
+    provider: str
+    next_round_at: datetime | None = None
+    last_round_at: datetime | None = None
+    consecutive_failures: int = 0
+    incident_since: datetime | None = None  # the circuit is open since then
+    last_hits: int | None = None
+    queries: int = 0
+    hits: int = 0
+    new_articles: int = 0
+    alerts: int = 0
+    errors: int = 0
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SearchRoundRecord:
+    """What one search round did: added to the provider's counters, and when its next round is due."""
+
+    at: datetime
+    next_round_at: datetime
+    queries: int = 0
+    hits: int = 0
+    new_articles: int = 0
+    alerts: int = 0
+    errors: int = 0
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    incident_since: datetime | None = None
+    last_hits: int | None = None

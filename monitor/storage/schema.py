@@ -239,6 +239,28 @@ instances = Table(
     Column("seen_at", UTCDateTime(), nullable=False),
 )
 
+# News search providers (monitor/sources/search/): one row each, so that a round is run by one instance of
+# the fleet at a time (claimed by moving next_round_at), backoff and the circuit breaker survive a restart,
+# and `status` can show each provider's counters and last error from the store.
+search_providers = Table(
+    "search_providers",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("next_round_at", UTCDateTime()),  # NULL: due now; moved forward by whoever takes the round
+    Column("claimed_by", String(128)),  # the instance running the round now (until next_round_at)
+    Column("last_round_at", UTCDateTime()),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("incident_since", UTCDateTime()),  # the circuit is open since then (one admin notice each)
+    Column("last_hits", Integer),  # hits of the last round (an empty answer after results: a soft block)
+    Column("queries", Integer, nullable=False, default=0),
+    Column("hits", Integer, nullable=False, default=0),
+    Column("new_articles", Integer, nullable=False, default=0),
+    Column("alerts", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("last_error", NulFreeText()),
+    Column("last_error_at", UTCDateTime()),
+)
+
 # Fleet-wide schedules (housekeeping): whoever moves next_run_at forward first runs the job this time.
 jobs = Table(
     "jobs",

@@ -26,6 +26,7 @@ from .feeds import FeedQueries
 from .fleet import DEFAULT_LEASE, FleetQueries, new_instance_id
 from .migrate import SchemaState, migrate, schema_state
 from .outbox import OutboxQueries
+from .search import SearchQueries
 from .stories import StoryQueries
 from .turns import TurnQueries
 
@@ -42,6 +43,7 @@ class SQLStorage(
     FleetQueries,
     ClaimQueries,
     TurnQueries,
+    SearchQueries,
 ):
     """State in one relational database; every dedup decision is a unique constraint."""
 
