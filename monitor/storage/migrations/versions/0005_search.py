@@ -1,13 +1,13 @@
-"""Schema version 6: news search providers' state (search_providers): who runs a provider's round, its
+"""Schema version 5: news search providers' state (search_providers): who runs a provider's round, its
 backoff and circuit breaker, and the counters `status` shows.
 
-Revision ID: 0006
+Revision ID: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
@@ -32,4 +32,4 @@ def upgrade() -> None:
         sa.Column("last_error_at", sa.DateTime),
     )
     meta = sa.table("meta", sa.column("key", sa.String), sa.column("value", sa.Text))
-    op.execute(meta.update().where(meta.c.key == "schema_version").values(value="6"))
+    op.execute(meta.update().where(meta.c.key == "schema_version").values(value="5"))
