@@ -51,10 +51,10 @@ def gunzip_capped(url: str, body: bytes, max_bytes: int) -> bytes:
 
 
 def sniff_kind(body: bytes) -> str:
-    """The kind the bytes look like: JSON_FEED (a JSON object), HTML, SITEMAP (a urlset: news or plain is
+    """The kind the bytes look like: JSON_FEED (JSON), HTML, SITEMAP (a urlset: news or plain is
     told by its URLs), SITEMAP_INDEX, ATOM, else RSS (feedparser then decides what it is)."""
     start = body[:_ROOT_PEEK_BYTES].removeprefix(_BYTE_ORDER_MARK).lstrip()
-    if start.startswith(b"{"):
+    if start.startswith((b"{", b"[")):
         return JSON_FEED
     root = _root_name(start)
     if root == "html" or (not root and _HTML_START.search(start[:1024])):

@@ -103,8 +103,9 @@ async def _fetch_and_parse(
     body = gunzip_capped(url, response.body, max_bytes)
     if sniff_kind(body) == SITEMAP_INDEX:
         children = await asyncio.to_thread(_index_children, url, body, headers)
-        children_feed, kind = await read_children(http, url, children, max_bytes=max_bytes)
+        children_feed = await read_children(http, url, children, max_bytes=max_bytes)
         title, items, problem = feed_items(url, children_feed)
+        kind = SITEMAP_INDEX
     else:
         title, items, problem, kind = await asyncio.to_thread(read_source, url, body, headers)
     return FeedPoll(

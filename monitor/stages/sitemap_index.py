@@ -30,15 +30,13 @@ def recent_children(url: str, body: bytes) -> list[str]:
     return [child.loc for child in newest_first(children)[:MAX_CHILD_SITEMAPS]]
 
 
-async def read_children(
-    http: HttpClient, url: str, children: list[str], *, max_bytes: int
-) -> tuple[ParsedFeed, str]:
-    """The children's items as one feed, and its kind; FeedError when none of them could be read.
+async def read_children(http: HttpClient, url: str, children: list[str], *, max_bytes: int) -> ParsedFeed:
+    """The children's items as one feed; FeedError when none of them could be read.
 
     A child that fails (an HTTP error, a private address, a gzip bomb, not a sitemap) is named in the
     feed's `problem`; the others are still read.
     """
-    read: list[tuple[ParsedFeed, str]] = []
+    read: list[ParsedFeed] = []
     failures: list[str] = []
     for child in children:
         try:
@@ -48,14 +46,13 @@ async def read_children(
     if not read:
         recent = f"{len(children)} most recent sitemaps"
         raise FeedError(url, f"none of the sitemap index's {recent} could be read: {failures[0]}")
-    entries: tuple[ParsedEntry, ...] = tuple(entry for feed, _ in read for entry in feed.entries)
-    title = next((feed.title for feed, _ in read if feed.title), "")
-    kind = next((kind for _, kind in read if kind != SITEMAP), SITEMAP)
+    entries: tuple[ParsedEntry, ...] = tuple(entry for feed in read for entry in feed.entries)
+    title = next((feed.title for feed in read if feed.title), "")
     problem = "; ".join(failures) or None
-    return ParsedFeed(title, False, entries, problem, SITEMAP_PARSER), kind
+    return ParsedFeed(title, False, entries, problem, SITEMAP_PARSER)
 
 
-async def _read_child(http: HttpClient, child: str, max_bytes: int) -> tuple[ParsedFeed, str]:
+async def _read_child(http: HttpClient, child: str, max_bytes: int) -> ParsedFeed:
     response = await http.get(
         child, max_bytes=max_bytes, headers={"Accept": _SITEMAP_ACCEPT}, guarded=True, feed=True
     )
@@ -67,4 +64,4 @@ async def _read_child(http: HttpClient, child: str, max_bytes: int) -> tuple[Par
     if kind != SITEMAP:
         raise FeedError(child, "not a sitemap (no <urlset>)")
     refuse_entity_declarations(child, body, response.headers.get("Content-Type", ""))
-    return read_sitemap(child, body)
+    return read_sitemap(child, body)[0]
