@@ -31,6 +31,10 @@ class FeedItem:
     title: str
     summary_html: str  # the feed's summary as written (HTML); see summary_text
     published: datetime | None  # timezone-aware UTC, None when the feed gives no usable date
+    # Its link is shared by other entries of the feed with their own ids and titles (posts that are
+    # #fragments of one day page, podcast episodes all linking the show): the link is then no key of
+    # this item's, and its text is the feed's own (stages/dedupe.py mark_shared_links).
+    link_shared: bool = False
 
     @cached_property
     def summary_text(self) -> str:
@@ -55,6 +59,7 @@ class FeedPoll:
     problem: str | None = None  # why the feed is malformed, when feedparser could still read items from it
     refresh_hint: timedelta | None = None  # the server's: Cache-Control max-age, or RSS <ttl>
     moved_to: str | None = None  # the feed's new URL, when it answered with a permanent redirect
+    kind: str | None = None  # what the URL serves (stages/feed_kind.py): rss, atom, json_feed, news_sitemap…
 
 
 @dataclass(frozen=True)

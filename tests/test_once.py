@@ -220,7 +220,11 @@ def test_broken_feeds_do_not_stop_the_others(world: World, caplog: pytest.LogCap
     assert world.once() == 0
     assert len(world.titles_posted()) == 2  # the memo story (the other outlet replies) and the chip news
     failures = [r.getMessage() for r in caplog.records if r.getMessage().startswith("feed.failed")]
-    assert any("/broken.xml" in line and "not a valid RSS/Atom feed" in line for line in failures)
+    # An HTML page where a feed was expected (whatever its Content-Type): says so, and what to run.
+    assert any(
+        "/broken.xml" in line and "sent a web page" in line and "news-monitor feeds discover" in line
+        for line in failures
+    )
     malformed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("feed.malformed")]
     assert any("/malformed.xml" in line for line in malformed)
     assert any("/missing.xml" in line and "HTTP 404" in line for line in failures)

@@ -44,10 +44,11 @@ def _feed_status(url: str, name: str | None, state: FeedState | None, now: datet
     # A feed URL may carry `user:token@` or `?api_key=`; a title stored before titles were derived from
     # the masked URL may be that URL itself.
     if state is None:
-        return {"url": mask_configured_url(url), "name": name, "state": "never polled"}
+        return {"url": mask_configured_url(url), "name": name, "state": "never polled", "kind": None}
     return {
         "url": mask_configured_url(url),
         "name": name or (mask_secrets(state.title) if state.title else None),
+        "kind": state.kind,  # what the URL served at its last successful poll (stages/feed_kind.py)
         "state": "disabled" if state.disabled_reason else ("failing" if state.consecutive_failures else "ok"),
         "last_poll": _iso(state.last_polled_at),
         "last_success": _iso(state.last_success_at),
@@ -197,7 +198,7 @@ def _search_table(providers: list[dict[str, Any]], now: datetime) -> str:
 
 
 def _feed_table(feeds: list[dict[str, Any]], now: datetime) -> str:
-    header = ("FEED", "STATE", "LAST POLL", "RESULT", "NEXT POLL", "ERRORS")
+    header = ("FEED", "KIND", "STATE", "LAST POLL", "RESULT", "NEXT POLL", "ERRORS")
     rows = [header]
     for feed in feeds:
         result = feed.get("result") or ""
@@ -206,6 +207,7 @@ def _feed_table(feeds: list[dict[str, Any]], now: datetime) -> str:
         rows.append(
             (
                 _cell(feed.get("name") or feed["url"], 40),
+                feed.get("kind") or "-",
                 feed["state"],
                 _relative(feed.get("last_poll"), now) or "-",
                 _cell(result, 60),

@@ -33,6 +33,7 @@ from ..http.client import HttpClient
 from ..logs import log_event
 from ..models import FeedPoll
 from ..redact import mask_configured_url, mask_secrets
+from ..stages.dedupe import mark_shared_links
 from ..stages.poll import poll_feed
 from ..storage import FeedState, Storage
 from ..stories.decision_order import Hold
@@ -252,7 +253,7 @@ class Pipeline(ItemStages):
             self.polls.failure(feed, state, exc)
             return None
         metrics.FEED_POLLS.labels("not_modified" if poll.not_modified else "ok").inc()
-        return poll
+        return dataclasses.replace(poll, items=mark_shared_links(poll.items))
 
     @contextlib.asynccontextmanager
     async def _feed_slot(self) -> AsyncIterator[None]:

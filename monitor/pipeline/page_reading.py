@@ -15,6 +15,7 @@ from ..http.page_room import PageRoom, map_page_sized_blocks
 from ..http.robots import RobotsCache
 from ..logs import log_event
 from ..models import Article, FeedItem
+from ..redact import mask_url
 from ..stages.dedupe import plausible_canonical
 from ..stages.extract import extract_article
 from ..stages.fetch import fetch_page
@@ -56,8 +57,11 @@ class PageReader:
             self.robots = RobotsCache(self.http)
 
     async def read_article(self, item: FeedItem) -> Article:
-        """Fetch and extract the item's page; fall back to the feed's own summary when that fails."""
-        if not item.link:
+        """Fetch and extract the item's page; fall back to the feed's own summary when that fails.
+
+        An item whose link other entries share (a day page, a show's home page) is read from the feed:
+        the page is theirs as much as its own."""
+        if not item.link or item.link_shared:
             return article_from_item(item)
         try:
             article = await self._fetch_and_extract(item)
@@ -93,10 +97,12 @@ class PageReader:
 
 def with_feed_fields(item: FeedItem, article: Article) -> Article:
     """The extracted article with the feed's title and date, and the feed's summary for a shorter text."""
-    # The feed's title is the outlet's own headline; page <title>s often carry " | Site name".
+    # The feed's title is the outlet's own headline; page <title>s often carry " | Site name". An item
+    # without one (a plain sitemap's URL) is titled by its link in the feed: the page's title is better.
+    untitled = item.title == mask_url(item.link)
     article = dataclasses.replace(
         article,
-        title=item.title or article.title,
+        title=(article.title or item.title) if untitled else item.title,
         published=item.published or article.published,
         canonical_url=plausible_canonical(article.url, article.canonical_url),
     )

@@ -75,6 +75,7 @@ class PollRecorder:
             next_poll_at=next_poll_after_success(now, interval, self.rng),
             moved_to=poll.moved_to,
             poll_interval=round(interval.total_seconds()),
+            kind=poll.kind,
         )
         self._unwritten.append((feed.url, success, now))
         if len(self._unwritten) >= MAX_UNWRITTEN_POLLS:

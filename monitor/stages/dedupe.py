@@ -8,8 +8,11 @@ event told by different outlets) is a later layer.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -105,19 +108,44 @@ def plausible_canonical(page_url: str, canonical: str | None) -> str | None:
     return canonical
 
 
+def mark_shared_links(items: Sequence[FeedItem]) -> tuple[FeedItem, ...]:
+    """The poll's items, those whose link other entries share marked `link_shared`.
+
+    Entries with distinct ids and titles behind one link (a blog whose posts are #fragments of a day page,
+    podcast episodes all linking the show's home page) are distinct items: the link, which would make
+    all but the first duplicates, is not their key. True duplicates stay so: the same GUID is one item,
+    and entries with no id of their own take their link as GUID, so one link is one GUID among them.
+    """
+    by_link: defaultdict[str, list[FeedItem]] = defaultdict(list)
+    for item in items:
+        if item.link:
+            by_link[canonicalise_url(item.link)].append(item)
+    shared = {
+        id(item)
+        for group in by_link.values()
+        if len({item.guid for item in group}) > 1 and len({item.title for item in group}) > 1
+        for item in group
+    }
+    marked = (dataclasses.replace(item, link_shared=True) if id(item) in shared else item for item in items)
+    return tuple(marked)
+
+
 def item_keys(item: FeedItem) -> list[ArticleKey]:
-    """Keys known before fetching: the GUID (scoped to its feed: GUIDs are unique per feed) and the link."""
+    """Keys known before fetching: the GUID (scoped to its feed: GUIDs are unique per feed) and the link,
+    unless entries with other ids share it."""
     keys = [ArticleKey("guid", f"{item.feed_url} {item.guid}")]
-    if item.link:
+    if item.link and not item.link_shared:
         keys.append(ArticleKey("url", canonicalise_url(item.link)))
     return keys
 
 
 def article_keys(item: FeedItem, article: Article) -> list[ArticleKey]:
-    """Every key of a fetched article: the item's, the final and rel=canonical URLs, the text fingerprint."""
+    """Every key of a fetched article: the item's, the final and rel=canonical URLs, the text fingerprint.
+
+    An item whose link is shared has no URL keys: its text is the feed's (no page was read for it)."""
     keys = item_keys(item)
     for url in (article.url, article.canonical_url):
-        if url:
+        if url and not item.link_shared:
             keys.append(ArticleKey("url", canonicalise_url(url)))
     fingerprint = fingerprint_text(article.text)
     if fingerprint:

@@ -11,7 +11,9 @@ goes to feedparser:
   then it reads the feed with its loose parser and reports why);
 - after parsing: no entries, a link that is not absolute (feedparser resolves it against xml:base or the
   feed's URL), a title that may hold markup (feedparser decides by a heuristic whether it is HTML), an
-  entry with XML markup in its title or date elements, dates fastfeedparser does not read as feedparser.
+  entry with XML markup in its title or date elements, dates fastfeedparser does not read as feedparser,
+  an alternate link that is not HTML (an Atom entry whose only link is a PDF: feedparser's link is then
+  the entry's id), a <link rel=…> whose URL is its text (`rel="enclosure"`: feedparser may take it).
 tests/stages/test_feed_parse_paths.py runs both parsers over a corpus of real feeds (feedparser's own
 test feeds) and shows that the path taken never changes a FeedItem.
 

@@ -37,6 +37,15 @@ _DECLARATION_IN_HTML = re.compile(r"<!(?!--)")
 # <content:encoded>) or another namespace's description (media:description, itunes:summary).
 _OTHER_SUMMARIES = re.compile(rb"<(?:[\w-]+:)?(?:content|encoded)\b|<[\w-]+:(?:description|summary)\b")
 _OTHER_DESCRIPTIONS = re.compile(rb"<[\w-]+:(?:description|summary)\b")
+# A <link> (or atom:link) with a rel other than alternate and its URL as element text, not in href
+# (`<link rel="enclosure">https://…/ep1.mp3</link>`): feedparser may take that text as the entry's
+# link, fastfeedparser ignores it; which of the two is the item's link is left to feedparser.
+_REL_LINK_WITH_TEXT = re.compile(
+    rb"""<(?:[\w-]+:)?link\b[^>]*?\brel\s*=\s*["'](?!alternate["'])[^"']*["'][^>]*(?<!/)>\s*[^<\s]"""
+)
+# The media types feedparser takes an alternate link as the entry's link for (its html_types, and the
+# short Atom names it maps to them); a PDF or audio alternate is not the link there, but is in fastfeedparser.
+_HTML_LINK_TYPES = frozenset({None, "", "text/html", "application/xhtml+xml", "html", "xhtml"})
 # The namespaces whose elements fastfeedparser and feedparser read alike (the corpus test shows it).
 # Another namespace may hold an element whose local name clashes with a core one (`x:description`
 # before `description`), or be RSS itself in a namespace (userland's rss2), which fastfeedparser misreads.
@@ -127,6 +136,8 @@ def _refused_before_parsing(body: bytes, content_type: str) -> str | None:
         return "a title with a type or child elements"
     if _PREFIXED_TITLE.search(body):
         return "a title in another namespace"  # fastfeedparser may take media:title over <title>
+    if _REL_LINK_WITH_TEXT.search(body):
+        return "a link element with a rel and its URL as text"
     return _not_well_formed(body)
 
 
@@ -175,6 +186,8 @@ def _fast_entry(entry: dict[str, Any], clues: _Clues) -> ParsedEntry | str:
     alternates = [item.get("href") for item in links if item.get("rel") in (None, "alternate")]
     if entry.get("links") and link not in alternates:
         return "a link that is not rel=alternate"  # feedparser's link is only the alternate one
+    if any(item.get("href") == link and item.get("type") not in _HTML_LINK_TYPES for item in links):
+        return "an alternate link that is not HTML"  # feedparser's link is an HTML alternate only
     if clues.is_perma_link and link == entry.get("id"):
         return "a link that may be a guid with isPermaLink"
     title = entry.get("title") or ""

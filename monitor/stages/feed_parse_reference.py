@@ -11,6 +11,7 @@ from typing import Any
 import feedparser
 
 from ..errors import FeedError
+from .feed_kind import refuse_web_page
 from .parsed_feed import FEEDPARSER, ParsedEntry, ParsedFeed
 
 # feedparser's loose parser (pure-Python sgmllib) reads what its strict parser refused, at up to 4.5 us
@@ -86,7 +87,7 @@ def read_with_feedparser(url: str, body: bytes, headers: dict[str, str]) -> Pars
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         content_type = headers.get("content-type", "").split(";")[0].strip()
         if content_type in ("text/html", "application/xhtml+xml"):
-            raise FeedError(url, f"the server sent a web page, not a feed (Content-Type: {content_type})")
+            raise refuse_web_page(url, content_type)
         raise FeedError(url, f"not a valid RSS/Atom feed ({problem or 'no RSS or Atom content'})")
     title, title_is_html = _text_construct(parsed.feed, "title")
     entries = tuple(_feedparser_entry(entry) for entry in parsed.entries)

@@ -1,5 +1,10 @@
 """Poll stage: a conditional GET of one feed, parsed into FeedItems.
 
+A feed is whatever its bytes show (feed_kind.py): RSS or Atom (read here), JSON Feed (json_feed.py), a
+news or plain sitemap (sitemap_parse.py) or a sitemap index, whose recent children are fetched too
+(sitemap_index.py). Every kind gives the same FeedItems, so dedup, max_age, the first-poll rule and
+stories work on all of them alike.
+
 feedparser is the reference parser: its tolerance of broken real-world feeds is why we depend on it;
 fastfeedparser reads the feeds it provably reads the same way (feed_parse.py). Both parse bytes we
 fetched ourselves (with our timeouts and size caps), never a URL.
@@ -20,7 +25,11 @@ from ..models import FeedItem, FeedPoll
 from ..redact import mask_configured_url, mask_secrets, mask_url, without_userinfo
 from ..storage import FeedState
 from ..text import cut, html_to_text
+from .feed_kind import HTML, JSON_FEED, SITEMAP, SITEMAP_INDEX, gunzip_capped, refuse_web_page, sniff_kind
 from .feed_parse import ParsedEntry, ParsedFeed, read_feed
+from .json_feed import read_json_feed
+from .sitemap_index import read_children, recent_children
+from .sitemap_parse import read_sitemap
 from .xml_guard import refuse_entity_declarations, repair_character_references
 
 # A feed is a list of recent items; past this many, the rest is a dump or an attack.
@@ -28,7 +37,10 @@ MAX_ITEMS_PER_FEED = 1000
 MAX_TITLE_CHARS = 500
 MAX_LINK_CHARS = 2000
 MAX_GUID_CHARS = 500
-_FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+_FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.8, */*;q=0.5"
+)
 
 
 async def poll_feed(
@@ -84,10 +96,18 @@ async def _fetch_and_parse(
             etag=state.etag if state else None,
             last_modified=state.last_modified if state else None,
             refresh_hint=cache_max_age(response.headers.get("Cache-Control")),
+            kind=state.kind if state else None,
         )
     response.raise_for_status()
     headers = parse_headers(response.headers.get("Content-Type", ""), response.url)
-    title, items, problem = await asyncio.to_thread(parse_feed, url, response.body, headers)
+    body = gunzip_capped(url, response.body, max_bytes)
+    if sniff_kind(body) == SITEMAP_INDEX:
+        children = await asyncio.to_thread(_index_children, url, body, headers)
+        children_feed = await read_children(http, url, children, max_bytes=max_bytes)
+        title, items, problem = feed_items(url, children_feed)
+        kind = SITEMAP_INDEX
+    else:
+        title, items, problem, kind = await asyncio.to_thread(read_source, url, body, headers)
     return FeedPoll(
         feed_url=url,
         title=title,
@@ -96,8 +116,14 @@ async def _fetch_and_parse(
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
         moved_to=response.moved_to,
-        refresh_hint=cache_max_age(response.headers.get("Cache-Control")) or rss_ttl(response.body),
+        refresh_hint=cache_max_age(response.headers.get("Cache-Control")) or rss_ttl(body),
+        kind=kind,
     )
+
+
+def _index_children(url: str, body: bytes, headers: dict[str, str]) -> list[str]:
+    refuse_entity_declarations(url, body, headers.get("content-type", ""))
+    return recent_children(url, body)
 
 
 def parse_headers(content_type: str, feed_url: str) -> dict[str, str]:
@@ -136,6 +162,10 @@ _TTL_SEARCH_BYTES = 65_536  # <ttl> belongs to the channel, before the items
 
 def _conditional_headers(state: FeedState | None) -> dict[str, str]:
     headers = {"Accept": _FEED_ACCEPT}
+    if state and state.kind == SITEMAP_INDEX:
+        # An unchanged index may list children that changed: the index is read each time, and its
+        # recent children with it.
+        return headers
     if state and state.etag:
         headers["If-None-Match"] = state.etag
     if state and state.last_modified:
@@ -146,14 +176,35 @@ def _conditional_headers(state: FeedState | None) -> dict[str, str]:
 def parse_feed(
     url: str, body: bytes, headers: dict[str, str]
 ) -> tuple[str, tuple[FeedItem, ...], str | None]:
-    """Parse RSS/Atom bytes into (title, items, problem); raise FeedError when they are not a feed at all.
+    """Parse a feed's bytes into (title, items, problem); raise FeedError when they are not a feed at all."""
+    return read_source(url, body, headers)[:3]
+
+
+def read_source(
+    url: str, body: bytes, headers: dict[str, str]
+) -> tuple[str, tuple[FeedItem, ...], str | None, str]:
+    """(title, items, problem, kind) of a feed's bytes, whatever their kind (feed_kind.py).
 
     A malformed feed whose items feedparser can still read is used, with `problem` saying what is wrong:
-    dropping a whole feed for one bad character would miss news.
+    dropping a whole feed for one bad character would miss news. A sitemap index's children are not
+    fetched here (poll_feed does): it has no items of its own.
     """
-    refuse_entity_declarations(url, body, headers.get("content-type", ""))
-    body = repair_character_references(body)
-    return feed_items(url, read_feed(url, body, headers))
+    content_type = headers.get("content-type", "")
+    kind = sniff_kind(body)
+    if kind == HTML:
+        raise refuse_web_page(url, content_type)
+    if kind == JSON_FEED:
+        feed = read_json_feed(url, body, link_base(url))
+        return (*feed_items(url, feed), kind)
+    refuse_entity_declarations(url, body, content_type)
+    if kind == SITEMAP_INDEX:
+        children = len(recent_children(url, body))
+        note = f"a sitemap index: its {children} most recent sitemaps are read when polled"
+        return mask_configured_url(url), (), note, kind
+    if kind == SITEMAP:
+        feed, kind = read_sitemap(url, body)
+        return (*feed_items(url, feed), kind)
+    return (*feed_items(url, read_feed(url, repair_character_references(body), headers)), kind)
 
 
 def feed_items(url: str, feed: ParsedFeed) -> tuple[str, tuple[FeedItem, ...], str | None]:

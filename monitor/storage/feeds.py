@@ -141,4 +141,5 @@ def _poll_values(poll: PollSuccess, at: datetime) -> dict[str, Any]:
         "disabled_reason": None,
         "moved_to": poll.moved_to,
         "poll_interval": poll.poll_interval,
+        "kind": poll.kind,
     }

@@ -24,6 +24,7 @@ class FeedState:
     disabled_reason: str | None = None
     moved_to: str | None = None
     poll_interval: int | None = None  # seconds, the adaptive interval last chosen
+    kind: str | None = None  # what the URL served at its last successful poll: rss, atom, news_sitemap…
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ class PollSuccess:
     next_poll_at: datetime
     moved_to: str | None = None
     poll_interval: int | None = None  # seconds, kept so that a 304 (no dates to judge by) keeps it
+    kind: str | None = None  # rss, atom, json_feed, news_sitemap, sitemap, sitemap_index (feed_kind.py)
 
 
 @dataclass(frozen=True)

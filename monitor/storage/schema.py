@@ -100,6 +100,7 @@ feeds = Table(
     Column(
         "moved_to", NulFreeText()
     ),  # where a permanent redirect leads, so the operator can update the config
+    Column("kind", String(32)),  # what the URL serves: rss, atom, json_feed, news_sitemap, sitemap…
 )
 
 # Feeds being polled now: a lease per feed (a row of its own, since a feed is polled before it has a

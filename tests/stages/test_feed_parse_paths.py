@@ -138,3 +138,32 @@ def _fastfeedparser_unchecked(body: bytes) -> ParsedFeed:
 def _date(entry: dict[str, Any]) -> datetime | None:
     value = entry.get("published") or entry.get("updated")
     return datetime.fromisoformat(value).astimezone(UTC).replace(microsecond=0) if value else None
+
+
+# The two constructs where fastfeedparser, on real feeds captured by other parsers' test suites, picked
+# another entry link than feedparser (issue 16). The captured feeds are not in this repository; these
+# are the constructs alone, reduced to one entry each, in feeds otherwise as the corpus writes them.
+FAST_PATH_MISSES = {
+    "an alternate link that is not HTML": b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Reports</title><id>urn:reports</id>
+<updated>2024-01-18T12:00:00Z</updated>
+<entry><title>Annual report</title><id>urn:report:1</id><updated>2024-01-18T12:00:00Z</updated>
+<link rel="alternate" type="application/pdf" href="https://example.org/report.pdf"/>
+<summary>The report.</summary></entry></feed>""",
+    "a link element with a rel and its URL as text": b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Podcast</title><link>https://example.org/</link>
+<item><title>Episode 1</title><guid isPermaLink="false">ep1</guid>
+<link rel="enclosure">https://example.org/ep1.mp3</link><link>https://example.org/ep1</link>
+<description>Episode one</description></item></channel></rss>""",
+}
+
+
+@pytest.mark.parametrize("reason", sorted(FAST_PATH_MISSES))
+def test_the_two_known_fast_path_misses_fall_back(reason: str) -> None:
+    body, url = FAST_PATH_MISSES[reason], "http://feeds.example/miss.xml"
+    headers = {"content-type": "application/xml", "content-location": url}
+    reference = feed_items(url, read_with_feedparser(url, body, headers))
+    assert feed_items(url, _fastfeedparser_unchecked(body)) != reference  # the disagreement is real
+    feed = read_feed(url, body, headers)
+    assert (feed.parser, feed.fallback) == (FEEDPARSER, reason)
+    assert feed_items(url, feed) == reference
