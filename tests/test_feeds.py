@@ -144,6 +144,16 @@ def test_discover_finds_an_undeclared_wordpress_feed_at_feed_slash(
     assert (best["url"], best["found"], best["items"]) == (web_server.url("/feed/"), "a common feed path", 3)
 
 
+def test_discover_reads_a_declared_json_feed(
+    capsys: pytest.CaptureFixture[str], config: Path, web_server: WebServer
+) -> None:
+    link = '<link rel="alternate" type="application/feed+json" title="JSON" href="/feed.json">'
+    web_server.add("/", f"<html><head>{link}</head><body></body></html>")
+    web_server.add("/feed.json", fixture("json-feed.json", web_server), content_type="application/feed+json")
+    [feed] = discover(capsys, config, web_server.url("/"))["feeds"]
+    assert (feed["kind"], feed["title"], feed["items"]) == ("JSON Feed", "My Example Feed", 2)
+
+
 def test_discover_of_a_feed_url_is_that_feed_and_asks_nothing_else(
     capsys: pytest.CaptureFixture[str], config: Path, web_server: WebServer
 ) -> None:

@@ -232,6 +232,17 @@ def add_commands(commands: Commands) -> None:
     discover.add_argument("--json", action="store_true", help="print JSON instead of text")
     discover.set_defaults(handler=cmd_discover)
 
+    _add_edit_actions(actions)
+
+    test = actions.add_parser(
+        "test", help="fetch and parse a feed; what the watchlists match among its items"
+    )
+    test.add_argument("url", metavar="URL")
+    test.add_argument("--json", action="store_true", help="print JSON instead of text")
+    test.set_defaults(handler=cmd_test)
+
+
+def _add_edit_actions(actions: Commands) -> None:
     add = actions.add_parser("add", help="add URL, or the best feed discovered from it, to monitor.yaml")
     add.add_argument("url", metavar="URL")
     add.add_argument(
@@ -253,10 +264,3 @@ def add_commands(commands: Commands) -> None:
     remove.add_argument("--yes", action="store_true", help="confirm removing the feed")
     remove.add_argument("--dry-run", action="store_true", help="print the change as a diff; write nothing")
     remove.set_defaults(handler=cmd_remove)
-
-    test = actions.add_parser(
-        "test", help="fetch and parse a feed; what the watchlists match among its items"
-    )
-    test.add_argument("url", metavar="URL")
-    test.add_argument("--json", action="store_true", help="print JSON instead of text")
-    test.set_defaults(handler=cmd_test)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..redact import mask_url
 from ..sources.discovery import Discovery, FoundFeed
+from .check_online import _when  # `2026-01-05 10:00 UTC (2h ago)`, as `check --online` says it
 from .status import _cell, _relative, _table
 
 # A discovery lists every reason a candidate was not a feed up to here; the rest are counted.
@@ -119,12 +120,6 @@ def render_test(report: dict[str, Any], now: datetime) -> str:
             terms = ", ".join(dict.fromkeys(match["terms"]))
             lines.append(f"    {match['watchlist']} -> {match['channel']}: {_cell(terms, 100)}")
     return "\n".join(lines)
-
-
-def _when(moment: datetime, now: datetime) -> str:
-    """`2026-01-05 10:00 UTC (2h ago)`."""
-    relative = _relative(moment.isoformat(), now)
-    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({relative})"
 
 
 def _iso(moment: datetime | None) -> str | None:
