@@ -15,10 +15,11 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import DEFAULT_CONFIG_PATH
+from ..config.feeds_edit import FeedEditRefused
 from ..config.watch_edit import WatchEditRefused
 from ..errors import ConfigError, MonitorError
 from ..logs import configure_logging
-from . import admin, check, digest, inspect, review, schema, service, status, stories, watch
+from . import admin, check, digest, feeds, inspect, review, schema, service, status, stories, watch
 from .arguments import Commands
 from .output import EXIT_BROKEN_PIPE, EXIT_CONFIG, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, echo
 
@@ -37,6 +38,7 @@ _COMMAND_GROUPS: tuple[Callable[[Commands], None], ...] = (
     digest.add_commands,
     inspect.add_commands,  # extract, match
     watch.add_commands,  # watch list|add|remove
+    feeds.add_commands,  # feeds discover|add|list|remove|test
     schema.add_commands,
 )
 
@@ -67,6 +69,9 @@ def _run_command(argv: Sequence[str] | None) -> int:
         return int(args.handler(args) or EXIT_OK)
     except WatchEditRefused as exc:  # a `watch` edit refused: nothing was written
         echo(f"news-monitor: watch: {exc}", err=True)
+        return EXIT_CONFIG
+    except FeedEditRefused as exc:  # a `feeds` edit refused: nothing was written
+        echo(f"news-monitor: feeds: {exc}", err=True)
         return EXIT_CONFIG
     except ConfigError as exc:
         echo(f"news-monitor: configuration error:\n{_indent(str(exc))}", err=True)

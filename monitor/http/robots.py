@@ -56,11 +56,14 @@ RULES_CHECKED_ON_LOOP = 300
 # than this many for us is taken as disallowing everything (its articles use the feed's summary) rather
 # than costing tens of milliseconds of CPU per article: 24,000 such rules fit in 512 KiB.
 MAX_WILDCARD_RULES = 2_000
+# `Sitemap:` lines kept per site (feed discovery reads them): news sites list a few, some hundreds.
+MAX_SITEMAP_LINES = 50
 
 # How RFC 9309 and the parsers crawlers use (Google's, protego) spell the three records that matter.
 _USER_AGENT_KEYS = frozenset({"user-agent", "useragent", "user agent"})
 _ALLOW_KEYS = frozenset({"allow"})
 _DISALLOW_KEYS = frozenset({"disallow", "dissallow", "dissalow", "disalow", "diasllow", "disallaw"})
+_SITEMAP_KEYS = frozenset({"sitemap", "site-map"})
 # RFC 9309 §2.2.1: the product token is letters, "_" and "-"; "news-monitor/1.0" names us too.
 _PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")
 # Everything printable in ASCII stays as written (so `*`, `$` and existing %XX escapes keep their
@@ -81,6 +84,8 @@ class SiteRules:
     wildcards: tuple[tuple[str, bool], ...]  # (pattern, allowed), longest first, an allow before a disallow
     expires: float  # time.monotonic() after which the site's robots.txt is asked again
     disallow_all: bool = False  # the site could not be reached (RFC 9309 §2.3.1.4)
+    # The `Sitemap:` lines (RFC 9309 §2.2.4: outside the groups, for every crawler), as written.
+    sitemaps: tuple[str, ...] = ()
     plain_lengths: tuple[int, ...] = field(init=False)  # longest first
     size: int = field(init=False)  # bytes the rules take, for the cache's bound
 
@@ -88,6 +93,7 @@ class SiteRules:
         object.__setattr__(self, "plain_lengths", tuple(sorted(set(map(len, self.plain)), reverse=True)))
         patterns = sum(sys.getsizeof(pattern) for pattern in self.plain)
         patterns += sum(sys.getsizeof(rule) + sys.getsizeof(rule[0]) for rule in self.wildcards)
+        patterns += sys.getsizeof(self.sitemaps) + sum(map(sys.getsizeof, self.sitemaps))
         containers = sys.getsizeof(self.plain) + sys.getsizeof(self.wildcards) + sys.getsizeof(self)
         object.__setattr__(self, "size", containers + sys.getsizeof(self.plain_lengths) + patterns)
 
@@ -117,6 +123,7 @@ def read_site_rules(body: bytes, agent: str, expires: float) -> SiteRules:
     """The rules of the groups that name `agent`, else of the `*` groups (RFC 9309 §2.2.1), in one pass."""
     own: list[tuple[str, bool]] = []
     everyone: list[tuple[str, bool]] = []
+    sitemaps: list[str] = []
     names_us = names_everyone = named_anywhere = False
     in_rules = False  # a rule came after the group's user-agent lines: the next one starts a group
     for line in body.decode("utf-8", errors="replace").splitlines():
@@ -124,7 +131,10 @@ def read_site_rules(body: bytes, agent: str, expires: float) -> SiteRules:
         key, value = key.strip().lower(), value.strip()
         if not colon:
             continue
-        if key in _USER_AGENT_KEYS:
+        if key in _SITEMAP_KEYS:
+            if value and len(sitemaps) < MAX_SITEMAP_LINES:
+                sitemaps.append(value)
+        elif key in _USER_AGENT_KEYS:
             if in_rules:
                 names_us = names_everyone = in_rules = False
             token = _PRODUCT_TOKEN.match(value)
@@ -136,10 +146,10 @@ def read_site_rules(body: bytes, agent: str, expires: float) -> SiteRules:
             if value and (names_us or names_everyone):  # "Disallow:" with no path allows everything
                 rule = (encode_octets(value), key in _ALLOW_KEYS)
                 (own if names_us else everyone).append(rule)
-    return _site_rules(own if named_anywhere else everyone, expires)
+    return _site_rules(own if named_anywhere else everyone, expires, tuple(sitemaps))
 
 
-def _site_rules(rules: list[tuple[str, bool]], expires: float) -> SiteRules:
+def _site_rules(rules: list[tuple[str, bool]], expires: float, sitemaps: tuple[str, ...] = ()) -> SiteRules:
     plain: dict[str, bool] = {}
     wildcards: set[tuple[str, bool]] = set()
     for pattern, allowed in rules:
@@ -148,9 +158,9 @@ def _site_rules(rules: list[tuple[str, bool]], expires: float) -> SiteRules:
         else:
             plain[pattern] = allowed or plain.get(pattern, False)
     if len(wildcards) > MAX_WILDCARD_RULES:
-        return SiteRules({}, (), expires, disallow_all=True)
+        return SiteRules({}, (), expires, disallow_all=True, sitemaps=sitemaps)
     ordered = sorted(wildcards, key=lambda rule: (len(rule[0]), rule[1]), reverse=True)
-    return SiteRules(plain, tuple(ordered), expires)
+    return SiteRules(plain, tuple(ordered), expires, sitemaps=sitemaps)
 
 
 def pattern_matches(pattern: str, target: str) -> bool:
@@ -235,9 +245,13 @@ class RobotsCache:
         agent: str = ROBOTS_AGENT,
         max_sites: int = MAX_CACHED_SITES,
         max_bytes: int = MAX_CACHED_BYTES,
+        trusted_sites: frozenset[str] = frozenset(),
     ):
         self.http = http
         self.agent = agent
+        # Sites (as read_target names them) the operator chose, whose robots.txt is fetched as a
+        # configured feed is (feed discovery from a URL the operator typed); every other site's is guarded.
+        self.trusted_sites = trusted_sites
         self.cache = SiteRulesCache(max_sites, max_bytes)
         # One fetch per site however many pages wait for it; an entry lives only while its fetch runs.
         self._fetching: dict[str, asyncio.Future[SiteRules]] = {}
@@ -253,6 +267,11 @@ class RobotsCache:
         if rules.work > RULES_CHECKED_ON_LOOP:
             return await asyncio.to_thread(rules.allows, path)
         return rules.allows(path)
+
+    async def sitemaps(self, url: str) -> tuple[str, ...]:
+        """The `Sitemap:` lines of the robots.txt of `url`'s site."""
+        target = read_target(url)
+        return (await self._rules_for(target[0], None)).sitemaps if target else ()
 
     async def _rules_for(self, site: str, then: AbstractAsyncContextManager[Any] | None) -> SiteRules:
         cached = self.cache.get(site)
@@ -278,7 +297,11 @@ class RobotsCache:
             # Unpaced: one small request per site and day, the one crawlers make first; pacing it would
             # add the per-host delay to the first article of every site.
             response = await self.http.get(
-                f"{site}/robots.txt", max_bytes=MAX_ROBOTS_BYTES, guarded=True, paced=False, then=then
+                f"{site}/robots.txt",
+                max_bytes=MAX_ROBOTS_BYTES,
+                guarded=site not in self.trusted_sites,
+                paced=False,
+                then=then,
             )
         except BlockedAddressError:
             raise  # the site itself may not be reached: say so, not "disallowed by robots.txt"
