@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..http.client import HttpClient
+from ..http.client import HttpClient, Response
 from ..models import FeedItem, FeedPoll
 from ..redact import mask_configured_url, mask_secrets, mask_url, without_userinfo
 from ..storage import FeedState
@@ -88,26 +88,11 @@ async def _fetch_and_parse(
         url, max_bytes=max_bytes, headers=_conditional_headers(state), feed=True, then=then
     )
     if response.status == 304:
-        return FeedPoll(
-            feed_url=url,
-            title=mask_secrets(state.title) if state and state.title else mask_configured_url(url),
-            items=(),
-            not_modified=True,
-            etag=state.etag if state else None,
-            last_modified=state.last_modified if state else None,
-            refresh_hint=cache_max_age(response.headers.get("Cache-Control")),
-            kind=state.kind if state else None,
-        )
+        return _not_modified(url, state, response)
     response.raise_for_status()
     headers = parse_headers(response.headers.get("Content-Type", ""), response.url)
     body = gunzip_capped(url, response.body, max_bytes)
-    if sniff_kind(body) == SITEMAP_INDEX:
-        children = await asyncio.to_thread(_index_children, url, body, headers)
-        children_feed = await read_children(http, url, children, max_bytes=max_bytes)
-        title, items, problem = feed_items(url, children_feed)
-        kind = SITEMAP_INDEX
-    else:
-        title, items, problem, kind = await asyncio.to_thread(read_source, url, body, headers)
+    title, items, problem, kind = await _read_body(http, url, body, headers, max_bytes)
     return FeedPoll(
         feed_url=url,
         title=title,
@@ -119,6 +104,31 @@ async def _fetch_and_parse(
         refresh_hint=cache_max_age(response.headers.get("Cache-Control")) or rss_ttl(body),
         kind=kind,
     )
+
+
+def _not_modified(url: str, state: FeedState | None, response: Response) -> FeedPoll:
+    """A 304: the feed as the last poll left it."""
+    return FeedPoll(
+        feed_url=url,
+        title=mask_secrets(state.title) if state and state.title else mask_configured_url(url),
+        items=(),
+        not_modified=True,
+        etag=state.etag if state else None,
+        last_modified=state.last_modified if state else None,
+        refresh_hint=cache_max_age(response.headers.get("Cache-Control")),
+        kind=state.kind if state else None,
+    )
+
+
+async def _read_body(
+    http: HttpClient, url: str, body: bytes, headers: dict[str, str], max_bytes: int
+) -> tuple[str, tuple[FeedItem, ...], str | None, str]:
+    """(title, items, problem, kind): a sitemap index is read through its recent children, fetched here."""
+    if sniff_kind(body) != SITEMAP_INDEX:
+        return await asyncio.to_thread(read_source, url, body, headers)
+    children = await asyncio.to_thread(_index_children, url, body, headers)
+    children_feed = await read_children(http, url, children, max_bytes=max_bytes)
+    return (*feed_items(url, children_feed), SITEMAP_INDEX)
 
 
 def _index_children(url: str, body: bytes, headers: dict[str, str]) -> list[str]:
