@@ -41,7 +41,7 @@ MAX_RECORDS = 75  # GDELT's default; at most 250
 # part fails the whole query; "multi-phrase OR queries can silently return empty"). The one published
 # figure is 50 characters for its TV API's keywords (hrbrmstr/newsflash#8, 2017), and public DOC 2.0
 # clients keep OR groups to a handful of terms "to avoid GDELT's length/complexity guard". 250 characters
-# holds about 15 names OR'd (our example watchlist's query is 73), far less than an URL limit; a longer
+# holds about 15 names OR'd (our example watchlist's query is 71), far less than an URL limit; a longer
 # group is split, each part a query of its own (one more request, 8 s apart).
 MAX_QUERY_CHARS = 250
 # Research §3.1: pacing at 5.0 s and at 6.5 s still drew 429s in bursts; the team that measured it uses 8 s.
