@@ -35,6 +35,9 @@ class FeedItem:
     # #fragments of one day page, podcast episodes all linking the show): the link is then no key of
     # this item's, and its text is the feed's own (stages/dedupe.py mark_shared_links).
     link_shared: bool = False
+    # Its link is no page of the article's to fetch (a Google News token, behind Google's consent wall in
+    # the EU): its text is the feed's own title and summary (sources/search/google_news.py).
+    text_only: bool = False
 
     @cached_property
     def summary_text(self) -> str:

@@ -60,8 +60,8 @@ class PageReader:
         """Fetch and extract the item's page; fall back to the feed's own summary when that fails.
 
         An item whose link other entries share (a day page, a show's home page) is read from the feed:
-        the page is theirs as much as its own."""
-        if not item.link or item.link_shared:
+        the page is theirs as much as its own; so is one whose link is no page to fetch (text_only)."""
+        if not item.link or item.link_shared or item.text_only:
             return article_from_item(item)
         try:
             article = await self._fetch_and_extract(item)

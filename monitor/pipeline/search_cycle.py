@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..errors import NotifyError
 from ..logs import log_event
 from ..models import FeedItem
+from ..sources.search.google_news import TERMS_NOTICE
 from ..sources.search.rounds import SearchRounds
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ class SearchCycle:
             pipeline.storage, pipeline.http, pipeline.clock, process=self._process_lead, notify=self._notify
         )
         self._running: asyncio.Task[None] | None = None
+        search = pipeline.config.search
+        if search is not None and "google_news" in search.providers:
+            log_event(log, logging.WARNING, "search.google_news_terms", notice=TERMS_NOTICE)
 
     async def run_due(self) -> Counter[str]:
         """Every provider's round that is due; its counts named `search/<provider>/<count>`."""

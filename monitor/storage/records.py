@@ -203,6 +203,7 @@ class SearchState:
     consecutive_failures: int = 0
     incident_since: datetime | None = None  # the circuit is open since then
     last_hits: int | None = None
+    query_hits: dict[str, int] = field(default_factory=dict)  # each query's hits in its last answer
     queries: int = 0
     hits: int = 0
     new_articles: int = 0
@@ -227,3 +228,4 @@ class SearchRoundRecord:
     consecutive_failures: int = 0
     incident_since: datetime | None = None
     last_hits: int | None = None
+    query_hits: dict[str, int] | None = None  # None: unchanged

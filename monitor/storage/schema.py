@@ -252,7 +252,9 @@ search_providers = Table(
     Column("last_round_at", UTCDateTime()),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("incident_since", UTCDateTime()),  # the circuit is open since then (one admin notice each)
-    Column("last_hits", Integer),  # hits of the last round (an empty answer after results: a soft block)
+    Column("last_hits", Integer),  # hits of the last round
+    # JSON {query: hits} of each query's last answer: an empty answer where it had results is a soft block.
+    Column("query_hits", NulFreeText()),
     Column("queries", Integer, nullable=False, default=0),
     Column("hits", Integer, nullable=False, default=0),
     Column("new_articles", Integer, nullable=False, default=0),

@@ -3,6 +3,7 @@ recording what it did (counters, backoff, circuit breaker) for the next round an
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,8 @@ class SearchQueries:
             "incident_since": record.incident_since,
             "last_hits": record.last_hits,
         }
+        if record.query_hits is not None:
+            values["query_hits"] = json.dumps(record.query_hits, ensure_ascii=False)
         if record.last_error is not None:
             values |= {"last_error": record.last_error, "last_error_at": record.at}
         with storage_errors(f"record the {provider} search round"), self.engine.begin() as conn:
@@ -75,6 +78,7 @@ def _state(row: Any) -> SearchState:
         consecutive_failures=row["consecutive_failures"] or 0,
         incident_since=row["incident_since"],
         last_hits=row["last_hits"],
+        query_hits=_query_hits(row["query_hits"]),
         queries=row["queries"] or 0,
         hits=row["hits"] or 0,
         new_articles=row["new_articles"] or 0,
@@ -83,3 +87,14 @@ def _state(row: Any) -> SearchState:
         last_error=row["last_error"],
         last_error_at=row["last_error_at"],
     )
+
+
+def _query_hits(text: str | None) -> dict[str, int]:
+    """The stored {query: hits}; empty when absent or unreadable (no soft block is then detected)."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, int)}

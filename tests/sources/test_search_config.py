@@ -44,6 +44,13 @@ def test_search_with_no_feeds_and_its_defaults(tmp_path: Path) -> None:
     assert config.search.endpoint("google_news") == "https://news.google.com/rss/search"
     assert config.search.endpoint("bing_news") == "https://www.bing.com/news/search"
     assert config.watchlists[0].search is True
+    edition = config.search.google_news
+    assert (edition.hl, edition.gl, edition.ceid) == ("en-US", "US", "US:en")
+
+
+def test_every_provider_of_the_contract_is_accepted(tmp_path: Path) -> None:
+    config = load(tmp_path, search={"providers": ["gdelt", "google_news", "bing_news"]})
+    assert config.search.providers == ["gdelt", "google_news", "bing_news"]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +59,19 @@ def test_search_with_no_feeds_and_its_defaults(tmp_path: Path) -> None:
         ({"providers": ["gdelt", "yahoo"]}, "'gdelt', 'google_news' or 'bing_news'"),
         ({"providers": []}, "at least 1 item"),
         ({"providers": ["gdelt", "gdelt"]}, "listed twice"),
-        ({"providers": ["gdelt", "bing_news"]}, "'bing_news' is not available in this version"),
+        (
+            {"providers": ["google_news"], "google_news": {"hl": "en-US", "gl": "US", "ceid": "GB:en"}},
+            "names another country than gl 'US'",
+        ),
+        (
+            {"providers": ["google_news"], "google_news": {"hl": "de", "gl": "DE", "ceid": "DE:en"}},
+            "names another language than hl 'de'",
+        ),
+        (
+            {"providers": ["google_news"], "google_news": {"hl": "en-US", "gl": "us", "ceid": "US:en"}},
+            "write it in capitals",
+        ),
+        ({"providers": ["google_news"], "google_news": {"ceid": "US-en", "gl": "US"}}, "COUNTRY:language"),
         ({"providers": ["gdelt"], "interval": "1m"}, "greater than or equal to"),
         ({"providers": ["gdelt"], "endpoints": {"gdelt": "ftp://x"}}, "expected an http:// or https:// URL"),
         ({"providers": ["gdelt"], "endpoints": {"gdelt_news": "https://x"}}, "gdelt_news"),

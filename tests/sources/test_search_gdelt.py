@@ -249,3 +249,20 @@ def test_a_failed_round_is_backed_off(world: World) -> None:
     assert (next_round - last_round).total_seconds() >= 15 * 60  # the backoff, never under the interval
     world.once()
     assert len(gdelt_requests(world)) == 1  # inside the backoff: no request
+
+
+def test_a_long_or_group_is_split_into_queries_gdelt_accepts(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.sources.search.gdelt import MAX_QUERY_CHARS
+
+    names = [f"Subsidiary number {n} of the group" for n in range(12)]
+    world.watchlists = [{"name": "many", "terms": [{"term": "Alibaba Group", "aliases": names}]}]
+    search_world(world, fixture("no-matches.json"))
+    assert world.run_cli("check") == 0
+    assert "split into 2 queries of at most 250 characters" in capsys.readouterr().out
+    assert world.once() == 0
+    sent = [request["query"][0] for request in gdelt_requests(world)]
+    assert len(sent) == 2 and all(len(query) <= MAX_QUERY_CHARS for query in sent)
+    # Every phrase is asked for, in one query or the other.
+    assert all(any(f'"{name}"' in query for query in sent) for name in ["Alibaba Group", *names])

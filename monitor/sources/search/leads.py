@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from ...config import WatchlistConfig
@@ -18,9 +18,10 @@ MAX_LEADS_PER_QUERY = 250
 MAX_TITLE_CHARS = 500
 MAX_LINK_CHARS = 2000
 
-# query: the provider refused this query (the round goes on); rate_limited: HTTP 429; failed: anything
-# else that says the provider is not answering (5xx, network, an unreadable answer).
-ErrorKind = Literal["query", "rate_limited", "failed"]
+# query: the provider refused this query (the round goes on); rate_limited: HTTP 429; soft_block: an empty
+# answer to a query that had results last time (Google News and Bing throttle so, research §1.4, §2);
+# failed: anything else that says the provider is not answering (5xx, network, an unreadable answer).
+ErrorKind = Literal["query", "rate_limited", "soft_block", "failed"]
 
 
 class SearchError(MonitorError):
@@ -47,7 +48,14 @@ class Provider(Protocol):
     name: str
     # Seconds between two requests to it, across the process (politeness.Pacer).
     request_gap: float
+    # An empty answer to a query that had results last time is a soft block (rounds.py).
+    soft_blocks: bool
+    # An empty answer ends the round: the rest of the burst would only be throttled too (Bing).
+    stops_on_empty: bool
 
     def plan(self, watchlist: WatchlistConfig) -> QueryPlan: ...
 
     async def search(self, http: HttpClient, query: str, interval: timedelta) -> list[Lead]: ...
+
+    # Of an answer's leads, how many the provider should still list at the next round (soft_blocks).
+    def still_listed(self, leads: list[Lead], now: datetime) -> int: ...

@@ -3,10 +3,13 @@ watchlist's queries sent one at a time and paced, each hit handed to the pipelin
 counts and its outcome (next round, backoff, circuit) recorded for the next round and for `status`.
 
 Outcomes of a round:
-- done: every query answered (a query the provider refused is counted and logged; the round goes on);
+- done: every query answered (a query the provider refused is counted and logged; the round goes on), or,
+  for a provider that stops on an empty answer (Bing), answered up to its first empty one: the next
+  round starts with the query after it, so a term with no news never keeps the others from being asked;
 - skipped: HTTP 429 on the round's first request, the provider shedding load (research §3.1): no retry,
   the next round comes at the usual interval;
-- failed: the provider stopped answering; the round ends there and the next one is backed off
+- failed: the provider stopped answering, or answered a query that had results last time with nothing
+  (a soft block: Google News and Bing throttle so); the round ends there and the next one is backed off
   (politeness.py). CIRCUIT_THRESHOLD failed rounds in a row open the circuit: one admin notice for the
   incident. A failed request ends its round, so each backed-off round probes with one request.
 """
@@ -24,10 +27,9 @@ from ...http.client import HttpClient
 from ...logs import log_event
 from ...models import FeedItem
 from ...storage import SearchRoundRecord, SearchState, Storage
-from .gdelt import Gdelt
 from .leads import Lead, Provider, SearchError
 from .politeness import Pacer, circuit_open, next_round_after_failure
-from .terms import QueryPlan, searched_watchlists
+from .providers import make_provider, round_queries
 
 log = logging.getLogger("monitor.search")
 
@@ -49,23 +51,13 @@ class RoundCounts:
     errors: int = 0
     last_error: str | None = None
     retry_after: float | None = None
+    planned: list[str] = dataclasses.field(default_factory=list)  # the round's queries
+    query_hits: dict[str, int] = dataclasses.field(default_factory=dict)  # each answered query's hits
 
     def error(self, exc: SearchError) -> None:
         self.errors += 1
         self.last_error = exc.reason
         metrics.SEARCH_ERRORS.labels(self.provider, exc.kind).inc()
-
-
-def make_provider(name: str, endpoint: str) -> Provider:
-    if name == "gdelt":
-        return Gdelt(endpoint)
-    raise ValueError(f"search provider {name!r} is not available in this version")
-
-
-def plans(config: Config, provider: Provider) -> tuple[list[QueryPlan], list[str]]:
-    """Every searched watchlist's plan for the provider, and notes on the watchlists not searched."""
-    watchlists, notes = searched_watchlists(config)
-    return [provider.plan(watchlist) for watchlist in watchlists], notes
 
 
 class SearchRounds:
@@ -91,7 +83,7 @@ class SearchRounds:
             return []
         rounds = []
         for name in config.search.providers:
-            provider = make_provider(name, config.search.endpoint(name))
+            provider = make_provider(name, config.search)
             rounds.append(await self.run_round(config, provider))
         return rounds
 
@@ -104,30 +96,54 @@ class SearchRounds:
             counts.outcome = "not_due"
             return counts
         try:
-            await self._queries(config, provider, counts)
+            await self._queries(config, provider, counts, state)
         finally:
             notice = self._record(provider.name, state, counts, interval)
         if notice:
             await self.notify(notice)
         return counts
 
-    async def _queries(self, config: Config, provider: Provider, counts: RoundCounts) -> None:
+    async def _queries(
+        self, config: Config, provider: Provider, counts: RoundCounts, state: SearchState
+    ) -> None:
         """Each searched watchlist's queries, one request at a time; the first failure ends the round, so
         a round against a provider that is down costs one request (the circuit's probe)."""
         assert config.search is not None
-        watchlist_plans, _ = plans(config, provider)
-        for index, query in enumerate(query for plan in watchlist_plans for query in plan.queries):
+        queries = round_queries(config, provider)
+        if provider.stops_on_empty and queries:  # start where the last round stopped
+            start = state.queries % len(queries)
+            queries = queries[start:] + queries[:start]
+        counts.planned = queries
+        for index, query in enumerate(queries):
             await self.pacer(provider).wait()
             counts.queries += 1
             metrics.SEARCH_QUERIES.labels(provider.name).inc()
             try:
                 leads = await provider.search(self.http, query, config.search.interval)
+                self._check_soft_block(provider, query, leads, state)
             except SearchError as exc:
                 counts.error(exc)
                 if self._ends_round(exc, index, counts, query):
                     return
                 continue
+            counts.query_hits[query] = provider.still_listed(leads, self.clock())
             await self._leads(provider.name, leads, counts)
+            if not leads and provider.stops_on_empty and index + 1 < len(queries):
+                log_event(log, logging.INFO, "search.burst_stopped", provider=provider.name, query=query,
+                          left=len(queries) - index - 1, reason="an empty answer")  # fmt: skip
+                return
+
+    def _check_soft_block(
+        self, provider: Provider, query: str, leads: list[Lead], state: SearchState
+    ) -> None:
+        """An empty answer to a query whose last answer had hits still listed by now: a soft block."""
+        had = state.query_hits.get(query, 0)
+        if provider.soft_blocks and not leads and had:
+            reason = (
+                f"soft block: an empty answer to {query}, which had {had} results last time ("
+                f"{provider.name} answers a throttled or blocked client so); backing off"
+            )
+            raise SearchError(provider.name, reason, kind="soft_block")
 
     def _ends_round(self, exc: SearchError, index: int, counts: RoundCounts, query: str) -> bool:
         if exc.kind == "query":
@@ -178,9 +194,21 @@ class SearchRounds:
             new_articles=counts.new_articles, alerts=counts.alerts, errors=counts.errors,
             last_error=counts.last_error, consecutive_failures=failures, incident_since=incident,
             last_hits=counts.hits if counts.outcome == "done" else state.last_hits,
+            query_hits=_query_hits_kept(state.query_hits, counts.query_hits, counts.planned),
         )  # fmt: skip
         self.storage.record_search_round(provider, record)
         return notice
+
+
+def _query_hits_kept(
+    previous: dict[str, int], answered: dict[str, int], planned: list[str]
+) -> dict[str, int] | None:
+    """Each planned query's hits in its last answer (this round's, else an earlier one's); queries no
+    longer planned are forgotten. None (unchanged) when the round planned none."""
+    if not planned:
+        return None
+    return {query: answered[query] if query in answered else previous[query]
+            for query in planned if query in answered or query in previous}  # fmt: skip
 
 
 def _notice(provider: str, failures: int, error: str | None, next_round: datetime) -> str:

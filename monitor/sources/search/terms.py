@@ -3,6 +3,7 @@ per provider with the notes that say what was left out and why."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...config import Config, WatchlistConfig
@@ -52,3 +53,21 @@ def searched_watchlists(config: Config) -> tuple[list[WatchlistConfig], list[str
         else:
             searched.append(watchlist)
     return searched, notes
+
+
+def or_group(parts: list[str]) -> str:
+    """The parts OR'd, in parentheses when there are several."""
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+def or_queries(parts: list[str], fits: Callable[[str], bool]) -> list[str]:
+    """The parts OR'd in as few groups as `fits` allows, in order (a part that fits alone always gets a
+    group of its own; one that does not is the caller's to leave out beforehand)."""
+    queries: list[str] = []
+    group: list[str] = []
+    for part in parts:
+        if group and not fits(or_group([*group, part])):
+            queries.append(or_group(group))
+            group = []
+        group.append(part)
+    return [*queries, or_group(group)] if group else queries
