@@ -186,3 +186,15 @@ def test_a_medium_profile_s_feed_is_medium_com_feed_at_user(
     best = found["feeds"][0]
     assert (best["url"], best["found"]) == (f"{site}/feed/@harbourlin", "the platform's feed path")
     assert (best["title"], best["items"]) == ("Stories by Harbour Lin on Medium", 1)
+
+
+def test_a_medium_publication_on_its_own_domain_has_its_feed_at_feed(
+    capsys: pytest.CaptureFixture[str], config: Path, web_server: WebServer
+) -> None:
+    """Not on medium.com: the page's miro.medium.com and cdn-client.medium.com assets say Medium."""
+    site = web_server.base_url
+    web_server.add("/", fixture("medium-profile.html", site).replace("https://medium.com/@harbourlin", site))
+    web_server.add("/feed", fixture("medium-feed.xml", site), content_type="text/xml; charset=UTF-8")
+    best = discover(capsys, config, web_server.url("/"))["feeds"][0]
+    assert (best["url"], best["found"]) == (web_server.url("/feed"), "the platform's feed path")
+    assert web_server.hits("/rss.xml") == 0
