@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from ..config import Config, FetchSettings, load_config, parse_duration
 from ..config.feeds_edit import (
     NewFeed,
     add_feed,
+    name_from_title,
     open_monitor_file,
     refuse_duplicate,
     remove_feed,
@@ -74,16 +76,29 @@ def cmd_add(args: argparse.Namespace) -> int:
             f"feeds: no feed found at {mask_configured_url(args.url)} ({discovery.requests} requests); "
             "`news-monitor feeds discover URL` shows what was tried"
         )
-    feed = NewFeed(best.url, args.name, tuple(args.tags), args.interval)
+    name = args.name or name_from_title(file, best.reading.title)
+    feed = NewFeed(best.url, name, tuple(args.tags), args.interval)
     change = add_feed(file, feed)
     diff = save_feeds_edit(file, change, args.config, dry_run=args.dry_run)
     found = "" if best.url == args.url else f", found as {best.found} of {mask_configured_url(args.url)}"
+    named = "" if args.name or not name else f"\n{_named_after_title(name)}"
     if args.dry_run:
         echo(diff, end="")
-        echo(f"dry run: nothing was written ({describe_feed(best, utcnow())}{found})", err=True)
+        echo(f"dry run: nothing was written ({describe_feed(best, utcnow())}{found}){named}", err=True)
     else:
-        echo(f"{change.summary} to {file.path}: {describe_feed(best, utcnow())}{found}")
+        echo(f"{change.summary} to {file.path}: {describe_feed(best, utcnow())}{found}{named}")
     return EXIT_OK
+
+
+def _named_after_title(name: str) -> str:
+    return (
+        f"name: {name!r} is the feed's title (--name sets another); "
+        f"`news-monitor feeds remove {_shell_word(name)}` removes it"
+    )
+
+
+def _shell_word(text: str) -> str:
+    return text if text.replace("-", "").replace("_", "").isalnum() else shlex.quote(text)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -109,8 +124,7 @@ def _listed(url: str, name: str | None, tags: list[str], state: Any) -> dict[str
         "url": mask_configured_url(url),
         "name": name,
         "tags": tags,
-        # The kind is stored by the poll stage once it reads more than RSS and Atom (issue 16, part 1).
-        "kind": getattr(state, "kind", None),
+        "kind": state.kind,  # what the URL served at its last successful poll (stages/feed_kind.py)
         "result": state.last_error if failing else state.last_result,
         "state": "disabled" if state.disabled_reason else ("failing" if failing else "ok"),
         "last_poll": state.last_polled_at.isoformat(timespec="seconds") if state.last_polled_at else None,
@@ -246,7 +260,7 @@ def _add_edit_actions(actions: Commands) -> None:
     add = actions.add_parser("add", help="add URL, or the best feed discovered from it, to monitor.yaml")
     add.add_argument("url", metavar="URL")
     add.add_argument(
-        "--name", help="the feed's name in alerts and status (default: none, its title is shown)"
+        "--name", help="the feed's name in alerts, status and `feeds remove` (default: the feed's title)"
     )
     add.add_argument(
         "--tags", type=_tags, default=[], metavar="a,b", help="tags watchlists can be limited to"

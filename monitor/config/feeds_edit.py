@@ -8,6 +8,7 @@ written; the file is replaced atomically, so a running `news-monitor run` picks 
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +19,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import MonitorError
 from ..redact import mask_configured_url
+from ..text import cut
 from .loading import load_config
 from .watch_edit import Edit, WatchEditRefused, WatchlistsFile, save_edit
 from .yaml_edit import YamlDocument, append_item, flow_list, remove_item, scalar
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# A name from a feed's title is shown in alerts, status and `feeds list`: one short line.
+MAX_NAME_CHARS = 60
 
 
 class FeedEditRefused(MonitorError):
@@ -59,7 +63,16 @@ class MonitorFile:
 
     @property
     def feeds(self) -> CommentedSeq:
-        seq: CommentedSeq = self.document.root["feeds"]
+        """`feeds:` as written; an empty list when monitor.yaml has none (news search alone)."""
+        seq = self.document.root.get("feeds")
+        return seq if isinstance(seq, CommentedSeq) else CommentedSeq()
+
+    def feeds_to_extend(self) -> CommentedSeq:
+        """`feeds:`, made a block list first when monitor.yaml has none, or `feeds: []`."""
+        seq = self.document.root.get("feeds")
+        if not isinstance(seq, CommentedSeq) or (not seq and seq.fa.flow_style()):
+            seq = CommentedSeq()
+            self.document.root["feeds"] = seq
         return seq
 
 
@@ -81,8 +94,30 @@ def find_feed(file: MonitorFile, url: str) -> tuple[int, Mapping[str, Any]] | No
 def add_feed(file: MonitorFile, feed: NewFeed) -> Edit:
     """Append the feed to `feeds:`; a URL already there is refused, naming where."""
     refuse_duplicate(file, feed.url)
-    append_item(file.feeds, feed.to_yaml())
+    append_item(file.feeds_to_extend(), feed.to_yaml())
     return Edit(f"added the feed {mask_configured_url(feed.url)}" + (f" ({feed.name})" if feed.name else ""))
+
+
+def name_from_title(file: MonitorFile, title: str) -> str | None:
+    """A name for a feed added without --name: its title, cleaned, unique among the configured feeds.
+
+    Cleaned: control and format characters (bidi overrides, zero-width spaces) become spaces, runs of
+    space one, cut to MAX_NAME_CHARS at a word. A title that is the feed's URL (a feed without one)
+    gives its host. A name taken by another feed (in any case) gets ` (2)`, ` (3)`, ... None: no name.
+    """
+    if "://" in title:
+        title = urlsplit(title.strip()).hostname or ""
+    spaced = "".join(" " if unicodedata.category(char).startswith("C") else char for char in title)
+    name = cut(" ".join(spaced.split()), MAX_NAME_CHARS)
+    if not name:
+        return None
+    nodes = [node for node in file.feeds if isinstance(node, Mapping) and node.get("name")]
+    taken = {str(node["name"]).casefold() for node in nodes}
+    number, unique = 1, name
+    while unique.casefold() in taken:
+        number += 1
+        unique = f"{name} ({number})"
+    return unique
 
 
 def refuse_duplicate(file: MonitorFile, url: str) -> None:
@@ -105,7 +140,7 @@ def remove_feed(file: MonitorFile, name_or_url: str, *, confirmed: bool) -> Edit
     if not confirmed:
         raise FeedEditRefused(f"this removes the feed {label} from {file.path}: add --yes to confirm")
     remove_item(file.feeds, index, file.document.root, "feeds")
-    only = "" if file.feeds else "it is the only feed, and monitor.yaml needs at least one: add another first"
+    only = "" if file.feeds else "it is the only feed and there is no search: add another feed first"
     return Edit(f"removed the feed {label}", hint_if_invalid=only)
 
 

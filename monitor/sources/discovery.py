@@ -29,6 +29,7 @@ from ..errors import FeedError, FetchError
 from ..http.client import HttpClient
 from ..http.response import Response
 from ..http.robots import RobotsCache, read_target
+from ..stages.feed_kind import gunzip_capped
 from .discovery_links import (
     FOUND_ITSELF,
     FOUND_ORDER,
@@ -92,25 +93,27 @@ async def discover_feeds(
     response = await http.get(url, max_bytes=max_bytes, guarded=False)
     response.raise_for_status()
     run = _Run(http, url, max_bytes, limits)
-    itself = await asyncio.to_thread(_read_or_none, response)
+    itself = await asyncio.to_thread(_read_or_none, response, max_bytes)
     if itself is not None:
         run.keep(Candidate(response.moved_to or url, FOUND_ITSELF), response, itself)
         return run.result()
     links = await asyncio.to_thread(read_page_links, response.body, response.url)
     sitemaps = await run.sitemaps()
-    first = links.declared + platform_candidates(url, links.platform) + links.in_page
+    first = links.declared + platform_candidates(url, links.platform, links.home) + links.in_page
     await run.check(first + robots_candidates(url, sitemaps))
     if not run.found_a_feed():
         await run.check(guessed_candidates(url))
     return run.result()
 
 
-def _read_or_none(response: Response) -> FeedReading | None:
-    """The response read as a feed, or None (a web page, most often)."""
-    if sniff_kind(response.body) is None:
-        return None
+def _read_or_none(response: Response, max_bytes: int) -> FeedReading | None:
+    """The response read as a feed (a gzip file decompressed), or None (a web page, most often)."""
+    content_type = response.headers.get("Content-Type", "")
     try:
-        return read_candidate(response.url, response.body, response.headers.get("Content-Type", ""))
+        body = gunzip_capped(response.url, response.body, max_bytes)
+        if sniff_kind(body) is None:
+            return None
+        return read_candidate(response.url, body, content_type, max_bytes=max_bytes)
     except FeedError:
         return None
 
@@ -183,7 +186,9 @@ class _Run:
             return f"HTTP {response.status}"
         content_type = response.headers.get("Content-Type", "")
         try:
-            reading = await asyncio.to_thread(read_candidate, response.url, response.body, content_type)
+            reading = await asyncio.to_thread(
+                read_candidate, response.url, response.body, content_type, max_bytes=self.max_bytes
+            )
         except FeedError as exc:
             return exc.reason
         self.keep(candidate, response, reading)

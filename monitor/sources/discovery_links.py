@@ -85,6 +85,7 @@ class PageLinks:
     declared: list[Candidate]  # <link rel=alternate> of a feed type
     in_page: list[Candidate]  # feed-looking <a> links
     platform: str | None
+    home: str | None = None  # where a WordPress site lives (`https://example.org/blog/`), when it says
 
 
 @one_parse_at_a_time
@@ -100,7 +101,7 @@ def read_page_links(body: bytes, page_url: str) -> PageLinks:
     base = _base(root, page_url)
     declared: dict[str, Candidate] = {}
     in_page: dict[str, Candidate] = {}
-    generator = None
+    generator, homes = None, []
     for count, element in enumerate(root.iter("link", "a", "meta")):
         if count >= MAX_ELEMENTS_READ:
             break
@@ -113,14 +114,35 @@ def read_page_links(body: bytes, page_url: str) -> PageLinks:
         label = (element.get("title") or "").strip()[:200]
         if element.tag == "link" and _declares_feed(element):
             declared[url] = Candidate(url, FOUND_DECLARED, label)
+        elif element.tag == "link":
+            homes.append(_wordpress_home(element, url, page_url))
         elif element.tag == "a" and LINK_VALIDATION_RE.search(url) and url != page_url:
             in_page.setdefault(url, Candidate(url, FOUND_IN_PAGE, label or _text(element)))
     in_page = {url: candidate for url, candidate in in_page.items() if url not in declared}
-    return PageLinks(list(declared.values()), list(in_page.values()), _platform(body, page_url, generator))
+    platform = _platform(body, page_url, generator)
+    home = next((home for home in homes if home), None)
+    return PageLinks(list(declared.values()), list(in_page.values()), platform, home)
 
 
-def platform_candidates(page_url: str, platform: str | None) -> list[Candidate]:
-    """The platform's own feed: `/feed/` of a WordPress site, `medium.com/feed/@name` of a Medium page."""
+def _wordpress_home(element: etree._Element, url: str, page_url: str) -> str | None:
+    """The WordPress site's own address, from the links it prints in every page's head: its REST API
+    (`<link rel="https://api.w.org/" href=".../blog/wp-json/">`, rest_output_link_wp_head), or a
+    stylesheet on the page's own host (`.../blog/wp-includes/...`; a CDN's copy says nothing)."""
+    rel = (element.get("rel") or "").split()
+    parts = urlsplit(url)
+    path = parts.path
+    if "https://api.w.org/" in rel and path.endswith("/wp-json/"):
+        return urlunsplit(parts._replace(path=path.removesuffix("wp-json/"), query=""))
+    if "stylesheet" in rel and parts.netloc == urlsplit(page_url).netloc:
+        for folder in ("/wp-includes/", "/wp-content/"):
+            if folder in path:
+                return urlunsplit(parts._replace(path=path.split(folder)[0] + "/", query=""))
+    return None
+
+
+def platform_candidates(page_url: str, platform: str | None, home: str | None = None) -> list[Candidate]:
+    """The platform's own feed: `/feed/` of a WordPress site (`/blog/feed/` of one installed in `/blog/`),
+    `medium.com/feed/@name` of a Medium page."""
     if platform is None:
         return []
     parts = urlsplit(page_url)
@@ -128,7 +150,18 @@ def platform_candidates(page_url: str, platform: str | None) -> list[Candidate]:
     if platform == "Medium" and parts.hostname == "medium.com":
         first = parts.path.strip("/").split("/")[0]
         path = f"/feed/{first}" if first else "/feed"
+    if platform == "WordPress":
+        return [Candidate(url, FOUND_PLATFORM, platform) for url in _wordpress_feeds(page_url, home)]
     return [Candidate(_on_site(page_url, path), FOUND_PLATFORM, platform)]
+
+
+def _wordpress_feeds(page_url: str, home: str | None) -> list[str]:
+    """`feed/` under the site's home as its head names it; else under the folder typed (a blog at
+    `/blog/` has `/blog/feed/`) and at the root."""
+    if home:
+        return [urljoin(home, "feed/")]
+    folder = urlsplit(page_url).path.rpartition("/")[0] + "/"
+    return list(dict.fromkeys([_on_site(page_url, folder + "feed/"), _on_site(page_url, "/feed/")]))
 
 
 def guessed_candidates(page_url: str) -> list[Candidate]:

@@ -1,7 +1,8 @@
 """What a candidate feed is, read from its bytes: its kind, title, item count and newest item's date.
 
 The poll stage reads it (read_source: the xml guard, size caps, both parse paths, JSON Feed and
-sitemaps), so discovery accepts exactly what polling will read. `sniff_kind` names the kind for people
+sitemaps; gunzip_capped for a `sitemap.xml.gz` served as a file, without Content-Encoding), so discovery
+accepts exactly what polling will read. `sniff_kind` names the kind for people
 ("RSS 2.0", "news sitemap") from the document's start.
 """
 
@@ -11,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..stages.feed_kind import gunzip_capped
 from ..stages.poll import parse_headers, read_source
 from ..stages.xml_guard import root_element_start
 
@@ -40,11 +42,13 @@ class FeedReading:
     problem: str | None = None  # malformed, read anyway
 
 
-def read_candidate(url: str, body: bytes, content_type: str) -> FeedReading:
+def read_candidate(url: str, body: bytes, content_type: str, *, max_bytes: int) -> FeedReading:
     """The candidate read as the poll stage reads it; FeedError when it is no feed (the reason says why).
 
-    A sitemap index has no items of its own (a poll reads its most recent sitemaps): its note says so.
+    A gzip file is decompressed first, to at most `max_bytes` (a bomb is refused at the cap). A sitemap
+    index has no items of its own (a poll reads its most recent sitemaps): its note says so.
     """
+    body = gunzip_capped(url, body, max_bytes)
     title, items, problem, kind = read_source(url, body, parse_headers(content_type, url))
     dates = [item.published for item in items if item.published is not None]
     return FeedReading(sniff_kind(body) or kind, title, len(items), max(dates, default=None), problem)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gzip
 import json
 from collections.abc import Iterator
 
@@ -162,3 +163,25 @@ def test_a_gzip_body_within_the_cap_is_read(world: World, capsys: pytest.Capture
     world.web.add("/feed.xml", feed, content_type=RSS, gzip=True)
     code, found = discover(world, capsys, world.web.url("/"))
     assert code == 0 and found["feeds"][0]["items"] == 1
+
+
+def test_a_gzip_file_bomb_sitemap_is_refused_at_the_decompressed_cap(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `.xml.gz` served as a file (no Content-Encoding): 50 MB of spaces in about 50 kB sent."""
+    world.settings["fetch"] = {"max_feed_bytes": 100_000, "max_page_bytes": 100_000}
+    world.feeds.append({"url": world.web.url("/configured.xml")})
+    bomb = gzip.compress(b"<urlset>" + b" " * 50_000_000, compresslevel=9)
+    assert len(bomb) < 100_000  # within the download cap: only the decompressed cap can stop it
+    world.web.add("/", "<!DOCTYPE html><html><head><title>Times</title></head><body></body></html>")
+    world.web.add("/news-sitemap.xml.gz", bomb, content_type="application/x-gzip")
+    world.web.add("/robots.txt", "Sitemap: /news-sitemap.xml.gz\n", content_type="text/plain")
+    code, found = discover(world, capsys, world.web.url("/"))
+    assert code == 1
+    reasons = {item["url"]: item["reason"] for item in found["not_feeds"]}
+    assert reasons[world.web.url("/news-sitemap.xml.gz")] == (
+        "refused: the gzip file decompresses to more than 100,000 bytes (fetch.max_feed_bytes)"
+    )
+    # Typed as the URL itself, the bomb is no feed either: the page's candidates are looked for.
+    code, found = discover(world, capsys, world.web.url("/news-sitemap.xml.gz"))
+    assert code == 1 and found["feeds"] == []
