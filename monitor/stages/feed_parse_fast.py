@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import fastfeedparser
+from feedparser.datetimes import _parse_date as feedparser_date
 
 from ..libxml import one_parse_at_a_time
 from .parsed_feed import FASTFEEDPARSER, ParsedEntry, ParsedFeed
@@ -42,6 +43,16 @@ _OTHER_DESCRIPTIONS = re.compile(rb"<[\w-]+:(?:description|summary)\b")
 # link, fastfeedparser ignores it; which of the two is the item's link is left to feedparser.
 _REL_LINK_WITH_TEXT = re.compile(
     rb"""<(?:[\w-]+:)?link\b[^>]*?\brel\s*=\s*["'](?!alternate["'])[^"']*["'][^>]*(?<!/)>\s*[^<\s]"""
+)
+# An entry's date as element text. fastfeedparser reads dates feedparser cannot ("Tue,19 Feb 2019 …"
+# without its space, "Sun, 15 Feb 2015 00:00:00" without a zone: it takes UTC), where feedparser gives
+# the entry no date; any date not in a common form is therefore shown to feedparser's own date parser.
+_DATE_TEXT = re.compile(
+    rb"<(?:[\w-]+:)?(?:pubDate|published|updated|issued|modified|created|date)\b[^>]*>([^<]*)</"
+)
+_COMMON_DATE = re.compile(
+    r"(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d (?:[+-]\d{4}|GMT|UTC?|Z|[ECMP][SD]T)"
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
 )
 # The media types feedparser takes an alternate link as the entry's link for (its html_types, and the
 # short Atom names it maps to them); a PDF or audio alternate is not the link there, but is in fastfeedparser.
@@ -138,7 +149,14 @@ def _refused_before_parsing(body: bytes, content_type: str) -> str | None:
         return "a title in another namespace"  # fastfeedparser may take media:title over <title>
     if _REL_LINK_WITH_TEXT.search(body):
         return "a link element with a rel and its URL as text"
+    if any(_unreadable_by_feedparser(date) for date in _DATE_TEXT.findall(body)):
+        return "a date feedparser cannot read"
     return _not_well_formed(body)
+
+
+def _unreadable_by_feedparser(date: bytes) -> bool:
+    text = date.decode("utf-8", "replace").strip()
+    return bool(text) and not _COMMON_DATE.fullmatch(text) and feedparser_date(text) is None
 
 
 def _root_name(body: bytes) -> str:
