@@ -126,7 +126,9 @@ def _text_construct(element: Any, key: str) -> tuple[str, bool]:
 
 def _feedparser_date(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # The plain dict lookup: FeedParserDict maps a missing `updated_parsed` to `published_parsed` with a
+        # DeprecationWarning (its issue 310); that one was tried first anyway.
+        value = dict.get(entry, key)
         if value:
             # feedparser gives UTC struct_time; timegm reads it as UTC (mktime would apply local time).
             return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)

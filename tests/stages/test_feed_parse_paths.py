@@ -67,10 +67,8 @@ def outcome(read: Any, url: str, body: bytes, headers: dict[str, str]) -> tuple[
 # feedparser warns when asked for updated_parsed of an entry whose only date it could not read (it
 # then maps the key to published_parsed, also None): feed_parse_reference's lookup does that on
 # other-parsers/feed2exec/weird-dates.xml; the value is the same either way.
-FEEDPARSER_ISSUE_310 = "ignore:To avoid breaking existing software while fixing issue 310:DeprecationWarning"
 
 
-@pytest.mark.filterwarnings(FEEDPARSER_ISSUE_310)
 def test_every_corpus_file_gives_the_same_items_on_either_path() -> None:
     paths: collections.Counter[str] = collections.Counter()
     differ = []
@@ -118,7 +116,6 @@ DISAGREEMENTS = [
 ]
 
 
-@pytest.mark.filterwarnings(FEEDPARSER_ISSUE_310)
 @pytest.mark.parametrize("name,reason", DISAGREEMENTS, ids=[name for name, _ in DISAGREEMENTS])
 def test_where_the_parsers_disagree_the_fast_path_falls_back(name: str, reason: str) -> None:
     path = FEEDPARSER_CORPUS / name
