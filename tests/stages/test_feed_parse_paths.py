@@ -64,11 +64,6 @@ def outcome(read: Any, url: str, body: bytes, headers: dict[str, str]) -> tuple[
     return (title, seen, problem, feed)
 
 
-# feedparser warns when asked for updated_parsed of an entry whose only date it could not read (it
-# then maps the key to published_parsed, also None): feed_parse_reference's lookup does that on
-# other-parsers/feed2exec/weird-dates.xml; the value is the same either way.
-
-
 def test_every_corpus_file_gives_the_same_items_on_either_path() -> None:
     paths: collections.Counter[str] = collections.Counter()
     differ = []
