@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 
 from monitor.cli.main import build_parser
 from monitor.config import STORAGE_ENV, OpsSettings, load_config
-from monitor.service.ops_listener import DESCRIPTORS_FOR_THE_SERVICE
+from monitor.service.ops_logging import DESCRIPTORS_FOR_THE_SERVICE
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"

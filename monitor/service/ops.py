@@ -24,7 +24,8 @@ from ..config import OpsSettings
 from ..errors import StorageError
 from ..pipeline.feed_cycle import Pipeline
 from ..redact import mask_secrets
-from .ops_listener import ConnectionLimits, GuardedListener, warn_if_exposed, warn_if_few_descriptors
+from .ops_listener import ConnectionLimits, GuardedListener
+from .ops_logging import warn_if_exposed, warn_if_few_descriptors
 
 # The scheduler ticks every second; three missed ticks and a bit mean it is stuck.
 TICK_STALE_SECONDS = 5.0

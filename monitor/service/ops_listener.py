@@ -14,7 +14,7 @@ in 30 s when it was tried). So the sockets are ours:
 - each connection has one deadline from accept, `header_timeout` + RESPONSE_SECONDS: its request line
   and headers must have arrived within `header_timeout`, and the answer must be handled and taken by
   the client by the deadline; then the connection is aborted, whatever state it is in (a client that
-  does not read its answer included);
+  does not read its answer included, even after aiohttp has closed it: ops_undelivered.py);
 - at most `max_connections` connections are open at once. A new connection is always accepted: at the
   cap it replaces the connection least likely to still be useful (one whose answer is written and
   waiting for the client to read it, then one that has not sent a whole request, then the oldest), so
@@ -27,16 +27,13 @@ in 30 s when it was tried). So the sockets are ours:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import resource
 import socket
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..address_policy import is_loopback
-from ..logs import log_event
+from .ops_logging import AcceptErrorLog
+from .ops_undelivered import UndeliveredAnswers, reset_on_close
 
 log = logging.getLogger("monitor.ops")
 
@@ -45,16 +42,9 @@ LISTEN_BACKLOG = 128
 # After a failed accept: long enough that a descriptor shortage is not spun on, short enough to resume
 # serving soon after one is freed.
 ACCEPT_RETRY_SECONDS = 0.5
-# A burst of accept errors is one line at its start and, while it lasts, one line per this many seconds.
-ACCEPT_ERROR_LOG_SECONDS = 60.0
 # After the headers: time for the handler (milliseconds, unless the store hangs) and for the client to
 # read the answer (a few KB). A connection's whole life is at most header_timeout + this.
 RESPONSE_SECONDS = 5.0
-# SO_LINGER on, 0 seconds: close() sends a reset and discards unsent data.
-RESET_ON_CLOSE = struct.pack("ii", 1, 0)
-# Descriptors the rest of `run` needs beside the ops connections: up to 100 feed and page connections
-# (HttpClient's pool), Slack's, the store's files and connections, the event loop, pipes and threads.
-DESCRIPTORS_FOR_THE_SERVICE = 256
 
 
 @dataclass(frozen=True)
@@ -69,50 +59,25 @@ class ConnectionLimits:
         return self.header_timeout + self.response_seconds
 
 
-class AcceptErrorLog:
-    """Accept errors come in bursts (each queued connection fails again until a descriptor is free):
-    the first is logged, the rest are counted and reported once per window while the burst lasts."""
-
-    def __init__(self, window: float = ACCEPT_ERROR_LOG_SECONDS):
-        self._window = window
-        self._not_logged = 0
-        self._window_end: asyncio.TimerHandle | None = None
-
-    def failed(self, exc: OSError) -> None:
-        if self._window_end is not None:
-            self._not_logged += 1
-            return
-        log_event(log, logging.ERROR, "ops.accept_failed", reason=exc.strerror or str(exc),
-                  next_report=f"in {self._window:g}s if it goes on",
-                  fix="raise the open-file limit (LimitNOFILE) or lower ops.max_connections")  # fmt: skip
-        self._open_window()
-
-    def flush(self, stopping: bool = False) -> None:
-        """Report the failures not yet logged: at the end of a window, and when the server stops."""
-        if self._window_end is not None:
-            self._window_end.cancel()
-            self._window_end = None
-        if self._not_logged:
-            log_event(log, logging.ERROR, "ops.accept_failed", repeated=self._not_logged,
-                      within=f"{self._window:g}s")  # fmt: skip
-            self._not_logged = 0
-            if not stopping:
-                self._open_window()  # it was still failing: the next line is a window away too
-
-    def _open_window(self) -> None:
-        self._window_end = asyncio.get_running_loop().call_later(self._window, self.flush)
-
-
 class _Connection(asyncio.Protocol):
     """One accepted connection: aiohttp's protocol inside; the slot and the deadlines outside."""
 
-    def __init__(self, inner: asyncio.Protocol, limits: ConnectionLimits, slots: _Slots):
+    def __init__(
+        self,
+        inner: asyncio.Protocol,
+        limits: ConnectionLimits,
+        slots: _Slots,
+        undelivered: UndeliveredAnswers,
+    ):
         self._inner = inner
         self._limits = limits
         self._slots = slots
+        self._undelivered = undelivered
         self.transport: asyncio.Transport | None = None
         self.requested = False  # its request arrived whole (its handler ran)
         self.answered = False  # its response was started: only the client's reading is left
+        self._dropped = False
+        self._deadline_at = 0.0
         self._timers: list[asyncio.TimerHandle] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -120,6 +85,7 @@ class _Connection(asyncio.Protocol):
         self.transport = transport
         self._slots.taken(self)
         loop = asyncio.get_running_loop()
+        self._deadline_at = loop.time() + self._limits.deadline
         self._timers = [
             loop.call_later(self._limits.header_timeout, self._headers_overdue),
             loop.call_later(self._limits.deadline, self.drop),
@@ -147,10 +113,10 @@ class _Connection(asyncio.Protocol):
         buffer (up to megabytes per connection) long after the descriptor is freed."""
         if self.transport is None:
             return
+        self._dropped = True
         sock = self.transport.get_extra_info("socket")
         if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
+            reset_on_close(sock)
         self.transport.abort()
 
     def _headers_overdue(self) -> None:
@@ -173,6 +139,10 @@ class _Connection(asyncio.Protocol):
         for timer in self._timers:
             timer.cancel()
         self._slots.freed(self)
+        if not self._dropped and exc is None and self.transport is not None:
+            # Closed by aiohttp with its answer written: the socket is still open here (asyncio closes
+            # it after this call); an answer the client has not taken waits for the deadline.
+            self._undelivered.keep(self.transport.get_extra_info("socket"), self._deadline_at)
         self._inner.connection_lost(exc)
 
 
@@ -202,6 +172,7 @@ class GuardedListener:
         self._factory = protocol_factory
         self._limits = limits
         self._slots = _Slots()
+        self._undelivered = UndeliveredAnswers(limits.max_connections)
         self._errors = AcceptErrorLog()
         self._sockets: list[socket.socket] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -228,6 +199,7 @@ class GuardedListener:
     def close_all(self) -> None:
         for connection in list(self._slots.open.values()):
             connection.drop()
+        self._undelivered.reset_all()
 
     def request_started(self, transport: asyncio.BaseTransport | None) -> None:
         """Called for each request that reached a handler: its connection is past the header deadline."""
@@ -268,7 +240,7 @@ class GuardedListener:
             victim.drop()
 
     async def _serve(self, loop: asyncio.AbstractEventLoop, conn: socket.socket) -> None:
-        connection = _Connection(self._factory(), self._limits, self._slots)
+        connection = _Connection(self._factory(), self._limits, self._slots, self._undelivered)
         try:
             await loop.connect_accepted_socket(lambda: connection, conn)
         except OSError:
@@ -299,21 +271,3 @@ async def listening_sockets(host: str, port: int) -> list[socket.socket]:
             sock.close()
         raise
     return sockets
-
-
-def warn_if_exposed(host: str, addresses: list[str]) -> None:
-    """The endpoints have no authentication: say so loudly when they listen beyond this machine."""
-    exposed = [address for address in addresses if not is_loopback(address)]
-    if exposed:
-        log_event(log, logging.WARNING, "ops.exposed", host=host, addresses=",".join(exposed),
-                  reason="/healthz and /metrics have no authentication and are reachable from the network",
-                  fix="set ops.host to 127.0.0.1, or keep the port behind a firewall")  # fmt: skip
-
-
-def warn_if_few_descriptors(max_connections: int) -> None:
-    """A low open-file limit lets ops connections and the service's own sockets starve each other."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    needed = max_connections + DESCRIPTORS_FOR_THE_SERVICE
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        log_event(log, logging.WARNING, "ops.fd_limit_low", open_files_limit=soft, needed=needed,
-                  fix="raise LimitNOFILE (systemd) or `ulimit -n`, or lower ops.max_connections")  # fmt: skip
