@@ -41,8 +41,11 @@ def _round_size(config: Config, provider: Provider) -> str:
     assert config.search is not None
     requests = len(round_queries(config, provider))
     seconds = max(requests - 1, 0) * provider.request_gap
-    took = f"{seconds:g} s" if seconds < 120 else f"{math.ceil(seconds / 60)} min"
-    text = f"{requests} request(s) a round, one every {provider.request_gap:g} s (about {took})"
+    if requests <= 1:
+        text = "1 request a round" if requests else "no requests a round"
+    else:
+        took = f"{seconds:g} s" if seconds < 60 else f"{math.ceil(seconds / 60)} min"
+        text = f"{requests} requests a round, one every {provider.request_gap:g} s: about {took}"
     interval = config.search.interval
     if seconds > interval.total_seconds():
         text += (

@@ -9,6 +9,7 @@ from collections import Counter
 from ..config import load_config
 from ..errors import MonitorError
 from ..pipeline.feed_cycle import CycleReport, Pipeline
+from ..pipeline.search_cycle import search_rounds_tried
 from ..service.assembly import with_pipeline
 from ..service.ops import OpsServer
 from ..service.report import ServiceSummary, log_startup, log_summaries, slack_outage, summarise
@@ -28,8 +29,14 @@ def cmd_once(args: argparse.Namespace) -> int:
             f"{failed} of {len(config.feeds)} feeds failed; the feed.failed lines above say why",
             err=True,
         )
-    # Every feed failing means no cycle happened at all (network down, DNS broken): cron should know.
-    return EXIT_FAILURE if config.feeds and failed == len(config.feeds) else EXIT_OK
+    rounds_worked, rounds_failed = search_rounds_tried(report.counts)
+    if rounds_failed:
+        echo(f"{rounds_failed} search round(s) failed; the search.round_* lines above say why", err=True)
+    # Nothing it tried working (every feed and every search round failed: network down, DNS broken)
+    # means no cycle happened at all: cron should know. A round not due or shed by GDELT was not tried.
+    tried = len(config.feeds) + rounds_worked + rounds_failed
+    worked = len(config.feeds) - failed + rounds_worked
+    return EXIT_FAILURE if tried and not worked else EXIT_OK
 
 
 async def _cycle_and_summary(pipeline: Pipeline) -> tuple[CycleReport, ServiceSummary]:

@@ -45,9 +45,10 @@ class SearchCycle:
             if done.outcome == "not_due":
                 counts[f"search/{done.provider}/not_due"] += 1
                 continue
-            for name in ("queries", "hits", "new_articles", "alerts", "errors"):
+            for name in ("queries", "hits", "skipped_hits", "new_articles", "alerts", "errors"):
                 counts[f"search/{done.provider}/{name}"] += getattr(done, name)
             counts[f"search/{done.provider}/{done.outcome}"] += 1
+            counts["alerts/queued"] += done.alerts  # a hit's alerts are queued as a feed item's are
         return counts
 
     def start_due(self) -> bool:
@@ -60,7 +61,12 @@ class SearchCycle:
         return True
 
     async def _run_logged(self) -> None:
-        counts = await self.run_due()
+        try:
+            counts = await self.run_due()
+        except Exception as exc:  # (rounds record their own failures): never a task dying unseen
+            log_event(log, logging.ERROR, "search.rounds_crashed", reason=f"{exc.__class__.__name__}: {exc}",
+                      exc_info=True)  # fmt: skip
+            return
         if any(not key.endswith("/not_due") for key in counts):
             summary = " ".join(f"{key}={value}" for key, value in sorted(counts.items()))
             log_event(log, logging.INFO, "search.round", counts=summary)
@@ -87,3 +93,12 @@ class SearchCycle:
             await self.pipeline.outbox.notifier.send_notice(channel, text)
         except NotifyError as exc:
             log_event(log, logging.WARNING, "search.notice_failed", channel=channel, reason=exc.reason)
+
+
+def search_rounds_tried(counts: Counter[str]) -> tuple[int, int]:
+    """Of a cycle's counts, the search rounds that worked (done) and those that failed; a round not due
+    or skipped (GDELT shedding load: a 429 on its first request) was not tried."""
+    searched = [(key.rsplit("/", 1)[-1], n) for key, n in counts.items() if key.startswith("search/")]
+    return sum(n for outcome, n in searched if outcome == "done"), sum(
+        n for outcome, n in searched if outcome == "failed"
+    )

@@ -11,6 +11,7 @@ import pytest
 
 from monitor.sources.search import rounds
 from monitor.sources.search.bing_news import publisher_url
+from monitor.sources.search.leads import BadHit
 from monitor.sources.search.politeness import Pacer
 from tests.sources.search_fakes import (
     BING_PATH,
@@ -148,7 +149,36 @@ def test_a_hit_whose_url_parameter_points_at_a_private_address_is_refused(
         ("https://www.bing.com/news/search?q=x", None),  # another Bing page
         ("http://www.bing.com/news/apiclick.aspx?url=file%3a%2f%2f%2fetc%2fpasswd", None),
         ("javascript:alert(1)", None),
+        # Bing's own host however written: a trailing dot, upper case, full-width letters (IDNA maps them).
+        ("http://www.bing.com./news/search?q=x", None),
+        ("http://WWW.BING.COM./news/search?q=x", None),
+        ("http://www.\uff42\uff49\uff4e\uff47.com/news/search?q=x", None),
+        ("http://www.bing.com./news/apiclick.aspx?url=https%3a%2f%2fwww.bing.com.%2fsearch", None),
+        (
+            "http://www.bing.com./news/apiclick.aspx?url=https%3a%2f%2fa.example%2fx&c=2",
+            "https://a.example/x",
+        ),
+        # Unreadable URLs, outside and inside the tracker: skipped, never raised past the item.
+        ("http://[::1", None),
+        ("http://www.bing.com/news/apiclick.aspx?url=http%3a%2f%2f%5b%3a%3a1", None),
+        # Userinfo is dropped, as from a feed item's link.
+        (
+            "http://www.bing.com/news/apiclick.aspx?url=https%3a%2f%2fu%3ap%40a.example%2fx",
+            "https://a.example/x",
+        ),
     ],
 )
 def test_the_publisher_url_is_the_apiclick_url_parameter(link: str, expected: str | None) -> None:
-    assert publisher_url(link) == expected
+    if expected is None:
+        with pytest.raises(BadHit):
+            publisher_url(link)
+    else:
+        assert publisher_url(link) == expected
+
+
+def test_check_says_how_many_requests_a_round_sends_and_how_long_it_takes(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(world, "bing_news", BING_PATH, fixture("bing_news", "empty.xml"))
+    assert world.run_cli("check") == 0
+    assert "6 requests a round, one every 12 s: about 1 min" in capsys.readouterr().out

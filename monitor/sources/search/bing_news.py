@@ -16,7 +16,7 @@ answer; off unless listed (research ../shared/research/news-sources.md §2, §4)
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode
 
 from lxml import etree
 
@@ -24,13 +24,27 @@ from ...config import WatchlistConfig
 from ...errors import FetchError
 from ...http.client import HttpClient
 from ...models import MAX_FEED_SUMMARY_CHARS, FeedItem
-from .leads import MAX_ANSWER_BYTES, MAX_LINK_CHARS, MAX_TITLE_CHARS, Lead, SearchError
+from .leads import (
+    MAX_ANSWER_BYTES,
+    MAX_LINK_CHARS,
+    MAX_TITLE_CHARS,
+    Answer,
+    BadHit,
+    Lead,
+    SearchError,
+    hit_url,
+    on_domain,
+    read_hits,
+    split_url,
+)
 from .rss_answer import child_text, plain_text, rss_date, rss_items
 from .terms import QueryPlan, search_terms
 
 NAME = "bing_news"
 # Research §4.2: "Bing: one request every 10+ s, and stop after the first empty answer in a burst".
 REQUEST_GAP_SECONDS = 12.0
+# Bing's own site: its links there are trackers or its own pages, never an article (compared normalised).
+OWN_DOMAINS = ("bing.com",)
 # "Long keyword-stuffed queries return 0 results" (§2): a phrase longer than this is left out.
 MAX_PHRASE_WORDS = 8
 
@@ -49,13 +63,13 @@ class BingNews:
     def plan(self, watchlist: WatchlistConfig) -> QueryPlan:
         return bing_news_plan(watchlist)
 
-    async def search(self, http: HttpClient, query: str, interval: timedelta) -> list[Lead]:
+    async def search(self, http: HttpClient, query: str, interval: timedelta) -> Answer:
         url = f"{self.endpoint}?{urlencode({'q': query, 'format': 'rss'}, quote_via=quote)}"
         try:
             response = await http.get(url, max_bytes=MAX_ANSWER_BYTES, paced=False)
         except FetchError as exc:
             raise SearchError(NAME, exc.reason, kind="failed", retry_after=exc.retry_after) from None
-        return [lead for lead in map(read_item, rss_items(NAME, response)) if lead is not None]
+        return read_hits(rss_items(NAME, response), read_item)
 
     def still_listed(self, leads: list[Lead], now: datetime) -> int:
         return len(leads)  # Bing's answer has no date window: what it listed, it lists next time
@@ -84,28 +98,23 @@ def bing_news_plan(watchlist: WatchlistConfig) -> QueryPlan:
     return QueryPlan(watchlist.name, queries=tuple(queries), notes=tuple(notes))
 
 
-def publisher_url(link: str) -> str | None:
+def publisher_url(link: str) -> str:
     """The article's URL: the `url` parameter of Bing's apiclick.aspx link, or a direct publisher link;
-    None for any other Bing link (never followed) or anything but http(s)."""
-    parts = urlsplit(link)
-    host = (parts.hostname or "").lower()
-    if host == "bing.com" or host.endswith(".bing.com"):
+    BadHit for any other Bing link (never followed), a URL on Bing, or anything but http(s)."""
+    link = link.strip()
+    parts = split_url(link)
+    if on_domain(parts.hostname, OWN_DOMAINS):
         if not parts.path.lower().endswith("/apiclick.aspx"):
-            return None
+            raise BadHit("a link to a Bing page that is not its click tracker (never followed)")
         link = (parse_qs(parts.query).get("url") or [""])[0]
-        parts = urlsplit(link)
-        if (parts.hostname or "").lower().endswith("bing.com"):
-            return None
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(link) > MAX_LINK_CHARS:
-        return None
-    return link
+        if not link:
+            raise BadHit("a Bing click tracker link without url= (never followed)")
+    return hit_url(link, own=OWN_DOMAINS)
 
 
-def read_item(item: etree._Element) -> Lead | None:
-    """One `<item>` as a lead for the publisher's URL; None when it has none."""
+def read_item(item: etree._Element) -> Lead:
+    """One `<item>` as a lead for the publisher's URL; BadHit when it has none."""
     url = publisher_url(child_text(item, "link", MAX_LINK_CHARS * 2))
-    if url is None:
-        return None
     source = plain_text(child_text(item, "Source", 400, namespaced=True), 200)
     feed_item = FeedItem(
         feed_url=f"search:{NAME}",
@@ -116,4 +125,4 @@ def read_item(item: etree._Element) -> Lead | None:
         summary_html=child_text(item, "description", MAX_FEED_SUMMARY_CHARS),
         published=rss_date(child_text(item, "pubDate", 100)),
     )
-    return Lead(feed_item, source or urlsplit(url).hostname or "Bing News")
+    return Lead(feed_item, source or split_url(url).hostname or "Bing News")

@@ -19,7 +19,7 @@ import json
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from ...config import WatchlistConfig
 from ...errors import FetchError
@@ -27,7 +27,18 @@ from ...http.client import HttpClient
 from ...http.response import Response
 from ...models import FeedItem
 from ...text import cut, html_to_text
-from .leads import MAX_ANSWER_BYTES, MAX_LEADS_PER_QUERY, MAX_LINK_CHARS, MAX_TITLE_CHARS, Lead, SearchError
+from .leads import (
+    MAX_ANSWER_BYTES,
+    MAX_LEADS_PER_QUERY,
+    MAX_TITLE_CHARS,
+    Answer,
+    BadHit,
+    Lead,
+    SearchError,
+    hit_url,
+    read_hits,
+    split_url,
+)
 from .terms import QueryPlan, SearchTerm, or_queries, search_terms
 
 NAME = "gdelt"
@@ -65,7 +76,7 @@ class Gdelt:
     def plan(self, watchlist: WatchlistConfig) -> QueryPlan:
         return gdelt_plan(watchlist)
 
-    async def search(self, http: HttpClient, query: str, interval: timedelta) -> list[Lead]:
+    async def search(self, http: HttpClient, query: str, interval: timedelta) -> Answer:
         url = self.request_url(query, interval)
         try:
             # The endpoint is the operator's (as a feed URL is); the hits' links are guarded when fetched.
@@ -156,8 +167,9 @@ def _why_not(phrase: str) -> str:
     return f"GDELT refuses quoted phrases under {MIN_QUOTED_CHARS} characters"
 
 
-def read_answer(response: Response) -> list[Lead]:
-    """GDELT's answer as leads; SearchError for a 429, another failure, or a query it refused."""
+def read_answer(response: Response) -> Answer:
+    """GDELT's answer as leads (a bad article skipped); SearchError for a 429, another failure, an
+    unreadable answer, or a query it refused."""
     if response.status == 429:
         raise SearchError(NAME, f"HTTP 429: {_message(response.body)}", kind="rate_limited",
                           retry_after=response.retry_after)  # fmt: skip
@@ -165,19 +177,20 @@ def read_answer(response: Response) -> list[Lead]:
         raise SearchError(NAME, f"HTTP {response.status}", kind="failed", retry_after=response.retry_after)
     body = response.body.strip()
     if not body:
-        return []  # GDELT answers no matches with an empty body or `{}`
+        return Answer([])  # GDELT answers no matches with an empty body or `{}`
     if response.content_type == "text/html" or not body.startswith(b"{"):
         # GDELT's query errors: HTTP 200, text/html, one sentence ("The specified phrase is too short.").
         raise SearchError(NAME, f"GDELT refused the query: {_message(body)}", kind="query")
     try:
         data = json.loads(body.decode("utf-8", "replace"))
     except ValueError as exc:
-        raise SearchError(NAME, f"unreadable JSON answer: {exc}", kind="failed") from None
+        raise SearchError(NAME, f"unreadable JSON answer: {cut(str(exc), 200)}", kind="failed") from None
+    except RecursionError:  # `[[[[…` a few thousand deep, well under the size cap
+        raise SearchError(NAME, "unreadable JSON answer: nested too deeply", kind="failed") from None
     articles = data.get("articles", []) if isinstance(data, dict) else None
     if not isinstance(articles, list):
         raise SearchError(NAME, "the answer has no list of articles", kind="failed")
-    leads = (_lead(article) for article in articles[:MAX_LEADS_PER_QUERY] if isinstance(article, dict))
-    return [lead for lead in leads if lead is not None]
+    return read_hits(articles[:MAX_LEADS_PER_QUERY], _lead)
 
 
 def _message(body: bytes) -> str:
@@ -186,10 +199,14 @@ def _message(body: bytes) -> str:
     )
 
 
-def _lead(article: dict[str, object]) -> Lead | None:
+def _lead(article: object) -> Lead:
+    """One article as a lead; BadHit when it is no article object or has no usable URL."""
+    if not isinstance(article, dict):
+        raise BadHit("an article that is not a JSON object")
     url = article.get("url")
-    if not isinstance(url, str) or len(url) > MAX_LINK_CHARS or urlsplit(url).scheme not in ("http", "https"):
-        return None
+    if not isinstance(url, str):
+        raise BadHit("an article without a url")
+    url = hit_url(url)
     title = article.get("title")
     domain = article.get("domain")
     item = FeedItem(
@@ -201,7 +218,7 @@ def _lead(article: dict[str, object]) -> Lead | None:
         summary_html="",  # GDELT gives no snippet: the title is the text when the page cannot be read
         published=_seen(article.get("seendate")),
     )
-    source = domain if isinstance(domain, str) and domain.strip() else (urlsplit(url).hostname or "GDELT")
+    source = domain if isinstance(domain, str) and domain.strip() else (split_url(url).hostname or "GDELT")
     return Lead(item, cut(source.strip(), 200))
 
 

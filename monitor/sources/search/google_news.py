@@ -29,7 +29,16 @@ from ...errors import FetchError
 from ...http.client import HttpClient
 from ...models import MAX_FEED_SUMMARY_CHARS, FeedItem
 from ...text import cut
-from .leads import MAX_ANSWER_BYTES, MAX_LINK_CHARS, MAX_TITLE_CHARS, Lead, SearchError
+from .leads import (
+    MAX_ANSWER_BYTES,
+    MAX_LINK_CHARS,
+    MAX_TITLE_CHARS,
+    Answer,
+    Lead,
+    SearchError,
+    hit_url,
+    read_hits,
+)
 from .rss_answer import child, child_text, plain_text, rss_date, rss_items
 from .terms import QueryPlan, or_queries, search_terms
 
@@ -68,14 +77,14 @@ class GoogleNews:
     def plan(self, watchlist: WatchlistConfig) -> QueryPlan:
         return google_news_plan(watchlist)
 
-    async def search(self, http: HttpClient, query: str, interval: timedelta) -> list[Lead]:
+    async def search(self, http: HttpClient, query: str, interval: timedelta) -> Answer:
         try:
             response = await http.get(self.request_url(query), max_bytes=MAX_ANSWER_BYTES, paced=False)
         except FetchError as exc:
             raise SearchError(NAME, exc.reason, kind="failed", retry_after=exc.retry_after) from None
         if urlsplit(response.url).path.rstrip("/").endswith("/rss/unsupported"):
             raise SearchError(NAME, self._unsupported(), kind="failed")
-        return [lead for lead in map(read_item, rss_items(NAME, response)) if lead is not None]
+        return read_hits(rss_items(NAME, response), read_item)
 
     def request_url(self, query: str) -> str:
         edition = self.edition
@@ -118,13 +127,12 @@ def google_news_plan(watchlist: WatchlistConfig) -> QueryPlan:
     return QueryPlan(watchlist.name, queries=tuple(f"{group} {WHEN}" for group in groups), notes=tuple(notes))
 
 
-def read_item(item: etree._Element) -> Lead | None:
+def read_item(item: etree._Element) -> Lead:
     """One `<item>` as a lead: keyed on its guid, titled without the publisher's suffix, its text the
-    feed's (the link is Google's, never fetched); None without a guid or an http(s) link."""
-    link = child_text(item, "link", MAX_LINK_CHARS)
+    feed's (the link is Google's, on its own site by design, never fetched); BadHit without an http(s)
+    link."""
+    link = hit_url(child_text(item, "link", MAX_LINK_CHARS))
     guid = child_text(item, "guid", MAX_LINK_CHARS) or link
-    if not guid or urlsplit(link).scheme not in ("http", "https"):
-        return None
     publisher = plain_text(child_text(item, "source", 400), 200)
     title = strip_publisher(
         plain_text(child_text(item, "title", MAX_TITLE_CHARS * 2), MAX_TITLE_CHARS), publisher

@@ -11,13 +11,19 @@ Outcomes of a round:
 - failed: the provider stopped answering, or answered a query that had results last time with nothing
   (a soft block: Google News and Bing throttle so); the round ends there and the next one is backed off
   (politeness.py). CIRCUIT_THRESHOLD failed rounds in a row open the circuit: one admin notice for the
-  incident. A failed request ends its round, so each backed-off round probes with one request.
+  incident. A failed request ends its round, so each backed-off round probes with one request. Any
+  other exception in a round (a bug, a store error, a hostile answer no check foresaw) fails it the same
+  way, logged with its traceback: nothing is recorded as answered that was not.
+
+A bad hit in an answer (an unreadable URL, a link to the provider's own site, no article object) is
+skipped: counted (skipped_hits), logged once per answer with the reasons, and the answer read on.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -27,7 +33,8 @@ from ...http.client import HttpClient
 from ...logs import log_event
 from ...models import FeedItem
 from ...storage import SearchRoundRecord, SearchState, Storage
-from .leads import Lead, Provider, SearchError
+from ...text import cut
+from .leads import Answer, Lead, Provider, SearchError
 from .politeness import Pacer, circuit_open, next_round_after_failure
 from .providers import make_provider, round_queries
 
@@ -46,6 +53,7 @@ class RoundCounts:
     outcome: str = "done"  # done | skipped | failed | not_due
     queries: int = 0
     hits: int = 0
+    skipped_hits: int = 0  # hits left out as unreadable or not articles (leads.BadHit)
     new_articles: int = 0
     alerts: int = 0
     errors: int = 0
@@ -58,6 +66,13 @@ class RoundCounts:
         self.errors += 1
         self.last_error = exc.reason
         metrics.SEARCH_ERRORS.labels(self.provider, exc.kind).inc()
+
+    def crashed(self, exc: Exception) -> None:
+        """The round ended by an exception no provider check raised: a failed round like any other."""
+        self.outcome = "failed"
+        self.errors += 1
+        self.last_error = cut(f"unexpected error: {exc.__class__.__name__}: {exc}", 300)
+        metrics.SEARCH_ERRORS.labels(self.provider, "failed").inc()
 
 
 class SearchRounds:
@@ -83,8 +98,14 @@ class SearchRounds:
             return []
         rounds = []
         for name in config.search.providers:
-            provider = make_provider(name, config.search)
-            rounds.append(await self.run_round(config, provider))
+            try:
+                rounds.append(await self.run_round(config, make_provider(name, config.search)))
+            except Exception as exc:  # the round could not even be taken or recorded (the store failing)
+                log_event(log, logging.ERROR, "search.round_crashed", provider=name,
+                          reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
+                counts = RoundCounts(name)
+                counts.crashed(exc)
+                rounds.append(counts)
         return rounds
 
     async def run_round(self, config: Config, provider: Provider) -> RoundCounts:
@@ -97,6 +118,10 @@ class SearchRounds:
             return counts
         try:
             await self._queries(config, provider, counts, state)
+        except Exception as exc:
+            counts.crashed(exc)
+            log_event(log, logging.ERROR, "search.round_crashed", provider=provider.name,
+                      reason=counts.last_error, exc_info=True)  # fmt: skip
         finally:
             notice = self._record(provider.name, state, counts, interval)
         if notice:
@@ -119,26 +144,26 @@ class SearchRounds:
             counts.queries += 1
             metrics.SEARCH_QUERIES.labels(provider.name).inc()
             try:
-                leads = await provider.search(self.http, query, config.search.interval)
-                self._check_soft_block(provider, query, leads, state)
+                answer = await provider.search(self.http, query, config.search.interval)
+                self._check_soft_block(provider, query, answer, state)
             except SearchError as exc:
                 counts.error(exc)
                 if self._ends_round(exc, index, counts, query):
                     return
                 continue
+            leads = answer.leads
             counts.query_hits[query] = provider.still_listed(leads, self.clock())
+            _skipped(provider.name, query, answer.skipped, counts)
             await self._leads(provider.name, leads, counts)
-            if not leads and provider.stops_on_empty and index + 1 < len(queries):
+            if not leads and not answer.skipped and provider.stops_on_empty and index + 1 < len(queries):
                 log_event(log, logging.INFO, "search.burst_stopped", provider=provider.name, query=query,
                           left=len(queries) - index - 1, reason="an empty answer")  # fmt: skip
                 return
 
-    def _check_soft_block(
-        self, provider: Provider, query: str, leads: list[Lead], state: SearchState
-    ) -> None:
+    def _check_soft_block(self, provider: Provider, query: str, answer: Answer, state: SearchState) -> None:
         """An empty answer to a query whose last answer had hits still listed by now: a soft block."""
         had = state.query_hits.get(query, 0)
-        if provider.soft_blocks and not leads and had:
+        if provider.soft_blocks and not answer.leads and not answer.skipped and had:
             reason = (
                 f"soft block: an empty answer to {query}, which had {had} results last time ("
                 f"{provider.name} answers a throttled or blocked client so); backing off"
@@ -198,6 +223,19 @@ class SearchRounds:
         )  # fmt: skip
         self.storage.record_search_round(provider, record)
         return notice
+
+
+def _skipped(provider: str, query: str, reasons: list[str], counts: RoundCounts) -> None:
+    """An answer's bad hits: counted, and one line for them all with their reasons (most common first)."""
+    if not reasons:
+        return
+    counts.skipped_hits += len(reasons)
+    common = Counter(reasons).most_common(3)
+    why = "; ".join(f"{reason} ({n})" for reason, n in common)
+    if len(common) < len(set(reasons)):
+        why += "; …"
+    log_event(log, logging.WARNING, "search.hits_skipped", provider=provider, query=query,
+              skipped=len(reasons), reasons=why)  # fmt: skip
 
 
 def _query_hits_kept(
