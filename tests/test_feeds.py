@@ -99,7 +99,8 @@ def test_discover_reads_link_rel_alternate_and_ranks_the_comments_feed_last(
     found = discover(capsys, config, web_server.url("/"))
     first, second = found["feeds"]
     assert first["url"] == web_server.url("/feed/")
-    assert (first["kind"], first["title"], first["items"]) == ("RSS 2.0", "Harbour Tech Notes", 3)
+    assert (first["kind"], first["title"], first["items"]) == ("rss", "Harbour Tech Notes", 3)
+    assert first["version"] == "2.0"
     assert first["newest"] == "2024-01-05T09:12:44+00:00"
     assert (first["found"], first["comments"]) == ("<link rel=alternate>", False)
     assert second["url"] == web_server.url("/comments/feed/") and second["comments"] is True
@@ -126,7 +127,7 @@ def test_discover_finds_a_news_sitemap_named_only_in_robots_txt(
     found = discover(capsys, config, web_server.url("/"))
     [only] = found["feeds"]
     assert only["url"] == sitemap
-    assert (only["kind"], only["title"], only["items"]) == ("news sitemap", "The Example Times", 1)
+    assert (only["kind"], only["title"], only["items"]) == ("news_sitemap", "The Example Times", 1)
     assert (only["found"], only["newest"]) == ("robots.txt Sitemap:", "2008-12-23T00:00:00+00:00")
     # No feed was declared, so the common paths were asked, and each says why it is no feed.
     reasons = {item["url"]: item["reason"] for item in found["not_feeds"]}
@@ -151,7 +152,7 @@ def test_discover_reads_a_declared_json_feed(
     web_server.add("/", f"<html><head>{link}</head><body></body></html>")
     web_server.add("/feed.json", fixture("json-feed.json", web_server), content_type="application/feed+json")
     [feed] = discover(capsys, config, web_server.url("/"))["feeds"]
-    assert (feed["kind"], feed["title"], feed["items"]) == ("JSON Feed", "My Example Feed", 2)
+    assert (feed["kind"], feed["title"], feed["items"]) == ("json_feed", "My Example Feed", 2)
 
 
 def test_discover_of_a_feed_url_is_that_feed_and_asks_nothing_else(
@@ -183,7 +184,10 @@ def test_robots_txt_disallowing_a_candidate_keeps_it_unfetched(
     assert [f["url"] for f in found["feeds"]] == [web_server.url("/feed/")]
     assert web_server.hits("/comments/feed/") == 0
     [refused] = found["not_feeds"]
-    assert refused["reason"] == "not fetched: the site's robots.txt disallows it"
+    assert refused["reason"] == (
+        "found, but the site's robots.txt disallows fetching it; if the site is yours, add it anyway: "
+        f"news-monitor feeds add {web_server.url('/comments/feed/')}"
+    )
 
 
 # -- add --
@@ -356,4 +360,5 @@ def test_test_of_a_web_page_suggests_discover(world: World, capsys: pytest.Captu
     world.add_feed("/feed.xml", rss_feed("Wire", []))
     assert world.run_cli("feeds", "test", page) == 1
     err = capsys.readouterr().err
-    assert "the server sent a web page, not a feed" in err and "news-monitor feeds discover URL" in err
+    assert "the server sent a web page, not a feed" in err
+    assert err.count("feeds discover") == 1 and f"`news-monitor feeds discover {page}`" in err

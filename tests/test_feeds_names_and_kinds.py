@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -150,18 +151,20 @@ def test_list_shows_each_feed_s_kind_and_last_result_after_a_poll(
     capsys.readouterr()
     assert world.run_cli("feeds", "list", "--json") == 0
     rows = {row["url"]: row for row in json.loads(capsys.readouterr().out)}
-    assert (rows[rss]["kind"], rows[rss]["result"], rows[rss]["state"]) == ("rss", "1 items", "ok")
-    assert (rows[sitemap]["kind"], rows[sitemap]["result"]) == ("news_sitemap", "1 items")
+    assert (rows[rss]["kind"], rows[rss]["result"], rows[rss]["state"]) == ("rss", "1 item", "ok")
+    assert (rows[sitemap]["kind"], rows[sitemap]["result"]) == ("news_sitemap", "1 item")
     assert (rows[json_feed]["kind"], rows[json_feed]["result"]) == ("json_feed", "2 items")
     assert rows[page]["kind"] is None and rows[page]["state"] == "failing"
     assert "the server sent a web page, not a feed" in rows[page]["result"]
     assert world.run_cli("feeds", "list") == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["NAME", "URL", "KIND", "LAST", "POLL", "LAST", "RESULT"]
-    by_url = {line.split()[1]: line.split() for line in lines[1:]}
-    assert by_url[rss][0] == "Wire" and by_url[rss][2] == "rss" and by_url[rss][-2:] == ["1", "items"]
-    assert by_url[sitemap][2] == "news_sitemap" and by_url[json_feed][2] == "json_feed"
-    assert by_url[page][2] == "-"
+    by_url = {line.split()[1]: line for line in lines[1:]}
+    # The text says the kinds as discover and check --online do (stages/feed_kind.kind_label).
+    assert re.match(rf"Wire +{re.escape(rss)} +RSS +\S+ ago +1 item$", by_url[rss])
+    assert re.search(r" news sitemap +\S+ ago +1 item$", by_url[sitemap])
+    assert re.search(r" JSON Feed +\S+ ago +2 items$", by_url[json_feed])
+    assert re.search(rf"{re.escape(page)} +- ", by_url[page])
 
 
 # -- discover: gzip sitemaps served as files --
@@ -176,9 +179,14 @@ def test_discover_reads_a_gzip_sitemap_index_typed_as_the_url(
     code, out, _ = feeds(capsys, config, "discover", url, "--json")
     assert code == 0
     [found] = json.loads(out)["feeds"]
-    assert (found["url"], found["found"], found["kind"]) == (url, "the URL itself", "sitemap index")
-    assert found["problem"] == "a sitemap index: its 2 most recent sitemaps are read when polled"
-    assert web_server.hits("/sitemap.xml.gz") == 1 and len(web_server.requests()) == 1
+    assert (found["url"], found["found"], found["kind"]) == (url, "the URL itself", "sitemap_index")
+    # Well-formed: no problem; its children counted, dated by the most recent one.
+    assert (found["problem"], found["sitemaps"], found["items"]) == (None, 2, 0)
+    assert found["newest"] == "2005-01-01T00:00:00+00:00"
+    # Its name is asked of its most recent sitemap (robots.txt first); here that one is missing: no title.
+    assert found["title"] == ""
+    assert web_server.hits("/sitemap.xml.gz") == web_server.hits("/sitemap2.xml.gz") == 1
+    assert web_server.hits("/sitemap1.xml.gz") == 0
 
 
 def test_discover_reads_a_gzip_news_sitemap_at_a_usual_name(
@@ -191,5 +199,5 @@ def test_discover_reads_a_gzip_news_sitemap_at_a_usual_name(
     code, out, _ = feeds(capsys, config, "discover", web_server.url("/"), "--json")
     assert code == 0
     [found] = json.loads(out)["feeds"]
-    assert (found["url"], found["kind"], found["items"]) == (url, "news sitemap", 1)
+    assert (found["url"], found["kind"], found["items"]) == (url, "news_sitemap", 1)
     assert found["title"] == "The Example Times"

@@ -46,15 +46,15 @@ _DECLARED_FEED = re.compile(r"<link\b[^>]*\brel=[\"']alternate[\"'][^>]*>", re.I
 
 # (home page, feed, where the platform serves its feed, media type, kind, title, items)
 PLATFORMS = {
-    "WordPress": ("wordpress-home.html", "wordpress-feed.xml", "/feed/", RSS, "RSS 2.0",
+    "WordPress": ("wordpress-home.html", "wordpress-feed.xml", "/feed/", RSS, "rss",
                   "Harbour Tech Notes", 3),
-    "Ghost": ("ghost-home.html", "ghost-rss.xml", "/rss/", RSS, "RSS 2.0", "Strait Signals", 2),
-    "Blogger": ("blogger-home.html", "blogger-atom.xml", "/feeds/posts/default", ATOM, "Atom",
+    "Ghost": ("ghost-home.html", "ghost-rss.xml", "/rss/", RSS, "rss", "Strait Signals", 2),
+    "Blogger": ("blogger-home.html", "blogger-atom.xml", "/feeds/posts/default", ATOM, "atom",
                 "Fab Watch", 1),
-    "Substack": ("substack-home.html", "substack-feed.xml", "/feed", RSS, "RSS 2.0",
+    "Substack": ("substack-home.html", "substack-feed.xml", "/feed", RSS, "rss",
                  "Cross-Strait Weekly", 1),
-    "Hugo": ("hugo-home.html", "hugo-index.xml", "/index.xml", RSS, "RSS 2.0", "Compute Notes", 1),
-    "Jekyll": ("jekyll-home.html", "jekyll-feed.xml", "/feed.xml", ATOM, "Atom", "Lithography Log", 1),
+    "Hugo": ("hugo-home.html", "hugo-index.xml", "/index.xml", RSS, "rss", "Compute Notes", 1),
+    "Jekyll": ("jekyll-home.html", "jekyll-feed.xml", "/feed.xml", ATOM, "atom", "Lithography Log", 1),
 }  # fmt: skip
 
 

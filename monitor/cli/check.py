@@ -19,7 +19,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     compile_watchlists(config)
     terms = sum(len(w.terms) for w in config.watchlists)
     token = config.slack.token()
-    echo(f"{config.path}: OK")
+    lines, refused = search_lines(config)
+    # Valid, but a watchlist search refuses fails the check: the first line must not say OK then.
+    verdict = "OK" if not refused else f"valid, but {refused} watchlist(s) REFUSED for search (below)"
+    echo(f"{config.path}: {verdict}")
     echo(f"  feeds: {len(config.feeds)}")
     queries = sum(1 for w in config.watchlists if w.query)
     echo(f"  watchlists: {len(config.watchlists)} ({terms} terms, {queries} with a query)")
@@ -28,7 +31,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         echo(f"  alerts: Slack at {config.slack.resolved_api_url()} (token from ${config.slack.token_env})")
     else:
         echo(f"  alerts: printed to the console (set ${config.slack.token_env} to post to Slack)")
-    lines, refused = search_lines(config)
     echo("\n".join(lines))
     if refused:
         echo(f"{refused} watchlist(s) cannot be searched as written: see REFUSED above", err=True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,15 +18,12 @@ from ..config import Config, FeedConfig, duration_text
 from ..errors import FeedError, FetchError
 from ..http.client import HostLimiter, HttpClient, Response
 from ..redact import mask_configured_url, mask_url
-from ..stages.poll import parse_feed, parse_headers
-from ..stages.xml_guard import root_element_start
+from ..sources.feed_kind import FeedReading, read_candidate
+from ..stages.feed_kind import SITEMAP_INDEX, kind_label
+from ..stages.sitemap_index import MAX_CHILD_SITEMAPS
 from .check_slack import check_slack
 from .check_verdict import Verdict
 
-# How much of a body is read to name its format: the root element comes after the prolog.
-_FORMAT_PEEK_BYTES = 4096
-_ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)([^>]*)>")
-_VERSION = re.compile(r"""\bversion\s*=\s*["']([^"']+)["']""")
 # What to do about a feed that answers with an HTTP error.
 _STATUS_FIXES = {
     401: "the server wants credentials: check the URL's user:password or token",
@@ -114,8 +109,11 @@ async def check_feed(http: HttpClient, feed: FeedConfig, config: Config, now: da
         response = await http.get(feed.url, max_bytes=config.fetch.max_feed_bytes, paced=False)
         if response.status >= 400:
             return Verdict.failed(subject, f"HTTP {response.status}", _STATUS_FIXES.get(response.status))
-        headers = parse_headers(response.headers.get("Content-Type", ""), response.url)
-        _, items, problem = await asyncio.to_thread(parse_feed, feed.url, response.body, headers)
+        content_type = response.headers.get("Content-Type", "")
+        max_bytes = config.fetch.max_feed_bytes
+        reading = await asyncio.to_thread(
+            read_candidate, feed.url, response.body, content_type, max_bytes=max_bytes
+        )
     except FetchError as exc:
         return Verdict.failed(subject, exc.reason, "check the URL, and that this machine can reach the host")
     except FeedError as exc:
@@ -124,21 +122,22 @@ async def check_feed(http: HttpClient, feed: FeedConfig, config: Config, now: da
             f"HTTP {response.status}, {exc.reason}",
             "point the URL at the site's RSS or Atom feed (a page's <link rel=alternate>)",
         )
-    dates = [item.published for item in items if item.published is not None]
-    detail = f"HTTP {response.status}, {feed_format(response.body)}, {_count(len(items))}"
-    detail += f", newest {_when(max(dates), now)}" if dates else (", no item dates" if items else "")
-    return _feed_verdict(subject, detail, response, problem, len(items), dates, config, now)
+    detail = f"HTTP {response.status}, {kind_label(reading.kind, reading.version)}, {_counts(reading, now)}"
+    return _feed_verdict(subject, detail, response, reading, config, now)
+
+
+def _counts(reading: FeedReading, now: datetime) -> str:
+    """`20 items, newest ...`; a sitemap index: its sitemaps, the most recent one's date."""
+    if reading.kind == SITEMAP_INDEX:
+        listed = _count(reading.children, "sitemap")
+        recent = f", the most recent from {_when(reading.newest, now)}" if reading.newest else ""
+        return f"{listed} listed{recent} (a poll reads the {MAX_CHILD_SITEMAPS} most recent)"
+    newest = f", newest {_when(reading.newest, now)}" if reading.newest else ""
+    return _count(reading.items, "item") + (newest or (", no item dates" if reading.items else ""))
 
 
 def _feed_verdict(
-    subject: str,
-    detail: str,
-    response: Response,
-    problem: str | None,
-    items: int,
-    dates: Sequence[datetime],
-    config: Config,
-    now: datetime,
+    subject: str, detail: str, response: Response, reading: FeedReading, config: Config, now: datetime
 ) -> Verdict:
     """ok, or WARN for what works but will not do what the operator expects."""
     if response.moved_to:
@@ -147,8 +146,12 @@ def _feed_verdict(
             f"{detail}; moved permanently to {mask_url(response.moved_to)}",
             "put the new URL in monitor.yaml",
         )
-    if problem:
-        return Verdict.warned(subject, f"{detail}; malformed ({problem}), read anyway")
+    if reading.problem:
+        return Verdict.warned(subject, f"{detail}; malformed ({reading.problem}), read anyway")
+    if reading.kind == SITEMAP_INDEX:
+        return Verdict.passed(subject, detail)  # its items are its children's: a poll reads them
+    dates = [reading.newest] if reading.newest else []
+    items = reading.items
     if dates and now - max(dates) > config.poll.max_age:
         age = duration_text(config.poll.max_age)
         return Verdict.warned(
@@ -159,21 +162,8 @@ def _feed_verdict(
     return Verdict.passed(subject, detail)
 
 
-def feed_format(body: bytes) -> str:
-    """`RSS 2.0`, `Atom`, `RSS 1.0 (RDF)`: what the root element says the document is."""
-    text = body[:_FORMAT_PEEK_BYTES].decode("utf-8", "replace")
-    root = _ROOT.match(text, root_element_start(text))
-    if root is None:
-        return "unknown format"
-    name = root.group(1).rpartition(":")[2]
-    if name == "rss":
-        version = _VERSION.search(root.group(2))
-        return f"RSS {version.group(1)}" if version else "RSS"
-    return {"feed": "Atom", "RDF": "RSS 1.0 (RDF)"}.get(name, f"<{name}>")
-
-
-def _count(items: int) -> str:
-    return "1 item" if items == 1 else f"{items} items"
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _when(moment: datetime, now: datetime) -> str:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..config import Config, FetchSettings, load_config, parse_duration
 from ..config.feeds_edit import (
@@ -76,12 +77,16 @@ def cmd_add(args: argparse.Namespace) -> int:
             f"feeds: no feed found at {mask_configured_url(args.url)} ({discovery.requests} requests); "
             "`news-monitor feeds discover URL` shows what was tried"
         )
-    name = args.name or name_from_title(file, best.reading.title)
+    host = urlsplit(best.url).hostname or ""
+    name = args.name or name_from_title(file, best.reading.title or host)
     feed = NewFeed(best.url, name, tuple(args.tags), args.interval)
     change = add_feed(file, feed)
     diff = save_feeds_edit(file, change, args.config, dry_run=args.dry_run)
     found = "" if best.url == args.url else f", found as {best.found} of {mask_configured_url(args.url)}"
-    named = "" if args.name or not name else f"\n{_named_after_title(name)}"
+    notes = [_other_host(args.url, host)] if _other_host(args.url, host) else []
+    if name and not args.name:
+        notes.append(_named_after(name, "title" if best.reading.title else "host"))
+    named = "".join(f"\n{note}" for note in notes)
     if args.dry_run:
         echo(diff, end="")
         echo(f"dry run: nothing was written ({describe_feed(best, utcnow())}{found}){named}", err=True)
@@ -90,9 +95,21 @@ def cmd_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _named_after_title(name: str) -> str:
+def _other_host(typed: str, host: str) -> str:
+    """A note when the feed lives on another host than the one typed: the page suggested it, and once
+    added it is a configured feed, trusted as the operator's own choice."""
+    if host == (urlsplit(typed).hostname or ""):
+        return ""
     return (
-        f"name: {name!r} is the feed's title (--name sets another); "
+        f"note: found on {host}, a different host from the address you typed "
+        f"({urlsplit(typed).hostname}): add it only if you trust that site as a source"
+    )
+
+
+def _named_after(name: str, source: str) -> str:
+    said = "the feed's title" if source == "title" else "the feed's host: the feed gives no title"
+    return (
+        f"name: {name!r} is {said} (--name sets another); "
         f"`news-monitor feeds remove {_shell_word(name)}` removes it"
     )
 
@@ -160,10 +177,8 @@ async def _test(url: str, config: Config) -> dict[str, Any]:
         try:
             poll = await poll_feed(http, url, None, max_bytes=config.fetch.max_feed_bytes)
         except FeedError as exc:
-            raise MonitorError(
-                f"feeds: {mask_configured_url(url)}: {exc.reason}; to find the feeds a site offers: "
-                "news-monitor feeds discover URL"
-            ) from None
+            # A web page's reason already says to run `feeds discover`; other failures are a feed's.
+            raise MonitorError(f"feeds: {mask_configured_url(url)}: {exc.reason}") from None
     configured = next((feed for feed in config.feeds if feed.url == url), None)
     tags = frozenset(configured.tags) if configured else frozenset()
     watchlists, now, matched = compile_watchlists(config), utcnow(), []

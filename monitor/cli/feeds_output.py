@@ -7,6 +7,9 @@ from typing import Any
 
 from ..redact import mask_url
 from ..sources.discovery import Discovery, FoundFeed
+from ..sources.feed_kind import FeedReading
+from ..stages.feed_kind import SITEMAP_INDEX, kind_label
+from ..stages.sitemap_index import MAX_CHILD_SITEMAPS
 from .check_online import _when  # `2026-01-05 10:00 UTC (2h ago)`, as `check --online` says it
 from .status import _cell, _relative, _table
 
@@ -17,15 +20,31 @@ MAX_NOT_FEEDS_SHOWN = 20
 def describe_feed(feed: FoundFeed, now: datetime) -> str:
     """`RSS 2.0, "Example News", 20 items, newest 2026-01-05 10:00 UTC (2h ago)`."""
     reading = feed.reading
-    parts = [reading.kind]
-    if reading.title:
-        parts.append(f'"{_cell(reading.title, 80)}"')
-    parts.append("1 item" if reading.items == 1 else f"{reading.items} items")
-    if reading.newest:
-        parts.append(f"newest {_when(reading.newest, now)}")
+    parts = [kind_label(reading.kind, reading.version)]
+    parts.append(f'"{_cell(reading.title, 80)}"' if reading.title else "no title")
+    parts += reading_counts(reading, now)
     if reading.problem:
         parts.append(f"malformed, read anyway ({_cell(reading.problem, 80)})")
     return ", ".join(parts)
+
+
+def reading_counts(reading: FeedReading, now: datetime) -> list[str]:
+    """`20 items`, `newest ...`; a sitemap index: `12 sitemaps, the most recent of ... (a poll reads the
+    newest 3)`."""
+    if reading.kind == SITEMAP_INDEX:
+        counted = [f"{count(reading.children, 'sitemap')} listed"]
+        if reading.newest:
+            counted.append(f"the most recent from {_when(reading.newest, now)}")
+        return [*counted[:-1], f"{counted[-1]} (a poll reads the {MAX_CHILD_SITEMAPS} most recent)"]
+    counted = [count(reading.items, "item")]
+    if reading.newest:
+        counted.append(f"newest {_when(reading.newest, now)}")
+    return counted
+
+
+def count(number: int, noun: str) -> str:
+    """`1 item`, `3 items`."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def render_discovery(discovery: Discovery, now: datetime) -> str:
@@ -64,8 +83,10 @@ def discovery_as_json(discovery: Discovery) -> dict[str, Any]:
             {
                 "url": mask_url(feed.url),
                 "kind": feed.reading.kind,
+                "version": feed.reading.version or None,
                 "title": feed.reading.title,
                 "items": feed.reading.items,
+                "sitemaps": feed.reading.children if feed.reading.kind == SITEMAP_INDEX else None,
                 "newest": _iso(feed.reading.newest),
                 "problem": feed.reading.problem,
                 "comments": feed.comments,
@@ -88,7 +109,7 @@ def render_feed_list(rows: list[dict[str, Any]], now: datetime) -> str:
         (
             _cell(row["name"] or "-", 30),
             _cell(row["url"], 60),
-            _cell(row["kind"] or "-"),
+            kind_label(row["kind"]) if row["kind"] else "-",
             _relative(row.get("last_poll"), now) or "never polled",
             _cell(row["result"] or "-", 60),
         )
@@ -100,14 +121,15 @@ def render_feed_list(rows: list[dict[str, Any]], now: datetime) -> str:
 def render_test(report: dict[str, Any], now: datetime) -> str:
     newest = report["newest"]
     when = f", newest {_when(datetime.fromisoformat(newest), now)}" if newest else ""
-    lines = [f'{report["url"]}: "{_cell(report["title"], 80)}", {report["items"]} items{when}']
+    lines = [f'{report["url"]}: "{_cell(report["title"], 80)}", {count(report["items"], "item")}{when}']
     if report["problem"]:
         lines.append(f"  malformed, read anyway: {_cell(report['problem'], 120)}")
     if report["moved_to"]:
         lines.append(f"  moved permanently to {_cell(report['moved_to'])}: add that URL instead")
     matched = report["matched"]
     lines.append(
-        f"{len(matched)} of {report['items']} items match the current watchlists, on the feed's own titles "
+        f"{len(matched)} of {count(report['items'], 'item')} "
+        f"{'matches' if len(matched) == 1 else 'match'} the current watchlists, on the feed's own titles "
         "and summaries (the service also reads each article's page, which may match more)"
         + ("" if report["configured"] else "; watchlists limited to feed tags skip a feed not configured")
         + (":" if matched else ".")

@@ -12,6 +12,7 @@ from ..config import Config, load_config
 from ..logs import safe_line
 from ..pipeline.feed_cycle import utcnow
 from ..redact import mask_configured_url, mask_secrets
+from ..stages.feed_kind import kind_label
 from ..storage import FeedState, Instance, OutboxEntry, SearchState, Storage, open_storage
 from ..text import cut
 from .arguments import Commands
@@ -134,7 +135,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 def render_status(status: dict[str, Any], now: datetime) -> str:
     """The status as text tables for a terminal."""
-    lines = ["FEEDS", _feed_table(status["feeds"], now)]
+    feeds = _feed_table(status["feeds"], now) if status["feeds"] else "  no feeds configured"
+    lines = ["FEEDS", feeds]
     if _overdue(status["feeds"], now) and not any(i["state"] == "alive" for i in status["instances"]):
         lines.append("  overdue: no `news-monitor run` is alive on this store, so nothing polls these feeds")
     lines.append("")
@@ -207,7 +209,7 @@ def _feed_table(feeds: list[dict[str, Any]], now: datetime) -> str:
         rows.append(
             (
                 _cell(feed.get("name") or feed["url"], 40),
-                feed.get("kind") or "-",
+                kind_label(feed["kind"]) if feed.get("kind") else "-",
                 feed["state"],
                 _relative(feed.get("last_poll"), now) or "-",
                 _cell(result, 60),

@@ -8,6 +8,7 @@ written; the file is replaced atomically, so a running `news-monitor run` picks 
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from .yaml_edit import YamlDocument, append_item, flow_list, remove_item, scalar
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # A name from a feed's title is shown in alerts, status and `feeds list`: one short line.
 MAX_NAME_CHARS = 60
+_URL_ONLY = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 
 
 class FeedEditRefused(MonitorError):
@@ -102,10 +104,11 @@ def name_from_title(file: MonitorFile, title: str) -> str | None:
     """A name for a feed added without --name: its title, cleaned, unique among the configured feeds.
 
     Cleaned: control and format characters (bidi overrides, zero-width spaces) become spaces, runs of
-    space one, cut to MAX_NAME_CHARS at a word. A title that is the feed's URL (a feed without one)
-    gives its host. A name taken by another feed (in any case) gets ` (2)`, ` (3)`, ... None: no name.
+    space one, cut to MAX_NAME_CHARS at a word. A title that is only a URL (the feed's, when it has no
+    title) gives its host; a title that mentions a URL is a title.
+    A name taken by another feed (in any case) gets ` (2)`, ` (3)`, ... None: no name.
     """
-    if "://" in title:
+    if _URL_ONLY.fullmatch(title.strip()):
         title = urlsplit(title.strip()).hostname or ""
     spaced = "".join(" " if unicodedata.category(char).startswith("C") else char for char in title)
     name = cut(" ".join(spaced.split()), MAX_NAME_CHARS)

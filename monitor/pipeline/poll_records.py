@@ -65,7 +65,8 @@ class PollRecorder:
                       fix="replace the feed's url in monitor.yaml")  # fmt: skip
         if state is not None and state.disabled_reason:
             log_event(log, logging.INFO, "feed.enabled", feed_url=feed.url, reason="answered again")
-        result = "not modified" if poll.not_modified else f"{len(poll.items)} items"
+        count = len(poll.items)
+        result = "not modified" if poll.not_modified else f"{count} item{'' if count == 1 else 's'}"
         interval = self.next_interval(feed, state, poll, now)
         success = PollSuccess(
             title=poll.title,

@@ -22,14 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..errors import FeedError, FetchError
+from ..errors import BlockedAddressError, FeedError, FetchError
 from ..http.client import HttpClient
 from ..http.response import Response
 from ..http.robots import RobotsCache, read_target
-from ..stages.feed_kind import gunzip_capped
+from ..redact import mask_configured_url, mask_url
+from ..stages.feed_kind import HTML, NEWS_SITEMAP, SITEMAP, SITEMAP_INDEX, gunzip_capped, sniff_kind
+from ..stages.poll import feed_items
+from ..stages.sitemap_index import read_children
 from .discovery_links import (
     FOUND_ITSELF,
     FOUND_ORDER,
@@ -39,10 +44,12 @@ from .discovery_links import (
     read_page_links,
     robots_candidates,
 )
-from .feed_kind import NEWS_SITEMAP, SITEMAP, SITEMAP_INDEX, FeedReading, read_candidate, sniff_kind
+from .feed_kind import FeedReading, read_candidate
 
 _ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.5"
 _SITEMAP_KINDS = {NEWS_SITEMAP: 1, SITEMAP_INDEX: 2, SITEMAP: 3}
+# The address the HTTP client refused, inside its reason (`refusing a non-public address 10.0.0.5`).
+_REFUSED = re.compile(r"refusing (?:to connect to )?a non-public address [^\s();]+")
 
 
 @dataclass(frozen=True)
@@ -90,11 +97,15 @@ async def discover_feeds(
     http: HttpClient, url: str, *, max_bytes: int, limits: DiscoveryLimits = DiscoveryLimits()
 ) -> Discovery:
     """The feeds `url` is or offers, best first; FetchError when `url` itself cannot be fetched."""
-    response = await http.get(url, max_bytes=max_bytes, guarded=False)
+    try:
+        response = await http.get(url, max_bytes=max_bytes, guarded=False)
+    except BlockedAddressError as exc:
+        raise BlockedAddressError(url, private_redirect(url, exc.reason)) from None
     response.raise_for_status()
     run = _Run(http, url, max_bytes, limits)
     itself = await asyncio.to_thread(_read_or_none, response, max_bytes)
     if itself is not None:
+        itself = await run.name_index(response.url, itself)
         run.keep(Candidate(response.moved_to or url, FOUND_ITSELF), response, itself)
         return run.result()
     links = await asyncio.to_thread(read_page_links, response.body, response.url)
@@ -111,11 +122,21 @@ def _read_or_none(response: Response, max_bytes: int) -> FeedReading | None:
     content_type = response.headers.get("Content-Type", "")
     try:
         body = gunzip_capped(response.url, response.body, max_bytes)
-        if sniff_kind(body) is None:
+        if sniff_kind(body) == HTML:
             return None
         return read_candidate(response.url, body, content_type, max_bytes=max_bytes)
     except FeedError:
         return None
+
+
+def private_redirect(url: str, reason: str) -> str:
+    """What happened when a page discovery fetched led to a private address: said, not advised away.
+
+    The HTTP client's own reason suggests fetch.allow_private_addresses, which is right for a feed the
+    operator configured; here the address came from a stranger's page or redirect."""
+    refused = _REFUSED.search(reason)
+    where = f" ({refused.group()})" if refused else ""
+    return f"the page at {mask_url(url)} redirected to a private address{where}; not followed"
 
 
 class _Run:
@@ -175,13 +196,21 @@ class _Run:
         guarded = _site(candidate.url) != self.trusted_site
         try:
             if not await self.robots.allows(candidate.url):
-                return "not fetched: the site's robots.txt disallows it"
+                return (
+                    "found, but the site's robots.txt disallows fetching it; if the site is yours, add it "
+                    f"anyway: news-monitor feeds add {mask_configured_url(candidate.url)}"
+                )
             self.discovery.requests += 1
             response = await self.http.get(
                 candidate.url, max_bytes=self.max_bytes, headers={"Accept": _ACCEPT}, guarded=guarded
             )
+        except BlockedAddressError as exc:
+            if not guarded:  # on the site typed: refused only when it redirected
+                return private_redirect(candidate.url, exc.reason)
+            refused = _REFUSED.search(exc.reason)
+            return f"not followed: it leads to a private address ({refused[0] if refused else exc.reason})"
         except FetchError as exc:
-            return f"refused: {exc.reason}" if "non-public address" in exc.reason else exc.reason
+            return exc.reason
         if response.status >= 400:
             return f"HTTP {response.status}"
         content_type = response.headers.get("Content-Type", "")
@@ -191,8 +220,24 @@ class _Run:
             )
         except FeedError as exc:
             return exc.reason
-        self.keep(candidate, response, reading)
+        self.keep(candidate, response, await self.name_index(response.url, reading))
         return None
+
+    async def name_index(self, url: str, reading: FeedReading) -> FeedReading:
+        """A sitemap index has no name of its own: its most recent sitemap's news:name, when it has one
+        (one more request, through the address guard: the child's URL is the index's word)."""
+        if reading.kind != SITEMAP_INDEX or reading.title or not reading.first_child:
+            return reading
+        child = reading.first_child
+        try:
+            if not await self.robots.allows(child):
+                return reading
+            self.discovery.requests += 1
+            feed = await read_children(self.http, url, [child], max_bytes=self.max_bytes)
+        except (FetchError, FeedError):
+            return reading
+        title = feed_items(child, feed)[0]
+        return reading if title == mask_configured_url(child) else dataclasses.replace(reading, title=title)
 
     def keep(self, candidate: Candidate, response: Response, reading: FeedReading) -> None:
         if response.url in self.final_urls:

@@ -21,13 +21,24 @@ NEWS_SITEMAP = "news_sitemap"
 SITEMAP = "sitemap"
 SITEMAP_INDEX = "sitemap_index"
 HTML = "html"  # not a kind poll reads: the error below
+# The one vocabulary: these ids are stored, listed and printed by --json; people read their labels.
+KIND_LABELS = {
+    RSS: "RSS",
+    ATOM: "Atom",
+    JSON_FEED: "JSON Feed",
+    NEWS_SITEMAP: "news sitemap",
+    SITEMAP: "sitemap",
+    SITEMAP_INDEX: "sitemap index",
+}
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 _ELEMENT_NAME = re.compile(r"<([\w:.-]+)")
+_ROOT_WITH_ATTRIBUTES = re.compile(r"<([\w:.-]+)([^>]{0,2000})")
 _ROOT_PEEK_BYTES = 64 * 1024
 # An HTML document that is not well-formed enough to have a root element our scan finds (a doctype, then
 # text): its first kilobyte names it.
+_VERSION = re.compile(r"""\bversion\s*=\s*["']([^"']{1,20})["']""")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<!doctype\s+html|<html[\s>]", re.I | re.S)
 
 
@@ -67,6 +78,26 @@ def _root_name(start: bytes) -> str:
     text = start.decode("utf-8", "replace")
     found = _ELEMENT_NAME.match(text, root_element_start(text))
     return found.group(1).rpartition(":")[2].lower() if found else ""
+
+
+def kind_label(kind: str | None, version: str = "") -> str:
+    """A kind id for people: `RSS 2.0` (with the RSS version when known), `JSON Feed`, `sitemap index`."""
+    label = KIND_LABELS.get(kind or "", kind or "unknown")
+    return f"{label} {version}" if version and kind == RSS else label
+
+
+def rss_version(body: bytes) -> str:
+    """The RSS version the root element states: `2.0`, `0.91`, `1.0 (RDF)`; "" for any other root."""
+    start = body[:_ROOT_PEEK_BYTES].removeprefix(_BYTE_ORDER_MARK).lstrip()
+    text = start.decode("utf-8", "replace")
+    found = _ROOT_WITH_ATTRIBUTES.match(text, root_element_start(text))
+    if found is None:
+        return ""
+    name = found.group(1).rpartition(":")[2].lower()
+    if name == "rdf":
+        return "1.0 (RDF)"
+    version = _VERSION.search(found.group(2)) if name == "rss" else None
+    return version.group(1) if version else ""
 
 
 def refuse_web_page(url: str, content_type: str) -> FeedError:

@@ -197,7 +197,7 @@ def read_source(
 
     A malformed feed whose items feedparser can still read is used, with `problem` saying what is wrong:
     dropping a whole feed for one bad character would miss news. A sitemap index's children are not
-    fetched here (poll_feed does): it has no items of its own.
+    fetched here (poll_feed does): it has no items of its own, and a well-formed one has no problem.
     """
     content_type = headers.get("content-type", "")
     kind = sniff_kind(body)
@@ -208,9 +208,8 @@ def read_source(
         return (*feed_items(url, feed), kind)
     refuse_entity_declarations(url, body, content_type)
     if kind == SITEMAP_INDEX:
-        children = len(recent_children(url, body))
-        note = f"a sitemap index: its {children} most recent sitemaps are read when polled"
-        return mask_configured_url(url), (), note, kind
+        recent_children(url, body)  # FeedError for an index that lists no sitemap
+        return mask_configured_url(url), (), None, kind
     if kind == SITEMAP:
         feed, kind = read_sitemap(url, body)
         return (*feed_items(url, feed), kind)

@@ -51,7 +51,7 @@ def test_status_shows_feeds_and_outbox(world: World, capsys: pytest.CaptureFixtu
     capsys.readouterr()
     assert world.run_cli("status") == 0
     out = capsys.readouterr().out
-    assert "Good" in out and "1 items" in out
+    assert "Good" in out and "1 item " in out
     assert "Broken" in out and "failing" in out and "HTTP 500" in out
     assert "OUTBOX  pending 0 · sent 1 · failed 1" in out
     assert "FAILED  #no-such-channel 'Alibaba deal': channel_not_found" in out
