@@ -248,3 +248,25 @@ def test_entries_sharing_one_link_alert_separately(world: World) -> None:
     assert world.web.hits("/show/") == 0  # each episode's text is the feed's own
     assert world.once() == 0
     assert len(world.titles_posted()) == 2
+
+
+def test_a_json_feed_item_whose_url_is_no_url_fails_nothing_else(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `http://[::1` made urljoin raise and every `once` exit 1 with a traceback, the good feed beside it
+    # never recorded (found by an outside review).
+    matching, _ = serve_pages(world)
+    feed = json.loads(fixture("jsonfeed-1.1-example.json"))
+    broken, _ = feed["items"]
+    broken.update(
+        url="http://[::1", title="Alibaba item with a broken link", date_published=rfc3339_date(hours_ago(2))
+    )
+    feed["items"] = [broken]
+    world.feeds.append(
+        {"url": world.web.add("/bad.json", json.dumps(feed), content_type="application/feed+json")}
+    )
+    good = [{"title": MATCHING_TITLE, "link": matching, "guid": "g1", "pub_date": hours_ago(1)}]
+    world.feeds.append({"url": world.web.add("/good.xml", rss_feed("Good wire", good))})
+    assert world.once() == 0
+    assert sorted(world.titles_posted()) == sorted([MATCHING_TITLE, "Alibaba item with a broken link"])
+    assert {status["result"] for status in feed_status(world, capsys)} == {"1 item"}

@@ -247,13 +247,24 @@ class Pipeline(ItemStages):
         except _Stopping:
             return None
         except (FetchError, FeedError) as exc:
-            metrics.FEED_POLLS.labels("error").inc()
-            report.counts["feeds/failed"] += 1
-            report.errors.append(str(exc))
-            self.polls.failure(feed, state, exc)
+            self._poll_failed(feed, state, report, exc)
+            return None
+        except Exception as exc:  # a bug met by a hostile feed: that feed fails, never the cycle
+            log_event(log, logging.ERROR, "feed.poll_crashed", feed_url=feed.url,
+                      reason=f"{exc.__class__.__name__}: {exc}", exc_info=True)  # fmt: skip
+            reason = f"could not be read (an internal error, please report it: {type(exc).__name__}: {exc})"
+            self._poll_failed(feed, state, report, FeedError(feed.url, reason))
             return None
         metrics.FEED_POLLS.labels("not_modified" if poll.not_modified else "ok").inc()
         return dataclasses.replace(poll, items=mark_shared_links(poll.items))
+
+    def _poll_failed(
+        self, feed: FeedConfig, state: FeedState | None, report: CycleReport, exc: FetchError | FeedError
+    ) -> None:
+        metrics.FEED_POLLS.labels("error").inc()
+        report.counts["feeds/failed"] += 1
+        report.errors.append(str(exc))
+        self.polls.failure(feed, state, exc)
 
     @contextlib.asynccontextmanager
     async def _feed_slot(self) -> AsyncIterator[None]:

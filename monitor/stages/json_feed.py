@@ -40,12 +40,20 @@ def _entry(item: dict[str, Any], base: str) -> ParsedEntry:
     link = _text(item.get("url")) or _text(item.get("external_url"))
     return ParsedEntry(
         id=_text(item.get("id"), numbers=True),  # 1.0 feeds may give a number; the spec says string
-        link=urljoin(base, link) if link else "",
+        link=_absolute(base, link),
         title=_text(item.get("title")),  # plain text in JSON Feed
         title_is_html=False,
         summary=_summary_html(item),
         published=_date(item.get("date_published")) or _date(item.get("date_modified")),
     )
+
+
+def _absolute(base: str, link: str) -> str:
+    """The item's link made absolute; "" when it is no URL at all (`http://[::1`): the item keeps its text."""
+    try:
+        return urljoin(base, link) if link else ""
+    except ValueError:
+        return ""
 
 
 def _summary_html(item: dict[str, Any]) -> str:
