@@ -96,6 +96,16 @@ def test_secret_parameters_written_raw_are_hidden(url: str) -> None:
     assert MARK not in mask_url(url)
 
 
+@given(urls_with_a_secret_parameter(encode=True), st.sampled_from(['"{}"', "'{}'", "<{}>", "({})"]))
+def test_a_quoted_url_keeps_its_closing_quote(url: str, quoting: str) -> None:
+    # A log value (`article_url="…?token=…"`) stays one value: masking hid the closing quote with the
+    # secret it ended, and the next key read as part of it.
+    masked = mask_credentials(f"fetch.failed article_url={quoting.format(url)} reason=x")
+    assert MARK not in masked
+    assert masked.startswith("fetch.failed article_url=" + quoting[0])
+    assert masked.endswith(quoting[-1] + " reason=x")
+
+
 @given(
     st.sampled_from(STORE_SCHEMES),
     user_names,

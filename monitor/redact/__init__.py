@@ -105,11 +105,25 @@ def _url_spans_in(text: str) -> list[tuple[int, int]]:
             position = text.find("://", position + 3)
             continue
         whitespace = _WHITESPACE.search(text, position)
-        end = whitespace.start() if whitespace else len(text)
+        end = _without_closing_quote(text, start, whitespace.start() if whitespace else len(text))
         spans += [(start + begin, start + stop) for begin, stop in url_spans(text[start:end]) or ()]
         done = end
         position = text.find("://", end)
     return spans
+
+
+# A URL quoted in a message (`article_url="https://…?token=…"`, a log line's value): the closing quote is
+# the message's, not the URL's. Only the quote matching the one just before the scheme, as the last
+# character before the whitespace: a quote inside a password is escaped in a log value (`\"`), and one
+# anywhere else stays part of the URL, hidden with it.
+_QUOTES = {'"': '"', "'": "'", "<": ">", "(": ")"}
+
+
+def _without_closing_quote(text: str, start: int, end: int) -> int:
+    closing = _QUOTES.get(text[start - 1]) if start > 0 else None
+    if closing and end - 1 > start and text[end - 1] == closing and text[end - 2] != "\\":
+        return end - 1
+    return end
 
 
 def _scheme_start(text: str, colon: int) -> int | None:
