@@ -24,6 +24,7 @@ from .claims import ClaimQueries
 from .digests import DigestQueries
 from .feeds import FeedQueries
 from .fleet import DEFAULT_LEASE, FleetQueries, new_instance_id
+from .interactions import InteractionQueries
 from .migrate import SchemaState, migrate, schema_state
 from .outbox import OutboxQueries
 from .search import SearchQueries
@@ -44,6 +45,7 @@ class SQLStorage(
     ClaimQueries,
     TurnQueries,
     SearchQueries,
+    InteractionQueries,
 ):
     """State in one relational database; every dedup decision is a unique constraint."""
 
