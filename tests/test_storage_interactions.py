@@ -4,8 +4,13 @@ they make, and the feedback read back (issue 17)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime
 
+from prometheus_client import generate_latest
+
+from monitor import metrics
+from monitor.service.ops import read_feedback
 from monitor.storage import ArticleKey, ArticleRecord, Interaction, QueuedAlert, SQLStorage, open_storage
 from tests.support.store import Store
 
@@ -82,3 +87,22 @@ def test_mutes_are_made_once_and_outlets_unmuted(store: Store) -> None:
         assert storage.muted_watchlists("Mint") == {"pla", "chips"}
     finally:
         storage.close()
+
+
+def test_metrics_count_presses_and_precision_per_watchlist(store: Store) -> None:
+    storage = open_storage(store.url)
+    try:
+        alerts = [stored_alert(storage, n) for n in (1, 2, 3)]
+        storage.record_interaction(press(alerts[0], "relevant", "k1"), at=NOW)
+        storage.record_interaction(press(alerts[1], "not_relevant", "k2"), at=NOW)
+        storage.record_interaction(press(alerts[2], "not_relevant", "k3"), at=NOW)
+        storage.record_interaction(press(alerts[2], "relevant", "k4", user="U0BBB2"), at=NOW)  # the latest
+        storage.record_interaction(press(alerts[1], "mute_story", "k5"), at=NOW)
+        read_feedback(storage)
+    finally:
+        storage.close()
+    page = generate_latest(metrics.REGISTRY).decode()
+    assert 'news_monitor_interactions{action="not_relevant",watchlist="pla"} 2.0' in page
+    assert 'news_monitor_interactions{action="mute_story",watchlist="chips"} 1.0' in page
+    assert 'news_monitor_watchlist_judged_alerts{watchlist="pla"} 3.0' in page
+    assert re.search(r'news_monitor_watchlist_precision\{watchlist="pla"\} 0\.666', page)
