@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from ..config import Config, load_config
 from ..config.watch_edit import (
@@ -56,6 +59,10 @@ def cmd_watch_unmute(args: argparse.Namespace) -> int:
 
 
 def _outlet_mutes(config: Config) -> list[OutletMute]:
+    """The outlets muted from Slack; none (and no store made) while a SQLite store does not exist yet."""
+    url = make_url(config.storage_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return []
     storage = open_storage(config.storage_url)
     try:
         return storage.outlet_mutes()
