@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
-
-from sqlalchemy.engine import make_url
 
 from ..config import Config, load_config
 from ..config.watch_edit import (
@@ -24,7 +21,7 @@ from ..config.watch_edit import (
     save_edit,
 )
 from ..logs import safe_line
-from ..storage import OutletMute, open_storage
+from ..storage import OutletMute, holds_store, open_storage
 from .arguments import Commands
 from .output import EXIT_OK, echo, echo_json
 
@@ -59,9 +56,8 @@ def cmd_watch_unmute(args: argparse.Namespace) -> int:
 
 
 def _outlet_mutes(config: Config) -> list[OutletMute]:
-    """The outlets muted from Slack; none (and no store made) while a SQLite store does not exist yet."""
-    url = make_url(config.storage_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+    """The outlets muted from Slack; none (and no store made) while there is no store yet."""
+    if not holds_store(config.storage_url):
         return []
     storage = open_storage(config.storage_url)
     try:

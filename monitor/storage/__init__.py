@@ -47,7 +47,7 @@ from .records import (
     StoryArticle,
     StoryThread,
 )
-from .sql import SQLStorage
+from .sql import SQLStorage, holds_store
 
 
 def open_storage(url: str, *, lease: timedelta = DEFAULT_LEASE) -> SQLStorage:
@@ -78,5 +78,6 @@ __all__ = [
     "Story",
     "StoryArticle",
     "StoryThread",
+    "holds_store",
     "open_storage",
 ]
