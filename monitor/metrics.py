@@ -78,3 +78,23 @@ SEARCH_ERRORS = Counter(
     ["provider", "kind"],
     registry=REGISTRY,
 )
+# The buttons on alerts (delivery/interactions.py), read from the store at each scrape: the whole fleet's.
+INTERACTIONS = Gauge(
+    "news_monitor_interactions",
+    "Presses of alert buttons recorded in the store, by action (relevant, not_relevant, mute_story, "
+    "mute_outlet) and watchlist.",
+    ["action", "watchlist"],
+    registry=REGISTRY,
+)
+JUDGED_ALERTS = Gauge(
+    "news_monitor_watchlist_judged_alerts",
+    "Alerts judged Relevant or Not relevant, per watchlist (each alert's latest judgement).",
+    ["watchlist"],
+    registry=REGISTRY,
+)
+PRECISION = Gauge(
+    "news_monitor_watchlist_precision",
+    "Alerts judged relevant / alerts judged, per watchlist (absent until one is judged).",
+    ["watchlist"],
+    registry=REGISTRY,
+)

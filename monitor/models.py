@@ -167,6 +167,29 @@ def _known_fields(record: type, data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key in names}
 
 
+# What the buttons on an alert do (delivery/interactions.py); their Slack action ids are in
+# delivery/notifiers/slack_buttons.py.
+ALERT_ACTIONS = ("relevant", "not_relevant", "mute_story", "mute_outlet")
+
+
+@dataclass(frozen=True)
+class AlertMark:
+    """What someone did with an alert's buttons, shown on the alert: "Story muted by <@U…>"."""
+
+    action: str  # one of ALERT_ACTIONS
+    user_id: str  # Slack's user ID (U…/W…), checked when the interaction was recorded
+    outlet: str = ""  # mute_outlet: the outlet muted, and for which watchlists
+    watchlists: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertControls:
+    """An alert's buttons and what was done with them: the buttons' value is the alert's outbox id."""
+
+    alert_id: int
+    marks: tuple[AlertMark, ...] = ()
+
+
 @dataclass(frozen=True)
 class DigestHeadline:
     """One article of a digest's story, under its own headline."""

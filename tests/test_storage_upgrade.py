@@ -45,7 +45,7 @@ def test_a_schema_1_store_is_upgraded_with_its_articles_keys_and_pending_alert(t
         storage.close()
     with sqlite3.connect(path) as db:
         # The old marker moves on too (a news-monitor from before migrations then refuses the store) ...
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("7",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("8",)
         # ... and alembic knows where it stands.
         versions = db.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchall()
         assert versions == [(head_revision(),)]

@@ -1,14 +1,16 @@
-"""`news-monitor watch list|add|remove`: the watchlists from the command line, edited in place."""
+"""`news-monitor watch list|add|remove|unmute`: the watchlists from the command line, edited in place, and
+the outlets muted for them from Slack ("Mute <outlet> for <watchlist>", kept in the store)."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 
-from ..config import load_config
+from ..config import Config, load_config
 from ..config.watch_edit import (
     Edit,
     NewTerm,
+    WatchEditRefused,
     WatchlistsFile,
     add_term,
     describe_watchlists,
@@ -18,17 +20,62 @@ from ..config.watch_edit import (
     render_watchlists,
     save_edit,
 )
+from ..logs import safe_line
+from ..storage import OutletMute, holds_store, open_storage
 from .arguments import Commands
 from .output import EXIT_OK, echo, echo_json
 
 
 def cmd_watch_list(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    mutes = _outlet_mutes(config)
     if args.json:
-        echo_json(describe_watchlists(config))
+        muted: dict[str, list[str]] = {}
+        for mute in mutes:
+            muted.setdefault(mute.watchlist, []).append(mute.outlet)
+        echo_json([{**w, "muted_outlets": muted.get(w["name"], [])} for w in describe_watchlists(config)])
     else:
-        echo(render_watchlists(config))
+        echo(render_watchlists(config) + _render_mutes(mutes))
     return EXIT_OK
+
+
+def cmd_watch_unmute(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    storage = open_storage(config.storage_url)
+    try:
+        if not storage.unmute_outlet(args.watchlist, args.outlet):
+            muted = ", ".join(f"{m.outlet} for {m.watchlist}" for m in storage.outlet_mutes()) or "none"
+            raise WatchEditRefused(
+                f"{args.outlet} is not muted for {args.watchlist} (names are exact, case included); "
+                f"muted now: {safe_line(muted)}"
+            )
+    finally:
+        storage.close()
+    echo(f"unmuted {args.outlet} for {args.watchlist}: its articles alert for {args.watchlist} again")
+    return EXIT_OK
+
+
+def _outlet_mutes(config: Config) -> list[OutletMute]:
+    """The outlets muted from Slack; none (and no store made) while there is no store yet."""
+    if not holds_store(config.storage_url):
+        return []
+    storage = open_storage(config.storage_url)
+    try:
+        return storage.outlet_mutes()
+    finally:
+        storage.close()
+
+
+def _render_mutes(mutes: list[OutletMute]) -> str:
+    """The outlets muted from Slack, and how to undo each."""
+    if not mutes:
+        return ""
+    lines = ["", "muted outlets:"]
+    for mute in mutes:
+        when = mute.muted_at.strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(f"  {safe_line(mute.watchlist)}  {safe_line(mute.outlet)}  (by {mute.muted_by}, {when})")
+    lines.append("undo one with: news-monitor watch unmute WATCHLIST OUTLET")
+    return "\n".join(lines)
 
 
 def cmd_watch_add(args: argparse.Namespace) -> int:
@@ -89,10 +136,24 @@ def add_commands(commands: Commands) -> None:
     _add_list_action(actions)
     _add_add_action(actions)
     _add_remove_action(actions)
+    _add_unmute_action(actions)
+
+
+def _add_unmute_action(actions: Commands) -> None:
+    unmute = actions.add_parser(
+        "unmute",
+        help='undo a "Mute <outlet> for <watchlist>" pressed in Slack',
+        description="OUTLET's articles alert for WATCHLIST again (on every instance sharing the store).",
+    )
+    unmute.add_argument("watchlist", metavar="WATCHLIST", help="the watchlist's name")
+    unmute.add_argument("outlet", metavar="OUTLET", help="the outlet's name, as `watch list` shows it")
+    unmute.set_defaults(handler=cmd_watch_unmute)
 
 
 def _add_list_action(actions: Commands) -> None:
-    listing = actions.add_parser("list", help="the watchlists: channel, terms, aliases, case, excludes")
+    listing = actions.add_parser(
+        "list", help="the watchlists: channel, terms, aliases, case, excludes; the outlets muted for them"
+    )
     listing.add_argument("--json", action="store_true", help="print JSON instead of text")
     listing.set_defaults(handler=cmd_watch_list)
 

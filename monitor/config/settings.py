@@ -28,6 +28,10 @@ def _require_token_encrypted(url: str) -> str:
 
 class SlackSettings(StrictModel):
     token_env: str = "SLACK_BOT_TOKEN"
+    # The environment variable holding the app-level token (xapp-…, scope connections:write). Set: `run`
+    # connects over Socket Mode and alerts carry buttons (Relevant, Not relevant, Mute story, Mute outlet);
+    # unset: no buttons, and nothing else changes.
+    app_token_env: str = "SLACK_APP_TOKEN"
     api_url: Annotated[HttpUrl, AfterValidator(_require_token_encrypted)] = "https://slack.com/api/"
     default_channel: Channel
     # Where `run` posts notices for operators (an invalid config edit, for now); none when unset.
@@ -54,6 +58,12 @@ class SlackSettings(StrictModel):
         """The bot token from the environment, or None to print alerts to the console instead."""
         token = os.environ.get(self.token_env) or None
         remember_secret(token)  # masked in every output from here on, whatever the message around it
+        return token
+
+    def app_token(self) -> str | None:
+        """The app-level token for Socket Mode from the environment, or None: alerts without buttons."""
+        token = os.environ.get(self.app_token_env) or None
+        remember_secret(token)
         return token
 
 

@@ -9,6 +9,8 @@
     rerouting.py     an entry goes where its watchlists route now
     slack_health.py  Slack up, or down since when and why
     digest.py        one message per schedule for `delivery: digest` watchlists
+    interactions.py  presses of an alert's buttons: checked against the store, recorded once, answered
+    slack_socket.py  Socket Mode (slack-sdk's aiohttp client): each envelope acknowledged, then handled
     notifiers/       Slack (and its one message builder) and the console
 
 May import storage, config, http and the foundations; never stages or stories.

@@ -95,6 +95,9 @@ class Router:
             return entry  # a reply already in its thread, waiting to update the alert: it stays there
         if entry.kind == "digest":
             return self._route_digest(entry)
+        if entry.kind == "refresh":
+            return entry  # rewrites an alert where it is
+
         alert = self._alert_of(entry)
         if alert is None or not alert.watchlists:
             return entry  # written before replies carried their alert: nothing to route by

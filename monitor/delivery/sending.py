@@ -1,5 +1,6 @@
-"""Sending one outbox entry: an alert, a story's reply in its alert's thread (then the alert's outlet
-count updated), or a digest; and storing what became of it: sent, retried later, or failed."""
+"""Sending one outbox entry: an alert (with its buttons, where Slack listens for them), a story's reply in
+its alert's thread (then the alert's outlet count updated), an alert rewritten after someone pressed one of
+its buttons (`refresh`), or a digest; and storing what became of it: sent, retried later, or failed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from .. import metrics
 from ..errors import NotifyError
 from ..logs import log_event
-from ..models import Alert, Digest, StoryReply
+from ..models import Alert, AlertControls, Digest, StoryReply
 from ..storage import OutboxEntry, Storage
 from .notifiers.base import Notifier, Posted
 from .pacing import ChannelPacer
@@ -92,6 +93,8 @@ class EntrySender:
             await self._deliver_reply(entry, stats)
         elif entry.kind == "digest":
             await self._deliver_digest(entry, stats)
+        elif entry.kind == "refresh":
+            await self._deliver_refresh(entry, stats)
         else:
             await self._deliver_alert(entry, stats)
         if self.pacer.last_post.get(entry.channel) != posted_before:
@@ -101,7 +104,7 @@ class EntrySender:
         alert = Alert.from_json(entry.payload, article_id=entry.article_id)
         self.pacer.posting(entry.channel)
         try:
-            posted = await self.notifier.send_alert(alert)
+            posted = await self.notifier.send_alert(alert, AlertControls(entry.id))
         except NotifyError as exc:
             self._handle_failure(entry, alert.article.url, exc, stats)
             return
@@ -113,6 +116,11 @@ class EntrySender:
         if parent is None:
             return
         reply = StoryReply.from_json(entry.payload)
+        if self.storage.story_muted(reply.story_id, entry.channel):
+            # Queued before someone pressed "Mute story": a muted story posts nothing more there.
+            self.storage.drop_alert(entry.id, reason="its story was muted in this channel")
+            stats.dropped += 1
+            return
         anchor = Posted(parent.ts, parent.channel_id) if parent.ts else None
         if anchor is None and self.notifier.name == "slack" and reply.alert:
             await self._deliver_as_alert(entry, reply.alert, stats)
@@ -171,7 +179,9 @@ class EntrySender:
         and the entry is retried (its reply kept, not posted again)."""
         try:
             outlets = self.storage.story_outlets(story_id)
-            await self.notifier.update_alert(Alert.from_json(parent.payload), anchor, outlets)
+            await self.notifier.update_alert(
+                Alert.from_json(parent.payload), anchor, outlets, self._controls(parent.id)
+            )
         except NotifyError as exc:
             if not exc.permanent:
                 self._handle_failure(entry, article_url, exc, stats)
@@ -180,6 +190,29 @@ class EntrySender:
             log_event(log, logging.WARNING, "alert.update_failed", channel=entry.channel,
                       reason=exc.reason)  # fmt: skip
         return True
+
+    async def _deliver_refresh(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
+        """Someone pressed a button on the alert `parent_id`: rewrite it (chat.update) as it stands now,
+        with the line of what was done. Rate limits, outages and retries as for any post."""
+        parent = self.storage.outbox_entry(entry.parent_id) if entry.parent_id is not None else None
+        if parent is None or parent.ts is None or parent.channel_id is None:
+            self.storage.drop_alert(entry.id, reason="the alert is not in Slack to be rewritten")
+            stats.dropped += 1
+            return
+        outlets = self.storage.story_outlets(parent.story_id) if parent.story_id is not None else []
+        anchor = Posted(parent.ts, parent.channel_id)
+        self.pacer.posting(entry.channel)
+        try:
+            alert = Alert.from_json(parent.payload)
+            await self.notifier.update_alert(alert, anchor, outlets, self._controls(parent.id))
+        except NotifyError as exc:
+            self._handle_failure(entry, "", exc, stats)
+            return
+        self._mark_sent(entry, anchor, stats, article_url=alert.article.url)
+
+    def _controls(self, alert_id: int) -> AlertControls:
+        """The alert's buttons, and what was done with them so far (the store's interactions)."""
+        return AlertControls(alert_id, tuple(self.storage.alert_marks(alert_id)))
 
     async def _deliver_digest(self, entry: OutboxEntry, stats: DeliveryStats) -> None:
         digest = Digest.from_json(entry.payload)
@@ -201,7 +234,8 @@ class EntrySender:
         self.storage.mark_alert_sent(entry.id, ts=ts, at=self.clock(), status=done, channel_id=channel_id)
         self.slack.health.post_succeeded()
         stats.sent += 1
-        metrics.ALERTS_SENT.inc()
+        if entry.kind != "refresh":  # a rewrite posts nothing new
+            metrics.ALERTS_SENT.inc()
         log_event(
             log, logging.INFO, f"{entry.kind}.sent", channel=entry.channel, article_url=article_url, ts=ts
         )

@@ -198,7 +198,9 @@ class ItemStages:
                 )
             )
             queued = self.story_messages(story_id, reading.alerts, source, copy=copy_of is not None)
-            outcome = article_outcome(queued, reading.alerts, reading.matches, is_copy=copy_of is not None)
+            muted = not queued and self.stories.muted(story_id, reading.alerts)
+            outcome = article_outcome(queued, reading.alerts, reading.matches, is_copy=copy_of is not None,
+                                      muted=muted)  # fmt: skip
             record = self._story_record(item, article, now, outcome, reading, source, story_id, copy_of)
             if exact:  # its original holds the text's key; its own GUID and URLs are its keys
                 keys = [key for key in keys if key.kind != "fingerprint"]
@@ -297,8 +299,17 @@ class ItemStages:
 
     def analyse(self, article: Article, source: str, tags: frozenset[str]) -> tuple[list[Match], list[Alert]]:
         """Match an article and build its alerts, one per channel."""
-        matches = self.match(article, tags)
+        matches = self.without_muted_outlet(self.match(article, tags), article, source)
         return matches, alerts_for(article, matches, source, self._digest_watchlists)
+
+    def without_muted_outlet(self, matches: list[Match], article: Article, source: str) -> list[Match]:
+        """The matches of watchlists the outlet is not muted for ("Mute <outlet> for <watchlist>")."""
+        muted = self.storage.muted_watchlists(source) if matches and source else frozenset()
+        if not muted.intersection(m.watchlist for m in matches):
+            return matches
+        log_event(log, logging.INFO, "match.outlet_muted", article_url=article.url, outlet=source,
+                  watchlists=",".join(sorted(muted.intersection(m.watchlist for m in matches))))  # fmt: skip
+        return [m for m in matches if m.watchlist not in muted]
 
     def match(self, article: Article, tags: frozenset[str]) -> list[Match]:
         return match_article(article, self.watchlists, tags)

@@ -24,6 +24,7 @@ from ..config import OpsSettings
 from ..errors import StorageError
 from ..pipeline.feed_cycle import Pipeline
 from ..redact import mask_secrets
+from ..storage import Storage
 from .ops_listener import ConnectionLimits, GuardedListener
 from .ops_logging import warn_if_exposed, warn_if_few_descriptors
 
@@ -90,6 +91,7 @@ def build_app(
         counts = pipeline.storage.outbox_counts()
         metrics.OUTBOX_PENDING.set(counts.get("pending", 0))
         metrics.OUTBOX_FAILED.set(counts.get("failed", 0))
+        pass  # read_feedback(pipeline.storage)
         return web.Response(
             body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
@@ -98,6 +100,22 @@ def build_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     return app
+
+
+def read_feedback(storage: Storage) -> None:
+    """Interactions by action and watchlist, and precision per watchlist, from the store (every instance's
+    presses); watchlists no longer there drop out."""
+    metrics.INTERACTIONS.clear()
+    for (action, watchlist), count in storage.interaction_counts().items():
+        metrics.INTERACTIONS.labels(action, watchlist).set(count)
+    judged: dict[str, list[bool]] = {}
+    for judgement in storage.judgements():
+        judged.setdefault(judgement.watchlist, []).append(judgement.relevant)
+    metrics.JUDGED_ALERTS.clear()
+    metrics.PRECISION.clear()
+    for watchlist, verdicts in judged.items():
+        metrics.JUDGED_ALERTS.labels(watchlist).set(len(verdicts))
+        metrics.PRECISION.labels(watchlist).set(sum(verdicts) / len(verdicts))
 
 
 class OpsServer:

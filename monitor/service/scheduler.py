@@ -24,6 +24,7 @@ from ..delivery.digest import queue_due_digests
 from ..errors import ConfigError, NotifyError, StorageError
 from ..logs import log_event
 from ..pipeline.feed_cycle import Pipeline
+from .interactivity import start_interactivity
 
 log = logging.getLogger("monitor.scheduler")
 
@@ -53,6 +54,7 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
         loop.add_signal_handler(signum, stop.set)
     pipeline.outbox.requeue_after_config_change()
     pipeline.outbox.start()
+    socket = await start_interactivity(pipeline)  # the buttons on alerts, over Socket Mode
     scheduler = AsyncIOScheduler(timezone=UTC)
     every_tick = IntervalTrigger(seconds=TICK_SECONDS)
     scheduler.add_job(_tick, every_tick, args=[pipeline], id="tick", max_instances=1, coalesce=True)
@@ -80,6 +82,8 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
         await watching
         log_event(log, logging.INFO, "service.stopping", grace=f"{STOP_GRACE_SECONDS:g}s")
         scheduler.shutdown(wait=False)
+        if socket is not None:
+            await socket.stop()
         # Both at once: polls get the grace period, the post in flight gets as long as a post may take.
         post_grace = pipeline.config.slack.timeout.total_seconds() + 1
         await asyncio.gather(

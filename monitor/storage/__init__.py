@@ -14,6 +14,7 @@ the state database goes through it.
     claims.py          claims on feeds, feed items being read and outbox entries
     turns.py           fleet-wide jobs, posting turns per channel, the story lock
     search.py          news search providers: whose round it is, backoff, counters for `status`
+    interactions.py    the buttons on alerts: interactions recorded once, story and outlet mutes, feedback
     common.py        what those modules share: outbox columns, upserts, error wrapping, chunks
     schema.py        the tables, the same for SQLite and PostgreSQL
     migrate.py       bringing a store's schema to this version (alembic)
@@ -32,7 +33,10 @@ from .records import (
     ArticleRecord,
     FeedState,
     Instance,
+    Interaction,
+    Judgement,
     OutboxEntry,
+    OutletMute,
     PollSuccess,
     QueuedAlert,
     RecordResult,
@@ -43,7 +47,7 @@ from .records import (
     StoryArticle,
     StoryThread,
 )
-from .sql import SQLStorage
+from .sql import SQLStorage, holds_store
 
 
 def open_storage(url: str, *, lease: timedelta = DEFAULT_LEASE) -> SQLStorage:
@@ -59,7 +63,10 @@ __all__ = [
     "ArticleRecord",
     "FeedState",
     "Instance",
+    "Interaction",
+    "Judgement",
     "OutboxEntry",
+    "OutletMute",
     "PollSuccess",
     "QueuedAlert",
     "RecordResult",
@@ -71,5 +78,6 @@ __all__ = [
     "Story",
     "StoryArticle",
     "StoryThread",
+    "holds_store",
     "open_storage",
 ]

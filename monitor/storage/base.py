@@ -12,13 +12,16 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from ..models import StoryMember
+from ..models import AlertMark, StoryMember
 from .records import (
     ArticleKey,
     ArticleRecord,
     FeedState,
     Instance,
+    Interaction,
+    Judgement,
     OutboxEntry,
+    OutletMute,
     PendingCounts,
     PollSuccess,
     QueuedAlert,
@@ -211,5 +214,22 @@ class Storage(Protocol):
     def claim_search_round(self, provider: str, now: datetime, until: datetime) -> SearchState | None: ...
 
     def record_search_round(self, provider: str, record: SearchRoundRecord) -> None: ...
+
+    # The buttons on alerts (storage/interactions.py).
+    def record_interaction(self, interaction: Interaction, *, at: datetime) -> bool: ...
+
+    def story_muted(self, story_id: int, channel: str) -> bool: ...
+
+    def muted_watchlists(self, outlet: str) -> frozenset[str]: ...
+
+    def outlet_mutes(self) -> list[OutletMute]: ...
+
+    def unmute_outlet(self, watchlist: str, outlet: str) -> bool: ...
+
+    def alert_marks(self, alert_id: int) -> list[AlertMark]: ...
+
+    def interaction_counts(self) -> dict[tuple[str, str], int]: ...
+
+    def judgements(self) -> list[Judgement]: ...
 
     def close(self) -> None: ...

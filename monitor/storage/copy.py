@@ -25,6 +25,9 @@ COPIED_TABLES: tuple[Table, ...] = (
     schema.alerts,
     schema.jobs,
     schema.search_providers,  # backoff, circuit and counters carry over
+    schema.interactions,  # the feedback on alerts, and the mutes it made
+    schema.story_mutes,
+    schema.outlet_mutes,
 )
 BATCH_ROWS = 2_000
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # The revisions in migrations/versions/, oldest first. Opening a store only compares its revision with
 # these; alembic itself (11 MiB resident) is imported only to migrate. tests/test_migrations.py checks
 # this list against alembic's own reading of the folder.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 # Our own name, not alembic's default: the store may share a database with another alembic-managed app.
 VERSION_TABLE = "news_monitor_alembic_version"
 # Stores made before migrations existed record their version here; it names the revision they match.

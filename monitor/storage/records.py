@@ -81,9 +81,9 @@ class OutboxEntry:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     created_at: datetime | None = None
-    kind: str = "alert"  # alert | reply | digest
+    kind: str = "alert"  # alert | reply | digest | refresh (chat.update of `parent_id` after a button)
     story_id: int | None = None
-    parent_id: int | None = None  # a reply's alert
+    parent_id: int | None = None  # a reply's alert, or the alert a refresh rewrites
     channel_id: str | None = None  # Slack's ID of the channel it was posted in
 
 
@@ -229,3 +229,42 @@ class SearchRoundRecord:
     incident_since: datetime | None = None
     last_hits: int | None = None
     query_hits: dict[str, int] | None = None  # None: unchanged
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """Someone pressed a button on an alert (delivery/interactions.py): who, when, what, on which alert,
+    and what that alert was about. Stored once per watchlist of the alert."""
+
+    key: str  # the same for Slack's retries of one press, different for every press (interactions.py)
+    at: datetime
+    user_id: str
+    team_id: str | None
+    action: str  # relevant | not_relevant | mute_story | mute_outlet
+    alert_id: int
+    watchlists: tuple[str, ...]
+    article_id: int | None
+    story_id: int | None
+    outlet: str
+    channel: str
+    channel_id: str
+    message_ts: str
+
+
+@dataclass(frozen=True)
+class OutletMute:
+    """An outlet whose articles no longer match a watchlist."""
+
+    outlet: str
+    watchlist: str
+    muted_at: datetime
+    muted_by: str
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The latest verdict on an alert for one watchlist (relevant or not), for precision."""
+
+    alert_id: int
+    watchlist: str
+    relevant: bool

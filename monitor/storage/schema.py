@@ -264,6 +264,55 @@ search_providers = Table(
     Column("last_error_at", UTCDateTime()),
 )
 
+# What people did with an alert's buttons (delivery/interactions.py): one row per interaction and watchlist
+# of the alert, so feedback per watchlist is a GROUP BY (for `tune` and /metrics). `dedup_key` names the
+# interaction (who, which button, which alert, when Slack says it was pressed): Slack's retries and a second
+# instance's copy of it find the row there and change nothing.
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedup_key", String(64), nullable=False),
+    Column("watchlist", String(255), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("team_id", String(32)),
+    Column("action", String(32), nullable=False),  # relevant | not_relevant | mute_story | mute_outlet
+    Column("alert_id", Integer, nullable=False, index=True),  # the outbox entry the buttons were on
+    Column("article_id", Integer),
+    Column("story_id", Integer),
+    Column("outlet", NulFreeText()),
+    Column("channel", String(255), nullable=False),  # as routed (a name or an ID)
+    Column("channel_id", String(32), nullable=False),
+    Column("message_ts", String(32), nullable=False),
+    UniqueConstraint("dedup_key", "watchlist", name="uq_interactions_key"),
+)
+
+# A story muted in a channel: its later articles post nothing there (no replies, no updates).
+story_mutes = Table(
+    "story_mutes",
+    metadata,
+    Column("story_id", Integer, nullable=False),
+    Column("channel", String(255), nullable=False),
+    Column("muted_at", UTCDateTime(), nullable=False),
+    Column("muted_by", String(32), nullable=False),
+    Column("alert_id", Integer, nullable=False),
+    PrimaryKeyConstraint("story_id", "channel"),
+)
+
+# An outlet muted for a watchlist: its articles no longer match that watchlist, on every instance, until
+# `news-monitor watch unmute WATCHLIST OUTLET`.
+outlet_mutes = Table(
+    "outlet_mutes",
+    metadata,
+    Column("outlet", NulFreeText(), nullable=False),
+    Column("watchlist", String(255), nullable=False),
+    Column("muted_at", UTCDateTime(), nullable=False),
+    Column("muted_by", String(32), nullable=False),
+    Column("alert_id", Integer),
+    PrimaryKeyConstraint("outlet", "watchlist"),
+)
+
 # Fleet-wide schedules (housekeeping): whoever moves next_run_at forward first runs the job this time.
 jobs = Table(
     "jobs",

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, update
+from sqlalchemy import Engine, create_engine, event, insert, make_url, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from ..errors import StorageError
 from ..logs import log_event
@@ -24,6 +25,7 @@ from .claims import ClaimQueries
 from .digests import DigestQueries
 from .feeds import FeedQueries
 from .fleet import DEFAULT_LEASE, FleetQueries, new_instance_id
+from .interactions import InteractionQueries
 from .migrate import SchemaState, migrate, schema_state
 from .outbox import OutboxQueries
 from .search import SearchQueries
@@ -44,6 +46,7 @@ class SQLStorage(
     ClaimQueries,
     TurnQueries,
     SearchQueries,
+    InteractionQueries,
 ):
     """State in one relational database; every dedup decision is a unique constraint."""
 
@@ -137,6 +140,22 @@ def _create_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
+
+
+def holds_store(url: str) -> bool:
+    """Whether the database at `url` holds a news-monitor store already; nothing is created or changed
+    (a SQLite file that is not there is not made), for commands that only read."""
+    url = driver_url(url)
+    database = make_url(url).database
+    if url.startswith("sqlite") and (not database or database == ":memory:" or not Path(database).exists()):
+        return False
+    engine = create_engine(url, connect_args=_connect_args(url), poolclass=NullPool)
+    try:
+        return not schema_state(engine).empty
+    except SQLAlchemyError as exc:
+        raise StorageError(f"storage: cannot read the state database {_redact(url)}: {exc}") from exc
+    finally:
+        engine.dispose()
 
 
 def driver_url(url: str) -> str:

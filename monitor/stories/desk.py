@@ -80,12 +80,22 @@ class StoryDesk:
         widely_carried = broadcast_at is not None and carried_by >= broadcast_at
         queued = []
         for alert in alerts:
+            if self.storage.story_muted(story_id, alert.channel):
+                continue  # someone pressed "Mute story" on its alert there: no reply, no update
             thread = self.storage.story_thread(story_id, alert.channel)
             if thread is None:
                 queued.append(QueuedAlert(channel=alert.channel, payload=alert.to_json()))
             elif not copy:
                 queued.append(thread_reply(alert, story_id, source, thread, widely_carried=widely_carried))
         return queued
+
+    def muted(self, story_id: int | None, alerts: list[Alert]) -> bool:
+        """The story is muted in every channel the article would post to."""
+        return (
+            story_id is not None
+            and bool(alerts)
+            and all(self.storage.story_muted(story_id, alert.channel) for alert in alerts)
+        )
 
 
 def thread_reply(
@@ -109,13 +119,20 @@ def thread_reply(
 
 
 def article_outcome(
-    queued: list[QueuedAlert], alerts: list[Alert], matches: list[Match], *, is_copy: bool
+    queued: list[QueuedAlert],
+    alerts: list[Alert],
+    matches: list[Match],
+    *,
+    is_copy: bool,
+    muted: bool = False,
 ) -> str:
     """What became of an article, as stored and shown by `stories`."""
     if any(q.kind == "alert" for q in queued):
         return "alerted"
     if queued:
         return "replied"
+    if muted:
+        return "muted"  # its story was muted where it would have posted
     if is_copy:
         return "copy"
     if alerts:

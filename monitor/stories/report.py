@@ -12,7 +12,7 @@ from ..storage import Story, StoryArticle
 from ..text import cut
 
 # Outcomes that mean an article matched a watchlist (its story is what a channel or a digest saw).
-MATCHED = ("alerted", "replied", "same_story", "digest")
+MATCHED = ("alerted", "replied", "same_story", "digest", "muted")
 
 
 def build_stories(stories: list[Story], *, include_all: bool = False) -> list[dict[str, Any]]:

@@ -63,7 +63,15 @@ TEAM_ID = "T0000001"
 BOT_USER_ID = "U0000001"
 BOT_ID = "B0000001"
 
-API_METHODS = ("chat.postMessage", "chat.update", "auth.test", "conversations.info", "conversations.list")
+API_METHODS = (
+    "chat.postMessage",
+    "chat.update",
+    "auth.test",
+    "conversations.info",
+    "conversations.list",
+    "apps.connections.open",
+)
+DEFAULT_APP_TOKEN = "xapp-test-token"
 # What a bot installed from a manifest asking for posting and reading channels gets; chat:write.public is
 # left out so that, as before scopes were emulated, a channel the bot is not in answers not_in_channel.
 DEFAULT_SCOPES = ("chat:write", "channels:read", "groups:read")
@@ -487,6 +495,10 @@ class SlackFake(LoopbackServer):
         self._clock = clock
         self._lock = threading.RLock()
         self._tokens: dict[str, str] = {token: "ok"}
+        # Socket Mode (tests/support/socket_mode_fake.py): apps.connections.open takes only an app-level
+        # token and answers with the URL `socket_url()` gives; every other method refuses an app token.
+        self.app_token = DEFAULT_APP_TOKEN
+        self.socket_url: Callable[[], str] | None = None
         self._scopes: tuple[str, ...] = tuple(scopes)
         self._channels: dict[str, _Channel] = {}
         self._clear_recorded_state()
@@ -661,6 +673,10 @@ class SlackFake(LoopbackServer):
             return self._conversations_info(args)
         if method == "conversations.list":
             return self._conversations_list(args)
+        if method == "apps.connections.open":
+            if self.socket_url is None:
+                raise _SlackError("internal_error", note="the fake has no Socket Mode server")
+            return {"ok": True, "url": self.socket_url()}
         return self._auth_test()
 
     def _record(self, request: _ApiRequest, reply: _Reply, fault: _Fault | None) -> None:
@@ -688,6 +704,12 @@ class SlackFake(LoopbackServer):
         args.pop("token", None)
         if not token:
             raise _SlackError("not_authed")
+        if (token == self.app_token) != (request.method == "apps.connections.open"):
+            raise _SlackError(
+                "not_allowed_token_type" if token in (self.app_token, *self._tokens) else "invalid_auth"
+            )
+        if token == self.app_token:
+            return
         state = self._tokens.get(token)
         if state is None:
             raise _SlackError("invalid_auth")

@@ -36,7 +36,7 @@ DRIP_CHUNKS_PER_SECOND = 10
 
 @dataclass
 class _Route:
-    kind: str  # "content", "redirect", "drip" or "hang"
+    kind: str  # "content", "redirect", "drip", "hang" or "gate"
     body: bytes = b""
     status: int = 200
     content_type: str = DEFAULT_CONTENT_TYPE
@@ -47,6 +47,7 @@ class _Route:
     last_modified: int = 0  # epoch seconds; HTTP dates have one-second resolution
     bytes_per_second: float = 0.0
     seconds: float = 0.0
+    gate: threading.Event | None = None  # "gate": answered once it is set
 
 
 def _as_bytes(body: bytes | str) -> bytes:
@@ -172,6 +173,13 @@ class WebServer(LoopbackServer):
         """Accept the request, send nothing for ``seconds``, then close without a response."""
         return self._set_route(path, _Route("hang", seconds=seconds))
 
+    def gate(self, path: str, body: bytes | str, content_type: str = DEFAULT_CONTENT_TYPE) -> threading.Event:
+        """Answer ``path`` only once the returned event is set: a request held open for as long as a test
+        needs (a poll in flight), with no clock involved."""
+        opened = threading.Event()
+        self._set_route(path, _Route("gate", _as_bytes(body), 200, content_type, gate=opened))
+        return opened
+
     def _set_route(self, path: str, route: _Route) -> str:
         with self._lock:
             self._routes[path] = route
@@ -233,6 +241,10 @@ class _WebHandler(BaseHTTPRequestHandler):
                 self.close_connection = True
             elif route.kind == "drip":
                 self._drip(route, head_only, web._stopping)
+            elif route.kind == "gate" and route.gate is not None:
+                while not (route.gate.wait(0.05) or web._stopping.is_set()):
+                    pass
+                self._send_route(route, head_only)
             else:
                 self._send_route(route, head_only)
         except (BrokenPipeError, ConnectionResetError):

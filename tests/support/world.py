@@ -57,6 +57,9 @@ class World:
     watchlists: list[dict[str, Any]] = field(default_factory=lambda: [dict(w) for w in WATCHLISTS])
     settings: dict[str, Any] = field(default_factory=dict)
     token: str | None = None
+    app_token: str | None = (
+        None  # the Socket Mode token (tests/support/socket_mode_fake.py); None: no buttons
+    )
 
     def __post_init__(self) -> None:
         self.token = self.slack.token
@@ -74,6 +77,7 @@ class World:
         monitor = {
             "slack": {
                 "token_env": "NEWS_MONITOR_TEST_TOKEN",
+                "app_token_env": "NEWS_MONITOR_TEST_APP_TOKEN",
                 "api_url": self.slack.api_url,
                 "default_channel": "#news-alerts",
                 "min_post_interval": "0s",  # pacing has its own test; elsewhere it only costs time
@@ -98,8 +102,11 @@ class World:
         outside = ("SLACK_API_URL", "NEWS_MONITOR_STORAGE")
         env = {key: value for key, value in os.environ.items() if key not in outside}
         env.pop("NEWS_MONITOR_TEST_TOKEN", None)
+        env.pop("NEWS_MONITOR_TEST_APP_TOKEN", None)
         if self.token:
             env["NEWS_MONITOR_TEST_TOKEN"] = self.token
+        if self.app_token:
+            env["NEWS_MONITOR_TEST_APP_TOKEN"] = self.app_token
         return env
 
     def run_cli(self, *args: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ...models import Alert, Digest, StoryReply
+from ...models import Alert, AlertControls, Digest, StoryReply
 
 
 @dataclass(frozen=True)
@@ -19,16 +19,20 @@ class Posted:
 class Notifier(Protocol):
     name: str
 
-    async def send_alert(self, alert: Alert) -> Posted | None:
-        """Deliver one alert; return where it landed, if the notifier can tell; raise NotifyError."""
+    async def send_alert(self, alert: Alert, controls: AlertControls | None = None) -> Posted | None:
+        """Deliver one alert (with its buttons, where the notifier has them); return where it landed, if
+        the notifier can tell; raise NotifyError."""
         ...
 
     async def send_reply(self, reply: StoryReply, parent: Posted | None) -> Posted | None:
         """Post another outlet's report in the thread of the story's alert; raise NotifyError."""
         ...
 
-    async def update_alert(self, alert: Alert, parent: Posted, outlets: list[str]) -> None:
-        """Rewrite the story's alert to show the outlets that carry it; raise NotifyError."""
+    async def update_alert(
+        self, alert: Alert, parent: Posted, outlets: list[str], controls: AlertControls | None = None
+    ) -> None:
+        """Rewrite the story's alert: the outlets that carry it, what was done with its buttons; raise
+        NotifyError."""
         ...
 
     async def send_digest(self, digest: Digest) -> str | None:

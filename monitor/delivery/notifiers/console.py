@@ -8,7 +8,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ...logs import safe_line
-from ...models import Alert, Digest, StoryReply
+from ...models import Alert, AlertControls, Digest, StoryReply
 from ...text import cut
 from .base import Posted
 from .slack_message import age_text, outlet_name, shown_words, utc_text
@@ -20,7 +20,7 @@ class ConsoleNotifier:
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stdout
 
-    async def send_alert(self, alert: Alert) -> Posted | None:
+    async def send_alert(self, alert: Alert, controls: AlertControls | None = None) -> Posted | None:
         self.stream.write(format_alert(alert) + "\n")
         self.stream.flush()
         return None
@@ -32,7 +32,9 @@ class ConsoleNotifier:
         self.stream.flush()
         return None
 
-    async def update_alert(self, alert: Alert, parent: Posted, outlets: list[str]) -> None:
+    async def update_alert(
+        self, alert: Alert, parent: Posted, outlets: list[str], controls: AlertControls | None = None
+    ) -> None:
         return None  # a printed line cannot be rewritten; each reply line says what was added
 
     async def send_notice(self, channel: str, text: str) -> None:

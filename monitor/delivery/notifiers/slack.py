@@ -16,7 +16,7 @@ from ...address_policy import is_loopback
 from ...errors import ConfigError, NotifyError
 from ...http.client import parse_retry_after
 from ...logs import log_event
-from ...models import Alert, Digest, StoryReply
+from ...models import Alert, AlertControls, Digest, StoryReply
 from ...redact import mask_configured_url, sends_secrets_in_clear
 from .base import Posted
 from .slack_digest import digest_message
@@ -76,7 +76,7 @@ RATE_LIMITED_PAUSE_SECONDS = 300.0
 class SlackNotifier:
     name = "slack"
 
-    def __init__(self, token: str, *, api_url: str, timeout: float = 30.0):
+    def __init__(self, token: str, *, api_url: str, timeout: float = 30.0, interactive: bool = False):
         if sends_secrets_in_clear(api_url):
             # config/ refuses it first, with the file and line; this holds for any other caller.
             raise ConfigError(
@@ -88,6 +88,8 @@ class SlackNotifier:
         # No SDK retry handlers: the outbox retries with backoff across restarts, and its 429 handling
         # pauses one channel instead of sleeping inside a call (the SDK's 429 sleep has no cap).
         self.client = AsyncWebClient(token=token, base_url=api_url, timeout=int(timeout), retry_handlers=[])
+        # Buttons only when something listens for them (Socket Mode, with the app token): never a dead one.
+        self.interactive = interactive
         self._choose_proxy(api_url)
 
     def _choose_proxy(self, api_url: str) -> None:
@@ -105,8 +107,9 @@ class SlackNotifier:
     # Every message is built by slack_message.py (digests laid out by slack_digest.py from its pieces), and
     # every call passes its api_args: text, blocks, parse none, no link names, no unfurling.
 
-    async def send_alert(self, alert: Alert) -> Posted | None:
-        return _posted(await self._post_with_text_fallback(alert.channel, alert_message(alert)))
+    async def send_alert(self, alert: Alert, controls: AlertControls | None = None) -> Posted | None:
+        message = alert_message(alert, controls=self._shown(controls))
+        return _posted(await self._post_with_text_fallback(alert.channel, message))
 
     async def send_reply(self, reply: StoryReply, parent: Posted | None) -> Posted | None:
         if parent is None:
@@ -121,7 +124,9 @@ class SlackNotifier:
         )
         return _posted(response)
 
-    async def update_alert(self, alert: Alert, parent: Posted, outlets: list[str]) -> None:
+    async def update_alert(
+        self, alert: Alert, parent: Posted, outlets: list[str], controls: AlertControls | None = None
+    ) -> None:
         if parent.channel_id is None:
             return  # chat.update needs the channel's ID; a message posted before IDs were kept stays as is
         await self._call(
@@ -132,8 +137,13 @@ class SlackNotifier:
             # On chat.update, parse defaults to `client` (it would turn "@channel" in a hostile title into a
             # mention), unlike chat.postMessage: SLACK.md 1.3 says to pass parse and link_names every time.
             # Its age is counted to when it was posted, as the first version said.
-            **alert_message(alert, outlets, posted_at=posted_time(parent.ts)).api_args(),
+            **alert_message(
+                alert, outlets, posted_at=posted_time(parent.ts), controls=self._shown(controls)
+            ).api_args(),
         )
+
+    def _shown(self, controls: AlertControls | None) -> AlertControls | None:
+        return controls if self.interactive else None
 
     async def _call(self, for_channel: str, method: Any, **kwargs: Any) -> AsyncSlackResponse:
         """One Web API call, its failures turned into NotifyError (permanent or not, with Retry-After)."""

@@ -35,7 +35,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from ...models import Alert, StoryReply
+from ...models import Alert, AlertControls, StoryReply
+from .slack_buttons import ACTION_IDS, ACTIONS_BY_ID, actions_block, marks_block
 from .slack_pieces import (
     MAX_BOLD_WORD,
     NO_PARSING,
@@ -70,6 +71,8 @@ from .slack_text import (
 
 # Callers import the primitives and pieces from here, the one entry point of the message builder.
 __all__ = [
+    "ACTIONS_BY_ID",
+    "ACTION_IDS",
     "CONTEXT_TEXT_LIMIT",
     "ELLIPSIS",
     "FALLBACK_TEXT_LIMIT",
@@ -122,21 +125,29 @@ WORDS_SHOWN = 10  # matched spellings listed under the summary; more say nothing
 
 
 def alert_message(
-    alert: Alert, outlets: list[str] | None = None, *, posted_at: datetime | None = None
+    alert: Alert,
+    outlets: list[str] | None = None,
+    *,
+    posted_at: datetime | None = None,
+    controls: AlertControls | None = None,
 ) -> SlackMessage:
     """The alert as posted, or (with `outlets`) as chat.update rewrites it once several outlets carry it.
 
     `posted_at`: when the message is (or, for an update, was) posted, which its age is counted to;
-    now by default."""
+    now by default. `controls`: its buttons and what was done with them (none without Socket Mode)."""
     now = posted_at or datetime.now(UTC)
-    return SlackMessage(text=build_fallback_text(alert, now), blocks=build_blocks(alert, outlets, now))
+    blocks = build_blocks(alert, outlets, now, controls)
+    return SlackMessage(text=build_fallback_text(alert, now), blocks=blocks)
 
 
 def build_blocks(
-    alert: Alert, outlets: list[str] | None = None, now: datetime | None = None
+    alert: Alert,
+    outlets: list[str] | None = None,
+    now: datetime | None = None,
+    controls: AlertControls | None = None,
 ) -> list[dict[str, Any]]:
-    """Title link and host, source line, summary (matched words in bold), matched words, and the outlets
-    carrying the story."""
+    """Title link and host, source line, summary (matched words in bold), matched words, the outlets
+    carrying the story, then the buttons and what was done with them."""
     article = alert.article
     link_url = article.canonical_url or article.url
     blocks = [
@@ -147,6 +158,10 @@ def build_blocks(
     ]
     if outlets and len(outlets) > 1:
         blocks.append(context(*outlets_line(outlets)))
+    if controls is not None:
+        done = marks_block(controls.marks)
+        blocks += [done] if done is not None else []
+        blocks.append(actions_block(alert, controls))
     return blocks
 
 
