@@ -55,19 +55,7 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
     pipeline.outbox.requeue_after_config_change()
     pipeline.outbox.start()
     socket = await start_interactivity(pipeline)  # the buttons on alerts, over Socket Mode
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    every_tick = IntervalTrigger(seconds=TICK_SECONDS)
-    scheduler.add_job(_tick, every_tick, args=[pipeline], id="tick", max_instances=1, coalesce=True)
-    housekeeping = IntervalTrigger(minutes=HOUSEKEEPING_CHECK_MINUTES)
-    scheduler.add_job(_housekeeping, housekeeping, args=[pipeline], id="housekeeping",
-                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
-    every_minute = IntervalTrigger(seconds=DIGEST_CHECK_SECONDS)
-    scheduler.add_job(_digests, every_minute, args=[pipeline], id="digests",
-                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
-    # Always scheduled: a live reload may add `search:` (it starts nothing while there is none).
-    every_half_minute = IntervalTrigger(seconds=SEARCH_CHECK_SECONDS)
-    scheduler.add_job(_search, every_half_minute, args=[pipeline], id="search",
-                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
+    scheduler = _scheduler(pipeline)
     scheduler.start()
     pipeline.start_due_polls()  # the first polls start now, not a tick from now
     watcher = ConfigWatcher(
@@ -92,6 +80,24 @@ async def run_service(pipeline: Pipeline, stop: asyncio.Event | None = None) -> 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         log_event(log, logging.INFO, "service.stopped")
+
+
+def _scheduler(pipeline: Pipeline) -> AsyncIOScheduler:
+    """The service's jobs: the tick that starts due polls, housekeeping, digests and search rounds."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    every_tick = IntervalTrigger(seconds=TICK_SECONDS)
+    scheduler.add_job(_tick, every_tick, args=[pipeline], id="tick", max_instances=1, coalesce=True)
+    housekeeping = IntervalTrigger(minutes=HOUSEKEEPING_CHECK_MINUTES)
+    scheduler.add_job(_housekeeping, housekeeping, args=[pipeline], id="housekeeping",
+                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
+    every_minute = IntervalTrigger(seconds=DIGEST_CHECK_SECONDS)
+    scheduler.add_job(_digests, every_minute, args=[pipeline], id="digests",
+                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
+    # Always scheduled: a live reload may add `search:` (it starts nothing while there is none).
+    every_half_minute = IntervalTrigger(seconds=SEARCH_CHECK_SECONDS)
+    scheduler.add_job(_search, every_half_minute, args=[pipeline], id="search",
+                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
+    return scheduler
 
 
 def _applier(pipeline: Pipeline) -> Callable[[Config, ConfigChange], Awaitable[None]]:
