@@ -1,5 +1,6 @@
 """The one place where the stage order is written: a feed's cycle here (Pipeline.poll_one), an item's
-stages in item_stages.py (ItemStages.process_item, which the Pipeline is built on).
+stages in item_stages.py (ItemStages.process_item, which the Pipeline is built on). A little over 300
+lines: the feed cycle, its claims and its stopping read together, in the order they run.
 
 A feed's cycle:   poll (conditional GET) -> each new item -> record the poll and when to poll next
 An item's stages: item keys seen? -> age check -> fetch -> extract -> match -> summarise -> story desk
