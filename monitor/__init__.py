@@ -5,6 +5,7 @@ The tree is the architecture. Each folder owns one capability; its `__init__` sa
     cli/         the commands, one module per group; the only place errors become exit codes
     service/     the running service: scheduler, fleet membership, ops endpoints (/healthz, /metrics)
     pipeline/    the stage order: a feed's cycle and an item's stages
+    feedback/    the buttons' feedback per watchlist: precision, suggested edits and their backtests
     stories/     the story desk: copy, same story, and what that posts; decisions in publication order
     sources/     items from beyond a configured feed URL: feed discovery, news search providers
     stages/      poll, fetch, extract, match, dedupe, neardup, stories, summarise: one entry point each

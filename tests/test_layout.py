@@ -21,6 +21,7 @@ RANKS = {
     "cli": 8,
     "service": 7,
     "pipeline": 6,
+    "feedback": 5,
     "stories": 5,
     "sources": 5,
     "stages": 4,

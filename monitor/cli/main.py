@@ -19,7 +19,7 @@ from ..config.feeds_edit import FeedEditRefused
 from ..config.watch_edit import WatchEditRefused
 from ..errors import ConfigError, MonitorError
 from ..logs import configure_logging
-from . import admin, check, digest, feeds, inspect, review, schema, service, status, stories, watch
+from . import admin, check, digest, feeds, inspect, review, schema, service, status, stories, tune, watch
 from .arguments import Commands
 from .output import EXIT_BROKEN_PIPE, EXIT_CONFIG, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, echo
 
@@ -38,6 +38,7 @@ _COMMAND_GROUPS: tuple[Callable[[Commands], None], ...] = (
     digest.add_commands,
     inspect.add_commands,  # extract, match
     watch.add_commands,  # watch list|add|remove
+    tune.add_commands,  # tune
     feeds.add_commands,  # feeds discover|add|list|remove|test
     schema.add_commands,
 )

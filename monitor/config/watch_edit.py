@@ -110,9 +110,9 @@ def add_term(
 
 def remove_term(file: WatchlistsFile, watchlist: str, term: str) -> Edit:
     """Remove one term (spelled exactly as in the file) from a watchlist."""
-    _, node = _require_watchlist(file, watchlist)
+    _, node = require_watchlist(file, watchlist)
     terms = node.get("terms") or CommentedSeq()
-    index = next((i for i, item in enumerate(terms) if _term_text(item) == term), None)
+    index = next((i for i, item in enumerate(terms) if term_text(item) == term), None)
     if index is None:
         raise _unknown_term(node, term)
     remove_item(terms, index, node, "terms")
@@ -122,7 +122,7 @@ def remove_term(file: WatchlistsFile, watchlist: str, term: str) -> Edit:
 
 def remove_watchlist(file: WatchlistsFile, watchlist: str, *, confirmed: bool) -> Edit:
     """Remove a whole watchlist; `confirmed` (--yes) is required, since its terms go with it."""
-    index, node = _require_watchlist(file, watchlist)
+    index, node = require_watchlist(file, watchlist)
     count = len(node.get("terms") or ())
     if not confirmed:
         raise WatchEditRefused(
@@ -203,7 +203,7 @@ def _find_watchlist(file: WatchlistsFile, name: str) -> tuple[int, CommentedMap]
     return None
 
 
-def _require_watchlist(file: WatchlistsFile, name: str) -> tuple[int, CommentedMap]:
+def require_watchlist(file: WatchlistsFile, name: str) -> tuple[int, CommentedMap]:
     found = _find_watchlist(file, name)
     if found is None:
         raise _unknown_watchlist(file, name)
@@ -219,10 +219,10 @@ def _unknown_watchlist(file: WatchlistsFile, name: str, hint: str = "") -> Watch
 def _unknown_term(watchlist: CommentedMap, term: str) -> WatchEditRefused:
     items = watchlist.get("terms") or ()
     message = f"watchlist {watchlist.get('name')!r} has no term {term!r}"
-    owner = next((_term_text(item) for item in items if term in _aliases(item)), None)
+    owner = next((term_text(item) for item in items if term in _aliases(item)), None)
     if owner is not None:
         return WatchEditRefused(f"{message}: it is an alias of {owner!r} (aliases are edited in the file)")
-    return WatchEditRefused(message + _suggestion(term, [_term_text(item) for item in items], "terms"))
+    return WatchEditRefused(message + _suggestion(term, [term_text(item) for item in items], "terms"))
 
 
 def _suggestion(name: str, known: list[str], kind: str) -> str:
@@ -234,11 +234,11 @@ def _refuse_duplicate(file: WatchlistsFile, watchlist: CommentedMap, text: str) 
     terms = watchlist.get("terms") or CommentedSeq()
     for index, item in enumerate(terms):
         where = f"{file.path}:{_line_of(terms, index)}"
-        if _term_text(item) == text:
+        if term_text(item) == text:
             raise WatchEditRefused(f"{text!r} is already a term of watchlist {watchlist['name']!r} ({where})")
         if text in _aliases(item):
             raise WatchEditRefused(
-                f"{text!r} is already an alias of {_term_text(item)!r} in watchlist {watchlist['name']!r} "
+                f"{text!r} is already an alias of {term_text(item)!r} in watchlist {watchlist['name']!r} "
                 f"({where})"
             )
 
@@ -250,7 +250,7 @@ def _line_of(seq: CommentedSeq, index: int) -> str:
         return "?"
 
 
-def _term_text(item: Any) -> str:
+def term_text(item: Any) -> str:
     """How a term is named on the command line: its `term:`, else its `regex:`."""
     if isinstance(item, Mapping):
         return str(item.get("term") or item.get("regex") or "")

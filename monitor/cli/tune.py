@@ -1,0 +1,152 @@
+"""`news-monitor tune [WATCHLIST] [--since 30d] [--json] [--apply N]`: the feedback given with the buttons
+on alerts, per watchlist (alerts, relevant / not relevant, precision), and the edits that would have removed
+the alerts judged not relevant, each with its YAML diff and its backtest; --apply N makes edit N."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+from datetime import UTC, datetime
+from typing import Any
+
+from ..config import Config, load_config
+from ..config.tune_edit import tune_watchlist
+from ..config.watch_edit import WatchEditRefused, open_watchlists, save_edit
+from ..feedback.alerted import WatchlistAlerts, alerts_by_watchlist
+from ..feedback.suggest import Suggestion, suggest
+from ..logs import safe_line
+from ..storage import holds_store, open_storage
+from .arguments import Commands, duration_arg
+from .output import EXIT_OK, echo, echo_json
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    _require_known(config, args.watchlist)
+    since = datetime.now(UTC) - args.since
+    found = _alerts(config, since, args.watchlist)
+    suggestions = [(alerts, s) for alerts in found for s in suggest(alerts)]
+    if args.apply is not None:
+        return _apply(args, [s for _, s in suggestions])
+    diffs = [_diff(args, s) for _, s in suggestions]
+    if args.json:
+        echo_json(_as_json(found, suggestions, diffs, since))
+    else:
+        echo(_render(found, suggestions, diffs, since))
+    return EXIT_OK
+
+
+def _require_known(config: Config, name: str | None) -> None:
+    names = [w.name for w in config.watchlists]
+    if name is not None and name not in names:
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = (
+            f"did you mean {' or '.join(map(repr, close))}?" if close else f"watchlists: {', '.join(names)}"
+        )
+        raise WatchEditRefused(f"no watchlist named {safe_line(name)!r} in the configuration; {hint}")
+
+
+def _alerts(config: Config, since: datetime, only: str | None) -> list[WatchlistAlerts]:
+    if not holds_store(config.storage_url):  # no store yet: no alerts, and none is created to say so
+        return [
+            WatchlistAlerts(w, config.channel_for(w)) for w in config.watchlists if only in (None, w.name)
+        ]
+    storage = open_storage(config.storage_url)
+    try:
+        return alerts_by_watchlist(storage, config, since, only)
+    finally:
+        storage.close()
+
+
+def _diff(args: argparse.Namespace, suggestion: Suggestion) -> str:
+    """The suggestion as a diff of the watchlists file, validated (nothing is written)."""
+    file = open_watchlists(args.config)
+    change = suggestion.change
+    edit = tune_watchlist(file, suggestion.watchlist, change.kind, change.term, change.value)
+    return save_edit(file, edit, dry_run=True)
+
+
+def _apply(args: argparse.Namespace, suggestions: list[Suggestion]) -> int:
+    if not 1 <= args.apply <= len(suggestions):
+        listed = f"1 to {len(suggestions)}" if suggestions else "none: there is nothing to apply"
+        raise WatchEditRefused(
+            f"there is no suggestion {args.apply} (suggestions now: {listed}); run tune first"
+        )
+    suggestion = suggestions[args.apply - 1]
+    file = open_watchlists(args.config)
+    change = suggestion.change
+    edit = tune_watchlist(file, suggestion.watchlist, change.kind, change.term, change.value)
+    save_edit(file, edit)
+    echo(f"{edit.summary} ({file.path})")
+    return EXIT_OK
+
+
+def _headline(alerts: WatchlistAlerts, since: datetime) -> str:
+    name, count = safe_line(alerts.watchlist.name), len(alerts.articles)
+    head = f"{name}: {count} alert(s) since {since:%Y-%m-%d}"
+    if not alerts.judged:
+        return f"{head}; no feedback yet (press Relevant or Not relevant on its alerts): nothing to tune"
+    precision = alerts.precision or 0.0
+    return (
+        f"{head}; feedback on {alerts.judged}: {alerts.relevant} relevant, "
+        f"{alerts.not_relevant} not relevant; "
+        f"precision {precision:.0%} ({alerts.relevant}/{alerts.judged})"
+    )
+
+
+def _render(
+    found: list[WatchlistAlerts], suggestions: list[tuple[WatchlistAlerts, Suggestion]], diffs: list[str],
+    since: datetime,
+) -> str:  # fmt: skip
+    lines = []
+    for alerts in found:
+        lines.append(_headline(alerts, since))
+        numbered = [
+            (n, s, d) for n, ((a, s), d) in enumerate(zip(suggestions, diffs, strict=True), 1) if a is alerts
+        ]
+        if alerts.not_relevant and not numbered:
+            lines.append("  no edit would remove its not-relevant alerts without losing relevant ones")
+        for number, suggestion, diff in numbered:
+            b = suggestion.backtest
+            lines.append(
+                f"  {number}. {safe_line(suggestion.change.describe())}: removes {b.removed} alert(s) "
+                f"({b.not_relevant_removed} not relevant), keeps {b.kept}, relevant lost: {b.relevant_lost}"
+            )
+            lines += [f"     {line}" for line in diff.splitlines()]
+    if suggestions:
+        lines.append("apply one with: news-monitor tune --apply N (same WATCHLIST and --since)")
+    return "\n".join(lines)
+
+
+def _as_json(
+    found: list[WatchlistAlerts], suggestions: list[tuple[WatchlistAlerts, Suggestion]], diffs: list[str],
+    since: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    listed = [
+        {"number": n, "watchlist": s.watchlist, "kind": s.change.kind, "term": s.change.term,
+         "value": s.change.value, "description": s.change.describe(), "diff": d,
+         "backtest": vars(s.backtest)}
+        for n, ((_, s), d) in enumerate(zip(suggestions, diffs, strict=True), 1)
+    ]  # fmt: skip
+    watchlists = [
+        {"name": a.watchlist.name, "alerts": len(a.articles), "judged": a.judged, "relevant": a.relevant,
+         "not_relevant": a.not_relevant, "precision": a.precision}
+        for a in found
+    ]  # fmt: skip
+    return {"since": since.isoformat(), "watchlists": watchlists, "suggestions": listed}
+
+
+def add_commands(commands: Commands) -> None:
+    tune = commands.add_parser(
+        "tune",
+        help="precision per watchlist from the Relevant / Not relevant buttons, and edits that would help",
+        description="For each watchlist (or WATCHLIST): its alerts since --since, the feedback on them and "
+        "its precision; then edits that would have removed the alerts judged not relevant, each with a "
+        "diff and a backtest on the stored articles, best first. --apply N writes suggestion N (validated "
+        "first, comments kept).",
+    )
+    tune.add_argument("watchlist", nargs="?", metavar="WATCHLIST", help="only this watchlist")
+    tune.add_argument("--since", type=duration_arg, default="30d", help="how far back (default: 30d)")
+    tune.add_argument("--json", action="store_true", help="print JSON instead of text")
+    tune.add_argument("--apply", type=int, metavar="N", help="write suggestion N as listed")
+    tune.set_defaults(handler=cmd_tune)
