@@ -19,9 +19,9 @@ The tree is the architecture. Each folder owns one capability; its `__init__` sa
                  the foundations every part may use: text normalising and sentences, the one masking
                  of secrets, the records passed between stages, the exception tree, log lines
 
-Imports run one way, down this list: a part imports only the parts below it (stories and sources,
-side by side, never import each other, nor do stages and delivery, nor two stages), and no module
-imports itself through others. tests/test_layout.py holds the tree to it.
+Imports run one way, down this list: a part imports only the parts below it (feedback, stories and
+sources, side by side, never import each other, nor do stages and delivery, nor two stages), and no
+module imports itself through others. tests/test_layout.py holds the tree to it.
 """
 
 __version__ = "0.1.0"
