@@ -103,7 +103,7 @@ def test_a_remote_api_uses_the_environments_proxy_and_logs_it_masked(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy-user:QZXpr0xyQZX@proxy.example:3128")
-    with caplog.at_level(logging.INFO, logger="monitor.delivery.notifiers.slack"):
+    with caplog.at_level(logging.INFO, logger="monitor.notifiers.slack"):
         notifier = SlackNotifier("xoxb-test-token", api_url="https://slack.com/api/")
     assert notifier.client.proxy == "http://proxy-user:QZXpr0xyQZX@proxy.example:3128"
     assert "slack.proxy" in caplog.text and "proxy.example:3128" in caplog.text

@@ -22,7 +22,7 @@ from .base import Posted
 from .slack_digest import digest_message
 from .slack_message import SlackMessage, alert_message, notice_message, posted_time, reply_message
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("monitor.notifiers.slack")  # its log lines name it so, as before the move
 
 # Errors that retrying the same request cannot fix: the configuration or the payload must change
 # (../shared/SLACK.md §5). Everything else is treated as transient and the alert stays in the outbox.
