@@ -65,12 +65,16 @@ class FoundFeed:
     found: str
     reading: FeedReading
     comments: bool
+    position: int = 0  # among the candidates, in the order they were found (the page's order first)
+    final_url: str = ""  # where its request ended, after redirects
 
-    def rank(self) -> tuple[bool, bool, int, int, float]:
-        """Best first: not comments, has items, a feed before a sitemap, how it was found, the newest."""
+    def rank(self) -> tuple[bool, bool, int, int, float, int]:
+        """Best first: not comments, has items, a feed before a sitemap, how it was found, the newest,
+        then the order found: candidates are fetched at once, and the page's first of two equals wins."""
         newest = self.reading.newest.timestamp() if self.reading.newest else 0.0
         kind = _SITEMAP_KINDS.get(self.reading.kind, 0)
-        return (self.comments, self.reading.items == 0, kind, FOUND_ORDER.index(self.found), -newest)
+        found = FOUND_ORDER.index(self.found)
+        return (self.comments, self.reading.items == 0, kind, found, -newest, self.position)
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,7 @@ class _Run:
         self.robots = RobotsCache(http, trusted_sites=frozenset({self.trusted_site}))
         self.deadline = asyncio.get_running_loop().time() + limits.seconds
         self.discovery = Discovery(url, requests=1)
-        self.seen: set[str] = {url}
-        self.final_urls: set[str] = set()
+        self.seen: dict[str, int] = {url: 0}  # each candidate URL, with the order it was found in
         self.scheduled = 0  # candidates fetched or being fetched
         self.gate = asyncio.Semaphore(limits.at_once)
 
@@ -167,7 +170,7 @@ class _Run:
         new = []
         for candidate in candidates:
             if candidate.url not in self.seen:
-                self.seen.add(candidate.url)
+                self.seen[candidate.url] = len(self.seen)
                 new.append(candidate)
         room = max(self.limits.candidates - self.scheduled, 0)
         now, self.discovery.not_checked = new[:room], self.discovery.not_checked + len(new[room:])
@@ -240,17 +243,24 @@ class _Run:
         return reading if title == mask_configured_url(child) else dataclasses.replace(reading, title=title)
 
     def keep(self, candidate: Candidate, response: Response, reading: FeedReading) -> None:
-        if response.url in self.final_urls:
-            return  # `/feed` and `/feed/`: one feed
-        self.final_urls.add(response.url)
         url = response.moved_to or candidate.url
         comments = candidate.about_comments or "comments" in reading.title.lower()
-        self.discovery.feeds.append(FoundFeed(url, candidate.found, reading, comments))
+        position = self.seen.get(candidate.url, len(self.seen))
+        found = FoundFeed(url, candidate.found, reading, comments, position, response.url)
+        self.discovery.feeds.append(found)
 
     def result(self) -> Discovery:
-        self.discovery.feeds.sort(key=FoundFeed.rank)
+        self.discovery.feeds = _one_per_final_url(sorted(self.discovery.feeds, key=FoundFeed.rank))
         self.discovery.requests += len(self.robots.cache)
         return self.discovery
+
+
+def _one_per_final_url(ranked: list[FoundFeed]) -> list[FoundFeed]:
+    """`/feed` and `/feed/` are one feed: the best-ranked of its URLs, whichever answered first."""
+    kept: dict[str, FoundFeed] = {}
+    for feed in ranked:
+        kept.setdefault(feed.final_url, feed)
+    return list(kept.values())
 
 
 def _site(url: str) -> str:

@@ -74,7 +74,8 @@ def test_a_page_linking_a_private_address_never_reaches_it(
     # Two layers hold here: the robots.txt request for 127.0.0.2 is guarded, and so is the candidate's.
     assert code == 1 and found["feeds"] == []
     reasons = {item["url"]: item["reason"] for item in found["not_feeds"]}
-    assert reasons[inside].startswith("refused: refusing a non-public address 127.0.0.2")
+    refused = "not followed: it leads to a private address (refusing a non-public address 127.0.0.2"
+    assert reasons[inside].startswith(refused)
     assert "non-public address" in reasons[web.url("/moved.xml")]
     assert "non-public address" in reasons[second.url("/sitemap.xml")]
     assert second.requests() == []
