@@ -266,3 +266,29 @@ def test_a_long_or_group_is_split_into_queries_gdelt_accepts(
     assert len(sent) == 2 and all(len(query) <= MAX_QUERY_CHARS for query in sent)
     # Every phrase is asked for, in one query or the other.
     assert all(any(f'"{name}"' in query for query in sent) for name in ["Alibaba Group", *names])
+
+
+def test_a_watchlists_query_narrows_the_gdelt_query_and_check_shows_it(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.watchlists[0]["query"] = (
+        '(Alibaba OR "T-Head") NEAR/30 (PLA OR military) NOT title:"PLA filament" -Tencent'
+    )
+    mint, weather = serve_pages(world)
+    search_world(world, gdelt_answer([mint, weather]))
+    assert world.once() == 0
+    # GDELT matched both; the local query decides: the Mint article holds, the weather page does not.
+    assert world.titles_posted() == [MINT_TITLE]
+    [request] = gdelt_requests(world)
+    assert request["query"] == [
+        '(Alibaba OR "T-Head" OR Pingtouge OR 平头哥) ("People\'s Liberation Army" OR military) -Tencent'
+    ]
+    capsys.readouterr()
+    assert world.run_cli("check") == 0
+    out = capsys.readouterr().out
+    assert (
+        'alibaba-military: (Alibaba OR "T-Head" OR Pingtouge OR 平头哥) '
+        '("People\'s Liberation Army" OR military) -Tencent' in out
+    )
+    assert "note: NEAR/30 at column 1 searched as AND" in out
+    assert "note: the NOT at column 49 left to the local match" in out

@@ -76,8 +76,16 @@ class BingNews:
 
 
 def bing_news_plan(watchlist: WatchlistConfig) -> QueryPlan:
-    """One query per term and alias, quoted: Bing ignores OR."""
+    """One query per term and alias, quoted: Bing ignores OR. A `query:` is left to the local match:
+    the research (§2) does not say Bing honours an added required word, only that long queries come
+    back empty."""
     terms, notes = search_terms(watchlist)
+    if watchlist.query is not None:
+        notes.insert(
+            0,
+            "query: left to the local match: Bing ignores OR and is not known to honour an added "
+            "required word, so its terms are searched for one by one",
+        )
     queries = []
     for phrase in dict.fromkeys(phrase for term in terms for phrase in term.phrases):
         words = " ".join(phrase.split())

@@ -6,7 +6,8 @@ Its rules, from the research (../shared/research/news-sources.md §3.1):
   an unquoted keyword under 3 ("Your search contained a keyword that was too short."); one bad term
   fails the whole query. A short term therefore goes through its aliases, or unquoted when it is one
   word of 3-4 characters and has none, or is left out with a note.
-- OR'd terms must be in parentheses; hyphenated words must be quoted ("T-Head").
+- OR'd terms must be in parentheses; hyphenated words must be quoted ("T-Head"). A watchlist's `query:`
+  is written in this syntax where GDELT can say it (query_terms.py: AND, OR, -NOT, nearN:"a b").
 - an overly long query is refused too (its HTML error page, not JSON): a watchlist's OR group is split
   into queries of at most MAX_QUERY_CHARS (below, where the number comes from).
 - query errors come back as HTTP 200 text/html: read as errors, GDELT's own message shown.
@@ -39,6 +40,7 @@ from .leads import (
     read_hits,
     split_url,
 )
+from .query_terms import Dialect, written_query
 from .terms import QueryPlan, SearchTerm, or_queries, search_terms
 
 NAME = "gdelt"
@@ -102,9 +104,19 @@ class Gdelt:
 
 
 def gdelt_plan(watchlist: WatchlistConfig) -> QueryPlan:
-    """The watchlist's GDELT query: every term's phrases OR'd (exclusions and the watchlist's query are
-    left to the local match, which decides anyway), split when too long; or why it cannot be written."""
-    terms, notes = search_terms(watchlist)
+    """The watchlist's `query:` as GDELT takes it (query_terms.py), else every term's phrases OR'd
+    (exclusions are left to the local match, which decides anyway), split when too long; or why it
+    cannot be written."""
+    query, notes = written_query(watchlist, DIALECT)
+    if query is not None and len(query) <= MAX_QUERY_CHARS:
+        return QueryPlan(watchlist.name, queries=(query,), notes=tuple(notes))
+    if watchlist.query is not None:
+        why = (
+            "nothing in it narrows a GDELT search" if query is None else f"over {MAX_QUERY_CHARS} characters"
+        )
+        notes = [f"query: left to the local match ({why}): its terms are searched for instead"]
+    terms, term_notes = search_terms(watchlist)
+    notes += term_notes
     parts = list(dict.fromkeys(part for term in terms for part in _term_parts(term, notes)))
     for part in [p for p in parts if len(p) > MAX_QUERY_CHARS]:
         notes.append(
@@ -157,6 +169,17 @@ def gdelt_phrase(phrase: str) -> str | None:
     if _PLAIN_WORD.fullmatch(phrase):
         return phrase if len(phrase) >= MIN_KEYWORD_CHARS else None
     return f'"{phrase}"' if len(phrase) >= MIN_QUOTED_CHARS else None
+
+
+def gdelt_near(left: str, right: str, distance: int) -> str | None:
+    """GDELT's `nearN:"a b"`, for two words it takes unquoted; None otherwise."""
+    if gdelt_phrase(left) != left or gdelt_phrase(right) != right:
+        return None
+    return f'near{distance}:"{left} {right}"'
+
+
+# AND is juxtaposition, OR in parentheses, NOT a leading -, no title scope in ArtList (the scope is dropped).
+DIALECT = Dialect("GDELT", phrase=gdelt_phrase, term=_term_parts, near=gdelt_near)
 
 
 def _why_not(phrase: str) -> str:

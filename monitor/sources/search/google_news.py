@@ -10,7 +10,8 @@ opt-in only (research ../shared/research/news-sources.md §1, §4):
   (FeedItem.text_only), and the watchlists match that;
 - items are keyed on their `guid` (the CBMi… id), titles lose their " - Publisher" suffix (the
   `<source>` names the publisher, shown in the alert);
-- query: every phrase quoted and OR'd, `when:1d` (Google's date filters are approximate: the item's
+- query: the watchlist's `query:` in Google's syntax where it can say it (query_terms.py), else every
+  phrase quoted and OR'd; `when:1d` (Google's date filters are approximate: the item's
   pubDate is checked locally against poll.max_age as any feed item's);
 - one request at a time, REQUEST_GAP_SECONDS apart; a 429 is backed off like any failure; an empty
   answer to a query that had results is a soft block (rounds.py): Google answers a blocked client so.
@@ -39,8 +40,9 @@ from .leads import (
     hit_url,
     read_hits,
 )
+from .query_terms import Dialect, written_query
 from .rss_answer import child, child_text, plain_text, rss_date, rss_items
-from .terms import QueryPlan, or_queries, search_terms
+from .terms import QueryPlan, SearchTerm, or_queries, search_terms
 
 NAME = "google_news"
 TERMS_NOTICE = (
@@ -107,8 +109,16 @@ class GoogleNews:
 
 
 def google_news_plan(watchlist: WatchlistConfig) -> QueryPlan:
-    """The watchlist's query: its phrases quoted and OR'd, with `when:1d` (split beyond 32 words)."""
-    terms, notes = search_terms(watchlist)
+    """The watchlist's `query:` as Google takes it (query_terms.py), else its phrases quoted and OR'd;
+    with `when:1d` (the OR of phrases split beyond 32 words)."""
+    query, notes = written_query(watchlist, DIALECT)
+    if query is not None and len(f"{query} {WHEN}".split()) <= MAX_QUERY_WORDS:
+        return QueryPlan(watchlist.name, queries=(f"{query} {WHEN}",), notes=tuple(notes))
+    if watchlist.query is not None:
+        why = "nothing in it narrows a Google search" if query is None else f"over {MAX_QUERY_WORDS} words"
+        notes = [f"query: left to the local match ({why}): its terms are searched for instead"]
+    terms, term_notes = search_terms(watchlist)
+    notes += term_notes
     parts = []
     for phrase in dict.fromkeys(phrase for term in terms for phrase in term.phrases):
         words = " ".join(phrase.split())
@@ -125,6 +135,28 @@ def google_news_plan(watchlist: WatchlistConfig) -> QueryPlan:
     if len(groups) > 1:
         notes.append(f"split into {len(groups)} queries: Google reads at most {MAX_QUERY_WORDS} words of one")
     return QueryPlan(watchlist.name, queries=tuple(f"{group} {WHEN}" for group in groups), notes=tuple(notes))
+
+
+def google_phrase(phrase: str) -> str | None:
+    """The phrase quoted; None when it holds a double quote (a quoted phrase cannot)."""
+    words = " ".join(phrase.split())
+    return None if '"' in words or not words else f'"{words}"'
+
+
+def _term_phrases(term: SearchTerm, notes: list[str]) -> list[str]:
+    written = [google_phrase(phrase) for phrase in term.phrases]
+    notes += [
+        f"{p!r} left out: it holds a double quote"
+        for p, w in zip(term.phrases, written, strict=True)
+        if not w
+    ]
+    return [w for w in written if w]
+
+
+# AND is juxtaposition, OR is OR, NOT a leading -, `intitle:` the title scope; NEAR is searched as AND.
+DIALECT = Dialect(
+    "Google News", phrase=google_phrase, term=_term_phrases, title=lambda phrase: f"intitle:{phrase}"
+)
 
 
 def read_item(item: etree._Element) -> Lead:

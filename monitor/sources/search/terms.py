@@ -32,7 +32,7 @@ def search_terms(watchlist: WatchlistConfig) -> tuple[list[SearchTerm], list[str
     """The watchlist's searchable terms, and notes on those no provider can search (patterns)."""
     terms, notes = [], []
     for term in watchlist.terms:
-        if term.term is None:
+        if term.regex is not None or term.term is None:  # a named regex matches by its pattern
             notes.append(f"regex {term.regex!r} left out: a pattern cannot be searched for")
             continue
         terms.append(SearchTerm(term.term, (term.term, *term.aliases), term.case_sensitive))
