@@ -21,17 +21,15 @@ from urllib.parse import parse_qs, quote, urlencode
 from lxml import etree
 
 from ...config import WatchlistConfig
-from ...errors import FetchError
 from ...http.client import HttpClient
 from ...models import MAX_FEED_SUMMARY_CHARS, FeedItem
 from .leads import (
-    MAX_ANSWER_BYTES,
     MAX_LINK_CHARS,
     MAX_TITLE_CHARS,
     Answer,
     BadHit,
     Lead,
-    SearchError,
+    fetch_answer,
     hit_url,
     on_domain,
     read_hits,
@@ -65,10 +63,7 @@ class BingNews:
 
     async def search(self, http: HttpClient, query: str, interval: timedelta) -> Answer:
         url = f"{self.endpoint}?{urlencode({'q': query, 'format': 'rss'}, quote_via=quote)}"
-        try:
-            response = await http.get(url, max_bytes=MAX_ANSWER_BYTES, paced=False)
-        except FetchError as exc:
-            raise SearchError(NAME, exc.reason, kind="failed", retry_after=exc.retry_after) from None
+        response = await fetch_answer(http, NAME, url)
         return read_hits(rss_items(NAME, response), read_item)
 
     def still_listed(self, leads: list[Lead], now: datetime) -> int:

@@ -23,19 +23,18 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
 from ...config import WatchlistConfig
-from ...errors import FetchError
 from ...http.client import HttpClient
 from ...http.response import Response
 from ...models import FeedItem
 from ...text import cut, html_to_text
 from .leads import (
-    MAX_ANSWER_BYTES,
     MAX_LEADS_PER_QUERY,
     MAX_TITLE_CHARS,
     Answer,
     BadHit,
     Lead,
     SearchError,
+    fetch_answer,
     hit_url,
     read_hits,
     split_url,
@@ -79,13 +78,7 @@ class Gdelt:
         return gdelt_plan(watchlist)
 
     async def search(self, http: HttpClient, query: str, interval: timedelta) -> Answer:
-        url = self.request_url(query, interval)
-        try:
-            # The endpoint is the operator's (as a feed URL is); the hits' links are guarded when fetched.
-            response = await http.get(url, max_bytes=MAX_ANSWER_BYTES, paced=False)
-        except FetchError as exc:
-            raise SearchError(NAME, exc.reason, kind="failed", retry_after=exc.retry_after) from None
-        return read_answer(response)
+        return read_answer(await fetch_answer(http, NAME, self.request_url(query, interval)))
 
     def still_listed(self, leads: list[Lead], now: datetime) -> int:
         return len(leads)  # not read: GDELT's answers are not checked for soft blocks

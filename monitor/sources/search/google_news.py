@@ -26,17 +26,16 @@ from lxml import etree
 
 from ...config import WatchlistConfig
 from ...config.search import GoogleNewsEdition
-from ...errors import FetchError
 from ...http.client import HttpClient
 from ...models import MAX_FEED_SUMMARY_CHARS, FeedItem
 from ...text import cut
 from .leads import (
-    MAX_ANSWER_BYTES,
     MAX_LINK_CHARS,
     MAX_TITLE_CHARS,
     Answer,
     Lead,
     SearchError,
+    fetch_answer,
     hit_url,
     read_hits,
 )
@@ -80,10 +79,7 @@ class GoogleNews:
         return google_news_plan(watchlist)
 
     async def search(self, http: HttpClient, query: str, interval: timedelta) -> Answer:
-        try:
-            response = await http.get(self.request_url(query), max_bytes=MAX_ANSWER_BYTES, paced=False)
-        except FetchError as exc:
-            raise SearchError(NAME, exc.reason, kind="failed", retry_after=exc.retry_after) from None
+        response = await fetch_answer(http, NAME, self.request_url(query))
         if urlsplit(response.url).path.rstrip("/").endswith("/rss/unsupported"):
             raise SearchError(NAME, self._unsupported(), kind="failed")
         return read_hits(rss_items(NAME, response), read_item)

@@ -9,8 +9,9 @@ from typing import Literal, Protocol, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 from ...config import WatchlistConfig
-from ...errors import MonitorError
+from ...errors import FetchError, MonitorError
 from ...http.client import HttpClient
+from ...http.response import Response
 from ...models import FeedItem
 from ...redact import without_userinfo
 from ...text import cut
@@ -37,6 +38,15 @@ class SearchError(MonitorError):
         self.kind = kind
         self.retry_after = retry_after
         super().__init__(f"{provider}: {reason}")
+
+
+async def fetch_answer(http: HttpClient, provider: str, url: str) -> Response:
+    """A provider's answer to one request, capped at MAX_ANSWER_BYTES; SearchError when none came. The
+    endpoint is the operator's (as a feed URL is): the hits' links are guarded when they are fetched."""
+    try:
+        return await http.get(url, max_bytes=MAX_ANSWER_BYTES, paced=False)
+    except FetchError as exc:
+        raise SearchError(provider, exc.reason, kind="failed", retry_after=exc.retry_after) from None
 
 
 @dataclass(frozen=True)
