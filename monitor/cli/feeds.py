@@ -7,7 +7,6 @@ import asyncio
 import shlex
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +20,7 @@ from ..config.feeds_edit import (
     remove_feed,
     save_feeds_edit,
 )
-from ..errors import ConfigError, FeedError, MonitorError
+from ..errors import FeedError, MonitorError
 from ..http.client import HostLimiter, HttpClient
 from ..pipeline.feed_cycle import utcnow
 from ..pipeline.page_reading import article_from_item
@@ -30,7 +29,7 @@ from ..sources.discovery import Discovery, discover_feeds
 from ..stages.match import compile_watchlists, match_article
 from ..stages.poll import poll_feed
 from ..storage import open_storage
-from .arguments import Commands
+from .arguments import Commands, optional_config
 from .feeds_output import describe_feed, discovery_as_json, render_discovery, render_feed_list, render_test
 from .inspect import match_as_json
 from .output import EXIT_FAILURE, EXIT_OK, echo, echo_json
@@ -58,7 +57,7 @@ async def _discover(url: str, config: Config | None) -> Discovery:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    discovery = asyncio.run(_discover(args.url, _optional_config(args.config)))
+    discovery = asyncio.run(_discover(args.url, optional_config(args.config, "default fetch settings apply")))
     if args.json:
         echo_json(discovery_as_json(discovery))
     else:
@@ -207,17 +206,6 @@ async def _test(url: str, config: Config) -> dict[str, Any]:
         "configured": configured is not None,
         "matched": matched,
     }
-
-
-def _optional_config(path: Path) -> Config | None:
-    """The config for its fetch settings, when there is a valid one; `discover` works without it."""
-    if not path.exists():
-        return None
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        echo(f"news-monitor: ignoring {path} (invalid: {exc.reason}); default fetch settings apply", err=True)
-        return None
 
 
 def _tags(text: str) -> list[str]:

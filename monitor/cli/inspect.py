@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, FetchSettings, load_config
-from ..errors import ConfigError, MonitorError
+from ..errors import MonitorError
 from ..http.client import HttpClient
 from ..models import Article, Page
 from ..stages.extract import extract_article
 from ..stages.fetch import decode_html, fetch_page
 from ..stages.match import compile_watchlists, match_article
-from .arguments import Commands
+from .arguments import Commands, optional_config
 from .output import EXIT_OK, echo, echo_json
 
 
@@ -93,7 +93,9 @@ def format_matches(article: Article, matches: Sequence[Any]) -> str:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    article = asyncio.run(read_article(args.source, args.url, _optional_config(args.config)))
+    article = asyncio.run(
+        read_article(args.source, args.url, optional_config(args.config, "no per-site rules apply"))
+    )
     echo_json(article_as_json(article))
     return EXIT_OK
 
@@ -107,17 +109,6 @@ def cmd_match(args: argparse.Namespace) -> int:
     else:
         echo(format_matches(article, matches))
     return EXIT_OK
-
-
-def _optional_config(path: Path) -> Config | None:
-    """The config for its per-site rules, when there is a valid one; `extract` works without it."""
-    if not path.exists():
-        return None
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        echo(f"news-monitor: ignoring {path} (invalid: {exc.reason}); no per-site rules apply", err=True)
-        return None
 
 
 def add_commands(commands: Commands) -> None:
