@@ -7,6 +7,8 @@ package's __init__ lists.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -166,9 +168,12 @@ def driver_url(url: str) -> str:
     return url
 
 
+# SQLite: wait for another writer this long instead of failing at once with "database is locked".
+SQLITE_BUSY_SECONDS = 30.0
+
+
 def _connect_args(url: str) -> dict[str, Any]:
-    # SQLite: wait for another writer up to 30 s instead of failing at once with "database is locked".
-    return {"timeout": 30} if url.startswith("sqlite") else {}
+    return {"timeout": SQLITE_BUSY_SECONDS} if url.startswith("sqlite") else {}
 
 
 def _ensure_sqlite_folder(db_path: Path) -> None:
@@ -183,10 +188,27 @@ def _ensure_sqlite_folder(db_path: Path) -> None:
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets status/preview read while the service writes; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL unless it is already. Switching needs the file to itself, and SQLite then
+    answers "database is locked" at once, without the busy timeout: instances starting together on a
+    new store failed (1 run in 6 of tests/test_migrations.py). WAL is kept in the file, so once one
+    connection has set it the others find it set; until then they try again, within the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _redact(url: str) -> str:
