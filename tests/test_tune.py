@@ -329,11 +329,34 @@ def test_apply_refuses_an_id_that_is_no_longer_suggested(
     verdicts = {"destroyer": True, "printer": False, "recycling": False, "school": False}
     alerted_and_judged(world, capsys, verdicts)
     [title] = [s for s in tune_json(world, capsys)["suggestions"] if s["kind"] == "title"]
-    judge(
-        world, {"destroyer": False}, press="later"
-    )  # changed their mind: nothing is relevant now, so no title: scope
+    # A change of mind: nothing is relevant now, so there is nothing to learn a title: scope from.
+    judge(world, {"destroyer": False}, press="later")
 
     code, out, err = cli(world, capsys, "tune", "--apply", title["id"])
     assert code == 2 and out == ""
     assert f"no current suggestion has the id '{title['id']}'" in err and "run tune again" in err
     assert (world.folder / "watchlists.yaml").read_text(encoding="utf-8") == WATCHLISTS
+
+
+GAMES = '\n  # Games, for the other desk.\n  - name: games\n    channel: "#games"\n    terms: [Tencent]\n'
+BLOCK_TERMS = "      - Alibaba\n"
+FLOW_TERMS = "    terms: [PLA, Alibaba]  # the army and the company\n"
+
+
+@pytest.mark.parametrize("terms", [BLOCK_TERMS, FLOW_TERMS], ids=["block-terms", "flow-terms"])
+def test_a_new_query_goes_below_the_terms_and_the_next_watchlists_comments_stay_with_it(
+    world: World, capsys: pytest.CaptureFixture[str], terms: str
+) -> None:
+    alerted_and_judged(
+        world, capsys, {"servers": True, "chips": True, "marketplace": False, "shipping": False}
+    )
+    block = "    terms:\n      - PLA  # the People's Liberation Army\n" + BLOCK_TERMS
+    written = (WATCHLISTS if terms == BLOCK_TERMS else WATCHLISTS.replace(block, FLOW_TERMS)) + GAMES
+    (world.folder / "watchlists.yaml").write_text(written, encoding="utf-8")
+    [near] = [s for s in tune_json(world, capsys)["suggestions"] if s["kind"] == "near"]
+
+    code, _, err = cli(world, capsys, "tune", "--apply", near["id"])
+    assert code == 0, err
+    assert (world.folder / "watchlists.yaml").read_text(encoding="utf-8") == written.replace(
+        terms, terms + "    query: PLA NEAR/10 Alibaba\n"
+    )
