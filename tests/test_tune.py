@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,6 +60,39 @@ ARTICLES["spools"] = (
     "colours that had been scarce, and shops cut the price of starter kits for beginners.",
 )
 NOT_RELEVANT = ("printer", "recycling", "school")
+# For NEAR: Alibaba and the PLA close together when the article is about them (2 and 7 words between),
+# far apart when it is about a marketplace that also sells PLA filament (more than 20 words between).
+ARTICLES.update(
+    {
+        "servers": (
+            "Cloud contracts under scrutiny",
+            "Investigators found that Alibaba servers hosted PLA logistics software for two years. The "
+            "contracts were signed through a reseller in Shenzhen, according to the filings.",
+        ),
+        "chips": (
+            "A denial from Hangzhou",
+            "On Monday Alibaba denied that its new server chips reached PLA units, after a report by a "
+            "think tank. The company said its export controls were audited every quarter.",
+        ),
+        "marketplace": (
+            "A marketplace for makers",
+            "Alibaba opened a marketplace for makers in Europe this week, with sellers from twelve "
+            "countries. Buyers can pay in euros, and returns are free for the first month while the "
+            "service grows. Sellers list PLA filament, resin and spare nozzles at launch.",
+        ),
+        "shipping": (
+            "Cheaper shipping for hobby shops",
+            "Alibaba cut its shipping fees for small shops on Thursday. The change applies to parcels "
+            "under two kilograms sent to Europe and North America, and it lasts until the end of the "
+            "year. Hobby shops expect to order more PLA filament before the holidays.",
+        ),
+        "destroyer": (
+            "PLA navy commissions a new destroyer",
+            "The PLA navy commissioned a destroyer at a ceremony in Qingdao on Friday. Officers said the "
+            "ship would join the northern fleet after sea trials in the spring.",
+        ),
+    }
+)
 
 
 def page(title: str, text: str) -> str:
@@ -88,7 +123,7 @@ def cli(world: World, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[i
     return code, out, err
 
 
-def judge(world: World, verdicts: dict[str, bool]) -> None:
+def judge(world: World, verdicts: dict[str, bool], press: str = "press") -> None:
     """Record a press of Relevant / Not relevant on each named article's alert, as the button handler does."""
     rows = world.store.rows(
         "SELECT alerts.id AS alert_id, articles.id AS article_id, articles.url, alerts.channel "
@@ -101,7 +136,7 @@ def judge(world: World, verdicts: dict[str, bool]) -> None:
             action = "relevant" if relevant else "not_relevant"
             storage.record_interaction(
                 Interaction(
-                    key=f"press-{name}", at=datetime.now(UTC), user_id="U0AAA1", team_id="T1",
+                    key=f"{press}-{name}", at=datetime.now(UTC), user_id="U0AAA1", team_id="T1",
                     action=action, alert_id=row.alert_id, watchlists=("pla-watch",),
                     article_id=row.article_id, story_id=None, outlet="Wire", channel=row.channel,
                     channel_id="C1", message_ts="1.1",
@@ -132,7 +167,11 @@ def test_tune_suggests_excluding_pla_filament_and_apply_writes_it_keeping_commen
     assert "pla-watch: 4 alert(s)" in out
     assert "1 relevant, 3 not relevant; precision 25% (1/4)" in out
     first = out.split("\n  2. ")[0]
-    assert "1. exclude 'PLA filament' from term 'PLA': removes 3 alert(s) (3 not relevant), keeps 1" in first
+    assert re.search(
+        r"1\. \[[0-9a-f]{6}\] exclude 'PLA filament' from term 'PLA': "
+        r"removes 3 alert\(s\) \(3 not relevant\), keeps 1",
+        first,
+    )
     assert "relevant lost: 0" in first
     assert "+      - term: PLA  # the People's Liberation Army\n" in first
     assert "+        exclude: [PLA filament]" in first
@@ -198,3 +237,126 @@ def test_an_unknown_watchlist_is_refused_naming_close_ones(
     code, out, err = cli(judged, capsys, "tune", "pla-wach")
     assert code == 2 and out == ""
     assert "no watchlist named 'pla-wach'" in err and "did you mean 'pla-watch'?" in err
+
+
+def tune_json(world: World, capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    code, out, err = cli(world, capsys, "tune", "pla-watch", "--json", *args)
+    assert code == 0, err
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
+def alerted_and_judged(world: World, capsys: pytest.CaptureFixture[str], verdicts: dict[str, bool]) -> None:
+    publish(world, list(verdicts))
+    world.write_config()
+    (world.folder / "watchlists.yaml").write_text(WATCHLISTS, encoding="utf-8")
+    code, _, err = cli(world, capsys, "once")
+    assert code == 0, err
+    assert len(world.top_level("#china-tech")) == len(verdicts)
+    judge(world, verdicts)
+
+
+def test_a_near_window_is_suggested_when_the_terms_are_close_in_the_relevant_alerts_only(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    verdicts = {"servers": True, "chips": True, "marketplace": False, "shipping": False}
+    alerted_and_judged(world, capsys, verdicts)
+    report = tune_json(world, capsys)
+    [near] = [s for s in report["suggestions"] if s["kind"] == "near"]
+    # NEAR/5 would lose "chips" (7 words between): 10 is the smallest window that keeps both.
+    assert (near["term"], near["value"]) == ("PLA", "PLA NEAR/10 Alibaba")
+    assert near["backtest"] == {"kept": 2, "removed": 2, "not_relevant_removed": 2, "relevant_lost": 0}
+    assert re.fullmatch(r"[0-9a-f]{6}", near["id"])
+    assert "+    query: PLA NEAR/10 Alibaba" in near["diff"]
+
+    code, out, err = cli(world, capsys, "tune", "--apply", near["id"])
+    assert code == 0, err
+    assert f"[{near['id']}] for pla-watch: set query: PLA NEAR/10 Alibaba" in out
+    assert "+    query: PLA NEAR/10 Alibaba" in out  # the diff it wrote
+    written = (world.folder / "watchlists.yaml").read_text(encoding="utf-8")
+    assert written == WATCHLISTS + "    query: PLA NEAR/10 Alibaba\n"  # comments and all kept
+    [watchlist] = load_config(world.config_path).watchlists
+    assert watchlist.query == "PLA NEAR/10 Alibaba"
+    assert not [s for s in tune_json(world, capsys)["suggestions"] if s["kind"] == "near"]
+
+
+def test_a_title_scope_is_suggested_when_only_the_relevant_alerts_have_the_term_in_the_headline(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    verdicts = {"destroyer": True, "printer": False, "recycling": False, "school": False}
+    alerted_and_judged(world, capsys, verdicts)
+    code, out, err = cli(world, capsys, "tune")
+    assert code == 0, err
+    listed = re.search(
+        r"\n  (\d+)\. \[([0-9a-f]{6})\] set query: (.*) \('PLA' counts only in the headline\)", out
+    )
+    assert listed, out
+    number, ident, query = listed.groups()
+    assert query == "title:PLA OR Alibaba"
+    assert "removes 3 alert(s) (3 not relevant), keeps 1, relevant lost: 0" in out.split(listed.group(0))[1]
+
+    code, out, err = cli(world, capsys, "tune", "pla-watch", "--apply", number)
+    assert code == 0, err
+    # Given a number, it says which suggestion that was, by its id, and shows what it wrote.
+    assert f"applied suggestion {number} [{ident}] for pla-watch: set query: title:PLA OR Alibaba" in out
+    assert "+    query: title:PLA OR Alibaba" in out
+    written = (world.folder / "watchlists.yaml").read_text(encoding="utf-8")
+    assert "# The army, not the plastic" in written and "- PLA  # the People's Liberation Army" in written
+    [watchlist] = load_config(world.config_path).watchlists
+    assert watchlist.query == "title:PLA OR Alibaba"
+
+
+def test_a_query_edit_replaces_the_query_a_watchlist_has_keeping_its_comment(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    verdicts = {"destroyer": True, "printer": False, "recycling": False, "school": False}
+    alerted_and_judged(world, capsys, verdicts)
+    with_query = WATCHLISTS + "    query: PLA OR Alibaba  # either\n"
+    (world.folder / "watchlists.yaml").write_text(with_query, encoding="utf-8")
+    [title] = [s for s in tune_json(world, capsys)["suggestions"] if s["kind"] == "title"]
+    assert title["value"] == "(PLA OR Alibaba) AND (title:PLA)"
+    assert title["backtest"]["relevant_lost"] == 0 and title["backtest"]["not_relevant_removed"] == 3
+
+    code, _, err = cli(world, capsys, "tune", "--apply", title["id"])
+    assert code == 0, err
+    written = (world.folder / "watchlists.yaml").read_text(encoding="utf-8")
+    assert written == WATCHLISTS + "    query: (PLA OR Alibaba) AND (title:PLA)  # either\n"
+
+
+def test_apply_refuses_an_id_that_is_no_longer_suggested(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    verdicts = {"destroyer": True, "printer": False, "recycling": False, "school": False}
+    alerted_and_judged(world, capsys, verdicts)
+    [title] = [s for s in tune_json(world, capsys)["suggestions"] if s["kind"] == "title"]
+    # A change of mind: nothing is relevant now, so there is nothing to learn a title: scope from.
+    judge(world, {"destroyer": False}, press="later")
+
+    code, out, err = cli(world, capsys, "tune", "--apply", title["id"])
+    assert code == 2 and out == ""
+    assert f"no current suggestion has the id '{title['id']}'" in err and "run tune again" in err
+    assert (world.folder / "watchlists.yaml").read_text(encoding="utf-8") == WATCHLISTS
+
+
+GAMES = '\n  # Games, for the other desk.\n  - name: games\n    channel: "#games"\n    terms: [Tencent]\n'
+BLOCK_TERMS = "      - Alibaba\n"
+FLOW_TERMS = "    terms: [PLA, Alibaba]  # the army and the company\n"
+
+
+@pytest.mark.parametrize("terms", [BLOCK_TERMS, FLOW_TERMS], ids=["block-terms", "flow-terms"])
+def test_a_new_query_goes_below_the_terms_and_the_next_watchlists_comments_stay_with_it(
+    world: World, capsys: pytest.CaptureFixture[str], terms: str
+) -> None:
+    alerted_and_judged(
+        world, capsys, {"servers": True, "chips": True, "marketplace": False, "shipping": False}
+    )
+    block = "    terms:\n      - PLA  # the People's Liberation Army\n" + BLOCK_TERMS
+    written = (WATCHLISTS if terms == BLOCK_TERMS else WATCHLISTS.replace(block, FLOW_TERMS)) + GAMES
+    (world.folder / "watchlists.yaml").write_text(written, encoding="utf-8")
+    [near] = [s for s in tune_json(world, capsys)["suggestions"] if s["kind"] == "near"]
+
+    code, _, err = cli(world, capsys, "tune", "--apply", near["id"])
+    assert code == 0, err
+    assert (world.folder / "watchlists.yaml").read_text(encoding="utf-8") == written.replace(
+        terms, terms + "    query: PLA NEAR/10 Alibaba\n"
+    )

@@ -1,11 +1,13 @@
-"""`news-monitor tune [WATCHLIST] [--since 30d] [--json] [--apply N]`: the feedback given with the buttons
+"""`news-monitor tune [WATCHLIST] [--since 30d] [--json] [--apply N|ID]`: the feedback given with the buttons
 on alerts, per watchlist (alerts, relevant / not relevant, precision), and the edits that would have removed
-the alerts judged not relevant, each with its YAML diff and its backtest; --apply N makes edit N."""
+the alerts judged not relevant, each with its YAML diff and its backtest; --apply makes one, named by its
+number in the list or by its id (from its content, so that an id never names another edit)."""
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,18 +69,35 @@ def _diff(args: argparse.Namespace, suggestion: Suggestion) -> str:
 
 
 def _apply(args: argparse.Namespace, suggestions: list[Suggestion]) -> int:
-    if not 1 <= args.apply <= len(suggestions):
-        listed = f"1 to {len(suggestions)}" if suggestions else "none: there is nothing to apply"
-        raise WatchEditRefused(
-            f"there is no suggestion {args.apply} (suggestions now: {listed}); run tune first"
-        )
-    suggestion = suggestions[args.apply - 1]
+    number, suggestion = _chosen(args.apply, suggestions)
     file = open_watchlists(args.config)
     change = suggestion.change
     edit = tune_watchlist(file, suggestion.watchlist, change.kind, change.term, change.value)
-    save_edit(file, edit)
+    diff = save_edit(file, edit)
+    name = safe_line(suggestion.watchlist)
+    echo(f"applied suggestion {number} [{suggestion.id}] for {name}: {safe_line(change.describe())}")
+    echo(diff.rstrip("\n"))
     echo(f"{edit.summary} ({file.path})")
     return EXIT_OK
+
+
+def _chosen(selector: str, suggestions: list[Suggestion]) -> tuple[int, Suggestion]:
+    """Suggestion N (1-based, as listed now), or the one whose id is `selector`."""
+    if re.fullmatch(r"\d{1,5}", selector):  # an id has six characters: a shorter number is a place
+        number = int(selector)
+        if not 1 <= number <= len(suggestions):
+            listed = f"1 to {len(suggestions)}" if suggestions else "none: there is nothing to apply"
+            raise WatchEditRefused(
+                f"there is no suggestion {number} (suggestions now: {listed}); run tune first"
+            )
+        return number, suggestions[number - 1]
+    found = [(n, s) for n, s in enumerate(suggestions, 1) if s.id == selector.strip().lower()]
+    if not found:
+        raise WatchEditRefused(
+            f"no current suggestion has the id {safe_line(selector)!r}: the feedback or the watchlists have "
+            f"changed since it was listed (or it is mistyped); run tune again and apply one it lists"
+        )
+    return found[0]
 
 
 def _headline(alerts: WatchlistAlerts, since: datetime) -> str:
@@ -109,12 +128,16 @@ def _render(
         for number, suggestion, diff in numbered:
             b = suggestion.backtest
             lines.append(
-                f"  {number}. {safe_line(suggestion.change.describe())}: removes {b.removed} alert(s) "
-                f"({b.not_relevant_removed} not relevant), keeps {b.kept}, relevant lost: {b.relevant_lost}"
+                f"  {number}. [{suggestion.id}] {safe_line(suggestion.change.describe())}: "
+                f"removes {b.removed} alert(s) ({b.not_relevant_removed} not relevant), keeps {b.kept}, "
+                f"relevant lost: {b.relevant_lost}"
             )
             lines += [f"     {line}" for line in diff.splitlines()]
     if suggestions:
-        lines.append("apply one with: news-monitor tune --apply N (same WATCHLIST and --since)")
+        lines.append(
+            "apply one with: news-monitor tune --apply ID (its [id]; or --apply N with the same WATCHLIST "
+            "and --since)"
+        )
     return "\n".join(lines)
 
 
@@ -123,7 +146,7 @@ def _as_json(
     since: datetime,
 ) -> dict[str, Any]:  # fmt: skip
     listed = [
-        {"number": n, "watchlist": s.watchlist, "kind": s.change.kind, "term": s.change.term,
+        {"number": n, "id": s.id, "watchlist": s.watchlist, "kind": s.change.kind, "term": s.change.term,
          "value": s.change.value, "description": s.change.describe(), "diff": d,
          "backtest": vars(s.backtest)}
         for n, ((_, s), d) in enumerate(zip(suggestions, diffs, strict=True), 1)
@@ -141,12 +164,18 @@ def add_commands(commands: Commands) -> None:
         "tune",
         help="precision per watchlist from the Relevant / Not relevant buttons, and edits that would help",
         description="For each watchlist (or WATCHLIST): its alerts since --since, the feedback on them and "
-        "its precision; then edits that would have removed the alerts judged not relevant, each with a "
-        "diff and a backtest on the stored articles, best first. --apply N writes suggestion N (validated "
-        "first, comments kept).",
+        "its precision; then edits that would have removed the alerts judged not relevant (an exclude "
+        "phrase, min_mentions, case_sensitive, or a query: with the terms NEAR/n each other or a term in the "
+        "title:), each with a diff and a backtest on the stored articles, best first, numbered and with an "
+        "id. --apply writes one (validated first, comments kept) and prints what it wrote.",
     )
     tune.add_argument("watchlist", nargs="?", metavar="WATCHLIST", help="only this watchlist")
     tune.add_argument("--since", type=duration_arg, default="30d", help="how far back (default: 30d)")
     tune.add_argument("--json", action="store_true", help="print JSON instead of text")
-    tune.add_argument("--apply", type=int, metavar="N", help="write suggestion N as listed")
+    tune.add_argument(
+        "--apply",
+        metavar="N|ID",
+        help="write suggestion N as listed now (same WATCHLIST and --since), or the one with this id as "
+        "listed (refused when it is no longer suggested)",
+    )
     tune.set_defaults(handler=cmd_tune)

@@ -137,6 +137,24 @@ def remove_item(seq: CommentedSeq, index: int, parent: CommentedMap, key: str) -
         _attach_lines_after_key(parent, key, "".join(lines))
 
 
+def insert_key_after(parent: CommentedMap, after: str, key: str, value: Any) -> None:
+    """Add `key: value` right below `after` and its value; the whole comment lines that followed them (about
+    what comes next, e.g. the next watchlist) move below the new key."""
+    current = parent[after]
+    if isinstance(current, CommentedSeq) and current and not current.fa.flow_style():
+        lines = _detach_following_lines(current, len(current) - 1)
+    else:  # a scalar or a flow collection: ruamel keeps them after its line-end comment, on the key
+        entry = parent.ca.items.get(after)
+        token = entry[2] if entry else None
+        lines = []
+        if token is not None:
+            own, *lines = token.value.splitlines(keepends=True)
+            token.value = own
+    parent.insert(list(parent).index(after) + 1, key, value)
+    if lines:
+        parent.ca.items[key] = [None, None, CommentToken("\n" + "".join(lines), CommentMark(0), None), None]
+
+
 def _last_scalar(seq: CommentedSeq, index: int) -> tuple[list[Any], Any, Any]:
     """The block collections ending with seq[index] (outermost first), and its last scalar's (parent, key)."""
     chain: list[Any] = []

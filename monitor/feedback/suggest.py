@@ -4,103 +4,39 @@ the match stage again, with the edited watchlist compiled, on the stored texts o
 An `exclude` phrase is the matched words with a neighbouring word, as the not-relevant alerts' matched
 sentences write them and the relevant ones' do not ("PLA filament"); `min_mentions` is tried when the
 relevant alerts mention the watchlist more often than the others; `case_sensitive` when a term matched
-in another case. Suggestions that remove no not-relevant alert are left out; the rest are ranked by their
+in another case; a `query:` that needs the terms near each other, or one term in the headline, comes from
+suggest_query. Suggestions that remove no not-relevant alert are left out; the rest are ranked by their
 backtest: fewest relevant alerts lost, then most not-relevant ones removed, then fewest others removed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import Counter
-from dataclasses import dataclass
 
-from ..config import WatchlistConfig
 from ..models import TermHit
-from ..stages.match import compile_watchlist, match_article, mention_score
-from .alerted import AlertedArticle, WatchlistAlerts
+from ..stages.match import mention_score
+from .alerted import WatchlistAlerts
+from .backtest import Change, Suggestion, backtest, edited, watchlist_hits
+from .suggest_query import query_suggestions
+
+__all__ = ["Change", "Suggestion", "suggest"]
 
 MAX_EXCLUDES = 3  # exclude phrases tried per watchlist, the most common first
 _NEIGHBOURS = r"(?:(\w[\w'-]*)\s+)?(?<!\w){}(?!\w)(?:\s+(\w[\w'-]*))?"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One edit, as the round-trip editor makes it (monitor.config.tune_edit)."""
-
-    kind: str  # exclude | min_mentions | case_sensitive
-    term: str | None  # the term it applies to (None: the watchlist)
-    value: str | int | bool
-
-    def describe(self) -> str:
-        if self.kind == "exclude":
-            return f"exclude {self.value!r} from term {self.term!r}"
-        if self.kind == "case_sensitive":
-            return f"make term {self.term!r} case-sensitive"
-        return f"min_mentions: {self.value}"
-
-
-@dataclass(frozen=True)
-class Backtest:
-    kept: int
-    removed: int
-    not_relevant_removed: int
-    relevant_lost: int
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    watchlist: str
-    change: Change
-    backtest: Backtest
-
-    def rank_key(self) -> tuple[int, int, int]:
-        b = self.backtest
-        return (b.relevant_lost, -b.not_relevant_removed, b.removed - b.not_relevant_removed)
 
 
 def suggest(alerts: WatchlistAlerts) -> list[Suggestion]:
     """The ranked suggestions for one watchlist; [] when no alert of it was judged not relevant."""
     if not alerts.not_relevant:
         return []
-    hits = {a.article_id: _hits(alerts, alerts.watchlist, a) for a in alerts.articles}
-    changes = [*_excludes(alerts, hits), *_min_mentions(alerts, hits), *_case_sensitive(alerts, hits)]
+    found = {a.article_id: watchlist_hits(alerts, alerts.watchlist, a) for a in alerts.articles}
+    changes = [*_excludes(alerts, found), *_min_mentions(alerts, found), *_case_sensitive(alerts, found)]
     tested = [
         Suggestion(alerts.watchlist.name, c, backtest(alerts, edited(alerts.watchlist, c))) for c in changes
     ]
+    tested += query_suggestions(alerts, found)
     return sorted((s for s in tested if s.backtest.not_relevant_removed), key=Suggestion.rank_key)
-
-
-def backtest(alerts: WatchlistAlerts, watchlist: WatchlistConfig) -> Backtest:
-    """The period's alerts matched again with `watchlist` in place of the one that alerted them."""
-    removed = [a for a in alerts.articles if not _hits(alerts, watchlist, a)]
-    return Backtest(
-        kept=len(alerts.articles) - len(removed),
-        removed=len(removed),
-        not_relevant_removed=sum(a.relevant is False for a in removed),
-        relevant_lost=sum(a.relevant is True for a in removed),
-    )
-
-
-def edited(watchlist: WatchlistConfig, change: Change) -> WatchlistConfig:
-    """The watchlist with the change made (in memory: the file is edited by monitor.config.tune_edit)."""
-    if change.kind == "min_mentions":
-        return watchlist.model_copy(update={"min_mentions": change.value})
-    terms = []
-    for term in watchlist.terms:
-        if term.name == change.term and change.kind == "exclude":
-            term = term.model_copy(update={"exclude": [*term.exclude, str(change.value)]})
-        elif term.name == change.term and change.kind == "case_sensitive":
-            term = term.model_copy(update={"case_sensitive": True})
-        terms.append(term)
-    return watchlist.model_copy(update={"terms": terms})
-
-
-def _hits(alerts: WatchlistAlerts, watchlist: WatchlistConfig, alerted: AlertedArticle) -> list[TermHit]:
-    """The watchlist's hits in the article; [] when it does not match. Feed tags are not asked again:
-    the article was alerted for this watchlist, so it came from a feed the watchlist covers."""
-    compiled = dataclasses.replace(compile_watchlist(watchlist, alerts.channel), feed_tags=None)
-    return [hit for match in match_article(alerted.article, [compiled]) for hit in match.hits]
 
 
 def _excludes(alerts: WatchlistAlerts, hits: dict[int, list[TermHit]]) -> list[Change]:
