@@ -1,0 +1,135 @@
+"""The buttons when the connection or the fleet gets in the way (issue 17 §1): a press Slack delivers to
+two instances of a fleet is handled once, and a Socket Mode connection that dies without a close frame is
+replaced, so a later press still arrives.
+
+`run` processes against the Slack and Socket Mode fakes (tests/test_interactions.py has the world); each
+instance's log goes to a file, so a test can wait for a line in it while the instance runs.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.socket_mode_fake import SocketModeFake
+from tests.support.world import REPO_ROOT, World
+from tests.test_interactions import marks, newsroom, updates
+from tests.test_story_threads import top_level
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def sockets(world: World) -> Iterator[SocketModeFake]:
+    with SocketModeFake(world.slack) as fake:
+        world.app_token = world.slack.app_token
+        yield fake
+
+
+class Instance:
+    """One `news-monitor run` on the world's config as written, its stderr in a file."""
+
+    def __init__(self, world: World, log: Path):
+        self.log = log
+        with log.open("w", encoding="utf-8") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "monitor", "--config", str(world.config_path), "run"],
+                cwd=REPO_ROOT, env=world.environment(), stdout=subprocess.DEVNULL, stderr=stderr,
+                text=True,
+            )  # fmt: skip
+
+    def said(self, text: str) -> bool:
+        return text in self.log.read_text(encoding="utf-8")
+
+    def stop(self) -> str:
+        """SIGTERM, a clean exit, and its whole log."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        log = self.log.read_text(encoding="utf-8")
+        assert self.process.returncode == 0, log
+        return log
+
+
+def wait_until(condition: Callable[[], bool], what: str, fleet: list[Instance], timeout: float = 45) -> None:
+    """Wait for `condition`, failing at once, with its log, if an instance exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        for instance in fleet:
+            if instance.process.poll() is not None:
+                pytest.fail(f"an instance exited ({instance.process.returncode}):\n{instance.stop()}")
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}; logs:\n" + "\n".join(i.log.read_text() for i in fleet))
+
+
+def pending_rewrites(world: World) -> int:
+    return len(world.store.rows("SELECT id FROM alerts WHERE kind != 'alert' AND status = 'pending'"))
+
+
+def test_a_press_slack_delivers_to_two_instances_is_handled_once(
+    world: World, sockets: SocketModeFake, tmp_path: Path
+) -> None:
+    news = newsroom(world, ["Mint"])
+    news.publish("Mint", "s01-a1")
+    world.write_config()
+    fleet = [Instance(world, tmp_path / f"instance-{n}.log") for n in (1, 2)]
+    try:
+        wait_until(lambda: len(top_level(world)) == 1, "the alert", fleet)
+        [alert] = top_level(world)
+        wait_until(lambda: sockets.live == 2, "both instances connected", fleet)
+
+        # The press reaches one instance; Slack's retry of the same envelope (same action_ts) the other,
+        # at once, before either has answered.
+        press = sockets.press(alert, "news_monitor.not_relevant", user="U0AAA1", connection=0)
+        sockets.replay(press, connection=1)
+        assert sockets.wait_for_acks(press, 2)
+        wait_until(lambda: any(i.said("interaction.repeated") for i in fleet), "the repeat seen", fleet)
+        wait_until(lambda: marks(world, alert) == "Marked not relevant by <@U0AAA1>", "the rewrite", fleet)
+        wait_until(lambda: pending_rewrites(world) == 0, "no rewrite left to send", fleet)
+    finally:
+        logs = [instance.stop() for instance in fleet]
+    recorded = ["interaction.recorded" in log for log in logs]
+    repeated = ["interaction.repeated" in log for log in logs]
+    assert sorted(recorded) == [False, True] and sorted(repeated) == [False, True]
+    assert recorded != repeated  # one instance recorded the press, the other saw the retry of it
+    rows = world.store.rows("SELECT action, user_id FROM interactions")
+    assert [tuple(row) for row in rows] == [("not_relevant", "U0AAA1")]
+    assert updates(world, alert) == 1  # one chat.update, by one of the instances
+
+
+@pytest.mark.parametrize("death", ["sever", "freeze"])
+def test_a_socket_that_dies_without_a_close_frame_is_replaced(
+    world: World, sockets: SocketModeFake, tmp_path: Path, death: str
+) -> None:
+    """`sever`: the TCP connection is aborted; `freeze`: it stays open, but nothing answers on it."""
+    news = newsroom(world, ["Mint"])
+    world.settings = {"slack": {"socket_ping_interval": "1s"}}  # a dead socket is noticed in seconds
+    news.publish("Mint", "s01-a1")
+    world.write_config()
+    service = Instance(world, tmp_path / "run.log")
+    try:
+        wait_until(lambda: len(top_level(world)) == 1, "the alert", [service])
+        [alert] = top_level(world)
+        assert sockets.wait_for_connections(1)
+        getattr(sockets, death)()
+        assert sockets.wait_for_connections(2)  # a new connection, answering
+        press = sockets.press(alert, "news_monitor.relevant", user="U0AAA1")  # on the new one
+        assert sockets.wait_for_ack(press)
+        wait_until(lambda: marks(world, alert) == "Marked relevant by <@U0AAA1>", "the rewrite", [service])
+    finally:
+        service.stop()
+    assert len(world.slack.requests("apps.connections.open")) >= 2
+    if death == "freeze":
+        assert sockets.live == 0  # the client gave the frozen connection up (it closed its end)
