@@ -2,23 +2,20 @@
 two instances of a fleet is handled once, and a Socket Mode connection that dies without a close frame is
 replaced, so a later press still arrives.
 
-`run` processes against the Slack and Socket Mode fakes (tests/test_interactions.py has the world); each
-instance's log goes to a file, so a test can wait for a line in it while the instance runs.
+`run` processes (tests/support/instances.py) against the Slack and Socket Mode fakes, in the world of
+tests/test_interactions.py.
 """
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.instances import Instance, wait_until
 from tests.support.socket_mode_fake import SocketModeFake
-from tests.support.world import REPO_ROOT, World
+from tests.support.world import World
 from tests.test_interactions import marks, newsroom, updates
 from tests.test_story_threads import top_level
 
@@ -30,48 +27,6 @@ def sockets(world: World) -> Iterator[SocketModeFake]:
     with SocketModeFake(world.slack) as fake:
         world.app_token = world.slack.app_token
         yield fake
-
-
-class Instance:
-    """One `news-monitor run` on the world's config as written, its stderr in a file."""
-
-    def __init__(self, world: World, log: Path):
-        self.log = log
-        with log.open("w", encoding="utf-8") as stderr:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "monitor", "--config", str(world.config_path), "run"],
-                cwd=REPO_ROOT, env=world.environment(), stdout=subprocess.DEVNULL, stderr=stderr,
-                text=True,
-            )  # fmt: skip
-
-    def said(self, text: str) -> bool:
-        return text in self.log.read_text(encoding="utf-8")
-
-    def stop(self) -> str:
-        """SIGTERM, a clean exit, and its whole log."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        log = self.log.read_text(encoding="utf-8")
-        assert self.process.returncode == 0, log
-        return log
-
-
-def wait_until(condition: Callable[[], bool], what: str, fleet: list[Instance], timeout: float = 45) -> None:
-    """Wait for `condition`, failing at once, with its log, if an instance exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        for instance in fleet:
-            if instance.process.poll() is not None:
-                pytest.fail(f"an instance exited ({instance.process.returncode}):\n{instance.stop()}")
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}; logs:\n" + "\n".join(i.log.read_text() for i in fleet))
 
 
 def pending_rewrites(world: World) -> int:
