@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.request import urlopen
 
 import pytest
 
@@ -26,6 +27,7 @@ from tests.support.instances import Instance, wait_until
 from tests.support.news_pages import Site, Story, news_page
 from tests.support.socket_mode_fake import SocketModeFake
 from tests.support.world import REPO_ROOT, World, message_title
+from tests.test_operator_output import free_port
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -203,6 +205,11 @@ def alerts(world: World) -> dict[str, dict[str, Any]]:
     return {message_title(m): m for m in world.top_level(CHANNEL)}
 
 
+def actions(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The alert's buttons, in order."""
+    return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
 def marks(world: World, title: str) -> str:
     message = alerts(world)[title]
     lines = [b["elements"][0]["text"] for b in message["blocks"] if b["type"] == "context"]
@@ -222,6 +229,8 @@ def test_not_relevant_on_three_pla_filament_alerts_makes_tune_exclude_the_phrase
         sites.publish(MAKERS, piece)
     for piece in ARMY:
         sites.publish(DEFENCE, piece)
+    port = free_port()
+    world.settings = {"ops": {"enabled": True, "port": port}}
     world.write_config()
     watchlists = world.folder / "watchlists.yaml"
     watchlists.write_text(WATCHLISTS, encoding="utf-8")
@@ -231,6 +240,13 @@ def test_not_relevant_on_three_pla_filament_alerts_makes_tune_exclude_the_phrase
         wanted = {piece.title for piece in FILAMENT + ARMY}
         wait_until(lambda: set(alerts(world)) == wanted, "the five alerts", [service])
         assert sockets.wait_for_connections(1)
+        buttons = {title: actions(message) for title, message in alerts(world).items()}
+        mute = {title: (row[3]["text"]["text"], row[3]["confirm"]["title"]["text"])
+                for title, row in buttons.items()}  # fmt: skip
+        assert mute[FILAMENT[0].title] == ("Mute PrintShift for pla", "Mute PrintShift?")
+        assert mute[ARMY[0].title] == ("Mute Strait Defence Desk for pla", "Mute Strait Defence Desk?")
+        values = [{button["value"] for button in row} for row in buttons.values()]
+        assert all(len(value) == 1 for value in values) and len(set.union(*values)) == 5  # one per alert
         # Ana marks the three filament alerts not relevant, Dan the army ones relevant.
         verdicts = {piece.title: ("not_relevant", "U0ANA01") for piece in FILAMENT}
         verdicts |= {piece.title: ("relevant", "U0DAN02") for piece in ARMY}
@@ -244,8 +260,14 @@ def test_not_relevant_on_three_pla_filament_alerts_makes_tune_exclude_the_phrase
         wait_until(
             lambda: {title: marks(world, title) for title in verdicts} == shown, "the rewrites", [service]
         )
+        # What the operator's dashboard reads: the presses and the watchlist's precision.
+        page = urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     finally:
         service.stop()
+
+    assert 'news_monitor_interactions{action="not_relevant",watchlist="pla"} 3.0' in page
+    assert 'news_monitor_interactions{action="relevant",watchlist="pla"} 2.0' in page
+    assert 'news_monitor_watchlist_precision{watchlist="pla"} 0.4' in page
 
     # What an analyst runs next: `tune`, for scripts and for people.
     answer = news_monitor(world, "tune", "--json")
