@@ -1,6 +1,7 @@
-"""The buttons when the connection or the fleet gets in the way (issue 17 §1): a press Slack delivers to
-two instances of a fleet is handled once, and a Socket Mode connection that dies without a close frame is
-replaced, so a later press still arrives.
+"""The buttons when the connection or the fleet gets in the way (issue 17 §1, §2): a press Slack delivers
+to two instances of a fleet is handled once, an outlet muted through one instance is muted on the other
+and after a restart, and a Socket Mode connection that dies without a close frame is replaced, so a later
+press still arrives.
 
 `run` processes (tests/support/instances.py) against the Slack and Socket Mode fakes, in the world of
 tests/test_interactions.py.
@@ -16,7 +17,7 @@ import pytest
 from tests.support.instances import Instance, wait_until
 from tests.support.socket_mode_fake import SocketModeFake
 from tests.support.world import World
-from tests.test_interactions import marks, newsroom, updates
+from tests.test_interactions import marks, newsroom, outcome, updates
 from tests.test_story_threads import top_level
 
 pytestmark = pytest.mark.timeout(120)
@@ -88,3 +89,36 @@ def test_a_socket_that_dies_without_a_close_frame_is_replaced(
     assert len(world.slack.requests("apps.connections.open")) >= 2
     if death == "freeze":
         assert sockets.live == 0  # the client gave the frozen connection up (it closed its end)
+
+
+def test_an_outlet_muted_on_one_instance_is_muted_on_the_other_and_after_a_restart(
+    world: World, sockets: SocketModeFake, tmp_path: Path
+) -> None:
+    news = newsroom(world, ["Mint", "FinanceBlog"])
+    news.publish("Mint", "s01-a1")
+    world.write_config()
+    fleet = [Instance(world, tmp_path / f"instance-{n}.log") for n in (1, 2)]
+    try:
+        wait_until(lambda: len(top_level(world)) == 1, "the alert", fleet)
+        [alert] = top_level(world)
+        wait_until(lambda: sockets.live == 2, "both instances connected", fleet)
+        press = sockets.press(alert, "news_monitor.mute_outlet", user="U0AAA1", connection=0)
+        assert sockets.wait_for_ack(press)
+        wait_until(lambda: marks(world, alert) == "Mint muted for alibaba by <@U0AAA1>", "the mute", fleet)
+        # The instance that took the press stops: the other one alone reads Mint's next article.
+        [receiver] = [instance for instance in fleet if instance.said("interaction.recorded")]
+        receiver.stop()
+        [other] = [instance for instance in fleet if instance is not receiver]
+        news.publish("Mint", "s03-a1")
+        wait_until(lambda: outcome(world, "s03-a1") is not None, "Mint's next article read", [other])
+    finally:
+        logs = [instance.stop() for instance in fleet]
+    assert outcome(world, "s03-a1") == "no_match"
+    assert "match.outlet_muted" in logs[fleet.index(other)]
+    assert len(top_level(world)) == 1
+
+    # Stored: after a restart the mute still holds for Mint, and only for Mint.
+    news.publish("Mint", "s04-a1")
+    news.publish("FinanceBlog", "s05-a1")
+    assert world.once() == 0
+    assert (outcome(world, "s04-a1"), outcome(world, "s05-a1")) == ("no_match", "alerted")
