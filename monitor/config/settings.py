@@ -32,6 +32,13 @@ class SlackSettings(StrictModel):
     # connects over Socket Mode and alerts carry buttons (Relevant, Not relevant, Mute story, Mute outlet);
     # unset: no buttons, and nothing else changes.
     app_token_env: str = "SLACK_APP_TOKEN"
+    # How often `run` pings its Socket Mode connection. slack-sdk replaces a connection that leaves a
+    # ping unanswered for half this, or answers none of its own for 4 of them, so a connection that died
+    # without a close frame (a NAT or proxy dropping it) is replaced within about 2 to 5 of these; 5 s is
+    # slack-sdk's own default. Shorter costs a ping frame per interval, nothing more.
+    socket_ping_interval: Duration = Field(
+        default=timedelta(seconds=5), ge=timedelta(seconds=0.5), le=timedelta(minutes=1)
+    )
     api_url: Annotated[HttpUrl, AfterValidator(_require_token_encrypted)] = "https://slack.com/api/"
     default_channel: Channel
     # Where `run` posts notices for operators (an invalid config edit, for now); none when unset.

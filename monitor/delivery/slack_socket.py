@@ -37,7 +37,8 @@ FIXES = {
     "missing_scope": "the app-level token lacks connections:write; add the scope to it",
     "token_revoked": "the app-level token was revoked; create a new one",
 }
-# The SDK's own ping interval is 5 s: a socket that stops answering is replaced within about 20 s.
+# The SDK's own ping interval (slack.socket_ping_interval sets it): a socket that stops answering is
+# replaced within a few of them.
 PING_INTERVAL_SECONDS = 5.0
 
 

@@ -36,7 +36,8 @@ async def start_interactivity(pipeline: Pipeline) -> SlackSocket | None:
         if "recorded" in outcomes:
             pipeline.outbox.wake()  # the alert's rewrite is queued
 
-    socket = SlackSocket(token, api_url=settings.resolved_api_url(), handle=handle)
+    socket = SlackSocket(token, api_url=settings.resolved_api_url(), handle=handle,
+                         ping_interval=settings.socket_ping_interval.total_seconds())  # fmt: skip
     if not await socket.start():
         return None
     notifier.interactive = True

@@ -91,7 +91,7 @@ def build_app(
         counts = pipeline.storage.outbox_counts()
         metrics.OUTBOX_PENDING.set(counts.get("pending", 0))
         metrics.OUTBOX_FAILED.set(counts.get("failed", 0))
-        pass  # read_feedback(pipeline.storage)
+        read_feedback(pipeline.storage)  # from the store: every instance's presses, counted once
         return web.Response(
             body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )

@@ -12,7 +12,13 @@ REALLY carries (as chat.postMessage / chat.update left it in the fake): its acti
 value, the message's channel and ts, the way Slack builds it (docs.slack.dev, block_actions payload).
 Every text frame the client sends back is recorded; an acknowledgement is one naming an envelope_id.
 `drop` closes the live socket the way Slack does when it refreshes a connection; the client must open
-a new one (apps.connections.open again).
+a new one (apps.connections.open again). Two ways a connection dies without a close frame: `sever` aborts
+its TCP connection (a NAT or proxy dropping it), `freeze` keeps it open but stops answering anything on it,
+pings included (a half-open connection); the client must notice and open a new one.
+
+Several clients (the instances of a fleet) may be connected at once (`live` counts them): `press`,
+`replay`, `drop`, `sever` and `freeze` take `connection=`, an index in the open connections in the order
+they connected (the latest by default), as Slack picks one of an app's connections for each envelope.
 
 `events` is one ordered log of what the fake saw (connect, sent, ack), for tests that assert order, never
 time: tests/support's other servers can append to it too.
@@ -27,6 +33,7 @@ import json
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Self
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -46,7 +53,7 @@ class SocketModeFake:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
-        self._socket: web.WebSocketResponse | None = None
+        self._live: list[_Connection] = []  # open connections, in the order they connected
         self._port = 0
         self._tickets = itertools.count(1)
         self._triggers = itertools.count(1)
@@ -86,31 +93,48 @@ class SocketModeFake:
     # -- what tests do --
 
     def press(self, message: dict[str, Any], action_id: str, *, user: str = "U0ANALYST1",
-              envelope_id: str | None = None, value: str | None = None) -> str:  # fmt: skip
+              envelope_id: str | None = None, value: str | None = None,
+              connection: int = -1) -> str:  # fmt: skip
         """Press a button the message carries; returns the envelope's id. `value` forges another value
         (what Slack itself never sends), to test that the service checks it."""
         block, button = _button(message, action_id)
         action = {"action_id": button["action_id"], "block_id": block.get("block_id") or "b1",
                   "text": button["text"], "value": button["value"] if value is None else value,
                   "type": "button", "action_ts": f"{time.time():.6f}"}  # fmt: skip
-        return self.send_interactive(self._payload(message, action, user), envelope_id=envelope_id)
+        payload = self._payload(message, action, user)
+        return self.send_interactive(payload, envelope_id=envelope_id, connection=connection)
 
-    def send_interactive(self, payload: dict[str, Any], *, envelope_id: str | None = None) -> str:
-        """Send one `interactive` envelope over the live socket (the same envelope_id replays one)."""
+    def send_interactive(
+        self, payload: dict[str, Any], *, envelope_id: str | None = None, connection: int = -1
+    ) -> str:
+        """Send one `interactive` envelope over a live socket (the same envelope_id replays one)."""
         envelope_id = envelope_id or str(uuid.uuid4())
         envelope = {"envelope_id": envelope_id, "payload": payload, "type": "interactive",
                     "accepts_response_payload": False}  # fmt: skip
         self._sent[envelope_id] = envelope
-        self._call(self._send(envelope))
+        self._call(self._send(envelope, connection))
         return envelope_id
 
-    def replay(self, envelope_id: str) -> None:
-        """Send an envelope again, unchanged, as Slack does when it retries one."""
-        self._call(self._send(self._sent[envelope_id]))
+    def replay(self, envelope_id: str, *, connection: int = -1) -> None:
+        """Send an envelope again, unchanged, as Slack does when it retries one (on any connection)."""
+        self._call(self._send(self._sent[envelope_id], connection))
 
-    def drop(self) -> None:
-        """Close the live socket as Slack does when it refreshes the connection."""
-        self._call(self._close_socket())
+    def drop(self, *, connection: int = -1) -> None:
+        """Close a live socket as Slack does when it refreshes the connection."""
+        self._call(self._close_socket(connection))
+
+    def sever(self, *, connection: int = -1) -> None:
+        """Abort a live socket's TCP connection: no close frame, the client just sees it end."""
+        self._call(self._sever(connection))
+
+    def freeze(self, *, connection: int = -1) -> None:
+        """Keep a live socket's TCP connection open but answer nothing on it any more, pings included."""
+        self._call(self._freeze(connection))
+
+    @property
+    def live(self) -> int:
+        """How many connections are open (a frozen one counts until the client gives it up)."""
+        return len(self._live)
 
     def wait_for_ack(self, envelope_id: str, timeout: float = 20.0) -> bool:
         return self._wait(lambda: envelope_id in self.acks, timeout)
@@ -118,8 +142,9 @@ class SocketModeFake:
     def wait_for_acks(self, envelope_id: str, count: int, timeout: float = 20.0) -> bool:
         return self._wait(lambda: self.acks.count(envelope_id) >= count, timeout)
 
-    def wait_for_connections(self, count: int, timeout: float = 30.0) -> bool:
-        return self._wait(lambda: self.connections >= count and self._socket is not None, timeout)
+    def wait_for_connections(self, count: int, timeout: float = 30.0, *, live: int = 1) -> bool:
+        """At least `count` connections made since start, and `live` of them open and answering."""
+        return self._wait(lambda: self.connections >= count and self._answering() >= live, timeout)
 
     def note(self, event: str) -> None:
         """Add an event of the test's own to the ordered log."""
@@ -143,22 +168,46 @@ class SocketModeFake:
         self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def _connection(self, request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse(autoping=True)
+        # Pings are answered here, not by aiohttp, so that a frozen connection can stop answering them.
+        socket = web.WebSocketResponse(autoping=False)
         await socket.prepare(request)
         hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID},
                  "debug_info": {"host": "applink-fake", "build_number": 1,
                                 "approximate_connection_time": 18060}}  # fmt: skip
         await socket.send_json(hello)
-        self._socket = socket
+        live = _Connection(socket, request)
+        self._live.append(live)
         self.note(f"connect:{request.query.get('ticket')}")
         with self._changed:
             self.connections += 1
-        async for frame in socket:
-            if frame.type == WSMsgType.TEXT:
-                self._received(frame.data)
-        if self._socket is socket:
-            self._socket = None
+            self._changed.notify_all()
+        try:
+            async for frame in socket:
+                if live.frozen:
+                    continue
+                if frame.type == WSMsgType.PING:
+                    await socket.pong(frame.data)
+                elif frame.type == WSMsgType.TEXT:
+                    self._received(frame.data)
+        finally:
+            self._forget(live)
         return socket
+
+    def _forget(self, live: _Connection) -> None:
+        if live in self._live:
+            self._live.remove(live)
+            self.note("disconnect")
+
+    def _answering(self) -> int:
+        return sum(not live.frozen for live in self._live)
+
+    def _pick(self, connection: int) -> _Connection:
+        try:
+            return self._live[connection]
+        except IndexError:
+            raise AssertionError(
+                f"no Socket Mode connection {connection} to send on: {len(self._live)} open"
+            ) from None
 
     def _received(self, text: str) -> None:
         try:
@@ -170,19 +219,31 @@ class SocketModeFake:
                 self.acks.append(data["envelope_id"])
             self.note(f"ack:{data['envelope_id']}")
 
-    async def _send(self, envelope: dict[str, Any]) -> None:
-        if self._socket is None:
-            raise AssertionError("no Socket Mode connection is open to send an envelope on")
+    async def _send(self, envelope: dict[str, Any], connection: int) -> None:
+        live = self._pick(connection)
         self.note(f"sent:{envelope['envelope_id']}")
-        await self._socket.send_json(envelope)
+        await live.socket.send_json(envelope)
 
-    async def _close_socket(self) -> None:
-        socket, self._socket = self._socket, None
-        if socket is not None:
-            await socket.close(code=WSCloseCode.GOING_AWAY, message=b"refresh_requested")
+    async def _close_socket(self, connection: int) -> None:
+        live = self._pick(connection)
+        self._forget(live)
+        await live.socket.close(code=WSCloseCode.GOING_AWAY, message=b"refresh_requested")
+
+    async def _sever(self, connection: int) -> None:
+        live = self._pick(connection)
+        self._forget(live)
+        assert live.request.transport is not None, "the connection's transport is already gone"
+        live.request.transport.abort()  # no close frame, no FIN handshake: the TCP connection just ends
+
+    async def _freeze(self, connection: int) -> None:
+        self._pick(connection).frozen = True
+        self.note("frozen")
 
     async def _shutdown(self) -> None:
-        await self._close_socket()
+        for live in list(self._live):
+            self._forget(live)
+            if live.request.transport is not None:
+                live.request.transport.abort()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -216,6 +277,15 @@ class SocketModeFake:
             "response_url": "https://hooks.slack.com/actions/T0000001/1/fake",
             "actions": [action],
         }
+
+
+@dataclass(eq=False)
+class _Connection:
+    """One client's WebSocket, and whether the fake still answers on it."""
+
+    socket: web.WebSocketResponse
+    request: web.Request
+    frozen: bool = False
 
 
 def _button(message: dict[str, Any], action_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
