@@ -37,13 +37,14 @@ class InteractionQueries:
             if not stored:
                 return False
             _make_mutes(conn, interaction)
-            conn.execute(
-                insert(schema.alerts).values(
-                    kind="refresh", channel=interaction.channel, payload="{}", status="pending",
-                    parent_id=interaction.alert_id, story_id=interaction.story_id, created_at=at,
-                    attempts=0, dedup_key=f"refresh:{interaction.key}",
-                )
-            )  # fmt: skip
+            if not _refresh_waiting(conn, interaction.alert_id):
+                conn.execute(
+                    insert(schema.alerts).values(
+                        kind="refresh", channel=interaction.channel, payload="{}", status="pending",
+                        parent_id=interaction.alert_id, story_id=interaction.story_id, created_at=at,
+                        attempts=0, dedup_key=f"refresh:{interaction.key}",
+                    )
+                )  # fmt: skip
         return True
 
     def story_muted(self, story_id: int, channel: str) -> bool:
@@ -140,3 +141,16 @@ def _make_mutes(conn: Connection, interaction: Interaction) -> None:
         for watchlist in interaction.watchlists:
             row = {"outlet": interaction.outlet, "watchlist": watchlist, **who}
             conn.execute(dialect_insert(conn, schema.outlet_mutes).values(row).on_conflict_do_nothing())
+
+
+def _refresh_waiting(conn: Connection, alert_id: int) -> bool:
+    """Whether a rewrite of the alert is queued and no sender has taken it yet: that one reads every mark
+    when it is sent, so another press needs no rewrite of its own (30 presses were 30 chat.updates, each
+    paced like a post, ahead of the channel's next alert). One already taken may have read the marks
+    before this press: then the press queues its own."""
+    table = schema.alerts
+    waiting = (
+        (table.c.kind == "refresh") & (table.c.parent_id == alert_id)
+        & (table.c.status == "pending") & table.c.claimed_by.is_(None)
+    )  # fmt: skip
+    return conn.execute(select(table.c.id).where(waiting).limit(1)).first() is not None
