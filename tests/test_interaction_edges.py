@@ -1,5 +1,6 @@
-"""Review of issue 17 (buttons on alerts, `watch unmute`, `check --online`): each test reproduces one finding
-of the review and fails on the code as reviewed (main at ec4ca99)."""
+"""Edges of the buttons on alerts found by an outside review (each test failed before its fix): an outlet
+muted under invisible characters, a button value of non-ASCII digits, a burst of presses on one alert,
+and `check --online` trying the app-level token."""
 
 from __future__ import annotations
 
@@ -80,15 +81,38 @@ def test_repeated_presses_queue_one_rewrite_of_the_alert_not_one_each(store: Sto
         storage.close()
 
 
-def test_check_online_tries_the_app_level_token(world: World, sockets: SocketModeFake) -> None:
-    """`check --online` "tries everything the configuration names" (README), but says every check holds
-    with an app-level token Slack refuses: the operator learns it only from `run`'s log."""
+def test_check_online_tries_the_app_level_token(
+    world: World, sockets: SocketModeFake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check --online` "tries everything the configuration names" (README): an app-level token Slack
+    refuses fails the check with the fix (before, every check held and only `run`'s log told)."""
     publish(world, ["printer"])
+    world.app_token = world.slack.app_token
+    assert world.run_cli("check", "--online") == 0
+    assert "ok    buttons (app-level token from $NEWS_MONITOR_TEST_APP_TOKEN)" in capsys.readouterr().out
     world.app_token = "xapp-1-A0000001-0000-notthetoken"
     assert world.run_cli("check", "--online") != 0
+    out = capsys.readouterr().out
+    assert "FAIL  buttons (app-level token from $NEWS_MONITOR_TEST_APP_TOKEN)" in out
+    assert "create one (xapp-…) under Basic Information" in out
+    assert "notthetoken" not in out
 
 
 @pytest.fixture
 def sockets(world: World) -> Iterator[SocketModeFake]:
     with SocketModeFake(world.slack) as fake:
         yield fake
+
+
+def test_unmute_without_a_store_says_nothing_is_muted_and_makes_no_store(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`watch list` and `tune` make no store to say there is nothing; `watch unmute` made one (and exited
+    with an unmute of nothing)."""
+    publish(world, ["printer"])  # a feed to watch; nothing is polled
+    world.write_config()
+    (world.folder / "watchlists.yaml").write_text(WATCHLISTS, encoding="utf-8")
+    code, _, err = cli(world, capsys, "watch", "unmute", "pla-watch", "Wire News")
+    assert code == 2
+    assert "Wire News is not muted for pla-watch" in err and "none" in err
+    assert world.store.tables() == set()
