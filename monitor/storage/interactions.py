@@ -101,16 +101,32 @@ class InteractionQueries:
             return {(row[0], row[1]): int(row[2]) for row in conn.execute(query)}
 
     def judgements(self) -> list[Judgement]:
-        """Each alert's latest verdict per watchlist (a later press corrects an earlier one)."""
+        """Each alert's verdict per watchlist: each person's latest press counts once (a later press
+        corrects their earlier one), the majority decides, and a tie goes to the latest press. One analyst
+        pressing last no longer overrules two who judged otherwise."""
         table = schema.interactions
         query = (
-            select(table.c.alert_id, table.c.watchlist, table.c.action)
+            select(table.c.alert_id, table.c.watchlist, table.c.user_id, table.c.action)
             .where(table.c.action.in_(JUDGEMENTS))
             .order_by(table.c.id)
         )
+        people: dict[tuple[int, str], dict[str, str]] = {}
+        latest: dict[tuple[int, str], str] = {}
         with self.engine.connect() as conn:
-            latest = {(row.alert_id, row.watchlist): row.action for row in conn.execute(query)}
-        return [Judgement(alert, name, action == "relevant") for (alert, name), action in latest.items()]
+            for row in conn.execute(query):
+                people.setdefault((row.alert_id, row.watchlist), {})[row.user_id] = row.action
+                latest[(row.alert_id, row.watchlist)] = row.action
+        return [
+            Judgement(alert, name, _verdict(list(people[alert, name].values()), latest[alert, name]))
+            for alert, name in latest
+        ]
+
+
+def _verdict(judgements: list[str], latest: str) -> bool:
+    """Relevant when more people's latest judgement says so than not; a tie goes to the latest press."""
+    relevant = judgements.count("relevant")
+    others = len(judgements) - relevant
+    return relevant > others if relevant != others else latest == "relevant"
 
 
 def _row(interaction: Interaction, watchlist: str) -> dict[str, Any]:
