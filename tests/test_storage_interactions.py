@@ -67,6 +67,27 @@ def test_the_latest_judgement_per_alert_and_watchlist_counts(store: Store) -> No
         storage.close()
 
 
+def test_each_persons_latest_judgement_counts_once_and_the_majority_decides(store: Store) -> None:
+    """Two analysts judged relevant, a third not: relevant (the last press used to decide for everyone);
+    a person correcting their judgement counts once; a tie goes to the latest press."""
+    storage = open_storage(store.url)
+    try:
+        majority, tie = stored_alert(storage, 1), stored_alert(storage, 2)
+        storage.record_interaction(press(majority, "relevant", "k1", user="U0AAA1"), at=NOW)
+        storage.record_interaction(press(majority, "not_relevant", "k2", user="U0BBB2"), at=NOW)
+        storage.record_interaction(press(majority, "relevant", "k3", user="U0BBB2"), at=NOW)  # corrected
+        storage.record_interaction(press(majority, "not_relevant", "k4", user="U0CCC3"), at=NOW)
+        storage.record_interaction(press(majority, "relevant", "k5", user="U0DDD4"), at=NOW)
+        storage.record_interaction(press(majority, "not_relevant", "k6", user="U0EEE5"), at=NOW)
+        storage.record_interaction(press(tie, "relevant", "k7", user="U0AAA1"), at=NOW)
+        storage.record_interaction(press(tie, "not_relevant", "k8", user="U0BBB2"), at=NOW)
+        verdicts = {(j.alert_id, j.watchlist): j.relevant for j in storage.judgements()}
+        assert verdicts[majority, "pla"] is True  # 3 relevant (A, B corrected, D) to 2 (C, E)
+        assert verdicts[tie, "pla"] is False  # 1 to 1: the latest press
+    finally:
+        storage.close()
+
+
 def test_mutes_are_made_once_and_outlets_unmuted(store: Store) -> None:
     storage = open_storage(store.url)
     try:

@@ -1,6 +1,7 @@
 """`news-monitor check --online`: does what the configuration names answer, right now?
 
-Slack (check_slack.py): the token works and the bot can post in every configured channel. Feeds: each
+Slack (check_slack.py): the token works and the bot can post in every configured channel; with an
+app-level token, Slack accepts it for the buttons (check_buttons.py). Feeds: each
 answers one GET (no conditional headers, no politeness delay: one request per feed) with a feed; its line
 gives the HTTP status, the format, the item count and the newest item's date. Nothing is posted and
 nothing is written to the store. Every check is one line; `ok` and `WARN` hold, `FAIL` does not, and
@@ -21,6 +22,7 @@ from ..redact import mask_configured_url, mask_url
 from ..sources.feed_kind import FeedReading, read_candidate
 from ..stages.feed_kind import SITEMAP_INDEX, kind_label
 from ..stages.sitemap_index import MAX_CHILD_SITEMAPS
+from .check_buttons import check_buttons
 from .check_slack import check_slack
 from .check_verdict import Verdict
 
@@ -73,7 +75,10 @@ async def check_online(config: Config, now: datetime | None = None) -> OnlineRep
     api = mask_configured_url(config.slack.resolved_api_url())
     if token:
         heading = f"Slack at {api} (token from ${config.slack.token_env}):"
-        slack, feeds = await asyncio.gather(check_slack(config, token), check_feeds(config, now))
+        slack, buttons, feeds = await asyncio.gather(
+            check_slack(config, token), check_buttons(config), check_feeds(config, now)
+        )
+        slack = [*slack, *buttons]
     else:
         heading = (
             f"Slack: not checked: ${config.slack.token_env} is not set, so alerts are printed to the console"

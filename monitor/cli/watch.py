@@ -41,18 +41,35 @@ def cmd_watch_list(args: argparse.Namespace) -> int:
 
 def cmd_watch_unmute(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    mutes = _outlet_mutes(config)  # no store yet: nothing is muted, and no store is made to say so
+    outlet = _muted_outlet(mutes, args.watchlist, args.outlet)
     storage = open_storage(config.storage_url)
     try:
-        if not storage.unmute_outlet(args.watchlist, args.outlet):
-            muted = ", ".join(f"{m.outlet} for {m.watchlist}" for m in storage.outlet_mutes()) or "none"
-            raise WatchEditRefused(
-                f"{args.outlet} is not muted for {args.watchlist} (names are exact, case included); "
-                f"muted now: {safe_line(muted)}"
-            )
+        storage.unmute_outlet(args.watchlist, outlet)
     finally:
         storage.close()
-    echo(f"unmuted {args.outlet} for {args.watchlist}: its articles alert for {args.watchlist} again")
+    echo(
+        f"unmuted {safe_line(outlet)} for {safe_line(args.watchlist)}: its articles alert for "
+        f"{safe_line(args.watchlist)} again"
+    )
     return EXIT_OK
+
+
+def _muted_outlet(mutes: list[OutletMute], watchlist: str, given: str) -> str:
+    """The stored name of the outlet muted for the watchlist that `given` names: as stored, or as `watch
+    list` shows it. A feed's title may hold invisible or control characters (kept in the store, blanked
+    on screen), so the name shown is the one a user types back."""
+    names = [m.outlet for m in mutes if m.watchlist == watchlist]
+    if given in names:
+        return given
+    shown = [name for name in names if safe_line(name) == safe_line(given)]
+    if len(shown) == 1:
+        return shown[0]
+    muted = "\n".join(f"  {safe_line(m.watchlist)}  {safe_line(m.outlet)}" for m in mutes) or "  none"
+    raise WatchEditRefused(
+        f"{safe_line(given)} is not muted for {safe_line(watchlist)} (names are exact, case included); "
+        f"muted now (watchlist, outlet):\n{muted}"
+    )
 
 
 def _outlet_mutes(config: Config) -> list[OutletMute]:

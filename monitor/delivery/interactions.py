@@ -73,7 +73,7 @@ class InteractionDesk:
 
     def _alert_pressed(self, press: Press) -> OutboxEntry | None:
         """The alert the value names, if the press came from the message that alert was posted as."""
-        if not press.value.isdigit() or len(press.value) > MAX_VALUE_DIGITS:
+        if not (press.value.isascii() and press.value.isdigit()) or len(press.value) > MAX_VALUE_DIGITS:
             return None
         entry = self.storage.outbox_entry(int(press.value))
         if entry is None or entry.kind != "alert" or entry.ts is None:

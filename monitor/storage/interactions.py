@@ -37,13 +37,14 @@ class InteractionQueries:
             if not stored:
                 return False
             _make_mutes(conn, interaction)
-            conn.execute(
-                insert(schema.alerts).values(
-                    kind="refresh", channel=interaction.channel, payload="{}", status="pending",
-                    parent_id=interaction.alert_id, story_id=interaction.story_id, created_at=at,
-                    attempts=0, dedup_key=f"refresh:{interaction.key}",
-                )
-            )  # fmt: skip
+            if not _refresh_waiting(conn, interaction.alert_id):
+                conn.execute(
+                    insert(schema.alerts).values(
+                        kind="refresh", channel=interaction.channel, payload="{}", status="pending",
+                        parent_id=interaction.alert_id, story_id=interaction.story_id, created_at=at,
+                        attempts=0, dedup_key=f"refresh:{interaction.key}",
+                    )
+                )  # fmt: skip
         return True
 
     def story_muted(self, story_id: int, channel: str) -> bool:
@@ -100,16 +101,32 @@ class InteractionQueries:
             return {(row[0], row[1]): int(row[2]) for row in conn.execute(query)}
 
     def judgements(self) -> list[Judgement]:
-        """Each alert's latest verdict per watchlist (a later press corrects an earlier one)."""
+        """Each alert's verdict per watchlist: each person's latest press counts once (a later press
+        corrects their earlier one), the majority decides, and a tie goes to the latest press. One analyst
+        pressing last no longer overrules two who judged otherwise."""
         table = schema.interactions
         query = (
-            select(table.c.alert_id, table.c.watchlist, table.c.action)
+            select(table.c.alert_id, table.c.watchlist, table.c.user_id, table.c.action)
             .where(table.c.action.in_(JUDGEMENTS))
             .order_by(table.c.id)
         )
+        people: dict[tuple[int, str], dict[str, str]] = {}
+        latest: dict[tuple[int, str], str] = {}
         with self.engine.connect() as conn:
-            latest = {(row.alert_id, row.watchlist): row.action for row in conn.execute(query)}
-        return [Judgement(alert, name, action == "relevant") for (alert, name), action in latest.items()]
+            for row in conn.execute(query):
+                people.setdefault((row.alert_id, row.watchlist), {})[row.user_id] = row.action
+                latest[(row.alert_id, row.watchlist)] = row.action
+        return [
+            Judgement(alert, name, _verdict(list(people[alert, name].values()), latest[alert, name]))
+            for alert, name in latest
+        ]
+
+
+def _verdict(judgements: list[str], latest: str) -> bool:
+    """Relevant when more people's latest judgement says so than not; a tie goes to the latest press."""
+    relevant = judgements.count("relevant")
+    others = len(judgements) - relevant
+    return relevant > others if relevant != others else latest == "relevant"
 
 
 def _row(interaction: Interaction, watchlist: str) -> dict[str, Any]:
@@ -140,3 +157,16 @@ def _make_mutes(conn: Connection, interaction: Interaction) -> None:
         for watchlist in interaction.watchlists:
             row = {"outlet": interaction.outlet, "watchlist": watchlist, **who}
             conn.execute(dialect_insert(conn, schema.outlet_mutes).values(row).on_conflict_do_nothing())
+
+
+def _refresh_waiting(conn: Connection, alert_id: int) -> bool:
+    """Whether a rewrite of the alert is queued and no sender has taken it yet: that one reads every mark
+    when it is sent, so another press needs no rewrite of its own (30 presses were 30 chat.updates, each
+    paced like a post, ahead of the channel's next alert). One already taken may have read the marks
+    before this press: then the press queues its own."""
+    table = schema.alerts
+    waiting = (
+        (table.c.kind == "refresh") & (table.c.parent_id == alert_id)
+        & (table.c.status == "pending") & table.c.claimed_by.is_(None)
+    )  # fmt: skip
+    return conn.execute(select(table.c.id).where(waiting).limit(1)).first() is not None

@@ -1,0 +1,43 @@
+"""`check --online` for the buttons on alerts: the app-level token opens Socket Mode connections.
+
+`apps.connections.open` hands out a WebSocket URL and opens nothing until that URL is dialled, so asking
+for one is the cheapest real test of the token (a refused one is otherwise seen only in `run`'s log, and
+its alerts would carry no buttons)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from ..address_policy import is_loopback
+from ..config import Config
+from ..delivery.slack_socket import FIXES
+from ..redact import mask_configured_url
+from .check_verdict import Verdict
+
+
+async def check_buttons(config: Config) -> list[Verdict]:
+    """Whether Slack accepts the app-level token; nothing to check (no verdict) without one."""
+    token = config.slack.app_token()
+    return [await _check_app_token(config, token)] if token else []
+
+
+async def _check_app_token(config: Config, token: str) -> Verdict:
+    settings = config.slack
+    api_url = settings.resolved_api_url()
+    client = AsyncWebClient(token=token, base_url=api_url, retry_handlers=[])
+    if is_loopback(urlsplit(api_url).hostname):
+        client.proxy = None  # as `run` does: a token for a local fake never goes through a proxy
+    subject = f"buttons (app-level token from ${settings.app_token_env})"
+    try:
+        await client.apps_connections_open(app_token=token)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+        return Verdict.failed(subject, f"apps.connections.open answered {error}", FIXES.get(error))
+    except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+        where = mask_configured_url(api_url)
+        return Verdict.failed(subject, f"cannot reach Slack at {where}: {exc.__class__.__name__}: {exc}")
+    return Verdict.passed(subject, "Slack opens Socket Mode connections for it: alerts carry buttons")
