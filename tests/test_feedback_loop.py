@@ -286,7 +286,8 @@ def test_not_relevant_on_three_pla_filament_alerts_makes_tune_exclude_the_phrase
     assert "2 relevant, 3 not relevant; precision 40% (2/5)" in answer.stdout
     first = answer.stdout.split("\n  2. ")[0]
     assert (
-        f"{best['number']}. exclude 'PLA filament' from term 'PLA': removes 3 alert(s) (3 not relevant), "
+        f"{best['number']}. [{best['id']}] exclude 'PLA filament' from term 'PLA': removes 3 alert(s) "
+        "(3 not relevant), "
         "keeps 2" in first
     )
     assert "relevant lost: 0" in first
