@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.delivery.interactions import InteractionDesk
+from monitor.delivery.interactions import InteractionDesk, presses_in
 from monitor.storage import open_storage
 from tests.support.socket_mode_fake import SocketModeFake
 from tests.support.store import Store
@@ -61,6 +61,23 @@ def test_a_button_value_of_unicode_digits_is_ignored_not_a_traceback(store: Stor
         assert desk.handle(payload) == ["ignored"]
     finally:
         storage.close()
+
+
+def test_a_payload_listing_many_actions_is_one_press() -> None:
+    """Slack sends one action per block_actions payload; one forged envelope listing 200 of ours made 200
+    stored presses and 200 rewrites of the alert. Another app's action before ours is passed over."""
+    actions = [{"action_id": "other_app.button", "value": "1", "action_ts": "0.5"}] + [
+        {"action_id": "news_monitor.relevant", "value": "1", "action_ts": f"1.{n}"} for n in range(200)
+    ]
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0AAA1"},
+        "container": {"channel_id": "C1", "message_ts": "1700000000.000001"},
+        "actions": actions,
+    }
+    [press] = presses_in(payload)
+    assert (press.action, press.action_ts) == ("relevant", "1.0")
+    assert presses_in({**payload, "actions": {"news_monitor.relevant": "1"}}) == []
 
 
 def test_repeated_presses_queue_one_rewrite_of_the_alert_not_one_each(store: Store) -> None:

@@ -102,8 +102,8 @@ class InteractionDesk:
 
 
 def presses_in(payload: dict[str, Any]) -> list[Press]:
-    """The presses of our buttons in a `block_actions` payload; anything else (another app's button,
-    a payload missing what Slack always sends) yields none."""
+    """The press of our button in a `block_actions` payload (its first action of ours); anything else
+    (another app's button, a payload missing what Slack always sends) yields none."""
     if payload.get("type") != "block_actions":
         return []
     user = _dict(payload.get("user"))
@@ -114,14 +114,16 @@ def presses_in(payload: dict[str, Any]) -> list[Press]:
         log_event(log, logging.WARNING, "interaction.malformed", note="no user, channel or message; ignored")
         return []
     team_id = _text(_dict(payload.get("team")).get("id")) or _text(user.get("team_id")) or None
-    presses = []
-    for action in payload.get("actions") or []:
+    actions = payload.get("actions")
+    for action in actions if isinstance(actions, list) else []:
         action = _dict(action)
         name = ACTIONS_BY_ID.get(_text(action.get("action_id")))
         if name is not None:
-            presses.append(Press(name, _text(action.get("value")), user_id, team_id, channel_id, message_ts,
-                                 _text(action.get("action_ts"))))  # fmt: skip
-    return presses
+            # A press is one action (Slack sends one per payload): a payload listing 200 would make 200
+            # stored presses and 200 rewrites from one envelope.
+            return [Press(name, _text(action.get("value")), user_id, team_id, channel_id, message_ts,
+                          _text(action.get("action_ts")))]  # fmt: skip
+    return []
 
 
 def press_key(press: Press) -> str:
