@@ -10,6 +10,7 @@ but has no effect: no connection is kept alive between requests.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -88,10 +89,8 @@ def build_app(
         return web.Response(text=body, status=200 if health.ok else 503, content_type="application/json")
 
     async def metrics_page(_: web.Request) -> web.Response:
-        counts = pipeline.storage.outbox_counts()
-        metrics.OUTBOX_PENDING.set(counts.get("pending", 0))
-        metrics.OUTBOX_FAILED.set(counts.get("failed", 0))
-        read_feedback(pipeline.storage)  # from the store: every instance's presses, counted once
+        # In a worker thread: a slow store must not hold up the event loop (Socket Mode acks, polls).
+        await asyncio.to_thread(read_store_gauges, pipeline.storage)
         return web.Response(
             body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
@@ -100,6 +99,15 @@ def build_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     return app
+
+
+def read_store_gauges(storage: Storage) -> None:
+    """The gauges read from the store at each scrape: the outbox, and the feedback from the buttons
+    (every instance's presses, counted once)."""
+    counts = storage.outbox_counts()
+    metrics.OUTBOX_PENDING.set(counts.get("pending", 0))
+    metrics.OUTBOX_FAILED.set(counts.get("failed", 0))
+    read_feedback(storage)
 
 
 def read_feedback(storage: Storage) -> None:
