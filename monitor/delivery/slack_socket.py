@@ -6,6 +6,10 @@ and a new connection when Slack says `disconnect`, closes the socket, or stops a
 envelope is acknowledged first (Slack wants the ack within 3 s, and then does not retry), then handed to
 `handle`, which does the store work in a worker thread: a busy event loop or a slow store never delays
 an ack behind it.
+
+Every request for a URL, ours at start and the SDK's on each reconnection, goes through `_open_url`: an
+answer retrying cannot fix (a token revoked while `run` is up, a URL that is not wss://) is logged once with
+its fix and ends the client, where the SDK would retry it every ping interval forever.
 """
 
 from __future__ import annotations
