@@ -115,6 +115,18 @@ def test_check_online_tries_the_app_level_token(
     assert "notthetoken" not in out
 
 
+def test_check_online_fails_a_socket_url_run_would_not_dial(
+    world: World, sockets: SocketModeFake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    publish(world, ["printer"])
+    world.app_token = world.slack.app_token
+    world.slack.socket_url = lambda: "ws://203.0.113.7:80/link/?ticket=1"
+    assert world.run_cli("check", "--online") != 0
+    out = capsys.readouterr().out
+    assert "FAIL  buttons (app-level token from $NEWS_MONITOR_TEST_APP_TOKEN)" in out
+    assert "not wss://" in out and "ticket=1" not in out
+
+
 @pytest.fixture
 def sockets(world: World) -> Iterator[SocketModeFake]:
     with SocketModeFake(world.slack) as fake:

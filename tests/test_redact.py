@@ -29,7 +29,7 @@ MARK = "QZX"
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "sqlite", "http", "https")
 STORE_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 SECRET_PARAMETERS = ("password", "token", "api_key", "apikey", "secret", "sig", "auth", "access_token",
-                     "X-Amz-Signature", "client_secret", "key", "Passwd")  # fmt: skip
+                     "X-Amz-Signature", "client_secret", "key", "Passwd", "ticket")  # fmt: skip
 
 any_characters = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 no_whitespace = st.text(st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), max_size=20)
@@ -129,6 +129,15 @@ def test_the_spellings_the_review_found() -> None:
     # Other URLs lose the whole userinfo: a user name alone is often the token.
     assert mask_url("https://reader:s3cret@feeds.example/rss") == "https://***@feeds.example/rss"
     assert mask_url("https://ghp_s3cret@feeds.example/rss") == "https://***@feeds.example/rss"
+
+
+def test_a_socket_mode_urls_ticket_is_hidden_in_the_line_the_sdk_logs() -> None:
+    # slack-sdk's line when it cannot dial the URL apps.connections.open answered (seen in a `run` log).
+    line = (
+        "Failed to connect (error: 404, message='Invalid response status', "
+        "url='wss://wss-primary.slack.com/link/?ticket=0f1e2d3c-QZX&app_id=A0000001'); Retrying..."
+    )
+    assert mask_secrets(line) == line.replace("0f1e2d3c-QZX", "***")
 
 
 def test_what_is_not_a_secret_is_left_as_it_is() -> None:

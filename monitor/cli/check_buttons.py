@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ..address_policy import is_loopback
 from ..config import Config
-from ..delivery.slack_socket import FIXES
+from ..delivery.slack_socket import FIXES, may_dial
 from ..redact import mask_configured_url
 from .check_verdict import Verdict
 
@@ -33,11 +33,14 @@ async def _check_app_token(config: Config, token: str) -> Verdict:
         client.proxy = None  # as `run` does: a token for a local fake never goes through a proxy
     subject = f"buttons (app-level token from ${settings.app_token_env})"
     try:
-        await client.apps_connections_open(app_token=token)
+        response = await client.apps_connections_open(app_token=token)
     except SlackApiError as exc:
         error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
         return Verdict.failed(subject, f"apps.connections.open answered {error}", FIXES.get(error))
     except (TimeoutError, OSError, aiohttp.ClientError) as exc:
         where = mask_configured_url(api_url)
         return Verdict.failed(subject, f"cannot reach Slack at {where}: {exc.__class__.__name__}: {exc}")
+    if not may_dial(str(response.get("url") or ""), api_url=api_url):  # as `run` refuses it
+        fix = "Slack answers wss://: slack.api_url (or $SLACK_API_URL) is not Slack's API"
+        return Verdict.failed(subject, "apps.connections.open answered a URL that is not wss://", fix)
     return Verdict.passed(subject, "Slack opens Socket Mode connections for it: alerts carry buttons")

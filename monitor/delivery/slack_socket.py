@@ -6,6 +6,10 @@ and a new connection when Slack says `disconnect`, closes the socket, or stops a
 envelope is acknowledged first (Slack wants the ack within 3 s, and then does not retry), then handed to
 `handle`, which does the store work in a worker thread: a busy event loop or a slow store never delays
 an ack behind it.
+
+Every request for a URL, ours at start and the SDK's on each reconnection, goes through `_open_url`: an
+answer retrying cannot fix (a token revoked while `run` is up, a URL that is not wss://) is logged once with
+its fix and ends the client, where the SDK would retry it every ping interval forever.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackApiError
@@ -52,41 +56,75 @@ class SlackSocket:
         api_url: str,
         handle: Callable[[dict[str, Any]], Awaitable[None]],
         ping_interval: float = PING_INTERVAL_SECONDS,
+        on_refused: Callable[[], None] = lambda: None,
     ):
         self.app_token = app_token
         self.api_url = api_url
         self.handle = handle
         self.ping_interval = ping_interval
+        self.on_refused = on_refused  # called once, when Slack refuses the connection for good
         self.acks = 0  # envelopes acknowledged since start
+        self.refusal: str | None = None  # why, once refused: nothing asks for a URL again
         self.client: SocketModeClient | None = None
+        self._web = AsyncWebClient(base_url=api_url, retry_handlers=[])
         self._connecting: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Task[None] | None = None
 
     async def start(self) -> bool:
         """Open the connection (in the background: a Slack that does not answer yet is retried by the
         SDK); False, with the fix logged, when the token cannot work at all."""
-        web = AsyncWebClient(base_url=self.api_url, retry_handlers=[])
-        client = SocketModeClient(
-            self.app_token, web_client=web, logger=log, ping_interval=self.ping_interval
-        )
+        web = self._web
+        client = _GuardedClient(self.app_token, web_client=web, logger=log, ping_interval=self.ping_interval)
+        client.open_url, client.on_refused = self._open_url, self._stop_soon
         if is_loopback(urlsplit(self.api_url).hostname):
             client.proxy = web.proxy = None  # a local fake: the token must not go through a proxy in clear
         client.socket_mode_request_listeners.append(self._on_request)
         self.client = client
         try:
-            client.wss_uri = await client.issue_new_wss_url()
+            client.wss_uri = await self._open_url()
+        except Refused:
+            await self.stop()
+            return False
+        except (OSError, TimeoutError, SlackApiError):  # Slack not answering yet (logged): connect() retries
+            pass
+        self._connecting = asyncio.create_task(client.connect(), name="socket mode connect")
+        return True
+
+    async def _open_url(self) -> str:
+        """apps.connections.open, wherever it is asked (at start, and by the SDK on every reconnection):
+        a Socket Mode URL fit to dial, or Refused (logged once, with the fix) when retrying cannot help."""
+        if self.refusal is not None:
+            raise Refused(self.refusal)
+        try:
+            response = await self._web.apps_connections_open(app_token=self.app_token)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
             if error in FIXES:
-                log_event(log, logging.ERROR, "slack.socket_mode_refused", reason=f"{error} ({FIXES[error]})",
-                          effect="button presses are not received")  # fmt: skip
-                await self.stop()
-                return False
-        except (OSError, TimeoutError) as exc:  # Slack not answering yet: connect() retries
-            log_event(
-                log, logging.WARNING, "slack.socket_mode_waiting", reason=f"{type(exc).__name__}: {exc}"
+                self._refuse(f"{error} ({FIXES[error]})")
+            if error == "ratelimited":  # as the SDK does; rare on this method (Tier 1)
+                await asyncio.sleep(int(exc.response.headers.get("Retry-After", "30")))
+                return await self._open_url()
+            _waiting(f"apps.connections.open: {error}")
+            raise
+        except (OSError, TimeoutError) as exc:
+            _waiting(f"{type(exc).__name__}: {exc}")
+            raise
+        url = str(response.get("url") or "")
+        if not may_dial(url, api_url=self.api_url):
+            self._refuse(
+                f"apps.connections.open answered a URL that is not wss://: {_where(url)}; Slack answers "
+                "wss://, so slack.api_url (or $SLACK_API_URL) is not Slack's API"
             )
-        self._connecting = asyncio.create_task(client.connect(), name="socket mode connect")
-        return True
+        return url
+
+    def _refuse(self, reason: str) -> NoReturn:
+        """The one line that says why presses are no longer received, and the buttons taken off."""
+        if self.refusal is None:
+            self.refusal = reason
+            log_event(log, logging.ERROR, "slack.socket_mode_refused", reason=reason,
+                      effect="button presses are not received; alerts carry no buttons")  # fmt: skip
+            self.on_refused()
+        raise Refused(reason)
 
     async def _on_request(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
         # The ack first, whatever the envelope: Slack retries (and then gives up on) one left unacknowledged.
@@ -100,9 +138,64 @@ class SlackSocket:
             log.exception("interaction.failed envelope_id=%s", request.envelope_id)
 
     async def stop(self) -> None:
+        """Close the connection; safe to call twice (after a refusal, and when `run` stops)."""
+        client, self.client = self.client, None
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
             await asyncio.gather(self._connecting, return_exceptions=True)
-        if self.client is not None:
-            await self.client.close()
-            self.client = None
+        if client is not None:
+            await client.close()
+
+    def _stop_soon(self) -> None:
+        """Stop from outside the SDK task that met the refusal (closing cancels that very task)."""
+        if self._stopping is None:
+            self._stopping = asyncio.create_task(self.stop(), name="socket mode stop")
+
+
+class Refused(Exception):
+    """apps.connections.open's answer is one retrying cannot fix."""
+
+
+class _GuardedClient(SocketModeClient):
+    """slack-sdk's client, with every request for a URL (connect, connect_to_new_endpoint, both reached
+    from monitor_current_session and receive_messages) going through `open_url`.
+
+    The SDK retries any exception from issue_new_wss_url every ping interval, forever, with two ERROR lines
+    each time. A refusal ends the client instead: it is marked closed and the task that asked is
+    cancelled, which every SDK loop lets through quietly (they catch Exception, not CancelledError);
+    SlackSocket then closes the rest.
+    """
+
+    open_url: Callable[[], Awaitable[str]]
+    on_refused: Callable[[], None]
+
+    async def issue_new_wss_url(self) -> str:
+        try:
+            return await self.open_url()
+        except Refused:
+            self.closed, self.auto_reconnect_enabled = True, False
+            self.on_refused()
+            raise asyncio.CancelledError from None
+
+
+def may_dial(url: str, *, api_url: str) -> bool:
+    """Whether a Socket Mode URL may be dialled: wss://, or plain ws:// to a loopback host when the API
+    itself is a loopback fake. The URL carries a ticket that opens the app's connection: never in clear
+    over a network, and never to a host Slack would not name."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "wss" and parts.hostname:
+        return True
+    local = is_loopback(parts.hostname) and is_loopback(urlsplit(api_url).hostname)
+    return parts.scheme.lower() == "ws" and local
+
+
+def _waiting(reason: str) -> None:
+    """Slack not answering (yet): the SDK retries every ping interval."""
+    log_event(log, logging.WARNING, "slack.socket_mode_waiting", reason=reason)
+
+
+def _where(url: str) -> str:
+    """A URL as far as its host and path: the query holds the ticket."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path}" if host else repr(url[:40])

@@ -10,7 +10,7 @@ What is masked:
   loses its whole userinfo (`https://***@host/feed`): a user name alone is often the token itself
   (`https://ghp_…@github.com/…`).
 - query (and fragment, and `;`) parameters whose name looks secret: password, token, key, secret, sig,
-  auth, credential, session… (`?api_key=***`).
+  auth, credential, session, ticket… (`?api_key=***`).
 - Slack tokens (`xoxb-…`) and `password=` outside any URL (libpq's key=value strings).
 - the secrets this process holds (the store's password, the Slack token, the userinfo of every configured
   URL: `remember_secret`, `remember_configured_url`), wherever they appear verbatim, so a password that no

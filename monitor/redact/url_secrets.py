@@ -38,6 +38,7 @@ _SECRET_NAME_PARTS = (
     "session",
     "cookie",
     "jwt",
+    "ticket",  # a Socket Mode URL's (`wss://…/link/?ticket=…`) opens the app's connection; CAS tickets too
 )
 LONGEST_SCHEME = 40  # `postgresql+psycopg` is 18; a longer run of letters before :// is not a scheme
 _SCHEME_PREFIX = re.compile(rf"\s*([A-Za-z][A-Za-z0-9+.\-]{{0,{LONGEST_SCHEME}}}):/*")

@@ -36,8 +36,12 @@ async def start_interactivity(pipeline: Pipeline) -> SlackSocket | None:
         if "recorded" in outcomes:
             pipeline.outbox.wake()  # the alert's rewrite is queued
 
+    def buttons_off() -> None:  # a token revoked while `run` is up: later alerts carry no dead buttons
+        notifier.interactive = False
+
     socket = SlackSocket(token, api_url=settings.resolved_api_url(), handle=handle,
-                         ping_interval=settings.socket_ping_interval.total_seconds())  # fmt: skip
+                         ping_interval=settings.socket_ping_interval.total_seconds(),
+                         on_refused=buttons_off)  # fmt: skip
     if not await socket.start():
         return None
     notifier.interactive = True
