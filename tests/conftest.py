@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from monitor.logs import mask_credentials  # noqa: E402
 from tests.support.slack_fake import SlackFake  # noqa: E402
+from tests.support.socket_mode_fake import SocketModeFake  # noqa: E402
 from tests.support.store import (  # noqa: E402
     POSTGRES_ENV,
     Store,
@@ -142,3 +143,12 @@ def web_server() -> Iterator[WebServer]:
 def world(tmp_path: Path, web_server: WebServer, slack_fake: SlackFake, store: Store) -> Iterator[World]:
     """A World (config on disk, the CLI run against web_server, slack_fake and store) in tmp_path."""
     yield World(tmp_path, web_server, slack_fake, store)
+
+
+@pytest.fixture
+def sockets(world: World) -> Iterator[SocketModeFake]:
+    """Slack's Socket Mode (tests/support/socket_mode_fake.py), and the world's app-level token for it:
+    `run` connects and its alerts carry buttons."""
+    with SocketModeFake(world.slack) as fake:
+        world.app_token = world.slack.app_token
+        yield fake

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
@@ -183,13 +182,6 @@ class Sites:
     @staticmethod
     def _feed(site: Site) -> str:
         return f"/{site.domain.split('.')[0]}/feed/"
-
-
-@pytest.fixture
-def sockets(world: World) -> Iterator[SocketModeFake]:
-    with SocketModeFake(world.slack) as fake:
-        world.app_token = world.slack.app_token
-        yield fake
 
 
 def news_monitor(world: World, *args: str) -> subprocess.CompletedProcess[str]:

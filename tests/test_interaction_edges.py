@@ -5,7 +5,6 @@ and `check --online` trying the app-level token."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -125,12 +124,6 @@ def test_check_online_fails_a_socket_url_run_would_not_dial(
     out = capsys.readouterr().out
     assert "FAIL  buttons (app-level token from $NEWS_MONITOR_TEST_APP_TOKEN)" in out
     assert "not wss://" in out and "ticket=1" not in out
-
-
-@pytest.fixture
-def sockets(world: World) -> Iterator[SocketModeFake]:
-    with SocketModeFake(world.slack) as fake:
-        yield fake
 
 
 def test_unmute_without_a_store_says_nothing_is_muted_and_makes_no_store(

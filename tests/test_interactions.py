@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,13 +28,6 @@ BUTTONS = [
     "news_monitor.mute_outlet",
 ]
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def sockets(world: World) -> Iterator[SocketModeFake]:
-    with SocketModeFake(world.slack) as fake:
-        world.app_token = world.slack.app_token
-        yield fake
 
 
 def newsroom(world: World, outlets: list[str]) -> Newsroom:

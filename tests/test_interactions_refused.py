@@ -9,7 +9,6 @@ bounded by counting apps.connections.open requests in the fake, never by timing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,9 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def sockets(world: World) -> Iterator[SocketModeFake]:
-    with SocketModeFake(world.slack) as fake:
-        world.app_token = world.slack.app_token
-        world.settings = {"slack": {"socket_ping_interval": "1s"}}  # the SDK retries every ping interval
-        yield fake
+def sockets(sockets: SocketModeFake, world: World) -> SocketModeFake:
+    world.settings = {"slack": {"socket_ping_interval": "1s"}}  # the SDK retries every ping interval
+    return sockets
 
 
 def url_requests(world: World) -> int:

@@ -9,7 +9,6 @@ tests/test_interactions.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ from tests.test_interactions import marks, newsroom, outcome, updates
 from tests.test_story_threads import top_level
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def sockets(world: World) -> Iterator[SocketModeFake]:
-    with SocketModeFake(world.slack) as fake:
-        world.app_token = world.slack.app_token
-        yield fake
 
 
 def pending_rewrites(world: World) -> int:
