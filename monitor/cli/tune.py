@@ -76,6 +76,7 @@ def _apply(args: argparse.Namespace, suggestions: list[Suggestion]) -> int:
     diff = save_edit(file, edit)
     name = safe_line(suggestion.watchlist)
     echo(f"applied suggestion {number} [{suggestion.id}] for {name}: {safe_line(change.describe())}")
+    echo(f"backtest now: {_backtest_text(suggestion)}")
     echo(diff.rstrip("\n"))
     echo(f"{edit.summary} ({file.path})")
     return EXIT_OK
@@ -126,11 +127,9 @@ def _render(
         if alerts.not_relevant and not numbered:
             lines.append("  no edit would remove its not-relevant alerts without losing relevant ones")
         for number, suggestion, diff in numbered:
-            b = suggestion.backtest
             lines.append(
                 f"  {number}. [{suggestion.id}] {safe_line(suggestion.change.describe())}: "
-                f"removes {b.removed} alert(s) ({b.not_relevant_removed} not relevant), keeps {b.kept}, "
-                f"relevant lost: {b.relevant_lost}"
+                f"{_backtest_text(suggestion)}"
             )
             lines += [f"     {line}" for line in diff.splitlines()]
     if suggestions:
@@ -139,6 +138,14 @@ def _render(
             "and --since)"
         )
     return "\n".join(lines)
+
+
+def _backtest_text(suggestion: Suggestion) -> str:
+    b = suggestion.backtest
+    return (
+        f"removes {b.removed} alert(s) ({b.not_relevant_removed} not relevant), keeps {b.kept}, "
+        f"relevant lost: {b.relevant_lost}"
+    )
 
 
 def _as_json(

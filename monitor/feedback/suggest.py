@@ -5,8 +5,8 @@ An `exclude` phrase is the matched words with a neighbouring word, as the not-re
 sentences write them and the relevant ones' do not ("PLA filament"); `min_mentions` is tried when the
 relevant alerts mention the watchlist more often than the others; `case_sensitive` when a term matched
 in another case; a `query:` that needs the terms near each other, or one term in the headline, comes from
-suggest_query. Suggestions that remove no not-relevant alert are left out; the rest are ranked by their
-backtest: fewest relevant alerts lost, then most not-relevant ones removed, then fewest others removed.
+suggest_query. Suggestions that remove no not-relevant alert, or lose a relevant one, are left out; the
+rest are ranked by their backtest: most not-relevant alerts removed, then fewest others removed.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ _NEIGHBOURS = r"(?:(\w[\w'-]*)\s+)?(?<!\w){}(?!\w)(?:\s+(\w[\w'-]*))?"
 
 
 def suggest(alerts: WatchlistAlerts) -> list[Suggestion]:
-    """The ranked suggestions for one watchlist; [] when no alert of it was judged not relevant."""
+    """The ranked suggestions for one watchlist: edits that remove alerts judged not relevant and keep every
+    one judged relevant; [] when no alert of it was judged not relevant."""
     if not alerts.not_relevant:
         return []
     found = {a.article_id: watchlist_hits(alerts, alerts.watchlist, a) for a in alerts.articles}
@@ -36,7 +37,9 @@ def suggest(alerts: WatchlistAlerts) -> list[Suggestion]:
         Suggestion(alerts.watchlist.name, c, backtest(alerts, edited(alerts.watchlist, c))) for c in changes
     ]
     tested += query_suggestions(alerts, found)
-    return sorted((s for s in tested if s.backtest.not_relevant_removed), key=Suggestion.rank_key)
+    # An edit that loses a relevant alert is not suggested: the buttons said those alerts were wanted.
+    useful = (s for s in tested if s.backtest.not_relevant_removed and not s.backtest.relevant_lost)
+    return sorted(useful, key=Suggestion.rank_key)
 
 
 def _excludes(alerts: WatchlistAlerts, hits: dict[int, list[TermHit]]) -> list[Change]:
