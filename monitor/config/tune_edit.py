@@ -26,10 +26,22 @@ def tune_watchlist(file: WatchlistsFile, watchlist: str, kind: str, term: str | 
         return Edit(f"set min_mentions: {value} on watchlist {watchlist!r}")
     if kind in QUERY_KINDS:
         return _set_query(node, watchlist, str(value))
+    if kind not in ("case_sensitive", "exclude"):
+        raise WatchEditRefused(f"unknown change {kind!r}")
     terms = node.get("terms") or CommentedSeq()
-    index = next((i for i, item in enumerate(terms) if term_text(item) == term), None)
-    if index is None:
+    # Every term of that name: the backtest edits each of them (two `PLA` terms, one with aliases, are
+    # valid), and an edit of the first alone would keep what the backtest said it removes.
+    indexes = [i for i, item in enumerate(terms) if term_text(item) == term]
+    if not indexes:
         raise WatchEditRefused(f"watchlist {watchlist!r} has no term {term!r} any more; run tune again")
+    for index in indexes:
+        _edit_term(terms, index, kind, value)
+    if kind == "case_sensitive":
+        return Edit(f"made term {term!r} of watchlist {watchlist!r} case-sensitive")
+    return Edit(f"excluded {str(value)!r} from term {term!r} of watchlist {watchlist!r}")
+
+
+def _edit_term(terms: CommentedSeq, index: int, kind: str, value: Any) -> None:
     item = terms[index]
     if not isinstance(item, Mapping):  # a plain `- PLA` becomes `- term: PLA` with the new setting
         item = CommentedMap(term=scalar(str(item)))
@@ -37,14 +49,10 @@ def tune_watchlist(file: WatchlistsFile, watchlist: str, kind: str, term: str | 
         _move_line_comment(terms, index, item)
     if kind == "case_sensitive":
         item["case_sensitive"] = True
-        return Edit(f"made term {term!r} of watchlist {watchlist!r} case-sensitive")
-    if kind != "exclude":
-        raise WatchEditRefused(f"unknown change {kind!r}")
-    if "exclude" not in item:
+    elif "exclude" not in item:
         item["exclude"] = flow_list([str(value)])
     else:
         append_item(item["exclude"], scalar(str(value)))
-    return Edit(f"excluded {str(value)!r} from term {term!r} of watchlist {watchlist!r}")
 
 
 def _set_query(node: CommentedMap, watchlist: str, query: str) -> Edit:
