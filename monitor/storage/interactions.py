@@ -169,4 +169,8 @@ def _refresh_waiting(conn: Connection, alert_id: int) -> bool:
         (table.c.kind == "refresh") & (table.c.parent_id == alert_id)
         & (table.c.status == "pending") & table.c.claimed_by.is_(None)
     )  # fmt: skip
-    return conn.execute(select(table.c.id).where(waiting).limit(1)).first() is not None
+    # FOR UPDATE (PostgreSQL; SQLite's write lock already orders the two): a sender taking that refresh
+    # at this moment holds its row, and once it commits the row no longer counts as waiting, so this
+    # press queues its own instead of being missing from the rewrite the sender makes.
+    query = select(table.c.id).where(waiting).limit(1).with_for_update()
+    return conn.execute(query).first() is not None
