@@ -287,6 +287,7 @@ def test_not_relevant_on_three_pla_filament_alerts_makes_tune_exclude_the_phrase
     answer = news_monitor(world, "tune", "pla", "--apply", str(best["number"]))
     assert answer.returncode == 0, answer.stderr
     assert "excluded 'PLA filament' from term 'PLA' of watchlist 'pla'" in answer.stdout
+    assert "backtest now: removes 3 alert(s) (3 not relevant), keeps 2, relevant lost: 0" in answer.stdout
     written = watchlists.read_text(encoding="utf-8")
     assert "# The army, not the plastic" in written and "# the People's Liberation Army" in written
     assert "exclude: [PLA filament]" in written
