@@ -360,3 +360,22 @@ def test_a_new_query_goes_below_the_terms_and_the_next_watchlists_comments_stay_
     assert (world.folder / "watchlists.yaml").read_text(encoding="utf-8") == written.replace(
         terms, terms + "    query: PLA NEAR/10 Alibaba\n"
     )
+
+
+def test_a_suggestion_names_the_alerts_nobody_judged_that_it_would_remove(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A count of alerts removed hides which: an unjudged article about filament prices goes with the
+    three judged not relevant, and the analyst sees its headline before applying the edit."""
+    publish(world, [*NOT_RELEVANT, "drills", "spools"])
+    world.write_config()
+    (world.folder / "watchlists.yaml").write_text(WATCHLISTS, encoding="utf-8")
+    assert cli(world, capsys, "once")[0] == 0
+    judge(world, {**{name: False for name in NOT_RELEVANT}, "drills": True})  # nobody judged "spools"
+    [exclude] = [s for s in tune_json(world, capsys)["suggestions"] if s["value"] == "PLA filament"]
+    assert exclude["backtest"] == {"kept": 1, "removed": 4, "not_relevant_removed": 3, "relevant_lost": 0}
+    assert exclude["unjudged_removed"] == ["Spool prices fall"]
+    code, out, err = cli(world, capsys, "tune", "pla-watch")
+    assert code == 0, err
+    assert "removes 4 alert(s) (3 not relevant), keeps 1, relevant lost: 0\n" in out
+    assert "     also removes, not judged: Spool prices fall\n" in out

@@ -131,6 +131,7 @@ def _render(
                 f"  {number}. [{suggestion.id}] {safe_line(suggestion.change.describe())}: "
                 f"{_backtest_text(suggestion)}"
             )
+            lines += _unjudged_lines(suggestion)
             lines += [f"     {line}" for line in diff.splitlines()]
     if suggestions:
         lines.append(
@@ -138,6 +139,21 @@ def _render(
             "and --since)"
         )
     return "\n".join(lines)
+
+
+def _backtest_counts(suggestion: Suggestion) -> dict[str, int]:
+    b = suggestion.backtest
+    return {"kept": b.kept, "removed": b.removed, "not_relevant_removed": b.not_relevant_removed,
+            "relevant_lost": b.relevant_lost}  # fmt: skip
+
+
+def _unjudged_lines(suggestion: Suggestion, shown: int = 5) -> list[str]:
+    """The headlines of the alerts nobody judged that the edit would remove (at most `shown`)."""
+    titles = suggestion.backtest.unjudged_removed
+    lines = [f"     also removes, not judged: {safe_line(title)}" for title in titles[:shown]]
+    if len(titles) > shown:
+        lines.append(f"     and {len(titles) - shown} more not judged")
+    return lines
 
 
 def _backtest_text(suggestion: Suggestion) -> str:
@@ -155,7 +171,7 @@ def _as_json(
     listed = [
         {"number": n, "id": s.id, "watchlist": s.watchlist, "kind": s.change.kind, "term": s.change.term,
          "value": s.change.value, "description": s.change.describe(), "diff": d,
-         "backtest": vars(s.backtest)}
+         "backtest": _backtest_counts(s), "unjudged_removed": list(s.backtest.unjudged_removed)}
         for n, ((_, s), d) in enumerate(zip(suggestions, diffs, strict=True), 1)
     ]  # fmt: skip
     watchlists = [

@@ -42,6 +42,8 @@ class Backtest:
     removed: int
     not_relevant_removed: int
     relevant_lost: int
+    # The headlines of the alerts nobody judged that the edit would remove: a count alone hides what goes.
+    unjudged_removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def backtest(alerts: WatchlistAlerts, watchlist: WatchlistConfig) -> Backtest:
         removed=len(removed),
         not_relevant_removed=sum(a.relevant is False for a in removed),
         relevant_lost=sum(a.relevant is True for a in removed),
+        unjudged_removed=tuple(a.article.title for a in removed if a.relevant is None),
     )
 
 
