@@ -24,7 +24,7 @@ from ..models import Alert, Article, FeedItem, Match
 from ..stages.dedupe import article_keys, fingerprint_text, item_keys
 from ..stages.match import CompiledWatchlist, compile_watchlists, match_article
 from ..stages.neardup import Signature, sign_text
-from ..stages.stories import StoryProfile, is_brief, profile_article, published_time
+from ..stages.stories import StoryProfile, profile_article, published_time
 from ..storage import ArticleKey, ArticleRecord, QueuedAlert, RecordResult, Storage
 from ..stories.decision_order import DecisionOrder, Hold
 from ..stories.desk import StoryDesk, article_outcome
@@ -164,17 +164,9 @@ class ItemStages:
             else contextlib.nullcontext()
         )
         async with turn, self._record_lock:
-            decided = await asyncio.to_thread(
-                self._decide_and_record, item, article, now, reading, source, last_turn=not ordered
+            outcome, queued, result = await asyncio.to_thread(
+                self._decide_and_record, item, article, now, reading, source
             )
-        if decided is None:  # a brief that would start a story: once more, after the rest of its cycle
-            published = published_time(article.published, now)
-            async with self.decisions.turn(published, item.link, again=True), self._record_lock:
-                decided = await asyncio.to_thread(
-                    self._decide_and_record, item, article, now, reading, source, last_turn=True
-                )
-        assert decided is not None  # a last turn always decides
-        outcome, queued, result = decided
         if result.is_duplicate:
             return "duplicate"
         if queued:
@@ -189,23 +181,11 @@ class ItemStages:
         return TextReading(signature, profile, matches, alerts)
 
     def _decide_and_record(
-        self,
-        item: FeedItem,
-        article: Article,
-        now: datetime,
-        reading: TextReading,
-        source: str,
-        *,
-        last_turn: bool = True,
-    ) -> tuple[str, list[QueuedAlert], RecordResult] | None:
+        self, item: FeedItem, article: Article, now: datetime, reading: TextReading, source: str
+    ) -> tuple[str, list[QueuedAlert], RecordResult]:
         """Copy or not, which story, what to post: decided and stored in one go (under the record lock
         here, and the store's story lock across instances: two outlets' reports of one event, read by
-        two instances at once, must not both start the story).
-
-        None, with nothing stored, for a brief that would start a story on its first turn: a brief finds
-        its story only once another report of the event has, and one of its own cycle published minutes
-        after it may be that report (development set: "a Perth doctor feared dead after a fall" came six
-        minutes before "Mark Vinar ... from Perth ... presumed dead", which joined the accident's story)."""
+        two instances at once, must not both start the story)."""
         with self.storage.story_lock():
             since = now - self.config.stories.window
             keys = article_keys(item, article)
@@ -217,9 +197,6 @@ class ItemStages:
                     item.link, reading.profile, since, published_time(article.published, now)
                 )
             )
-            starts_story = story_id is None and copy_of is None
-            if starts_story and not last_turn and reading.profile is not None and is_brief(reading.profile):
-                return None
             queued = self.story_messages(story_id, reading.alerts, source, copy=copy_of is not None)
             muted = not queued and self.stories.muted(story_id, reading.alerts)
             outcome = article_outcome(queued, reading.alerts, reading.matches, is_copy=copy_of is not None,
