@@ -64,8 +64,7 @@ MIN_SHARED_NAMES = 2
 # fewer, the same wrong pairs. A brief may also share a single name with a story, and is then scored on
 # its words besides its names (story_similarity): recall 0.922 -> 0.925, two extra alerts fewer (a
 # climbing accident's briefs), the same wrong pairs. Joining on one name English does not know, scored
-# against each member too, and decided again after its cycle when it would start a story
-# (pipeline/item_stages.py): recall 0.925 -> 0.935, 50 -> 48 top-level alerts, the same wrong pairs.
+# against each member too: recall 0.925 -> 0.927, 50 -> 49 top-level alerts, the same wrong pairs.
 BRIEF_DISTINCT_WORDS = 20
 # A story is compared through at most this many of its members (its newest): enough for a centroid,
 # bounded work per article whatever the story's size.
