@@ -138,3 +138,17 @@ def test_unmute_without_a_store_says_nothing_is_muted_and_makes_no_store(
     assert code == 2
     assert "Wire News is not muted for pla-watch" in err and "none" in err
     assert world.store.tables() == set()
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("5", 5.0), ("abc", 30.0), (None, 30.0), ("1e9", 300.0), ("-3", 1.0), ("nan", 30.0), ("inf", 300.0)],
+)
+def test_a_rate_limited_socket_url_waits_what_retry_after_says_within_bounds(
+    header: str | None, seconds: float
+) -> None:
+    """apps.connections.open answering `ratelimited`: int() of an unreadable Retry-After raised inside the
+    SDK's reconnection loop, and a huge one parked the buttons for good."""
+    from monitor.delivery.slack_socket import _retry_after
+
+    assert _retry_after(header) == seconds

@@ -102,7 +102,7 @@ class SlackSocket:
             if error in FIXES:
                 self._refuse(f"{error} ({FIXES[error]})")
             if error == "ratelimited":  # as the SDK does; rare on this method (Tier 1)
-                await asyncio.sleep(int(exc.response.headers.get("Retry-After", "30")))
+                await asyncio.sleep(_retry_after(exc.response.headers.get("Retry-After")))
                 return await self._open_url()
             _waiting(f"apps.connections.open: {error}")
             raise
@@ -187,6 +187,16 @@ def may_dial(url: str, *, api_url: str) -> bool:
         return True
     local = is_loopback(parts.hostname) and is_loopback(urlsplit(api_url).hostname)
     return parts.scheme.lower() == "ws" and local
+
+
+def _retry_after(value: object) -> float:
+    """Seconds to wait as Slack's Retry-After says: 30 when it says nothing readable, at most 5 minutes
+    (an API that is not Slack's must not park the connection for good)."""
+    try:
+        seconds = float(str(value))
+    except ValueError:
+        return 30.0
+    return min(max(seconds, 1.0), 300.0) if seconds == seconds else 30.0  # NaN is not a wait
 
 
 def _waiting(reason: str) -> None:
