@@ -60,7 +60,8 @@ def alerts_by_watchlist(
 
 
 def _verdicts(storage: Storage) -> dict[tuple[int, str], bool]:
-    """(article id, watchlist) -> the latest verdict on its alert."""
+    """(article id, watchlist) -> the verdict on its alert (storage.judgements: the majority of each
+    person's latest judgement)."""
     verdicts: dict[tuple[int, str], bool] = {}
     articles: dict[int, int | None] = {}
     for judgement in storage.judgements():
