@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
@@ -44,6 +45,10 @@ FIXES = {
 # The SDK's own ping interval (slack.socket_ping_interval sets it): a socket that stops answering is
 # replaced within a few of them.
 PING_INTERVAL_SECONDS = 5.0
+# `run` waits this long at most for the first URL before it starts polling: a Slack slow to answer, or
+# asking to wait (Retry-After), is asked again by the connection task in the background, not ahead of
+# the feeds and of SIGTERM.
+START_WAIT_SECONDS = 5.0
 
 
 class SlackSocket:
@@ -80,42 +85,61 @@ class SlackSocket:
             client.proxy = web.proxy = None  # a local fake: the token must not go through a proxy in clear
         client.socket_mode_request_listeners.append(self._on_request)
         self.client = client
+        wait = 0.0
         try:
-            client.wss_uri = await self._open_url()
+            first = self._open_url(wait_out_rate_limits=False)
+            client.wss_uri = await asyncio.wait_for(first, START_WAIT_SECONDS)
         except Refused:
             await self.stop()
             return False
-        except (OSError, TimeoutError, SlackApiError):  # Slack not answering yet (logged): connect() retries
-            pass
-        self._connecting = asyncio.create_task(client.connect(), name="socket mode connect")
+        except SlackApiError as exc:  # not answering yet, or asking to wait (logged): asked again later
+            if exc.response.get("error") == "ratelimited":
+                wait = _retry_after(exc.response.headers.get("Retry-After"))
+        except (OSError, TimeoutError, aiohttp.ClientError):
+            pass  # Slack not answering yet (logged): connect() asks again
+        self._connecting = asyncio.create_task(self._connect(client, wait), name="socket mode connect")
         return True
 
-    async def _open_url(self) -> str:
+    @staticmethod
+    async def _connect(client: SocketModeClient, wait: float) -> None:
+        """The connection, in the background (stop() cancels it), after what Slack asked to wait."""
+        if wait:
+            await asyncio.sleep(wait)
+        await client.connect()
+
+    async def _open_url(self, *, wait_out_rate_limits: bool = True) -> str:
         """apps.connections.open, wherever it is asked (at start, and by the SDK on every reconnection):
-        a Socket Mode URL fit to dial, or Refused (logged once, with the fix) when retrying cannot help."""
-        if self.refusal is not None:
-            raise Refused(self.refusal)
-        try:
-            response = await self._web.apps_connections_open(app_token=self.app_token)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
-            if error in FIXES:
-                self._refuse(f"{error} ({FIXES[error]})")
-            if error == "ratelimited":  # as the SDK does; rare on this method (Tier 1)
-                await asyncio.sleep(_retry_after(exc.response.headers.get("Retry-After")))
-                return await self._open_url()
-            _waiting(f"apps.connections.open: {error}")
-            raise
-        except (OSError, TimeoutError) as exc:
-            _waiting(f"{type(exc).__name__}: {exc}")
-            raise
-        url = str(response.get("url") or "")
-        if not may_dial(url, api_url=self.api_url):
-            self._refuse(
-                f"apps.connections.open answered a URL that is not wss://: {_where(url)}; Slack answers "
-                "wss://, so slack.api_url (or $SLACK_API_URL) is not Slack's API"
-            )
-        return url
+        a Socket Mode URL fit to dial, or Refused (logged once, with the fix) when retrying cannot help.
+        Asked to wait (ratelimited), it waits as told when `wait_out_rate_limits` (the SDK would ask
+        again every ping interval), else it raises, and the caller asks again later."""
+        while True:
+            if self.refusal is not None:
+                raise Refused(self.refusal)
+            try:
+                response = await self._web.apps_connections_open(app_token=self.app_token)
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+                if error in FIXES:
+                    self._refuse(f"{error} ({FIXES[error]})")
+                if error == "ratelimited":  # rare on this method (Tier 1)
+                    seconds = _retry_after(exc.response.headers.get("Retry-After"))
+                    _waiting(f"apps.connections.open: ratelimited; asking again in {seconds:.0f} s")
+                    if not wait_out_rate_limits:
+                        raise
+                    await asyncio.sleep(seconds)
+                    continue
+                _waiting(f"apps.connections.open: {error}")
+                raise
+            except (OSError, TimeoutError, aiohttp.ClientError) as exc:
+                _waiting(f"{type(exc).__name__}: {exc}")
+                raise
+            url = str(response.get("url") or "")
+            if not may_dial(url, api_url=self.api_url):
+                self._refuse(
+                    f"apps.connections.open answered a URL that is not wss://: {_where(url)}; Slack answers "
+                    "wss://, so slack.api_url (or $SLACK_API_URL) is not Slack's API"
+                )
+            return url
 
     def _refuse(self, reason: str) -> NoReturn:
         """The one line that says why presses are no longer received, and the buttons taken off."""

@@ -1,7 +1,6 @@
-"""Outside review of issue 17 (third): `run` when apps.connections.open misbehaves at start.
-
-The first URL is asked for by SlackSocket.start() itself, before the scheduler starts and before
-run_service waits for SIGTERM: what that call raises or waits for there is not the SDK's to retry.
+"""`run` when apps.connections.open misbehaves at start (found by an outside review; each test failed
+before its fix): the first URL is asked for before the scheduler starts and before anything waits for
+SIGTERM, so what that call raises or waits for must neither end `run` nor hold up the feeds.
 """
 
 from __future__ import annotations
@@ -71,6 +70,9 @@ def test_a_rate_limited_start_neither_holds_up_polling_nor_ignores_sigterm(
     try:
         wait_until(lambda: len(world.slack.requests("apps.connections.open")) == 1, "the 429", [service])
         wait_until(lambda: len(top_level(world)) == 1, "the alert, while Slack says wait", [service])
+        assert len(world.slack.requests("apps.connections.open")) == 1  # Retry-After is heeded
+        assert sockets.connections == 0
     finally:
-        service.stop()  # SIGTERM: exit code 0 expected, not the kill after 20 s
+        log = service.stop()  # SIGTERM: exit code 0 expected, not the kill after 20 s
     assert buttons(top_level(world)[0]) in ([], BUTTONS)
+    assert 'reason="apps.connections.open: ratelimited; asking again in 120 s"' in log
