@@ -188,6 +188,9 @@ class AlertControls:
 
     alert_id: int
     marks: tuple[AlertMark, ...] = ()
+    # False where nothing listens for presses (`once`, no app-level token, a token refused): the marks
+    # already made are still shown (a rewrite must not erase them), the buttons are not.
+    buttons: bool = True
 
 
 @dataclass(frozen=True)

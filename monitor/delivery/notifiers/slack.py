@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 from typing import Any
@@ -143,7 +144,11 @@ class SlackNotifier:
         )
 
     def _shown(self, controls: AlertControls | None) -> AlertControls | None:
-        return controls if self.interactive else None
+        """The buttons only while presses are received; the marks already made always (a rewrite by
+        `once`, or after the token was refused, must not erase them)."""
+        if controls is None or self.interactive:
+            return controls
+        return dataclasses.replace(controls, buttons=False)
 
     async def _call(self, for_channel: str, method: Any, **kwargs: Any) -> AsyncSlackResponse:
         """One Web API call, its failures turned into NotifyError (permanent or not, with Retry-After)."""

@@ -161,7 +161,8 @@ def build_blocks(
     if controls is not None:
         done = marks_block(controls.marks)
         blocks += [done] if done is not None else []
-        blocks.append(actions_block(alert, controls))
+        if controls.buttons:
+            blocks.append(actions_block(alert, controls))
     return blocks
 
 

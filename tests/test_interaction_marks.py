@@ -1,9 +1,7 @@
-"""Outside review of issue 17 (third): an alert rewritten by a process that shows no buttons loses the
-line of what was done with them.
-
-SlackNotifier._shown drops the AlertControls (buttons AND marks) whenever `interactive` is off: after a
-refusal of the app-level token, in `once`, and in a `run` without the token. A story's next outlet then
-rewrites the alert ("Carried by 2 outlets") without "Marked relevant by …", though the press is stored.
+"""An alert rewritten by a process that shows no buttons keeps the line of what was done with them (found
+by an outside review; both tests failed before the fix): after the app-level token is refused, and by
+`once`, a story's next outlet rewrites the alert ("Carried by 2 outlets"), and "Marked relevant by …"
+stays, as the press stays in the store.
 """
 
 from __future__ import annotations
