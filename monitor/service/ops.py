@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -88,17 +89,42 @@ def build_app(
         body = json.dumps(health.as_json())
         return web.Response(text=body, status=200 if health.ok else 503, content_type="application/json")
 
+    gauges = StoreGauges(pipeline.storage)
+
     async def metrics_page(_: web.Request) -> web.Response:
-        # In a worker thread: a slow store must not hold up the event loop (Socket Mode acks, polls).
-        await asyncio.to_thread(read_store_gauges, pipeline.storage)
+        await gauges.read()
         return web.Response(
             body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
 
     app = web.Application(middlewares=middlewares)
+    app.on_cleanup.append(lambda _: gauges.close())
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     return app
+
+
+class StoreGauges:
+    """The store's gauges, read for /metrics in a thread of their own (a slow or locked store must hold up
+    neither the event loop, which acks Socket Mode envelopes, nor the shared worker threads, which parse
+    and extract: eight scrapes stuck on a locked table held up a feed's next alert), one read at a time
+    and shared by the scrapes that come while it runs."""
+
+    def __init__(self, storage: Storage):
+        self.storage = storage
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-store")
+        self._reading: asyncio.Future[None] | None = None
+
+    async def read(self) -> None:
+        if self._reading is None or self._reading.done():
+            loop = asyncio.get_running_loop()
+            self._reading = loop.run_in_executor(self._thread, read_store_gauges, self.storage)
+            # Retrieved even when every scrape waiting for it gave up (else asyncio logs it as lost).
+            self._reading.add_done_callback(lambda done: done.cancelled() or done.exception())
+        await asyncio.shield(self._reading)  # a scrape that gives up leaves the read to the others
+
+    async def close(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
 
 
 def read_store_gauges(storage: Storage) -> None:

@@ -1,11 +1,9 @@
-"""Outside review of issue 17 (third): /metrics scrapes waiting on a locked store fill the default
-executor, and the service's other worker-thread work waits behind them.
-
-read_store_gauges runs in asyncio.to_thread: the default executor, min(32, cores + 4) threads (6 on a
-2-core host), shared with feed parsing, extraction, press handling and fleet lease renewal. A scrape
-whose client gave up (or whose connection ops aborted) keeps its thread until the store answers. With
-PostgreSQL's `interactions` table locked by another session, eight scrapes were enough: a new article of
-another feed was not alerted while the lock was held; with no scrapes it was (same lock).
+"""/metrics scrapes waiting on a locked store hold up nothing else (found by an outside review; failed
+before the fix): the store's gauges were read in asyncio.to_thread, the default executor (6 threads on a
+2-core host) shared with feed parsing, extraction, press handling and lease renewal, and a scrape whose
+client gave up kept its thread until the store answered. With PostgreSQL's `interactions` table locked
+by another session, eight scrapes kept another feed's new article from being alerted while the lock was
+held. Now the gauges have a thread of their own, one read at a time, shared by the scrapes that wait.
 """
 
 from __future__ import annotations
