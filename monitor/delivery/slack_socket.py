@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ..address_policy import is_loopback
 from ..logs import log_event
+from ..redact import mask_url
 
 log = logging.getLogger("monitor.slack_socket")
 
@@ -136,8 +137,8 @@ class SlackSocket:
             url = str(response.get("url") or "")
             if not may_dial(url, api_url=self.api_url):
                 self._refuse(
-                    f"apps.connections.open answered a URL that is not wss://: {_where(url)}; Slack answers "
-                    "wss://, so slack.api_url (or $SLACK_API_URL) is not Slack's API"
+                    f"apps.connections.open answered a URL that is not wss://: {mask_url(url)}; Slack "
+                    "answers wss://, so slack.api_url (or $SLACK_API_URL) is not Slack's API"
                 )
             return url
 
@@ -226,10 +227,3 @@ def _retry_after(value: object) -> float:
 def _waiting(reason: str) -> None:
     """Slack not answering (yet): the SDK retries every ping interval."""
     log_event(log, logging.WARNING, "slack.socket_mode_waiting", reason=reason)
-
-
-def _where(url: str) -> str:
-    """A URL as far as its host and path: the query holds the ticket."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return f"{parts.scheme}://{host}{parts.path}" if host else repr(url[:40])
