@@ -9,11 +9,10 @@ import json
 from dataclasses import dataclass
 
 from ..config import WatchlistConfig
+from ..config.tune_edit import QUERY_KINDS
 from ..models import TermHit
 from ..stages.match import CompiledWatchlist, compile_watchlist, match_article
 from .alerted import AlertedArticle, WatchlistAlerts
-
-QUERY_KINDS = ("near", "title")  # the edits that set the watchlist's `query:` (value: the new query)
 
 
 @dataclass(frozen=True)
@@ -60,9 +59,10 @@ class Suggestion:
         content = json.dumps([self.watchlist, c.kind, c.term, c.value], ensure_ascii=False)
         return hashlib.sha256(content.encode("utf-8")).hexdigest()[:6]
 
-    def rank_key(self) -> tuple[int, int, int]:
+    def rank_key(self) -> tuple[int, int]:
+        """Most not-relevant alerts removed, then fewest others (none suggested loses a relevant one)."""
         b = self.backtest
-        return (b.relevant_lost, -b.not_relevant_removed, b.removed - b.not_relevant_removed)
+        return (-b.not_relevant_removed, b.removed - b.not_relevant_removed)
 
 
 def backtest(alerts: WatchlistAlerts, watchlist: WatchlistConfig) -> Backtest:

@@ -98,7 +98,7 @@ def _title(
             query = _query(alerts.watchlist, f"title:{written(name)}")
             note = f"{name!r} needed in the headline"
         tested = _tested(alerts, Change("title", name, query, note))
-        if tested is not None and not tested.backtest.relevant_lost:
+        if tested is not None:  # suggest() keeps it only if it loses no relevant alert
             yield tested
 
 
