@@ -6,14 +6,11 @@ its alerts would carry no buttons)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from ..address_policy import is_loopback
 from ..config import Config
+from ..delivery.notifiers.slack import slack_web_client
 from ..delivery.slack_socket import FIXES, may_dial
 from ..redact import mask_configured_url
 from .check_verdict import Verdict
@@ -28,9 +25,7 @@ async def check_buttons(config: Config) -> list[Verdict]:
 async def _check_app_token(config: Config, token: str) -> Verdict:
     settings = config.slack
     api_url = settings.resolved_api_url()
-    client = AsyncWebClient(token=token, base_url=api_url, retry_handlers=[])
-    if is_loopback(urlsplit(api_url).hostname):
-        client.proxy = None  # as `run` does: a token for a local fake never goes through a proxy
+    client = slack_web_client(api_url, token=token)  # as `run` asks
     subject = f"buttons (app-level token from ${settings.app_token_env})"
     try:
         response = await client.apps_connections_open(app_token=token)

@@ -26,11 +26,11 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
-from slack_sdk.web.async_client import AsyncWebClient
 
 from ..address_policy import is_loopback
 from ..logs import log_event
 from ..redact import mask_url
+from .notifiers.slack import slack_web_client
 
 log = logging.getLogger("monitor.slack_socket")
 
@@ -72,7 +72,7 @@ class SlackSocket:
         self.acks = 0  # envelopes acknowledged since start
         self.refusal: str | None = None  # why, once refused: nothing asks for a URL again
         self.client: SocketModeClient | None = None
-        self._web = AsyncWebClient(base_url=api_url, retry_handlers=[])
+        self._web = slack_web_client(api_url)
         self._connecting: asyncio.Task[None] | None = None
         self._stopping: asyncio.Task[None] | None = None
 
@@ -83,7 +83,7 @@ class SlackSocket:
         client = _GuardedClient(self.app_token, web_client=web, logger=log, ping_interval=self.ping_interval)
         client.open_url, client.on_refused = self._open_url, self._stop_soon
         if is_loopback(urlsplit(self.api_url).hostname):
-            client.proxy = web.proxy = None  # a local fake: the token must not go through a proxy in clear
+            client.proxy = None  # as for its Web API calls: the token never goes through a proxy in clear
         client.socket_mode_request_listeners.append(self._on_request)
         self.client = client
         wait = 0.0

@@ -74,6 +74,20 @@ OUTAGE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable
 RATE_LIMITED_PAUSE_SECONDS = 300.0
 
 
+def slack_web_client(api_url: str, *, token: str | None = None, timeout: int = 30) -> AsyncWebClient:
+    """slack-sdk's Web API client for `api_url`, retrying nothing itself (the outbox and the Socket Mode
+    connection decide what is retried).
+
+    The SDK sends every call through $HTTPS_PROXY / $HTTP_PROXY when set (it ignores NO_PROXY). The
+    environment is trusted, so a proxy is used for a remote (https) API: the token then stays inside the
+    TLS tunnel the proxy relays. A loopback API is reached directly: through a proxy, the token of a
+    plain-http call would leave the machine in clear."""
+    client = AsyncWebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=[])
+    if is_loopback(urlsplit(api_url).hostname):
+        client.proxy = None
+    return client
+
+
 class SlackNotifier:
     name = "slack"
 
@@ -88,20 +102,14 @@ class SlackNotifier:
             )
         # No SDK retry handlers: the outbox retries with backoff across restarts, and its 429 handling
         # pauses one channel instead of sleeping inside a call (the SDK's 429 sleep has no cap).
-        self.client = AsyncWebClient(token=token, base_url=api_url, timeout=int(timeout), retry_handlers=[])
+        self.client = slack_web_client(api_url, token=token, timeout=int(timeout))
         # Buttons only when something listens for them (Socket Mode, with the app token): never a dead one.
         self.interactive = interactive
         self._choose_proxy(api_url)
 
     def _choose_proxy(self, api_url: str) -> None:
-        """The SDK sends every call through $HTTPS_PROXY / $HTTP_PROXY when set (it ignores NO_PROXY).
-
-        The environment is trusted, so a proxy is used for a remote (https) API: the token then stays
-        inside the TLS tunnel the proxy relays. A loopback API is reached directly: through a proxy, the
-        token of a plain-http call would leave the machine in clear."""
-        if is_loopback(urlsplit(api_url).hostname):
-            self.client.proxy = None
-        elif self.client.proxy:
+        """Say which proxy, if any, the token goes through (slack_web_client chose it)."""
+        if self.client.proxy:
             log_event(log, logging.INFO, "slack.proxy", proxy=mask_configured_url(self.client.proxy),
                       note="from the environment; the token stays inside TLS")  # fmt: skip
 
