@@ -10,7 +10,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from ..config import Config
-from ..delivery.notifiers.slack import slack_web_client
+from ..delivery.notifiers.slack import api_error, slack_web_client
 from ..delivery.slack_socket import FIXES, may_dial
 from ..redact import mask_configured_url
 from .check_verdict import Verdict
@@ -30,7 +30,7 @@ async def _check_app_token(config: Config, token: str) -> Verdict:
     try:
         response = await client.apps_connections_open(app_token=token)
     except SlackApiError as exc:
-        error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+        error = api_error(exc)
         return Verdict.failed(subject, f"apps.connections.open answered {error}", FIXES.get(error))
     except (TimeoutError, OSError, aiohttp.ClientError) as exc:
         where = mask_configured_url(api_url)

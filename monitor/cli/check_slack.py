@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ..config import Config
-from ..delivery.notifiers.slack import FIXES, SlackNotifier
+from ..delivery.notifiers.slack import FIXES, SlackNotifier, api_error
 from ..redact import mask_configured_url
 from .check_verdict import Verdict
 
@@ -104,7 +104,7 @@ async def _identify(client: AsyncWebClient) -> Identity | Verdict:
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
-        error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+        error = api_error(exc)
         return Verdict.failed("token", f"auth.test answered {error}", FIXES.get(error))
     except (TimeoutError, OSError, aiohttp.ClientError) as exc:
         where = mask_configured_url(str(client.base_url))
@@ -211,7 +211,7 @@ async def _list_channels(client: AsyncWebClient, scopes: frozenset[str] | None) 
 
 
 def _refusal(exc: SlackApiError) -> LookupRefused:
-    error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    error = api_error(exc)
     if error == "missing_scope":
         needed = exc.response.get("needed") or "channels:read"
         return LookupRefused(f"the token lacks {needed}, which reading channels needs")

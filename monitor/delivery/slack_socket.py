@@ -30,7 +30,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from ..address_policy import is_loopback
 from ..logs import log_event
 from ..redact import mask_url
-from .notifiers.slack import slack_web_client
+from .notifiers.slack import api_error, slack_web_client
 
 log = logging.getLogger("monitor.slack_socket")
 
@@ -119,7 +119,7 @@ class SlackSocket:
             try:
                 response = await self._web.apps_connections_open(app_token=self.app_token)
             except SlackApiError as exc:
-                error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+                error = api_error(exc)
                 if error in FIXES:
                     self._refuse(f"{error} ({FIXES[error]})")
                 if error == "ratelimited":  # rare on this method (Tier 1)

@@ -219,8 +219,13 @@ class SlackNotifier:
             await session.close()
 
 
+def api_error(exc: SlackApiError) -> str:
+    """What Slack said went wrong (`invalid_auth`, `ratelimited`…), or the HTTP status if it said nothing."""
+    return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+
+
 def _notify_error(channel: str, exc: SlackApiError) -> NotifyError:
-    error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    error = api_error(exc)
     permanent = error in PERMANENT_ERRORS
     reason = f"{error} ({FIXES[error]})" if error in FIXES else error
     details = exc.response.get("response_metadata", {}) or {}
