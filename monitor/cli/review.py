@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,7 +79,7 @@ def _preview_row(pipeline: Pipeline, stored: StoredArticle, watchlist: str | Non
         for m in pipeline.match(pipeline.article_from_record(record), tags)
         if _wanted(m.watchlist, watchlist)
     ]
-    then = tuple(name for name in _watchlists_alerted(stored) if _wanted(name, watchlist))
+    then = tuple(name for name in stored.watchlists_alerted() if _wanted(name, watchlist))
     if not matches and not then:
         return None
     verdict = (ALERTED if then else NEW) if matches else DROPPED
@@ -98,17 +97,6 @@ def _preview_row(pipeline: Pipeline, stored: StoredArticle, watchlist: str | Non
 
 def _wanted(name: str, watchlist: str | None) -> bool:
     return watchlist is None or name == watchlist
-
-
-def _watchlists_alerted(stored: StoredArticle) -> tuple[str, ...]:
-    """The watchlists that matched when the article was alerted (empty if no alert of it was delivered or
-    is on its way: one that failed, or was dropped, reached nobody)."""
-    if not stored.channels_alerted:
-        return ()
-    try:
-        return tuple(entry["watchlist"] for entry in json.loads(stored.record.matches_json))
-    except (ValueError, KeyError, TypeError):
-        return ()
 
 
 async def backfill(pipeline: Pipeline, since: datetime) -> list[PreviewRow]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..config import Config, WatchlistConfig
 from ..models import Article
 from ..storage import Storage
-from ..storage.records import StoredArticle
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ def alerts_by_watchlist(
     found = [WatchlistAlerts(w, config.channel_for(w)) for w in config.watchlists if only in (None, w.name)]
     by_name = {w.watchlist.name: w for w in found}
     for stored in storage.recent_articles(since):
-        for name in _watchlists_alerted(stored):
+        for name in stored.watchlists_alerted():
             if (alerts := by_name.get(name)) is not None:
                 record = stored.record
                 article = Article(url=record.url, title=record.title, text=record.text)
@@ -72,13 +70,3 @@ def _verdicts(storage: Storage) -> dict[tuple[int, str], bool]:
         if article_id is not None:
             verdicts[(article_id, judgement.watchlist)] = judgement.relevant
     return verdicts
-
-
-def _watchlists_alerted(stored: StoredArticle) -> tuple[str, ...]:
-    """The watchlists an alert of the article was delivered (or is on its way) for."""
-    if not stored.channels_alerted:
-        return ()
-    try:
-        return tuple(entry["watchlist"] for entry in json.loads(stored.record.matches_json))
-    except (ValueError, KeyError, TypeError):
-        return ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,6 +66,16 @@ class StoredArticle:
     id: int
     record: ArticleRecord
     channels_alerted: tuple[str, ...]  # channels an alert was sent to or is pending for
+
+    def watchlists_alerted(self) -> tuple[str, ...]:
+        """The watchlists that matched when the article was alerted (empty if no alert of it was delivered
+        or is on its way: one that failed, or was dropped, reached nobody)."""
+        if not self.channels_alerted:
+            return ()
+        try:
+            return tuple(entry["watchlist"] for entry in json.loads(self.record.matches_json))
+        except (ValueError, KeyError, TypeError):
+            return ()
 
 
 @dataclass(frozen=True)
