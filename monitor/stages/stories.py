@@ -86,9 +86,10 @@ KEYS_KEPT = 12
 # a single name.
 MIN_WORDS = 10
 
-# Words with their inner apostrophes and hyphens; a possessive's "'s" is left out, so "Alibaba's" is
-# the name "Alibaba".
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|\w(?:[\w-]|[’'](?![sS]\b))*")
+# Words with their inner apostrophes and hyphens ("O'Brien"); a possessive's "'s" is left out, so
+# "Alibaba's" is the name "Alibaba", and so is a plural possessive's trailing apostrophe ("Sixers'" is
+# "Sixers"; it was a name of its own, shared with no other spelling).
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|\w(?:[\w-]|[’'](?=\w)(?![sS]\b))*")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?:])\s+|\n+")
 
 

@@ -161,6 +161,18 @@ def test_days_and_months_are_words_not_names() -> None:
     assert {"friday", "march"} <= found.words.keys()
 
 
+@pytest.mark.parametrize("quote", ["'", "’"])
+def test_a_plural_possessive_is_the_name_itself(quote: str) -> None:
+    # "Sixers'" is the name "sixers", as "Alibaba's" is "alibaba"; an apostrophe inside a name stays.
+    found = profile_article(
+        f"Sixers{quote} coach fired",
+        f"The Sixers{quote} coach Jim O{quote}Brien was fired by Philadelphia, the Sixers said. " * 3,
+    )
+    assert found is not None
+    assert {"sixers", "o'brien"} <= found.names.keys()  # the text's curly apostrophes are normalised
+    assert not any(name.endswith(quote) for name in found.names.keys() | found.words.keys())
+
+
 def test_a_briefs_words_guard_shrinks_with_its_words() -> None:
     # The same words cosine with a story (0.15, under the 0.2 guard): enough for a brief of 10 distinct
     # words, not for an article of 40. Both share the story's two names.
