@@ -140,3 +140,29 @@ def test_a_feeds_items_hold_decisions_as_early_as_their_feed() -> None:
         return decided
 
     assert asyncio.run(two_feeds()) == ["a", "b"]
+
+
+@given(st.permutations(list(range(6))))
+def test_a_second_turn_comes_after_every_first_turn_waiting(arrivals: list[int]) -> None:
+    # A brief that would start a story (article 1) is decided again after the rest of its cycle, even
+    # those published after it; in publication order among the second turns.
+    async def cycle() -> list[str]:
+        order = DecisionOrder(settle=60)
+        decided: list[str] = []
+        feed = order.hold()
+
+        async def article(n: int) -> None:
+            published = T0 + timedelta(hours=n)
+            async with order.turn(published, f"https://news.example/{n}"):
+                decided.append(str(n))
+            if n in (1, 3):
+                async with order.turn(published, f"https://news.example/{n}", again=True):
+                    decided.append(f"{n} again")
+
+        tasks = [asyncio.create_task(article(n)) for n in arrivals]
+        await asyncio.sleep(0)
+        feed.release()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+        return decided
+
+    assert asyncio.run(cycle()) == ["0", "1", "2", "3", "4", "5", "1 again", "3 again"]

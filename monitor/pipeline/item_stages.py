@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Literal
 
 from ..config import Config
 from ..delivery.outbox import Outbox
@@ -24,7 +25,7 @@ from ..models import Alert, Article, FeedItem, Match
 from ..stages.dedupe import article_keys, fingerprint_text, item_keys
 from ..stages.match import CompiledWatchlist, compile_watchlists, match_article
 from ..stages.neardup import Signature, sign_text
-from ..stages.stories import StoryProfile, profile_article, published_time
+from ..stages.stories import StoryProfile, is_brief, profile_article, published_time
 from ..storage import ArticleKey, ArticleRecord, QueuedAlert, RecordResult, Storage
 from ..stories.decision_order import DecisionOrder, Hold
 from ..stories.desk import StoryDesk, article_outcome
@@ -34,6 +35,10 @@ from .page_reading import PageReader, article_from_item
 from .stored_text import StoredTextBudget
 
 log = logging.getLogger("monitor.pipeline")
+
+# Which decision on an article this is: its only one (an item taken over from a dead instance is decided as
+# soon as read), its first in publication order, or a brief's second, after the rest of its cycle.
+Turn = Literal["only", "first", "second"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,15 +163,29 @@ class ItemStages:
         # story decisions and the record are store work: both off the event loop, which keeps fetching.
         reading = await asyncio.to_thread(self._read_text, article, source, tags)
         # Read: from here it waits for its turn, in publication order (decision_order.py).
-        turn = (
+        its_turn = (
             self.decisions.turn(published_time(article.published, now), item.link, hold)
             if ordered
             else contextlib.nullcontext()
         )
-        async with turn, self._record_lock:
-            outcome, queued, result = await asyncio.to_thread(
-                self._decide_and_record, item, article, now, reading, source
+        async with its_turn, self._record_lock:
+            decided = await asyncio.to_thread(
+                self._decide_and_record,
+                item,
+                article,
+                now,
+                reading,
+                source,
+                turn="first" if ordered else "only",
             )
+        if decided is None:  # a brief that would start a story: once more, after the rest of its cycle
+            published = published_time(article.published, now)
+            async with self.decisions.turn(published, item.link, again=True), self._record_lock:
+                decided = await asyncio.to_thread(
+                    self._decide_and_record, item, article, now, reading, source, turn="second"
+                )
+        assert decided is not None  # only a first turn may leave the decision for later
+        outcome, queued, result = decided
         if result.is_duplicate:
             return "duplicate"
         if queued:
@@ -181,22 +200,46 @@ class ItemStages:
         return TextReading(signature, profile, matches, alerts)
 
     def _decide_and_record(
-        self, item: FeedItem, article: Article, now: datetime, reading: TextReading, source: str
-    ) -> tuple[str, list[QueuedAlert], RecordResult]:
+        self,
+        item: FeedItem,
+        article: Article,
+        now: datetime,
+        reading: TextReading,
+        source: str,
+        *,
+        turn: Turn = "only",
+    ) -> tuple[str, list[QueuedAlert], RecordResult] | None:
         """Copy or not, which story, what to post: decided and stored in one go (under the record lock
         here, and the store's story lock across instances: two outlets' reports of one event, read by
-        two instances at once, must not both start the story)."""
+        two instances at once, must not both start the story).
+
+        None, with nothing stored, for a brief that would start a story on its first turn: a brief finds
+        its story only once another report of the event has, and one of its own cycle published minutes
+        after it may be that report (development set: "a Perth doctor feared dead after a fall" came six
+        minutes before "Mark Vinar ... from Perth ... presumed dead", which joined the accident's story).
+        On its second turn it may join only a story begun by the time it was published: one that the
+        reports after it confirmed, not one they started. Decided after articles published hours later, a
+        10-word feed summary ("Alibaba's chip unit T-Head will supply 72% of the chips") otherwise joined
+        the Alibaba memo story that began after it (tests/test_once.py)."""
         with self.storage.story_lock():
             since = now - self.config.stories.window
             keys = article_keys(item, article)
             copy_of, exact = self._copy_of(item.link, keys, reading.signature, since)
+            published = published_time(article.published, now)
             story_id = (
                 self.storage.story_of(copy_of)
                 if copy_of
                 else self.stories.story_of(
-                    item.link, reading.profile, since, published_time(article.published, now)
+                    item.link,
+                    reading.profile,
+                    since,
+                    published,
+                    begun_by=published if turn == "second" else None,
                 )
             )
+            starts_story = story_id is None and copy_of is None
+            if starts_story and turn == "first" and reading.profile is not None and is_brief(reading.profile):
+                return None
             queued = self.story_messages(story_id, reading.alerts, source, copy=copy_of is not None)
             muted = not queued and self.stories.muted(story_id, reading.alerts)
             outcome = article_outcome(queued, reading.alerts, reading.matches, is_copy=copy_of is not None,

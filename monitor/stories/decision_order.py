@@ -11,6 +11,10 @@ started after an article arrived do not hold it back: a service polling feeds al
 otherwise keep every article waiting for `settle`. In `once`, every feed's poll is under way from the
 cycle's start, so the whole cycle is decided in publication order.
 
+An article may take a second turn (`again`), after every first turn waiting: a brief that would start a
+story is decided again once the rest of its cycle is (pipeline/item_stages.py), as a second turn waits
+for the articles being read when it was asked for.
+
 Within those bounds, the grouping of a cycle's articles does not depend on the order in which they, or
 their feeds, finish (tests/test_story_order.py permutes them). Two instances of a fleet decide their own
 articles under the store's story lock in the order they arrive there.
@@ -47,6 +51,7 @@ class Hold:
 
 @dataclass(order=True)
 class _Waiter:
+    again: bool  # a second turn: after every first one
     published: datetime
     url: str
     number: int  # arrival order: the last tie-breaker, so two waiters never compare equal
@@ -95,14 +100,18 @@ class DecisionOrder:
         self._release()
 
     @contextlib.asynccontextmanager
-    async def turn(self, published: datetime, url: str, hold: Hold | None = None) -> AsyncIterator[None]:
+    async def turn(
+        self, published: datetime, url: str, hold: Hold | None = None, *, again: bool = False
+    ) -> AsyncIterator[None]:
         """Wait until this article is the one to decide, then decide it (one at a time).
 
         `hold`: the article's own, released once it waits (not before: in between, a later-published
-        article could take the turn)."""
+        article could take the turn). `again`: a second turn, given after every first turn waiting."""
         loop = asyncio.get_running_loop()
         number = next(self._numbers)
-        waiter = _Waiter(published, url, number, time.monotonic(), loop.create_future(), horizon=number)
+        waiter = _Waiter(
+            again, published, url, number, time.monotonic(), loop.create_future(), horizon=number
+        )
         heapq.heappush(self._waiting, waiter)
         if self._timer is None:
             self._timer = loop.call_later(self.settle, self._settled)

@@ -42,14 +42,24 @@ class StoryDesk:
         return copy[0]
 
     def story_of(
-        self, url: str, profile: StoryProfile | None, since: datetime, published: datetime
+        self,
+        url: str,
+        profile: StoryProfile | None,
+        since: datetime,
+        published: datetime,
+        *,
+        begun_by: datetime | None = None,
     ) -> int | None:
         """The story this article is another outlet's report of, or None when it starts a new one.
 
-        `published`: when the article came out (stories.best_story: a story's bar rises with its age)."""
+        `published`: when the article came out (stories.best_story: a story's bar rises with its age).
+        `begun_by`: only a story begun by then (a brief's second turn, pipeline/item_stages.py)."""
         if profile is None:
             return None
-        found = best_story(profile, self.storage.story_members(list(profile.keys), since=since), published)
+        members = self.storage.story_members(list(profile.keys), since=since)
+        if begun_by is not None:
+            members = [member for member in members if member.story_started <= begun_by]
+        found = best_story(profile, members, published)
         if found is None:
             return None
         log_event(log, logging.INFO, "article.same_story", article_url=url, story=found.story_id,

@@ -1,0 +1,63 @@
+"""A brief that would start a story is decided again after the rest of its cycle (pipeline/item_stages.py).
+
+Three reports of one climbing accident reach one cycle: a full report, then two agency briefs six
+minutes apart. The first brief ("a Perth doctor feared dead") is not like the full report (0.15 where
+0.25 is needed); the second ("Mark Vinar ... from Perth ... presumed dead") is, and the first is like the
+second (0.33). Decided in publication order alone, the first brief starts a story of its own and posts a
+second alert; decided again once the second has joined, it joins too. On that second turn it may join
+only a story begun by the time it was published, not one that articles published after it started.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.support.feeds import rss_feed
+from tests.support.world import World, hours_ago, message_title
+from tests.test_once import serve_sample_news
+from tests.test_story_threads import article_page
+
+REPORT = (
+    "Climber Mark Vinar presumed dead after fall on Mount Cook",
+    "Mark Vinar, an Australian doctor from Perth, is presumed dead after he fell from a ridge on Mount Cook"
+    " on Thursday. His brother survived two nights in an ice cave high on the mountain before a rescue"
+    " helicopter reached him. Police said the climber fell about 600 metres from the ridge.",
+)
+TRIBUTE = (
+    "A colleague has paid tribute to a Perth doctor feared dead after a fall from a mountain in New Zealand."
+)
+VINAR = (
+    "Mark Vinar, an Australian climber from Perth, has been presumed dead after falling over half a kilometre"
+    " from New Zealand's highest peak, Mount Cook."
+)
+# outlet, title, text, hours before now it was published
+PUBLISHED = [
+    ("Alpine Times", *REPORT, 3.0),
+    ("Perth Wire", TRIBUTE, TRIBUTE, 1.0),
+    ("Kiwi News", VINAR, VINAR, 0.9),
+]
+
+
+def test_a_brief_published_before_its_storys_next_report_joins_the_story(world: World) -> None:
+    for outlet, title, text, hours in PUBLISHED:
+        slug = outlet.lower().replace(" ", "-")
+        url = world.web.add(
+            f"/{slug}/a.html", article_page({"title": title, "text": text}), content_type="text/html"
+        )
+        item = {"title": title, "link": url, "guid": url, "description": text, "pub_date": hours_ago(hours)}
+        world.add_feed(f"/{slug}/rss.xml", rss_feed(outlet, [item]), name=outlet)
+    world.watchlists = [{"name": "perth", "channel": "#news-alerts", "terms": ["Perth"]}]
+    assert world.once() == 0
+    stories = Counter(story for (story,) in world.store.rows("SELECT story_id FROM articles"))
+    assert sorted(stories.values()) == [3]
+    assert len(world.top_level()) == 1
+
+
+def test_a_brief_does_not_join_on_its_second_turn_a_story_begun_after_it(world: World) -> None:
+    # Mint's 10-word feed summary about T-Head (its page gone) came out two hours before the Alibaba memo
+    # story's reports (Mint's and a blog's); decided after them, it scores that story's bar, but the
+    # story began after it: it stays an alert of its own, not a reply in the memo's thread.
+    serve_sample_news(world)
+    assert world.once() == 0
+    alerts = {message_title(m) for m in world.top_level("#china-tech")}
+    assert "Chip unit expands" in alerts and len(alerts) == 2
