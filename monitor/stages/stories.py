@@ -19,6 +19,8 @@ The score is the mean of the two cosines with the centroid. The score a story mu
 age (the time from its first article to this one's publication): two events of one kind (a coach
 fired, the same coach hired years later; two quakes at one place) share names and vocabulary, and are
 rarely reported within hours of each other, while one event's reports bunch up in its first day.
+At the bar's ceiling (a story a day or more old) a report that writes a later year than the story ever
+did is the next event of that kind, not a follow-up.
 
 Measured on the story-events development set (real news labelled by event, bench/story_events.py) and
 on tests/fixtures/stories (bench/stories.py): docs/stories.md. A small embedding model
@@ -91,6 +93,8 @@ MIN_WORDS = 10
 # "Sixers"; it was a name of its own, shared with no other spelling).
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|\w(?:[\w-]|[’'](?=\w)(?![sS]\b))*")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?:])\s+|\n+")
+# A year written as a figure (a name: figures of two or more digits are), for _later_year.
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,8 @@ def best_story(
         profiles = [StoryProfile.from_json(m.profile) for m in newest]
         score = story_similarity(profile, profiles)
         required = required_score(published - min(m.story_started for m in story), threshold)
+        if required >= THRESHOLD_CEILING and _later_year(profile, profiles, published.year):
+            continue
         if score >= required and (best is None or score - required > best[0]):
             # The member it is most like, scored as the story is (a brief sharing one name included).
             like = max(
@@ -174,6 +180,18 @@ def best_story(
             )[0]
             best = (score - required, StoryMatch(story_id, score, required, like.article_id))
     return best[1] if best else None
+
+
+def _later_year(profile: StoryProfile, members: list[StoryProfile], now: int) -> bool:
+    """The article writes a year (up to `now`, the year it was published: later ones are plans) later than
+    every such year its story's members write. A report a day or more after a story began that is as
+    close to it as the ceiling asks, but names a later year than the story ever did, reports the next
+    event of that kind (the next election, the next season), not a follow-up."""
+    mine = [int(name) for name in profile.names if _YEAR.fullmatch(name) and int(name) <= now]
+    theirs = [
+        int(name) for member in members for name in member.names if _YEAR.fullmatch(name) and int(name) <= now
+    ]
+    return bool(mine) and bool(theirs) and max(mine) > max(theirs)
 
 
 def story_similarity(profile: StoryProfile, members: list[StoryProfile]) -> float:
