@@ -20,7 +20,8 @@ age (the time from its first article to this one's publication): two events of o
 fired, the same coach hired years later; two quakes at one place) share names and vocabulary, and are
 rarely reported within hours of each other, while one event's reports bunch up in its first day.
 At the bar's ceiling (a story a day or more old) a report that writes a later year than the story ever
-did is the next event of that kind, not a follow-up.
+did is the next event of that kind, not a follow-up. An article that clears several stories joins the
+one it clears by the most times its bar.
 
 Measured on the story-events development set (real news labelled by event, bench/story_events.py) and
 on tests/fixtures/stories (bench/stories.py): docs/stories.md. A small embedding model
@@ -173,12 +174,14 @@ def best_story(
         required = required_score(published - min(m.story_started for m in story), threshold)
         if required >= THRESHOLD_CEILING and _later_year(profile, profiles, published.year):
             continue
-        if score >= required and (best is None or score - required > best[0]):
+        # Cleared by how many times its bar, not by how much: the bar rises with the story's age, and the
+        # same lead over a day-old story's bar is weaker evidence than over a new story's.
+        if score >= required and (best is None or score / required > best[0]):
             # The member it is most like, scored as the story is (a brief sharing one name included).
             like = max(
                 zip(newest, profiles, strict=True), key=lambda pair: story_similarity(profile, [pair[1]])
             )[0]
-            best = (score - required, StoryMatch(story_id, score, required, like.article_id))
+            best = (score / required, StoryMatch(story_id, score, required, like.article_id))
     return best[1] if best else None
 
 

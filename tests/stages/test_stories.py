@@ -44,8 +44,10 @@ def test_grouping_meets_the_targets_on_the_labelled_corpus() -> None:
 
 
 def test_the_threshold_is_not_on_a_knife_edge() -> None:
-    # Thresholds from 0.20 to 0.275 group the corpus exactly: the one used is no lucky point.
-    for threshold in (0.20, STORY_THRESHOLD, 0.25, 0.275):
+    # Thresholds from 0.21 to 0.28 group the corpus exactly: the one used is no lucky point. (At 0.20 a
+    # day-later report of a recall clears a 7-hour-old near miss by more times its bar than its own story,
+    # 0.31 over 0.291 against 0.576 over 0.55: docs/stories.md.)
+    for threshold in (0.21, STORY_THRESHOLD, 0.25, 0.275, 0.28):
         scores = story_grouping_scores(list(CORPUS.values()), threshold)
         assert scores["fp"] == 0 and scores["fn"] == 0, (threshold, scores)
 
@@ -304,3 +306,30 @@ def test_at_the_ceiling_a_report_writing_a_later_year_than_its_story_is_another_
     # Younger than the ceiling, the year does not count: the reports of one event bunch up in its first
     # day, and they write the years of its background (the last election's) as freely as its own.
     assert best_story(report, story, T0 + timedelta(hours=6)) is not None
+
+
+def mixed(of: dict[str, float], cosine: float, other: str) -> dict[str, float]:
+    """A unit vector whose cosine with the unit vector `of` is `cosine` (the rest on words `of` lacks)."""
+    rest = math.sqrt(1 - cosine * cosine) / math.sqrt(len(of))
+    return {**{w: cosine * v for w, v in of.items()}, **{f"{other}{w}": rest for w in of}}
+
+
+def test_an_article_clearing_two_stories_joins_the_one_it_clears_by_more_times_its_bar() -> None:
+    # 0.30 where a new story asks 0.22 (1.36 times) against 0.57 where a 20-hour-old story asks 0.47
+    # (1.21 times, though 0.10 over it against 0.08): the same lead over an old story's high bar is weaker
+    # evidence than over a new story's (development set: two wrong joins into years-older same-kind events).
+    words = {f"word{n}": 0.2 for n in range(25)}
+    names = {f"name{n}": 0.5 for n in range(4)}
+    article = StoryProfile(words=words, names=names)
+    young = StoryProfile(words=mixed(words, 0.30, "y"), names=mixed(names, 0.30, "y"))
+    old = StoryProfile(words=mixed(words, 0.57, "o"), names=mixed(names, 0.57, "o"))
+    at = T0 + timedelta(hours=20)
+    members = [
+        StoryMember(1, 1, old.to_json(), T0, T0),
+        StoryMember(2, 2, young.to_json(), at, at),
+    ]
+    assert stories.story_similarity(article, [young]) == pytest.approx(0.30)
+    assert stories.story_similarity(article, [old]) == pytest.approx(0.57)
+    assert required_score(at - T0) == pytest.approx(0.47)
+    found = best_story(article, members, at)
+    assert found is not None and found.story_id == 2
