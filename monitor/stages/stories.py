@@ -10,7 +10,9 @@ weighted word vectors, and compared with the recent articles that share its most
   most) and sublinearly by how often it occurs;
 - `names`: capitalised words and figures only, weighted by rarity and by plain count, with the title
   counting three times: what the article is *about*. A passing mention of another story's company
-  ("... days after Huawei's court case") adds little to it.
+  ("... days after Huawei's court case") adds little to it. A sentence's capitalised first word is a
+  name only if it is rare as a word, or if a name follows it and it would be one inside a sentence
+  ("Jim O'Brien was fired").
 
 An article is compared with a *story*, not with its single most similar article: the story's members'
 vectors are summed into a centroid (words and names), so one member's sidebar teaser or passing mention
@@ -262,13 +264,26 @@ def _names(text: str) -> list[str]:
     """Capitalised words that are not sentence openers or common words, and figures of two or more digits."""
     found = []
     for sentence in _SENTENCE_BREAK.split(text):
-        for position, token in enumerate(_TOKEN.findall(sentence)):
+        tokens = _TOKEN.findall(sentence)
+        for position, token in enumerate(tokens):
             if token[0].isdigit():
                 if len(token) >= 2:
                     found.append(token.rstrip("%"))
-            elif token[0].isupper() and _is_name(token.casefold(), opens_sentence=position == 0):
+            elif token[0].isupper() and _is_name(
+                token.casefold(), opens_sentence=position == 0 and not _name_follows(tokens)
+            ):
                 found.append(token.casefold())
     return found
+
+
+def _name_follows(tokens: list[str]) -> bool:
+    """The sentence's second word is a name (capitalised, not shouted, rare enough): its first word, if
+    capitalised and rare enough for a name inside a sentence, is then a first name ("Jim O'Brien was
+    fired"), not a word capitalised only for opening the sentence."""
+    if len(tokens) < 2:
+        return False
+    second = tokens[1]
+    return second[0].isupper() and not second.isupper() and _is_name(second.casefold(), opens_sentence=False)
 
 
 def _is_name(word: str, *, opens_sentence: bool) -> bool:

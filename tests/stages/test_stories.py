@@ -333,3 +333,21 @@ def test_an_article_clearing_two_stories_joins_the_one_it_clears_by_more_times_i
     assert required_score(at - T0) == pytest.approx(0.47)
     found = best_story(article, members, at)
     assert found is not None and found.story_id == 2
+
+
+@pytest.mark.parametrize(
+    ("sentence", "first_is_a_name"),
+    [
+        ("Jim O'Brien was fired by the Sixers on Monday.", True),  # a first name before a name
+        ("German Chancellor Scholz met the press.", True),  # as "the German chancellor" mid-sentence
+        ("Mark Vinar, 43, is presumed dead.", False),  # "mark" is too common a word for a name anywhere
+        ("The Sixers fired their coach.", False),
+        ("Investors sold ALIBABA shares.", False),
+        ("Officials in Perth said so.", False),  # the second word is no name
+    ],
+)
+def test_a_sentences_first_word_before_a_name_is_read_as_inside_a_sentence(
+    sentence: str, first_is_a_name: bool
+) -> None:
+    first = sentence.split()[0].casefold()
+    assert (first in stories._names(sentence)) is first_is_a_name
