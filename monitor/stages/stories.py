@@ -140,7 +140,8 @@ class StoryMatch:
 
 def profile_article(title: str, text: str) -> StoryProfile | None:
     """The article's story profile, or None when the text is too short to compare."""
-    text = normalise_text(text)
+    # The title as the text: one outlet's "O’Brien" is another's "O'Brien", and names are compared.
+    title, text = normalise_text(title), normalise_text(text)
     body_tokens = _TOKEN.findall(text)
     if len(body_tokens) < MIN_WORDS:
         return None
@@ -178,12 +179,13 @@ def best_story(
             continue
         # Cleared by how many times its bar, not by how much: the bar rises with the story's age, and the
         # same lead over a day-old story's bar is weaker evidence than over a new story's.
-        if score >= required and (best is None or score / required > best[0]):
+        cleared = score / required if required else math.inf  # (a bar of 0: bench/stories.py's sweep)
+        if score >= required and (best is None or cleared > best[0]):
             # The member it is most like, scored as the story is (a brief sharing one name included).
             like = max(
                 zip(newest, profiles, strict=True), key=lambda pair: story_similarity(profile, [pair[1]])
             )[0]
-            best = (score / required, StoryMatch(story_id, score, required, like.article_id))
+            best = (cleared, StoryMatch(story_id, score, required, like.article_id))
     return best[1] if best else None
 
 
