@@ -217,10 +217,10 @@ class ItemStages:
         its story only once another report of the event has, and one of its own cycle published minutes
         after it may be that report (development set: "a Perth doctor feared dead after a fall" came six
         minutes before "Mark Vinar ... from Perth ... presumed dead", which joined the accident's story).
-        On its second turn it may join only a story begun by the time it was published: one that the
-        reports after it confirmed, not one they started. Decided after articles published hours later, a
-        10-word feed summary ("Alibaba's chip unit T-Head will supply 72% of the chips") otherwise joined
-        the Alibaba memo story that began after it (tests/test_once.py)."""
+        On its second turn it may join only a story it could have joined in publication order
+        (stories.joinable_late): decided after articles published hours later, a 10-word feed summary
+        ("Alibaba's chip unit T-Head will supply 72% of the chips") otherwise joined the Alibaba memo
+        story that began after it (tests/test_story_briefs.py)."""
         with self.storage.story_lock():
             since = now - self.config.stories.window
             keys = article_keys(item, article)
@@ -234,7 +234,7 @@ class ItemStages:
                     reading.profile,
                     since,
                     published,
-                    begun_by=published if turn == "second" else None,
+                    second_turn=turn == "second",
                 )
             )
             starts_story = story_id is None and copy_of is None

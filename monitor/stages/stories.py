@@ -201,6 +201,33 @@ def _later_year(profile: StoryProfile, members: list[StoryProfile], now: int) ->
     return bool(mine) and bool(theirs) and max(mine) > max(theirs)
 
 
+def joinable_late(
+    brief: StoryProfile, published: datetime, members: Iterable[StoryMember]
+) -> list[StoryMember]:
+    """The members of the stories a brief may join on its second turn (pipeline/item_stages.py), decided
+    after articles published later than it: a story begun by the time it was published, or one begun
+    after it whose first article would have joined the brief's own story, as in publication order the
+    brief would have started one and that article met it first.
+
+    A 10-word feed summary ("Alibaba's chip unit T-Head will supply 72% of the chips") published two
+    hours before the Alibaba memo's reports would otherwise join their story, which in publication order
+    it could not (a full report does not join a brief that shares one name with it); an agency flash six
+    minutes before its event's first full report does join it, as that report would have joined the
+    flash."""
+    by_story: dict[int, list[StoryMember]] = {}
+    for member in members:
+        by_story.setdefault(member.story_id, []).append(member)
+    kept: list[StoryMember] = []
+    for story in by_story.values():
+        first = min(story, key=lambda m: (m.published, m.article_id))
+        if first.story_started > published:
+            as_story = StoryMember(first.article_id, 0, brief.to_json(), published, published)
+            if best_story(StoryProfile.from_json(first.profile), [as_story], first.published) is None:
+                continue
+        kept.extend(story)
+    return kept
+
+
 def story_similarity(profile: StoryProfile, members: list[StoryProfile]) -> float:
     """The mean of the words and names cosines with the members' centroid; 0 when a guard fails.
 

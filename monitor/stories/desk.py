@@ -14,7 +14,7 @@ from datetime import datetime
 from ..logs import log_event
 from ..models import Alert, Match, StoryReply
 from ..stages.neardup import Signature, best_copy
-from ..stages.stories import StoryProfile, best_story
+from ..stages.stories import StoryProfile, best_story, joinable_late
 from ..storage import QueuedAlert, Storage, StoryThread
 
 log = logging.getLogger("monitor.stories")
@@ -48,17 +48,18 @@ class StoryDesk:
         since: datetime,
         published: datetime,
         *,
-        begun_by: datetime | None = None,
+        second_turn: bool = False,
     ) -> int | None:
         """The story this article is another outlet's report of, or None when it starts a new one.
 
         `published`: when the article came out (stories.best_story: a story's bar rises with its age).
-        `begun_by`: only a story begun by then (a brief's second turn, pipeline/item_stages.py)."""
+        `second_turn`: a brief's, decided after articles published later than it (pipeline/item_stages.py):
+        only a story it could have joined in publication order (stories.joinable_late)."""
         if profile is None:
             return None
         members = self.storage.story_members(list(profile.keys), since=since)
-        if begun_by is not None:
-            members = [member for member in members if member.story_started <= begun_by]
+        if second_turn:
+            members = joinable_late(profile, published, members)
         found = best_story(profile, members, published)
         if found is None:
             return None
