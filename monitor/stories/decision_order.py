@@ -11,9 +11,10 @@ started after an article arrived do not hold it back: a service polling feeds al
 otherwise keep every article waiting for `settle`. In `once`, every feed's poll is under way from the
 cycle's start, so the whole cycle is decided in publication order.
 
-An article may take a second turn (`again`), after every first turn waiting: a brief that would start a
-story is decided again once the rest of its cycle is (pipeline/item_stages.py), as a second turn waits
-for the articles being read when it was asked for.
+An article may take a second turn (`again`): a brief that would start a story is decided again once the
+rest of its cycle is (pipeline/item_stages.py). A second turn waits for the articles (and feed polls)
+that were waiting or being read when it was asked for, and goes before articles read later: in a
+service that keeps polling, there is always a later one, and the brief's alert would wait for them all.
 
 Within those bounds, the grouping of a cycle's articles does not depend on the order in which they, or
 their feeds, finish (tests/test_story_order.py permutes them). Two instances of a fleet decide their own
@@ -58,6 +59,9 @@ class _Waiter:
     arrived: float = field(compare=False)
     turn: asyncio.Future[None] = field(compare=False)
     horizon: int = field(compare=False)  # holds numbered below it were taken before it arrived
+    # When it was under way from: the number of the hold it was read under (its feed poll's, for a feed's
+    # item), else its own. A second turn waits for first turns under way before it asked.
+    origin: int = field(compare=False)
 
 
 class DecisionOrder:
@@ -109,8 +113,9 @@ class DecisionOrder:
         article could take the turn). `again`: a second turn, given after every first turn waiting."""
         loop = asyncio.get_running_loop()
         number = next(self._numbers)
+        origin = hold.number if hold is not None else number
         waiter = _Waiter(
-            again, published, url, number, time.monotonic(), loop.create_future(), horizon=number
+            again, published, url, number, time.monotonic(), loop.create_future(), number, origin
         )
         heapq.heappush(self._waiting, waiter)
         if self._timer is None:
@@ -134,6 +139,13 @@ class DecisionOrder:
         or waiting is over."""
         if self._deciding or not self._waiting:
             return
+        second = self._second_turn_due()
+        if second is not None:
+            self._waiting.remove(second)
+            heapq.heapify(self._waiting)
+            self._deciding = True
+            second.turn.set_result(None)
+            return
         earliest = self._waiting[0]
         held_back = bool(self._holds) and self._holds[0] < earliest.horizon
         oldest = min(w.arrived for w in self._waiting)
@@ -143,6 +155,18 @@ class DecisionOrder:
         waiter = heapq.heappop(self._waiting)
         self._deciding = True
         waiter.turn.set_result(None)
+
+    def _second_turn_due(self) -> _Waiter | None:
+        """The earliest-published second turn that nothing under way when it was asked for can still come
+        before, if first turns read since wait too (without them, the earliest waiter's rule decides)."""
+        seconds = [w for w in self._waiting if w.again]
+        if not seconds or len(seconds) == len(self._waiting):
+            return None
+        first_under_way = min(w.origin for w in self._waiting if not w.again)
+        for waiter in sorted(seconds):
+            if first_under_way > waiter.number and not (self._holds and self._holds[0] < waiter.horizon):
+                return waiter
+        return None
 
     def _settled(self) -> None:
         self._timer = None
