@@ -1,6 +1,7 @@
 """Story grouping on real news labelled by event (the story-events development set), through the pipeline.
 
     python bench/story_events.py [--data FILE] [--step-minutes 30] [--shuffle SEED ...] [--json]
+                                 [--record FILE]
 
 The development set (../shared/benchmarks/story-events, 339 articles of 42 events from the ECB+ corpus;
 its README says how to cite it) is replayed as a real stream delivers it: one local feed per outlet, each
@@ -18,6 +19,10 @@ holds per event, and the events with no alert of their own (all their articles j
 stories); then, beside them, the same grouping's figures on the project's own corpus. With several
 `--shuffle` seeds, each replay lists every feed's items in another order and delays every page by
 another amount, and the groupings are compared: they must be the same.
+
+`--record FILE` also writes every story decision's inputs (bench/story_record.py), which
+bench/story_replay.py replays offline in about two seconds: record once, then re-measure grouping changes
+on the record (the figures printed here are not changed by recording).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from aiohttp import web  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.stories import load_corpus, story_grouping_scores  # noqa: E402
+from bench.story_record import DecisionRecorder  # noqa: E402
 from monitor.config import load_config  # noqa: E402
 from monitor.pipeline.feed_cycle import Pipeline  # noqa: E402
 from monitor.service.assembly import with_pipeline  # noqa: E402
@@ -148,8 +154,12 @@ def write_config(folder: Path, base: str) -> Path:
     return path
 
 
-async def replay(stream: Stream, folder: Path) -> dict[str, tuple[int, str, bool]]:
-    """Run the stream through the pipeline; per article id: (story id, outcome, posted an alert)."""
+async def replay(
+    stream: Stream, folder: Path, recorder: DecisionRecorder | None = None
+) -> dict[str, tuple[int, str, bool]]:
+    """Run the stream through the pipeline; per article id: (story id, outcome, posted an alert).
+
+    `recorder`: records the story decisions' inputs (bench/story_record.py)."""
     base = [""]
     runner = web.AppRunner(make_app(stream, base))
     await runner.setup()
@@ -160,10 +170,14 @@ async def replay(stream: Stream, folder: Path) -> dict[str, tuple[int, str, bool
     config = load_config(write_config(folder, base[0]))
 
     async def cycles(pipeline: Pipeline) -> dict[str, tuple[int, str, bool]]:
+        if recorder is not None:
+            recorder.install(pipeline)
         hours = 0.0
         while hours < max(a["offset_h"] for a in stream.articles) + stream.step_hours:
             hours += stream.step_hours
             if stream.publish_until(hours):
+                if recorder is not None:
+                    recorder.cycle += 1
                 await pipeline.run_cycle()
         return read_grouping(pipeline, base[0])
 
@@ -172,6 +186,11 @@ async def replay(stream: Stream, folder: Path) -> dict[str, tuple[int, str, bool
             return await with_pipeline(config, cycles)
     finally:
         await runner.cleanup()
+
+
+def article_name(link: str) -> str:
+    """The data set's id of the article a link of the local site serves (/a/<id>.html)."""
+    return link.rsplit("/", 1)[1].removesuffix(".html")
 
 
 def read_grouping(pipeline: Pipeline, base: str) -> dict[str, tuple[int, str, bool]]:
@@ -222,7 +241,10 @@ def main() -> int:
     parser.add_argument("--shuffle", type=int, nargs="*", default=[], help="seeds: replay once per seed")
     parser.add_argument("--details", type=int, default=0, help="also list the N worst merges and splits")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--record", type=Path, help="also write the story decisions' inputs here (gzip)")
     args = parser.parse_args()
+    if args.record and len(args.shuffle) > 1:
+        parser.error("--record records one replay: give at most one --shuffle seed")
     with gzip.open(args.data, "rt", encoding="utf-8") as handle:
         articles = [json.loads(line) for line in handle]
     scorer = load_scorer(args.data)
@@ -232,21 +254,28 @@ def main() -> int:
         stream.assign_outlets()
         stream.rng = random.Random(seed) if seed is not None else None
         stream.step_hours = args.step_minutes / 60
+        recorder = DecisionRecorder(article_name) if args.record else None
         with tempfile.TemporaryDirectory() as folder:
-            grouping = asyncio.run(replay(stream, Path(folder)))
+            grouping = asyncio.run(replay(stream, Path(folder), recorder))
         mapping = {article_id: story for article_id, (story, _, _) in grouping.items()}
+        if recorder is not None:
+            header = {"data": args.data.name, "step_minutes": args.step_minutes, "seed": seed}
+            recorder.write(args.record, header, mapping)
         results.append((seed, mapping, scorer.score(articles, mapping), alert_figures(articles, grouping)))
     for seed, _, scores, alerts in results:
         report(seed, scores, alerts, scorer, args.json, {a["id"]: a["title"] for a in articles}, args.details)
-    own = story_grouping_scores(load_corpus())
-    print(f"beside it, the project's own corpus (tests/fixtures/stories, bench/stories.py): pairwise "
-          f"precision {own['precision']:.3f}, recall {own['recall']:.3f} ({own['tp']} of "
-          f"{own['tp'] + own['fn']} pairs; {own['fp']} wrong)")  # fmt: skip
+    print(own_corpus_line(story_grouping_scores(load_corpus())))
     if len(results) > 1:
         same = all(partition(r[1]) == partition(results[0][1]) for r in results[1:])
         print(f"same grouping for every order ({len(results)} replays): {'yes' if same else 'NO'}")
         return 0 if same else 1
     return 0
+
+
+def own_corpus_line(own: dict[str, float]) -> str:
+    return (f"beside it, the project's own corpus (tests/fixtures/stories, bench/stories.py): pairwise "
+            f"precision {own['precision']:.3f}, recall {own['recall']:.3f} ({own['tp']} of "
+            f"{own['tp'] + own['fn']} pairs; {own['fp']} wrong)")  # fmt: skip
 
 
 def partition(mapping: dict[str, int]) -> set[frozenset[str]]:
