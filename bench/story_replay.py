@@ -140,7 +140,8 @@ def story_of(
 ) -> tuple[int | None, bool]:
     """The story an article joins and whether it is a copy, as item_stages.py _decide_and_record and
     stories/desk.py StoryDesk.story_of decide it: a copy takes its original's story; otherwise the best
-    story of the candidates, on a second turn only one begun by the article's publication."""
+    story of the candidates, on a second turn only one it could have joined in publication order
+    (stories.joinable_late)."""
     copy_of = decision.second_copy_of if second else decision.copy_of
     # Copies are replayed as recorded, as found on that turn (a brief deferred here but not in the record gets
     # its first turn's: it could drift only if its original came later in its cycle). An original this replay
@@ -153,7 +154,7 @@ def story_of(
     published = datetime.fromisoformat(decision.published)
     members = index.story_members(profile.keys)
     if second:
-        members = [m for m in members if m.story_started <= published]
+        members = stories.joinable_late(profile, published, members)
     # The threshold is passed: best_story's default was bound at its definition (--set changes the constant).
     found = stories.best_story(profile, members, published, threshold=stories.STORY_THRESHOLD)
     return (found.story_id if found else None), False
