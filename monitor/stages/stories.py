@@ -21,9 +21,7 @@ The score is the mean of the two cosines with the centroid. The score a story mu
 age (the time from its first article to this one's publication): two events of one kind (a coach
 fired, the same coach hired years later; two quakes at one place) share names and vocabulary, and are
 rarely reported within hours of each other, while one event's reports bunch up in its first day.
-At the bar's ceiling (a story a day or more old) a report that writes a later year than the story ever
-did is the next event of that kind, not a follow-up. An article that clears several stories joins the
-one it clears by the most times its bar.
+An article that clears several stories joins the one it clears by the most times its bar.
 
 Measured on the story-events development set (real news labelled by event, bench/story_events.py) and
 on tests/fixtures/stories (bench/stories.py): docs/stories.md. A small embedding model
@@ -96,8 +94,6 @@ MIN_WORDS = 10
 # "Sixers"; it was a name of its own, shared with no other spelling).
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|\w(?:[\w-]|[’'](?=\w)(?![sS]\b))*")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?:])\s+|\n+")
-# A year written as a figure (a name: figures of two or more digits are), for _later_year.
-_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -175,8 +171,6 @@ def best_story(
         profiles = [StoryProfile.from_json(m.profile) for m in newest]
         score = story_similarity(profile, profiles)
         required = required_score(published - min(m.story_started for m in story), threshold)
-        if required >= THRESHOLD_CEILING and _later_year(profile, profiles, published.year):
-            continue
         # Cleared by how many times its bar, not by how much: the bar rises with the story's age, and the
         # same lead over a day-old story's bar is weaker evidence than over a new story's.
         cleared = score / required if required else math.inf  # (a bar of 0: bench/stories.py's sweep)
@@ -187,18 +181,6 @@ def best_story(
             )[0]
             best = (cleared, StoryMatch(story_id, score, required, like.article_id))
     return best[1] if best else None
-
-
-def _later_year(profile: StoryProfile, members: list[StoryProfile], now: int) -> bool:
-    """The article writes a year (up to `now`, the year it was published: later ones are plans) later than
-    every such year its story's members write. A report a day or more after a story began that is as
-    close to it as the ceiling asks, but names a later year than the story ever did, reports the next
-    event of that kind (the next election, the next season), not a follow-up."""
-    mine = [int(name) for name in profile.names if _YEAR.fullmatch(name) and int(name) <= now]
-    theirs = [
-        int(name) for member in members for name in member.names if _YEAR.fullmatch(name) and int(name) <= now
-    ]
-    return bool(mine) and bool(theirs) and max(mine) > max(theirs)
 
 
 def joinable_late(

@@ -266,48 +266,6 @@ def test_a_brief_sharing_one_name_english_does_not_know_joins_on_it(name: str, j
     assert (best_story(brief, story, T0 + timedelta(hours=3)) is not None) is joins
 
 
-ELECTION = (
-    "Turkmenistan votes for a new parliament",
-    "Turkmenistan voted on Sunday for a new parliament, the Mejlis, in an election President Gurbanguly"
-    " Berdimuhamedov calls a step towards democracy. Observers from the OSCE were not invited to Ashgabat."
-    " The last such election, in 2007, gave every seat to the Democratic Party of Turkmenistan, and the"
-    " Central Election Commission said turnout was above 90 per cent.",
-)
-
-
-def election_report(year_written: str) -> StoryProfile:
-    found = profile_article(
-        "Turkmenistan prepares a parliamentary election",
-        "Turkmenistan prepares to vote for a new parliament, the Mejlis, in an election President Gurbanguly"
-        " Berdimuhamedov calls a step towards democracy. Observers from the OSCE were invited to Ashgabat."
-        f" The election law of {year_written} lets a second party stand, and the Central Election Commission"
-        " expects turnout above 90 per cent.",
-    )
-    assert found is not None
-    return found
-
-
-@pytest.mark.parametrize(
-    ("year_written", "joins"),
-    [("2013", False), ("2007", True), ("2031", True)],  # a later year; the story's; a plan's, after T0's
-)
-def test_at_the_ceiling_a_report_writing_a_later_year_than_its_story_is_another_event(
-    year_written: str, joins: bool
-) -> None:
-    # Development set: the 2013 election's first report joined the 2008 election's story 35 hours on,
-    # scoring 0.60 over the ceiling's 0.55. Names and words alone cannot tell the next election of a
-    # country from a follow-up; the later year it writes can. A year after its own publication is a plan.
-    story = [member_of(*ELECTION, 1, T0)]
-    report = election_report(year_written)
-    late = T0 + timedelta(hours=35)
-    assert required_score(late - T0) == stories.THRESHOLD_CEILING
-    assert stories.story_similarity(report, [StoryProfile.from_json(story[0].profile)]) >= 0.55
-    assert (best_story(report, story, late) is not None) is joins
-    # Younger than the ceiling, the year does not count: the reports of one event bunch up in its first
-    # day, and they write the years of its background (the last election's) as freely as its own.
-    assert best_story(report, story, T0 + timedelta(hours=6)) is not None
-
-
 def mixed(of: dict[str, float], cosine: float, other: str) -> dict[str, float]:
     """A unit vector whose cosine with the unit vector `of` is `cosine` (the rest on words `of` lacks)."""
     rest = math.sqrt(1 - cosine * cosine) / math.sqrt(len(of))
