@@ -186,7 +186,11 @@ def test_the_items_a_killed_instance_was_reading_are_taken_over_when_its_lease_r
         # Every page is being read (none has arrived yet) by the instances that polled the feeds, which
         # hold the feeds until their polls are recorded.
         reading = lambda: all(web_server.hits(f"/slow/{n}.html") for n in range(feeds))  # noqa: E731
-        wait_for(lambda: joined() and reading(), 60, "three instances reading the new pages", fleet)
+        # (The claims are read in the wait too: one full run, on a busy machine, found none in a read
+        # made right after it, which this test's own reasoning says cannot be; not reproduced since.)
+        holding = lambda: bool(feed_holders(store))  # noqa: E731
+        wait_for(lambda: joined() and reading() and holding(), 60, "three instances reading the new pages",
+                 fleet)  # fmt: skip
         [(victim_pid, held)] = feed_holders(store).most_common(1)
         victim = next(p for p in fleet if p.pid == victim_pid)
         os.kill(victim.pid, signal.SIGKILL)
