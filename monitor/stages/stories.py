@@ -83,11 +83,19 @@ WORDS_KEPT = 150
 NAMES_KEPT = 60
 # The names an article is indexed by; candidates are the articles sharing at least one.
 KEYS_KEPT = 12
-# Below this many words (a headline alone) there is too little to tell stories apart: the article stands
-# alone. Briefs of 10-40 words are grouped: on the development set a third of the same-event pairs missed
-# had one (a robbery's 13 agency briefs were 13 alerts); the story-level guards keep them from joining on
-# a single name.
+# Below this many words (a headline alone) there is too little for the cosines to tell stories apart.
+# Briefs of 10-40 words are grouped: on the development set a third of the same-event pairs missed had one
+# (a robbery's 13 agency briefs were 13 alerts); the story-level guards keep them from joining on a single
+# name.
 MIN_WORDS = 10
+# A headline alone (an item whose page gave no text and whose feed gave no summary) of HEADLINE_MIN_WORDS
+# to MIN_WORDS words joins a story that shares a name with it and whose words hold HEADLINE_COVERAGE of
+# what it says (its words besides its names, by weight): "The parliament election is over in
+# Turkmenistan." (0.82 of it in the election's story; development set: 47 -> 46 alerts, the one such
+# item). Shorter ones ("Alibaba denies report") say too little: they stand alone. A headline is nobody's
+# yardstick: it is no member of the centroid a later article is compared with.
+HEADLINE_MIN_WORDS = 5
+HEADLINE_COVERAGE = 0.75
 
 # Words with their inner apostrophes and hyphens ("O'Brien"); a possessive's "'s" is left out, so
 # "Alibaba's" is the name "Alibaba", and so is a plural possessive's trailing apostrophe ("Sixers'" is
@@ -102,18 +110,20 @@ class StoryProfile:
 
     words: dict[str, float]
     names: dict[str, float]
+    headline: bool = False  # a headline alone (HEADLINE_MIN_WORDS): compared by what of it a story holds
 
     @cached_property
     def keys(self) -> tuple[str, ...]:
         return tuple(sorted(self.names, key=self.names.__getitem__, reverse=True)[:KEYS_KEPT])
 
     def to_json(self) -> str:
-        return json.dumps({"w": self.words, "n": self.names}, ensure_ascii=False, separators=(",", ":"))
+        stored = {"w": self.words, "n": self.names, **({"h": 1} if self.headline else {})}
+        return json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, data: str) -> StoryProfile:
         loaded = json.loads(data)
-        return cls(words=loaded["w"], names=loaded["n"])
+        return cls(words=loaded["w"], names=loaded["n"], headline=bool(loaded.get("h")))
 
     def similarity(self, other: StoryProfile) -> float:
         """The mean of the words and names cosines; 0 when the guards say there is too little in common."""
@@ -139,7 +149,10 @@ def profile_article(title: str, text: str) -> StoryProfile | None:
     # The title as the text: one outlet's "O’Brien" is another's "O'Brien", and names are compared.
     title, text = normalise_text(title), normalise_text(text)
     body_tokens = _TOKEN.findall(text)
-    if len(body_tokens) < MIN_WORDS:
+    if len(body_tokens) < HEADLINE_MIN_WORDS:
+        # No text to speak of (a page that failed, a feed without summaries): the headline is all there is.
+        text, body_tokens = title, _TOKEN.findall(title)
+    if len(body_tokens) < HEADLINE_MIN_WORDS:
         return None
     words: Counter[str] = Counter(t.casefold() for t in body_tokens if _is_content(t))
     for token in _TOKEN.findall(title):
@@ -151,6 +164,7 @@ def profile_article(title: str, text: str) -> StoryProfile | None:
     return StoryProfile(
         words=_unit({w: (1 + math.log(n)) * _rarity(w) for w, n in words.items()}, WORDS_KEPT),
         names=_unit({w: n * _rarity(w) for w, n in names.items()}, NAMES_KEPT),
+        headline=len(body_tokens) < MIN_WORDS,
     )
 
 
@@ -167,8 +181,11 @@ def best_story(
         by_story.setdefault(member.story_id, []).append(member)
     best: tuple[float, StoryMatch] | None = None
     for story_id, story in by_story.items():
-        newest = sorted(story, key=lambda m: m.published)[-MEMBERS_COMPARED:]
-        profiles = [StoryProfile.from_json(m.profile) for m in newest]
+        read = [(m, StoryProfile.from_json(m.profile)) for m in sorted(story, key=lambda m: m.published)]
+        compared = [(m, p) for m, p in read if not p.headline][-MEMBERS_COMPARED:]
+        if not compared:
+            continue  # a story of headlines alone: nothing to compare with
+        newest, profiles = [m for m, _ in compared], [p for _, p in compared]
         score = story_similarity(profile, profiles)
         required = required_score(published - min(m.story_started for m in story), threshold)
         # Cleared by how many times its bar, not by how much: the bar rises with the story's age, and the
@@ -218,6 +235,8 @@ def story_similarity(profile: StoryProfile, members: list[StoryProfile]) -> floa
     them (development set: a climbing accident's agency briefs, "a Perth doctor feared dead after a fall"
     and "Mark Vinar ... from Perth ... presumed dead after falling", 0.20 with their story, 0.33 with the
     second)."""
+    if profile.headline:
+        return _headline_coverage(profile, members)
     score = _centroid_similarity(profile, members)
     if is_brief(profile) and len(members) > 1:
         # A member that shares no name with the brief scores 0 (the names guard): not scored.
@@ -249,6 +268,20 @@ def _centroid_similarity(profile: StoryProfile, members: list[StoryProfile]) -> 
         # score is the cosine of the words besides the brief's names, what it says happened.
         return _cosine_without(profile.words, centroid, profile.names.keys())
     return 0.0
+
+
+def _headline_coverage(headline: StoryProfile, members: list[StoryProfile]) -> float:
+    """What of a headline's words besides its names the story's words hold (by weight), if it shares a name
+    with the story and that is at least HEADLINE_COVERAGE; else 0. Its few words are too few for a
+    cosine: "parliament", "election" and "over" with "Turkmenistan" score 0.18 against the election's
+    story, whose words hold 0.82 of them."""
+    names = _centroid(m.names for m in members)
+    said = {word: weight for word, weight in headline.words.items() if word not in headline.names}
+    if not headline.names.keys() & names.keys() or not said:
+        return 0.0
+    words = _centroid(m.words for m in members)
+    held = sum(weight for word, weight in said.items() if word in words) / sum(said.values())
+    return held if held >= HEADLINE_COVERAGE else 0.0
 
 
 def _unknown_name(name: str) -> bool:

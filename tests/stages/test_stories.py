@@ -106,10 +106,13 @@ def test_a_short_piece_naming_only_the_company_joins_no_story() -> None:
     assert piece.similarity(profile("s01-a2")) == 0.0
 
 
-def test_teasers_are_not_profiled_and_profiles_survive_json() -> None:
-    assert profile_article("Alibaba", "Alibaba denied the report on Sunday.") is None
+def test_teasers_are_not_profiled_headlines_are_and_profiles_survive_json() -> None:
+    assert profile_article("Alibaba", "Alibaba denies the report.") is None  # 4 words
+    headline = profile_article("Alibaba", "Alibaba denied the report on Sunday.")  # 6: a headline alone
+    assert headline is not None and headline.headline
+    assert StoryProfile.from_json(headline.to_json()) == headline
     blog = profile("s01-a1")
-    assert StoryProfile.from_json(blog.to_json()).similarity(blog) > 0.99
+    assert not blog.headline and StoryProfile.from_json(blog.to_json()).similarity(blog) > 0.99
     assert "alibaba" in blog.keys and len(blog.keys) <= 12
 
 
@@ -309,3 +312,57 @@ def test_a_sentences_first_word_before_a_name_is_read_as_inside_a_sentence(
 ) -> None:
     first = sentence.split()[0].casefold()
     assert (first in stories._names(sentence)) is first_is_a_name
+
+
+ELECTION_REPORTS = [
+    (
+        "Turkmenistan votes in a parliamentary election",
+        "Voters in Turkmenistan cast ballots on Sunday in a parliamentary election that the government says"
+        " is a step towards democracy. Candidates for the Mejlis were all approved by President Gurbanguly"
+        " Berdimuhamedov, and observers from the OSCE were not invited to Ashgabat.",
+    ),
+    (
+        "Turkmenistan's parliamentary election ends with high turnout",
+        "Turkmenistan's parliamentary election ended on Sunday evening with a turnout of more than 90 per"
+        " cent, the Central Election Commission in Ashgabat said. The new parliament, the Mejlis, has 125"
+        " seats.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("headline", "joins"),
+    [
+        ("The parliament election is over in Turkmenistan.", True),
+        ("Turkmenistan opens a new gas pipeline to China.", False),  # a name shared, nothing else said
+        ("The parliament election is over in Kyrgyzstan.", False),  # what it says, but no name shared
+        ("Turkmenistan votes.", False),  # too short to say anything: no profile
+    ],
+)
+def test_a_headline_alone_joins_the_story_that_holds_what_it_says(headline: str, joins: bool) -> None:
+    # An item whose page gave no text and whose feed no summary: its title is all there is. Its few words
+    # make a poor cosine; what of them the story holds tells its event.
+    story = [member_of(title, text, n, T0) for n, (title, text) in enumerate(ELECTION_REPORTS, 1)]
+    found_profile = profile_article(headline, headline)
+    if found_profile is None:
+        assert not joins
+        return
+    assert found_profile.headline
+    assert (best_story(found_profile, story, T0 + timedelta(hours=9)) is not None) is joins
+
+
+def test_a_headline_is_no_member_a_later_article_is_compared_with() -> None:
+    # A story begun by a headline alone has nothing to compare with; in a story, its few words do not
+    # count in the centroid (its unit vector would weigh as much as a full report's).
+    headline = profile_article(*["The parliament election is over in Turkmenistan."] * 2)
+    assert headline is not None and headline.headline
+    report = member_of(*ELECTION_REPORTS[0], 2, T0)
+    alone = [StoryMember(1, 1, headline.to_json(), T0, T0)]
+    found = profile_article(*ELECTION_REPORTS[1])
+    assert found is not None
+    assert best_story(found, alone, T0 + timedelta(hours=1)) is None
+    with_report = [*alone, StoryMember(2, 1, report.profile, T0, T0)]
+    only_report = [StoryMember(2, 1, report.profile, T0, T0)]
+    assert best_story(found, with_report, T0 + timedelta(hours=1)) == best_story(
+        found, only_report, T0 + timedelta(hours=1)
+    )
