@@ -122,7 +122,7 @@ def main() -> int:
     print(result)
     if not args.quick and not args.only:
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        OUTPUT.write_text(
+        generated = (
             "# Benchmarks\n\n"
             f"Measured by `scripts/bench` on {when}: {machine()}. Each row's baseline ran in the same run\n"
             "as our figure; the ratio is baseline / ours. How each scenario is measured is in the docstring\n"
@@ -130,11 +130,19 @@ def main() -> int:
             + result
             + "\n\nRuns:\n\n"
             + "\n".join(f"- {n}" for n in log)
-            + "\n",
-            encoding="utf-8",
+            + "\n"
         )
+        old = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        OUTPUT.write_text(with_written_sections(generated, old), encoding="utf-8")
         print(f"written to {OUTPUT.relative_to(REPO)}", file=sys.stderr)
     return 0 if all("FAILED" not in note for note in log) else 1
+
+
+def with_written_sections(generated: str, old: str) -> str:
+    """The generated table followed by the sections written by hand after it in the old file (its `## `
+    headings on: extraction quality, story grouping), which no scenario here measures."""
+    start = old.find("\n## ")
+    return generated if start < 0 else generated + old[start:]
 
 
 if __name__ == "__main__":
