@@ -1,0 +1,92 @@
+"""Review of the "headline alone" profile (stages/stories.py, 0894336): an item whose page gave no text
+and whose feed gave no summary is profiled from its title, and joins a story that shares a name with it
+and holds 3/4 of its other words. End to end through `once` (World), with inputs its tests did not try."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tests.support.feeds import rss_feed
+from tests.support.world import World, hours_ago, message_title
+from tests.test_story_briefs import REPORT
+from tests.test_story_threads import article_page
+
+CORPUS_FILE = Path(__file__).parent / "fixtures" / "stories" / "corpus.jsonl"
+CORPUS = {article["id"]: article for article in map(json.loads, CORPUS_FILE.read_text("utf-8").splitlines())}
+
+
+def publish(world: World, outlet: str, items: list[dict[str, Any]]) -> None:
+    """An outlet's feed; an item with "text" has a page, one without links to a page that is gone."""
+    slug = outlet.lower().replace(" ", "-")
+    entries = []
+    for n, item in enumerate(items):
+        if "text" in item:
+            url = world.web.add(
+                f"/{slug}/{n}.html",
+                article_page({"title": item["title"], "text": item["text"]}),
+                content_type="text/html",
+            )
+        else:
+            url = world.web.url(f"/{slug}/gone-{n}.html")
+        entries.append({"title": item["title"], "link": url, "guid": url, "pub_date": hours_ago(item["hours"])})
+    world.add_feed(f"/{slug}/rss.xml", rss_feed(outlet, entries), name=outlet)
+
+
+HEADLINES = 24
+
+
+def story_sizes(world: World) -> list[int]:
+    return sorted(Counter(story for (story,) in world.store.rows("SELECT story_id FROM articles")).values())
+
+
+def test_a_title_case_headline_does_not_join_another_event_on_one_capitalised_word(world: World) -> None:
+    # In a Title Case headline every rare-enough word is capitalised, so is read as a name: of "China
+    # Tightens the Screws on Nvidia With Customs Checks" (the Nvidia customs-checks story, s14-a3) only
+    # "china" and "with" are left as "what it says", and almost any story holds both. It shares "nvidia"
+    # with the Taiwan exports story (s18-a1: "the main assemblers of AI servers for Nvidia"), whose words hold 0.93 of it: the
+    # Nvidia headline becomes a reply in the Taiwan exports thread instead of an alert of its own (it
+    # holds as much of s04, s13 and s15 of the corpus: Huawei's chip, Baidu's results, an IPO).
+    exports = CORPUS["s18-a1"]
+    publish(world, "Meridian", [{"title": exports["title"], "text": exports["text"], "hours": 2.0}])
+    headline = CORPUS["s14-a3"]["title"]
+    publish(world, "Chip Wire", [{"title": headline, "hours": 1.0}])
+    world.watchlists = [{"name": "chips", "channel": "#news-alerts", "terms": ["Nvidia"]}]
+    assert world.once() == 0
+    assert story_sizes(world) == [1, 1]
+    assert sorted(world.titles_posted("#news-alerts")) == sorted([exports["title"], headline])
+
+
+def test_headlines_that_joined_a_story_do_not_shut_its_next_report_out(world: World) -> None:
+    # The store hands the stage a story's newest 24 members (storage/stories.py _members_of, by id), and
+    # the stage then leaves headlines out of them (best_story: "a story of headlines alone is skipped").
+    # A story whose 24 newest members are headlines that joined it (title-only items from outlets whose
+    # pages failed) is then skipped whole: the event's next full report starts a second story and posts a
+    # second top-level alert, though it is as like the story's first report as before.
+    publish(world, "Alpine Times", [{"title": REPORT[0], "text": REPORT[1], "hours": 3.0}])
+    said = ["presumed", "dead", "after", "fall", "from", "ridge", "climber", "doctor", "brother", "rescue"]
+    headlines = []
+    for n in range(HEADLINES):
+        # Distinct 6-8 word titles: each names Mount Cook and says only what the report says.
+        words = [said[(n + k) % len(said)] for k in range(3 + n % 3)]
+        headlines.append(" ".join([words[0].capitalize(), *words[1:], "on", "Mount", "Cook"]))
+    assert len(set(headlines)) == HEADLINES
+    for n, title in enumerate(headlines):
+        publish(world, f"Outlet {n}", [{"title": title, "hours": 2.5 - n * 0.05}])
+    second = (
+        "Mount Cook climber Mark Vinar presumed dead, brother rescued",
+        "An Australian doctor, Mark Vinar from Perth, is presumed dead after falling from a ridge on Mount"
+        " Cook on Thursday, police said. His brother spent two nights in an ice cave before a rescue"
+        " helicopter reached him; the climber fell about 600 metres.",
+    )
+    publish(world, "Kiwi News", [{"title": second[0], "text": second[1], "hours": 0.5}])
+    world.watchlists = [{"name": "climbing", "channel": "#news-alerts", "terms": ["Mount Cook"]}]
+    assert world.once() == 0
+    joined = world.store.rows("SELECT story_id FROM articles WHERE title = :title", title=REPORT[0])
+    assert len(joined) == 1
+    # The headlines did join the report's story (the rule as meant) ...
+    assert story_sizes(world)[-1] >= HEADLINES + 1
+    # ... and the second full report should too: one alert for the event.
+    assert world.titles_posted("#news-alerts") == [REPORT[0]]
