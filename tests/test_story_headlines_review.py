@@ -90,3 +90,26 @@ def test_headlines_that_joined_a_story_do_not_shut_its_next_report_out(world: Wo
     assert story_sizes(world)[-1] >= HEADLINES + 1
     # ... and the second full report should too: one alert for the event.
     assert world.titles_posted("#news-alerts") == [REPORT[0]]
+
+
+def test_a_headline_dated_days_before_a_story_does_not_raise_the_bar_for_its_next_reports(
+    world: World,
+) -> None:
+    # A headline's score is what of it the story holds, 0.75 or more, or 0: it clears every bar, the
+    # ceiling (0.55) of a story begun days after it included. Joined, it is a member like any other, and
+    # the store counts the story's age from its earliest member's publication (storage/stories.py
+    # _members_of): a title-only item dated 45 hours back (a feed's stale or wrong date) makes the
+    # December PMI story (begun 3 hours ago) 45 hours old. The event's next report (s11-a3, 0.33 with the
+    # first, where 0.245 is asked of it two hours on) must now reach 0.55: a second alert for one event.
+    # Without the headline (or with it in the first report's cycle) it joins.
+    first, later = CORPUS["s11-a1"], CORPUS["s11-a3"]
+    world.watchlists = [{"name": "factories", "channel": "#news-alerts", "terms": ["factory"]}]
+    publish(world, "Pacific Wire", [{"title": first["title"], "text": first["text"], "hours": 3.0}])
+    assert world.once() == 0
+    publish(world, "Stale Feed", [{"title": "Factory activity in China contracts, PMI shows", "hours": 45.0}])
+    assert world.once() == 0
+    assert story_sizes(world) == [2]  # the headline joined the PMI story (a reply in its thread)
+    publish(world, "Mainland Daily", [{"title": later["title"], "text": later["text"], "hours": 1.0}])
+    assert world.once() == 0
+    assert story_sizes(world) == [3]
+    assert world.titles_posted("#news-alerts") == [first["title"]]
