@@ -9,8 +9,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.feeds import rss_feed
-from tests.support.world import World, hours_ago, message_title
+from tests.support.world import World, hours_ago
 from tests.test_story_briefs import REPORT
 from tests.test_story_threads import article_page
 
@@ -31,7 +33,9 @@ def publish(world: World, outlet: str, items: list[dict[str, Any]]) -> None:
             )
         else:
             url = world.web.url(f"/{slug}/gone-{n}.html")
-        entries.append({"title": item["title"], "link": url, "guid": url, "pub_date": hours_ago(item["hours"])})
+        entries.append(
+            {"title": item["title"], "link": url, "guid": url, "pub_date": hours_ago(item["hours"])}
+        )
     world.add_feed(f"/{slug}/rss.xml", rss_feed(outlet, entries), name=outlet)
 
 
@@ -46,9 +50,10 @@ def test_a_title_case_headline_does_not_join_another_event_on_one_capitalised_wo
     # In a Title Case headline every rare-enough word is capitalised, so is read as a name: of "China
     # Tightens the Screws on Nvidia With Customs Checks" (the Nvidia customs-checks story, s14-a3) only
     # "china" and "with" are left as "what it says", and almost any story holds both. It shares "nvidia"
-    # with the Taiwan exports story (s18-a1: "the main assemblers of AI servers for Nvidia"), whose words hold 0.93 of it: the
-    # Nvidia headline becomes a reply in the Taiwan exports thread instead of an alert of its own (it
-    # holds as much of s04, s13 and s15 of the corpus: Huawei's chip, Baidu's results, an IPO).
+    # with the Taiwan exports story (s18-a1: "the main assemblers of AI servers for Nvidia"), whose
+    # words hold 0.93 of it: the Nvidia headline becomes a reply in the Taiwan exports thread instead of
+    # an alert of its own (it is held as much by s04, s13 and s15 of the corpus: Huawei's chip, Baidu's
+    # results, an IPO).
     exports = CORPUS["s18-a1"]
     publish(world, "Meridian", [{"title": exports["title"], "text": exports["text"], "hours": 2.0}])
     headline = CORPUS["s14-a3"]["title"]
@@ -113,3 +118,33 @@ def test_a_headline_dated_days_before_a_story_does_not_raise_the_bar_for_its_nex
     assert world.once() == 0
     assert story_sizes(world) == [3]
     assert world.titles_posted("#news-alerts") == [first["title"]]
+
+
+def test_stories_shows_for_a_report_after_a_headline_the_score_that_decided_it(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `stories` says why an article joined: "the story's score against its earlier members (what decided
+    # it, stages/stories.best_story)". The decision leaves headlines out of the members compared; the
+    # report (stories/report.py _why_joined) does not. A full report after a joined headline was decided
+    # at 0.94 like #1 (article.same_story in the log); `stories` shows 0.76, the headline's words in the
+    # centroid. And a second headline, decided like the full report #3, is shown "like #2", a headline
+    # the decision never compared it with.
+    publish(world, "Alpine Times", [{"title": REPORT[0], "text": REPORT[1], "hours": 3.0}])
+    publish(world, "Kiwi", [{"title": "Climber presumed dead after fall on Mount Cook ridge", "hours": 2.0}])
+    second = (
+        "Mount Cook climber Mark Vinar presumed dead, brother rescued",
+        "An Australian doctor, Mark Vinar from Perth, is presumed dead after falling from a ridge on Mount"
+        " Cook on Thursday, police said. His brother spent two nights in an ice cave before a rescue"
+        " helicopter reached him; the climber fell about 600 metres.",
+    )
+    publish(world, "NZ Herald", [{"title": second[0], "text": second[1], "hours": 1.0}])
+    publish(world, "Kiwi Two", [{"title": "Brother rescued after Mount Cook fall", "hours": 0.5}])
+    world.watchlists = [{"name": "climbing", "channel": "#news-alerts", "terms": ["Mount Cook"]}]
+    assert world.once() == 0
+    capsys.readouterr()
+    assert world.run_cli("stories", "--json") == 0
+    [story] = json.loads(capsys.readouterr().out)
+    joined = {article["outlet"]: article["joined"] for article in story["articles"]}
+    headlines = {a["id"] for a in story["articles"] if a["outlet"] in ("Kiwi", "Kiwi Two")}
+    assert joined["NZ Herald"]["score"] == pytest.approx(0.94, abs=0.01)
+    assert joined["Kiwi Two"]["like"] not in headlines
