@@ -148,3 +148,22 @@ def test_stories_shows_for_a_report_after_a_headline_the_score_that_decided_it(
     headlines = {a["id"] for a in story["articles"] if a["outlet"] in ("Kiwi", "Kiwi Two")}
     assert joined["NZ Herald"]["score"] == pytest.approx(0.94, abs=0.01)
     assert joined["Kiwi Two"]["like"] not in headlines
+
+
+@pytest.mark.parametrize("flash_hours", [3.0, 2.8])  # six minutes before the report, six after
+def test_a_title_only_flash_minutes_before_its_events_first_report_is_one_story_with_it(
+    world: World, flash_hours: float
+) -> None:
+    # The usual order: an agency's flash, then the full report. A flash with a summary (12 words, a brief)
+    # six minutes before the report is one story with it (tests/test_story_briefs_review.py). The same
+    # flash with no summary and its page gone is a headline alone: it joins the report's story when it
+    # comes six minutes after it, but not six minutes before: put off to its second turn,
+    # stories.joinable_late asks whether the report would have joined the flash as a story, and a story
+    # of headlines alone is nobody's to join (best_story skips it). Two alerts for one event.
+    flash = "Doctor Mark Vinar presumed dead after Mount Cook fall"  # 9 words: a headline
+    publish(world, "Kiwi News", [{"title": flash, "hours": flash_hours}])
+    publish(world, "Alpine Times", [{"title": REPORT[0], "text": REPORT[1], "hours": 2.9}])
+    world.watchlists = [{"name": "perth", "channel": "#news-alerts", "terms": ["Mount Cook"]}]
+    assert world.once() == 0
+    assert story_sizes(world) == [2]
+    assert len(world.top_level("#news-alerts")) == 1
