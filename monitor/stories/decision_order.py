@@ -139,34 +139,29 @@ class DecisionOrder:
         or waiting is over."""
         if self._deciding or not self._waiting:
             return
-        second = self._second_turn_due()
-        if second is not None:
-            self._waiting.remove(second)
-            heapq.heapify(self._waiting)
-            self._deciding = True
-            second.turn.set_result(None)
-            return
-        earliest = self._waiting[0]
+        # A second turn no waiting first turn was under way before goes first: the others were read
+        # after it asked. Otherwise the earliest-published first turn.
+        earliest = self._second_turn_ahead() or self._waiting[0]
         held_back = bool(self._holds) and self._holds[0] < earliest.horizon
         oldest = min(w.arrived for w in self._waiting)
         settled = time.monotonic() - oldest >= self.settle
         if held_back and not settled and len(self._waiting) < MAX_WAITING:
             return
-        waiter = heapq.heappop(self._waiting)
+        self._waiting.remove(earliest)
+        heapq.heapify(self._waiting)
         self._deciding = True
-        waiter.turn.set_result(None)
+        earliest.turn.set_result(None)
 
-    def _second_turn_due(self) -> _Waiter | None:
-        """The earliest-published second turn that nothing under way when it was asked for can still come
-        before, if first turns read since wait too (without them, the earliest waiter's rule decides)."""
+    def _second_turn_ahead(self) -> _Waiter | None:
+        """The earliest-published second turn that no waiting first turn was under way before, if any: it
+        goes before the first turns, all read after it asked (holds under way then still hold it back,
+        for at most `settle`, as they do every waiter)."""
         seconds = [w for w in self._waiting if w.again]
-        if not seconds or len(seconds) == len(self._waiting):
+        if not seconds:
             return None
-        first_under_way = min(w.origin for w in self._waiting if not w.again)
-        for waiter in sorted(seconds):
-            if first_under_way > waiter.number and not (self._holds and self._holds[0] < waiter.horizon):
-                return waiter
-        return None
+        first_under_way = min((w.origin for w in self._waiting if not w.again), default=None)
+        ahead = [w for w in seconds if first_under_way is None or first_under_way > w.number]
+        return min(ahead) if ahead else None
 
     def _settled(self) -> None:
         self._timer = None
