@@ -80,7 +80,8 @@ def group_stories(articles: list[dict[str, str]], threshold: float = STORY_THRES
         story[article["id"]] = story[joined] if joined else article["id"]
         started.setdefault(story[article["id"]], published)
         seen.append((article, profile, signature))
-        if profile is not None and not copied:  # a copy is not indexed, as in the store
+        # A copy is not indexed, as in the store; a headline alone is stored without a profile.
+        if profile is not None and not copied and not profile.headline:
             first = number_of[story[article["id"]]]
             members.append(
                 StoryMember(number, first, profile.to_json(), published, started[story[article["id"]]])

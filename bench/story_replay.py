@@ -91,13 +91,18 @@ class StoryIndex:
         indexed by its profile's keys unless it is a copy (item_stages.py _story_record)."""
         number = len(self.articles)
         article = Stored(
-            number, name, number if story is None else story, profile and profile.to_json(), published
+            number,
+            name,
+            number if story is None else story,
+            # A headline alone is stored without a profile (item_stages.py _story_record).
+            profile.to_json() if profile is not None and not profile.headline else None,
+            published,
         )
         self.articles.append(article)
         self.by_name[name] = article
         if article.profile is not None:
             self.members[article.story].append(article)
-        if profile is not None and not copy:
+        if profile is not None and not copy and not profile.headline:
             for key in dict.fromkeys(schema.fitted_key(k, schema.STORY_KEY_LENGTH) for k in profile.keys):
                 self.keys[key].append(number)
         return article

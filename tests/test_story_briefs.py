@@ -85,3 +85,7 @@ def test_a_headline_alone_replies_in_the_thread_of_the_story_that_holds_it(world
     assert message_title(alert) == REPORT[0]
     replies = world.slack.replies("#news-alerts", alert["ts"])
     assert [reply for reply in replies if headline in json.dumps(reply)]
+    # A headline is nobody's yardstick: stored without a profile, found by no key.
+    rows = world.store.rows("SELECT id, story_profile FROM articles WHERE title = :title", title=headline)
+    assert [row.story_profile for row in rows] == [None]
+    assert world.store.rows("SELECT key FROM story_keys WHERE article_id = :id", id=rows[0].id) == []

@@ -272,7 +272,8 @@ class ItemStages:
     ) -> ArticleRecord:
         """The article's record with its story and, unless it is a copy, its text's index entries."""
         record = self._record(item, article, now, outcome, reading.matches, reading.signature, source=source)
-        profile = reading.profile
+        # A headline alone is nobody's yardstick (stages/stories.py HEADLINE_COVERAGE): no profile, no keys.
+        profile = reading.profile if reading.profile and not reading.profile.headline else None
         return dataclasses.replace(
             record,
             story_id=story_id,

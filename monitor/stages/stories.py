@@ -90,10 +90,11 @@ KEYS_KEPT = 12
 MIN_WORDS = 10
 # A headline alone (an item whose page gave no text and whose feed gave no summary) of HEADLINE_MIN_WORDS
 # to MIN_WORDS words joins a story that shares a name with it and whose words hold HEADLINE_COVERAGE of
-# what it says (its words besides its names, by weight): "The parliament election is over in
+# what it says besides the names it shares, by weight: "The parliament election is over in
 # Turkmenistan." (0.82 of it in the election's story; development set: 47 -> 46 alerts, the one such
-# item). Shorter ones ("Alibaba denies report") say too little: they stand alone. A headline is nobody's
-# yardstick: it is no member of the centroid a later article is compared with.
+# item). Its other capitalised words count as what it says: in a Title Case headline most words look
+# like names. Shorter ones ("Alibaba denies report") say too little: they stand alone. A headline is
+# nobody's yardstick: it is stored without a profile, so no later article is compared with it.
 HEADLINE_MIN_WORDS = 5
 HEADLINE_COVERAGE = 0.75
 
@@ -181,13 +182,12 @@ def best_story(
         by_story.setdefault(member.story_id, []).append(member)
     best: tuple[float, StoryMatch] | None = None
     for story_id, story in by_story.items():
-        read = [(m, StoryProfile.from_json(m.profile)) for m in sorted(story, key=lambda m: m.published)]
-        compared = [(m, p) for m, p in read if not p.headline][-MEMBERS_COMPARED:]
-        if not compared:
-            continue  # a story of headlines alone: nothing to compare with
-        newest, profiles = [m for m, _ in compared], [p for _, p in compared]
-        score = story_similarity(profile, profiles)
+        newest = sorted(story, key=lambda m: m.published)[-MEMBERS_COMPARED:]
+        profiles = [StoryProfile.from_json(m.profile) for m in newest]
         required = required_score(published - min(m.story_started for m in story), threshold)
+        if profile.headline and required >= THRESHOLD_CEILING:
+            continue  # a headline's share is no cosine: it joins only within the rising bar's reach
+        score = story_similarity(profile, profiles)
         # Cleared by how many times its bar, not by how much: the bar rises with the story's age, and the
         # same lead over a day-old story's bar is weaker evidence than over a new story's.
         cleared = score / required if required else math.inf  # (a bar of 0: bench/stories.py's sweep)
@@ -219,7 +219,9 @@ def joinable_late(
     kept: list[StoryMember] = []
     for story in by_story.values():
         first = min(story, key=lambda m: (m.published, m.article_id))
-        if first.story_started > published:
+        # A headline alone starts a story nothing joins (it is stored without a profile): what of it the
+        # later story holds decides (best_story), as it would have decided for the headline after it.
+        if first.story_started > published and not brief.headline:
             as_story = StoryMember(first.article_id, 0, brief.to_json(), published, published)
             if best_story(StoryProfile.from_json(first.profile), [as_story], first.published) is None:
                 continue
@@ -271,13 +273,15 @@ def _centroid_similarity(profile: StoryProfile, members: list[StoryProfile]) -> 
 
 
 def _headline_coverage(headline: StoryProfile, members: list[StoryProfile]) -> float:
-    """What of a headline's words besides its names the story's words hold (by weight), if it shares a name
-    with the story and that is at least HEADLINE_COVERAGE; else 0. Its few words are too few for a
-    cosine: "parliament", "election" and "over" with "Turkmenistan" score 0.18 against the election's
-    story, whose words hold 0.82 of them."""
-    names = _centroid(m.names for m in members)
-    said = {word: weight for word, weight in headline.words.items() if word not in headline.names}
-    if not headline.names.keys() & names.keys() or not said:
+    """What of a headline's words besides the names it shares with the story the story's words hold (by
+    weight), if it shares one and that is at least HEADLINE_COVERAGE; else 0. Its few words are too few
+    for a cosine: "parliament", "election" and "over" with "Turkmenistan" score 0.18 against the
+    election's story, whose words hold 0.82 of them. The shared names cannot vouch for themselves, and
+    its other capitalised words are what it says ("China Tightens the Screws on Nvidia With Customs
+    Checks" shares Nvidia with a Taiwan exports story, whose words hold "china" and "with" only)."""
+    shared = headline.names.keys() & _centroid(m.names for m in members).keys()
+    said = {word: weight for word, weight in headline.words.items() if word not in shared}
+    if not shared or not said:
         return 0.0
     words = _centroid(m.words for m in members)
     held = sum(weight for word, weight in said.items() if word in words) / sum(said.values())

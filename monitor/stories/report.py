@@ -58,7 +58,8 @@ def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dic
     if article.outcome == "copy":
         return {"reason": "near-copy of an earlier article's text"}  # its original is gone or unsigned
     if article.story_profile is None:
-        return {"reason": "joined without a profile"}
+        # Not a copy: a headline alone, joined by what of it the story holds (stages/stories.py).
+        return {"reason": "headline alone: the story holds what it says"}
     profile = StoryProfile.from_json(article.story_profile)
     profiled = [
         (other, StoryProfile.from_json(other.story_profile)) for other in earlier if other.story_profile

@@ -349,20 +349,3 @@ def test_a_headline_alone_joins_the_story_that_holds_what_it_says(headline: str,
         return
     assert found_profile.headline
     assert (best_story(found_profile, story, T0 + timedelta(hours=9)) is not None) is joins
-
-
-def test_a_headline_is_no_member_a_later_article_is_compared_with() -> None:
-    # A story begun by a headline alone has nothing to compare with; in a story, its few words do not
-    # count in the centroid (its unit vector would weigh as much as a full report's).
-    headline = profile_article(*["The parliament election is over in Turkmenistan."] * 2)
-    assert headline is not None and headline.headline
-    report = member_of(*ELECTION_REPORTS[0], 2, T0)
-    alone = [StoryMember(1, 1, headline.to_json(), T0, T0)]
-    found = profile_article(*ELECTION_REPORTS[1])
-    assert found is not None
-    assert best_story(found, alone, T0 + timedelta(hours=1)) is None
-    with_report = [*alone, StoryMember(2, 1, report.profile, T0, T0)]
-    only_report = [StoryMember(2, 1, report.profile, T0, T0)]
-    assert best_story(found, with_report, T0 + timedelta(hours=1)) == best_story(
-        found, only_report, T0 + timedelta(hours=1)
-    )
