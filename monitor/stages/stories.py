@@ -279,7 +279,10 @@ def _headline_coverage(headline: StoryProfile, members: list[StoryProfile]) -> f
     election's story, whose words hold 0.82 of them. The shared names cannot vouch for themselves, and
     its other capitalised words are what it says ("China Tightens the Screws on Nvidia With Customs
     Checks" shares Nvidia with a Taiwan exports story, whose words hold "china" and "with" only)."""
-    shared = headline.names.keys() & _centroid(m.names for m in members).keys()
+    # Figures are names of nothing: a headline sharing only "2026" or "10" with a story shares no name.
+    shared = {
+        name for name in headline.names.keys() & _centroid(m.names for m in members) if name[0].isalpha()
+    }
     said = {word: weight for word, weight in headline.words.items() if word not in shared}
     if not shared or not said:
         return 0.0

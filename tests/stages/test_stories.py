@@ -337,6 +337,7 @@ ELECTION_REPORTS = [
         ("Turkmenistan opens a new gas pipeline to China.", False),  # a name shared, nothing else said
         ("The parliament election is over in Kyrgyzstan.", False),  # what it says, but no name shared
         ("Turkmenistan votes.", False),  # too short to say anything: no profile
+        ("Election commission says parliament has 125 seats", False),  # shares a figure, no name
     ],
 )
 def test_a_headline_alone_joins_the_story_that_holds_what_it_says(headline: str, joins: bool) -> None:
