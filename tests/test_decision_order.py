@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -166,3 +167,46 @@ def test_a_second_turn_comes_after_every_first_turn_waiting(arrivals: list[int])
         return decided
 
     assert asyncio.run(cycle()) == ["0", "1", "2", "3", "4", "5", "1 again", "3 again"]
+
+
+STREAM = 300  # first turns arriving one after another, each while the one before it is decided
+
+
+@pytest.mark.parametrize("older_poll", [False, True])
+def test_a_second_turn_is_not_put_off_by_first_turns_read_after_it_asked(older_poll: bool) -> None:
+    # A service polls all the time: while a brief waits for its second turn, articles keep finishing and
+    # taking first turns, each while the one before it is decided. Only article 2 waited when the brief
+    # asked again: it goes first, then the brief, whatever follows (outside reviews: 299 of 299 went
+    # first, then 299 of 299 again while a poll begun before the brief asked, a slow host's, lasted
+    # until the stream ended; settle 0 here).
+    async def stream() -> list[str]:
+        order = DecisionOrder(settle=0)
+        decided: list[str] = []
+        tasks: list[asyncio.Task[None]] = []
+        slow_poll = order.hold() if older_poll else None
+
+        async def brief() -> None:
+            async with order.turn(T0, "https://news.example/brief"):
+                decided.append("brief")
+            async with order.turn(T0, "https://news.example/brief", again=True):
+                decided.append("brief again")
+
+        async def article(n: int) -> None:
+            async with order.turn(T0 + timedelta(minutes=n), f"https://news.example/{n}"):
+                decided.append(str(n))
+                if n == 1:
+                    tasks.append(asyncio.create_task(brief()))
+                if n < STREAM:
+                    tasks.append(asyncio.create_task(article(n + 1)))
+                elif slow_poll is not None:
+                    slow_poll.release()
+                await asyncio.sleep(0)  # (the decision's store work, off the event loop)
+
+        tasks.append(asyncio.create_task(article(1)))
+        while not all(task.done() for task in tasks):
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+        return decided
+
+    decided = asyncio.run(stream())
+    assert decided[:4] == ["1", "brief", "2", "brief again"]
+    assert len(decided) == STREAM + 2
