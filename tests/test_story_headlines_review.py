@@ -19,6 +19,14 @@ from tests.test_story_threads import article_page
 CORPUS_FILE = Path(__file__).parent / "fixtures" / "stories" / "corpus.jsonl"
 CORPUS = {article["id"]: article for article in map(json.loads, CORPUS_FILE.read_text("utf-8").splitlines())}
 
+# Another outlet's full report of the Mount Cook accident (tests/test_story_briefs.py REPORT is the first).
+SECOND_REPORT = (
+    "Mount Cook climber Mark Vinar presumed dead, brother rescued",
+    "An Australian doctor, Mark Vinar from Perth, is presumed dead after falling from a ridge on Mount"
+    " Cook on Thursday, police said. His brother spent two nights in an ice cave before a rescue"
+    " helicopter reached him; the climber fell about 600 metres.",
+)
+
 
 def publish(world: World, outlet: str, items: list[dict[str, Any]]) -> None:
     """An outlet's feed; an item with "text" has a page, one without links to a page that is gone."""
@@ -80,13 +88,7 @@ def test_headlines_that_joined_a_story_do_not_shut_its_next_report_out(world: Wo
     assert len(set(headlines)) == HEADLINES
     for n, title in enumerate(headlines):
         publish(world, f"Outlet {n}", [{"title": title, "hours": 2.5 - n * 0.05}])
-    second = (
-        "Mount Cook climber Mark Vinar presumed dead, brother rescued",
-        "An Australian doctor, Mark Vinar from Perth, is presumed dead after falling from a ridge on Mount"
-        " Cook on Thursday, police said. His brother spent two nights in an ice cave before a rescue"
-        " helicopter reached him; the climber fell about 600 metres.",
-    )
-    publish(world, "Kiwi News", [{"title": second[0], "text": second[1], "hours": 0.5}])
+    publish(world, "Kiwi News", [{"title": SECOND_REPORT[0], "text": SECOND_REPORT[1], "hours": 0.5}])
     world.watchlists = [{"name": "climbing", "channel": "#news-alerts", "terms": ["Mount Cook"]}]
     assert world.once() == 0
     joined = world.store.rows("SELECT story_id FROM articles WHERE title = :title", title=REPORT[0])
@@ -135,13 +137,7 @@ def test_stories_shows_for_a_report_after_a_headline_the_score_that_decided_it(
     # the decision never compared it with.
     publish(world, "Alpine Times", [{"title": REPORT[0], "text": REPORT[1], "hours": 3.0}])
     publish(world, "Kiwi", [{"title": "Climber presumed dead after fall on Mount Cook ridge", "hours": 2.0}])
-    second = (
-        "Mount Cook climber Mark Vinar presumed dead, brother rescued",
-        "An Australian doctor, Mark Vinar from Perth, is presumed dead after falling from a ridge on Mount"
-        " Cook on Thursday, police said. His brother spent two nights in an ice cave before a rescue"
-        " helicopter reached him; the climber fell about 600 metres.",
-    )
-    publish(world, "NZ Herald", [{"title": second[0], "text": second[1], "hours": 1.0}])
+    publish(world, "NZ Herald", [{"title": SECOND_REPORT[0], "text": SECOND_REPORT[1], "hours": 1.0}])
     publish(world, "Kiwi Two", [{"title": "Brother rescued after Mount Cook fall", "hours": 0.5}])
     world.watchlists = [{"name": "climbing", "channel": "#news-alerts", "terms": ["Mount Cook"]}]
     assert world.once() == 0
