@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import gzip
+import hashlib
 import importlib.util
 import io
 import json
@@ -245,6 +246,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.record and len(args.shuffle) > 1:
         parser.error("--record records one replay: give at most one --shuffle seed")
+    if args.record and (args.record.is_dir() or not args.record.parent.is_dir()):
+        parser.error(f"--record {args.record}: not a file in an existing folder (checked before the replay)")
     with gzip.open(args.data, "rt", encoding="utf-8") as handle:
         articles = [json.loads(line) for line in handle]
     scorer = load_scorer(args.data)
@@ -259,7 +262,9 @@ def main() -> int:
             grouping = asyncio.run(replay(stream, Path(folder), recorder))
         mapping = {article_id: story for article_id, (story, _, _) in grouping.items()}
         if recorder is not None:
-            header = {"data": args.data.name, "step_minutes": args.step_minutes, "seed": seed}
+            data_sha256 = hashlib.sha256(args.data.read_bytes()).hexdigest()
+            header = {"data": args.data.name, "data_sha256": data_sha256, "step_minutes": args.step_minutes,
+                      "seed": seed}  # fmt: skip
             recorder.write(args.record, header, mapping)
         results.append((seed, mapping, scorer.score(articles, mapping), alert_figures(articles, grouping)))
     for seed, _, scores, alerts in results:

@@ -1,6 +1,6 @@
 """A record of the story decisions a pipeline replay made, with their inputs, for bench/story_replay.py.
 
-    python bench/story_events.py --record decisions.jsonl.gz   (writes it; story_replay.py reads it)
+    python bench/story_events.py --record /tmp/decisions.jsonl.gz   (writes it; story_replay.py reads it)
 
 Per article decided, in the order of its first turn (pipeline/item_stages.py, _decide_and_record): its
 cycle, title and text as read (the page's, or the feed's summary), when it was published (as the decision
@@ -136,18 +136,31 @@ class DecisionRecorder:
         """Write the record, each decision with the story it ended in (`stories`: name -> stored story id),
         named after the story's first article."""
         with gzip.open(path, "wt", encoding="utf-8") as handle:
-            handle.write(json.dumps({"format": FORMAT, "version": VERSION, **header}) + "\n")
+            # The count: a record cut at a line's end is refused, not replayed short (read_record).
+            counted = {"format": FORMAT, "version": VERSION, **header, "decisions": len(self.decisions)}
+            handle.write(json.dumps(counted) + "\n")
             for decision in self.decisions:
                 decision.story = self._name_of_id[stories[decision.id]]
                 handle.write(json.dumps(asdict(decision), ensure_ascii=False) + "\n")
 
 
 def read_record(path: Path) -> Record:
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        lines = [json.loads(line) for line in handle if line.strip()]
-    if not lines or lines[0].get("format") != FORMAT or lines[0].get("version") != VERSION:
+    """The record at `path`; a ValueError saying what is wrong with a file that is none, or not whole."""
+    not_a_record = (
+        f"{path}: not a whole record of story decisions (version {VERSION}) by bench/story_events.py"
+    )
+    try:
+        opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            lines = [json.loads(line) for line in handle if line.strip()]
+        header = lines[0] if lines else {}
+        if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
+            raise ValueError(not_a_record)
+        decisions = [Decision(**line) for line in lines[1:]]
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"{not_a_record}: {exc}") from None
+    if header.get("decisions") != len(decisions):
         raise ValueError(
-            f"{path}: not a record of story decisions (version {VERSION}) by bench/story_events.py"
+            f"{not_a_record}: {len(decisions)} decisions where its header says {header.get('decisions')}"
         )
-    return Record(lines[0], [Decision(**line) for line in lines[1:]])
+    return Record(header, decisions)

@@ -26,7 +26,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
+import hashlib
 import json
+import math
 import re
 import sys
 import time
@@ -55,7 +57,7 @@ from monitor.stages import stories  # noqa: E402
 from monitor.storage import schema  # noqa: E402
 from monitor.storage import stories as stored  # noqa: E402
 
-_CONSTANT = re.compile(r"_?[A-Z][A-Z0-9_]*")
+_CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")  # the public ones: a private constant is no setting
 
 
 @dataclass
@@ -219,11 +221,16 @@ def parse_settings(pairs: list[str]) -> dict[str, int | float]:
                 f"(one of: {', '.join(sorted(known))})"
             )
         try:
-            settings[name] = type(known[name])(value)
+            number = type(known[name])(value)
         except ValueError:
             raise ValueError(
                 f"--set {pair}: {name} is {type(known[name]).__name__} ({known[name]})"
             ) from None
+        # Every one is a positive count, weight or bar: NaN, an infinity, 0 or less would replay nonsense
+        # (NaN fails every comparison: nothing joins, and the figures look fine).
+        if not math.isfinite(number) or number <= 0:
+            raise ValueError(f"--set {pair}: {name} must be a positive finite number (now {known[name]})")
+        settings[name] = number
     return settings
 
 
@@ -266,10 +273,16 @@ def main() -> int:
         settings = parse_settings(args.settings)
     except ValueError as exc:
         parser.error(str(exc))
-    record = read_record(args.record)
+    try:
+        record = read_record(args.record)
+    except ValueError as exc:
+        parser.error(str(exc))
     data = args.data or DEFAULT_DATA.parent / record.header["data"]
     if not data.is_file():
         parser.error(f"the record's data set {data} is not there: give --data")
+    recorded_sha = record.header.get("data_sha256")
+    if recorded_sha and hashlib.sha256(data.read_bytes()).hexdigest() != recorded_sha:
+        parser.error(f"{data} is not the data set the record was made with: give --data that file")
     articles = [json.loads(line) for line in _lines(data)]
     scorer = load_scorer(data)
     began = time.perf_counter()

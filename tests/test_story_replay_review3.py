@@ -118,3 +118,20 @@ def test_an_unwritable_record_path_is_refused_before_the_replay(tmp_path: Path) 
     shutil.copy(DEFAULT_DATA.parent / "score.py", tmp_path / "score.py")
     result = run("story_events.py", "--data", str(data), "--record", str(tmp_path / "no" / "such" / "r.gz"))
     refused(result, "r.gz")
+
+
+def test_a_record_cut_at_a_lines_end_is_refused(tmp_path: Path) -> None:
+    # Its header counts 3 decisions; 2 are left (cut where a line ends, so each line still reads).
+    counted = json.dumps({**json.loads(header()), "decisions": 3})
+    cut = tmp_path / "short.jsonl"
+    cut.write_text("\n".join([counted, decision(1), decision(2)]) + "\n")
+    refused(run("story_replay.py", str(cut)), "short.jsonl", "2 decisions")
+
+
+def test_a_record_of_other_data_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "events-dev.jsonl.gz"
+    other.write_bytes(gzip.compress(b'{"id": "a1", "story": "1ecb", "title": "t", "offset_h": 1}\n'))
+    made_with = json.dumps({**json.loads(header()), "decisions": 1, "data_sha256": "0" * 64})
+    record = tmp_path / "record.jsonl"
+    record.write_text(made_with + "\n" + decision(1) + "\n")
+    refused(run("story_replay.py", str(record), "--data", str(other)), "not the data set")
