@@ -150,7 +150,8 @@ def test_stories_shows_for_a_report_after_a_headline_the_score_that_decided_it(
     # (Fixed: a headline is stored without a profile, so it is in no centroid; `stories` says why it
     # joined, and names no member the decision did not compare.)
     assert joined["NZ Herald"]["like"] not in headlines
-    assert joined["Kiwi Two"] == {"reason": "headline alone: the story holds what it says"}
+    assert joined["Kiwi Two"]["reason"].startswith("headline alone")
+    assert joined["Kiwi Two"]["like"] not in headlines
 
 
 @pytest.mark.parametrize("flash_hours", [3.0, 2.8])  # six minutes before the report, six after

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from ..logs import safe_line
-from ..stages.neardup import Signature
-from ..stages.stories import MEMBERS_COMPARED, StoryProfile, shared_names, story_similarity
+from ..stages.neardup import COPY_THRESHOLD, Signature
+from ..stages.stories import MEMBERS_COMPARED, StoryProfile, profile_article, shared_names, story_similarity
 from ..storage import Story, StoryArticle
 from ..text import cut
 
@@ -57,13 +57,12 @@ def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dic
         return copied
     if article.outcome == "copy":
         return {"reason": "near-copy of an earlier article's text"}  # its original is gone or unsigned
-    if article.story_profile is None:
-        # Not a copy: a headline alone, joined by what of it the story holds (stages/stories.py).
-        return {"reason": "headline alone: the story holds what it says"}
-    profile = StoryProfile.from_json(article.story_profile)
     profiled = [
         (other, StoryProfile.from_json(other.story_profile)) for other in earlier if other.story_profile
     ]
+    if article.story_profile is None:
+        return _why_headline_joined(article, profiled)
+    profile = StoryProfile.from_json(article.story_profile)
     if not profiled:
         return {"reason": "joined an earlier copy"}
     other, other_profile = max(profiled, key=lambda pair: profile.similarity(pair[1]))
@@ -76,13 +75,33 @@ def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dic
     }
 
 
+def _why_headline_joined(
+    article: StoryArticle, profiled: list[tuple[StoryArticle, StoryProfile]]
+) -> dict[str, Any]:
+    """A joined article without a stored profile that is no copy is a headline alone (stages/stories.py):
+    the share of its words the story holds, read again from its title (all its text, or nearly: a headline
+    alone has under 10 words), the member holding most of it, and the names they share."""
+    reason = "headline alone: most of its words are in the story"
+    headline = profile_article(article.title, "")
+    if headline is None or not profiled:
+        return {"reason": reason}
+    other, other_profile = max(profiled, key=lambda pair: story_similarity(headline, [pair[1]]))
+    members = [member for _, member in profiled[-MEMBERS_COMPARED:]]
+    return {
+        "reason": reason,
+        "like": other.id,
+        "score": round(story_similarity(headline, members), 2),
+        "shared_names": shared_names(headline, other_profile),
+    }
+
+
 def _copied(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dict[str, Any] | None:
     """The earlier article whose text this one's is (the same fingerprint: an exact copy, which the store
     records only as one), or, for a copy, the one its text is most like (stages/neardup.py)."""
     exact = next((e for e in earlier if article.fingerprint and e.fingerprint == article.fingerprint), None)
     if exact is not None:
         return {"reason": "exact copy", "copy_of": exact.id, "copy_of_url": exact.url, "similarity": 1.0}
-    if article.outcome != "copy" or article.signature is None:
+    if article.signature is None:
         return None
     signed = [e for e in earlier if e.signature is not None and e.outcome != "copy"]
     if not signed:
@@ -90,6 +109,10 @@ def _copied(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dict[st
     mine = Signature(values=article.signature, bands=())
     original = max(signed, key=lambda e: mine.similarity(e.signature or b""))
     similarity = round(mine.similarity(original.signature or b""), 2)
+    # A copy whose original was not alerted in a channel posts the alert itself (outcome "alerted"): it
+    # is still a copy, as its text says.
+    if article.outcome != "copy" and similarity < COPY_THRESHOLD:
+        return None
     return {
         "reason": "near-copy",
         "copy_of": original.id,
