@@ -1,4 +1,4 @@
-"""Outside review 3: the offline story replay's bad inputs get a clear error, not a traceback.
+"""The offline story replay's bad inputs (found by an outside review) get a clear error, not a traceback.
 
 bench/story_replay.py reads a record written by bench/story_events.py --record. A record that is missing,
 empty, not gzip'd JSON lines, or cut short, and a --set value that is not a usable number (NaN, infinity,

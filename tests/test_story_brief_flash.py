@@ -1,5 +1,5 @@
-"""Review of the brief's second turn (pipeline/item_stages.py): cases where it changes the grouping for
-the worse, or where its spelling rules leave a name split."""
+"""The brief's second turn (pipeline/item_stages.py), from an outside review: an agency flash minutes
+before its event's first full report is one story with it."""
 
 from __future__ import annotations
 

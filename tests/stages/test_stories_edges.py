@@ -1,5 +1,5 @@
-"""Review of df51751..384bc5d's story rules (stages/stories.py): the later year at the ceiling, the
-cleared-by ratio, and the token rules, with inputs the commits' tests did not try."""
+"""Story rules (stages/stories.py) on inputs their first tests did not try (an outside review): a
+follow-up writing its own year, a bar of 0, a title's apostrophes."""
 
 from __future__ import annotations
 

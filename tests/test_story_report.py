@@ -1,4 +1,4 @@
-"""Outside review 3: `news-monitor stories` says why each article is in its story.
+"""`news-monitor stories` says why each article is in its story.
 
 README's command table: `stories` shows "why each article was joined (score, shared names)". A headline
 alone (00ab6eb) joins a story that shares a name with it and whose words hold HEADLINE_COVERAGE of what it

@@ -1,4 +1,4 @@
-"""Review of the "headline alone" profile (stages/stories.py, 0894336): an item whose page gave no text
+"""The "headline alone" profile (stages/stories.py), from an outside review: an item whose page gave no text
 and whose feed gave no summary is profiled from its title, and joins a story that shares a name with it
 and holds 3/4 of its other words. End to end through `once` (World), with inputs its tests did not try."""
 
