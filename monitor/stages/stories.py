@@ -147,7 +147,7 @@ class StoryMatch:
 
 def profile_article(title: str, text: str) -> StoryProfile | None:
     """The article's story profile, or None when the text is too short to compare."""
-    # The title as the text: one outlet's "O’Brien" is another's "O'Brien", and names are compared.
+    # The title is normalised as the text is: one outlet's "O’Brien" is another's "O'Brien".
     title, text = normalise_text(title), normalise_text(text)
     body_tokens = _TOKEN.findall(text)
     if len(body_tokens) < HEADLINE_MIN_WORDS:

@@ -52,7 +52,7 @@ class Hold:
 
 @dataclass(order=True)
 class _Waiter:
-    again: bool  # a second turn: after every first one
+    again: bool  # a second turn: sorts after the first ones (_second_turn_ahead says when it goes first)
     published: datetime
     url: str
     number: int  # arrival order: the last tie-breaker, so two waiters never compare equal
@@ -110,7 +110,8 @@ class DecisionOrder:
         """Wait until this article is the one to decide, then decide it (one at a time).
 
         `hold`: the article's own, released once it waits (not before: in between, a later-published
-        article could take the turn). `again`: a second turn, given after every first turn waiting."""
+        article could take the turn). `again`: a second turn, given after the first turns under way when
+        it was asked for, and before those read later (_second_turn_ahead)."""
         loop = asyncio.get_running_loop()
         number = next(self._numbers)
         origin = hold.number if hold is not None else number
