@@ -64,10 +64,12 @@ def test_a_brief_does_not_join_on_its_second_turn_a_story_begun_after_it(world: 
     assert "Chip unit expands" in alerts and len(alerts) == 2
 
 
-def test_a_headline_alone_replies_in_the_thread_of_the_story_that_holds_it(world: World) -> None:
-    # Kiwi News's page is gone and its feed gives no summary: "Climber presumed dead after fall on Mount
-    # Cook ridge" is all there is. It shares Mount Cook with the report an hour before and the report
-    # holds what it says: a reply in that alert's thread, not a second alert.
+HEADLINE = "Climber presumed dead after fall on Mount Cook ridge"
+
+
+def publish_report_and_headline(world: World) -> None:
+    """Alpine Times's full report, then Kiwi News's item an hour later: its page is gone and its feed gives
+    no summary, so its title is all there is (a headline alone)."""
     report_url = world.web.add(
         "/alpine-times/a.html",
         article_page({"title": REPORT[0], "text": REPORT[1]}),
@@ -76,10 +78,16 @@ def test_a_headline_alone_replies_in_the_thread_of_the_story_that_holds_it(world
     report = {"title": REPORT[0], "link": report_url, "guid": report_url, "pub_date": hours_ago(2.0)}
     world.add_feed("/alpine-times/rss.xml", rss_feed("Alpine Times", [report]), name="Alpine Times")
     gone = world.web.url("/kiwi-news/gone.html")
-    headline = "Climber presumed dead after fall on Mount Cook ridge"
-    item = {"title": headline, "link": gone, "guid": gone, "pub_date": hours_ago(1.0)}
+    item = {"title": HEADLINE, "link": gone, "guid": gone, "pub_date": hours_ago(1.0)}
     world.add_feed("/kiwi-news/rss.xml", rss_feed("Kiwi News", [item]), name="Kiwi News")
     world.watchlists = [{"name": "climbing", "channel": "#news-alerts", "terms": ["climber"]}]
+
+
+def test_a_headline_alone_replies_in_the_thread_of_the_story_that_holds_it(world: World) -> None:
+    # The headline shares Mount Cook with the report an hour before, and the report holds what it says: a
+    # reply in that alert's thread, not a second alert.
+    publish_report_and_headline(world)
+    headline = HEADLINE
     assert world.once() == 0
     [alert] = world.top_level("#news-alerts")
     assert message_title(alert) == REPORT[0]

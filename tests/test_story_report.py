@@ -17,10 +17,9 @@ import json
 from typing import Any
 
 from monitor.stages.stories import HEADLINE_COVERAGE
-from tests.support.feeds import rss_feed
-from tests.support.world import World, hours_ago
-from tests.test_story_briefs import REPORT
-from tests.test_story_threads import Newsroom, article_page
+from tests.support.world import World
+from tests.test_story_briefs import HEADLINE, publish_report_and_headline
+from tests.test_story_threads import Newsroom
 
 
 def stories_json(world: World, capsys: Any) -> list[dict[str, Any]]:
@@ -31,18 +30,8 @@ def stories_json(world: World, capsys: Any) -> list[dict[str, Any]]:
 
 def test_stories_gives_a_headline_alones_share_and_shared_names(world: World, capsys: Any) -> None:
     # As tests/test_story_briefs.py: a report, then a title-only item (its page gone) an hour later.
-    report_url = world.web.add(
-        "/alpine-times/a.html",
-        article_page({"title": REPORT[0], "text": REPORT[1]}),
-        content_type="text/html",
-    )
-    report = {"title": REPORT[0], "link": report_url, "guid": report_url, "pub_date": hours_ago(2.0)}
-    world.add_feed("/alpine-times/rss.xml", rss_feed("Alpine Times", [report]), name="Alpine Times")
-    gone = world.web.url("/kiwi-news/gone.html")
-    headline = "Climber presumed dead after fall on Mount Cook ridge"
-    item = {"title": headline, "link": gone, "guid": gone, "pub_date": hours_ago(1.0)}
-    world.add_feed("/kiwi-news/rss.xml", rss_feed("Kiwi News", [item]), name="Kiwi News")
-    world.watchlists = [{"name": "climbing", "channel": "#news-alerts", "terms": ["climber"]}]
+    publish_report_and_headline(world)
+    headline = HEADLINE
     assert world.once() == 0
     [story] = stories_json(world, capsys)
     _report, joined = story["articles"]
