@@ -55,7 +55,8 @@ def story_sizes(world: World) -> list[int]:
 
 
 def test_a_title_case_headline_does_not_join_another_event_on_one_capitalised_word(world: World) -> None:
-    # In a Title Case headline every rare-enough word is capitalised, so is read as a name: of "China
+    # (Before the fix, found by a review.) In a Title Case headline every rare-enough word is capitalised,
+    # so is read as a name: of "China
     # Tightens the Screws on Nvidia With Customs Checks" (the Nvidia customs-checks story, s14-a3) only
     # "china" and "with" are left as "what it says", and almost any story holds both. It shares "nvidia"
     # with the Taiwan exports story (s18-a1: "the main assemblers of AI servers for Nvidia"), whose
@@ -73,11 +74,12 @@ def test_a_title_case_headline_does_not_join_another_event_on_one_capitalised_wo
 
 
 def test_headlines_that_joined_a_story_do_not_shut_its_next_report_out(world: World) -> None:
-    # The store hands the stage a story's newest 24 members (storage/stories.py _members_of, by id), and
-    # the stage then leaves headlines out of them (best_story: "a story of headlines alone is skipped").
-    # A story whose 24 newest members are headlines that joined it (title-only items from outlets whose
-    # pages failed) is then skipped whole: the event's next full report starts a second story and posts a
-    # second top-level alert, though it is as like the story's first report as before.
+    # (Before the fix: headlines were stored with their profiles.) The store hands the stage a story's newest
+    # 24 members (storage/stories.py _members_of, by id), and the stage then left headlines out ("a story of
+    # headlines alone is skipped"). A story whose 24 newest members are headlines that joined it (title-only
+    # items from outlets whose pages failed) is then skipped whole: the event's next full report starts a
+    # second story and posts a second top-level alert, though it is as like the story's first report as
+    # before.
     publish(world, "Alpine Times", [{"title": REPORT[0], "text": REPORT[1], "hours": 3.0}])
     said = ["presumed", "dead", "after", "fall", "from", "ridge", "climber", "doctor", "brother", "rescue"]
     headlines = []
@@ -102,7 +104,8 @@ def test_headlines_that_joined_a_story_do_not_shut_its_next_report_out(world: Wo
 def test_a_headline_dated_days_before_a_story_does_not_raise_the_bar_for_its_next_reports(
     world: World,
 ) -> None:
-    # A headline's score is what of it the story holds, 0.75 or more, or 0: it clears every bar, the
+    # (Before the fix.) A headline's score is what of it the story holds, 0.75 or more, or 0: it cleared
+    # every bar, the
     # ceiling (0.55) of a story begun days after it included. Joined, it is a member like any other, and
     # the store counts the story's age from its earliest member's publication (storage/stories.py
     # _members_of): a title-only item dated 45 hours back (a feed's stale or wrong date) makes the
@@ -129,12 +132,12 @@ def test_a_headline_dated_days_before_a_story_does_not_raise_the_bar_for_its_nex
 def test_stories_shows_for_a_report_after_a_headline_the_score_that_decided_it(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # `stories` says why an article joined: "the story's score against its earlier members (what decided
-    # it, stages/stories.best_story)". The decision leaves headlines out of the members compared; the
-    # report (stories/report.py _why_joined) does not. A full report after a joined headline was decided
-    # at 0.94 like #1 (article.same_story in the log); `stories` shows 0.76, the headline's words in the
-    # centroid. And a second headline, decided like the full report #3, is shown "like #2", a headline
-    # the decision never compared it with.
+    # (Before the fix.) `stories` says why an article joined: "the story's score against its earlier members
+    # (what decided it, stages/stories.best_story)". The decision leaves headlines out of the members
+    # compared; the report (stories/report.py _why_joined) does not. A full report after a joined headline was
+    # decided at 0.94 like #1 (article.same_story in the log); `stories` shows 0.76, the headline's words in
+    # the centroid. And a second headline, decided like the full report #3, is shown "like #2", a headline the
+    # decision never compared it with.
     publish(world, "Alpine Times", [{"title": REPORT[0], "text": REPORT[1], "hours": 3.0}])
     publish(world, "Kiwi", [{"title": "Climber presumed dead after fall on Mount Cook ridge", "hours": 2.0}])
     publish(world, "NZ Herald", [{"title": SECOND_REPORT[0], "text": SECOND_REPORT[1], "hours": 1.0}])
@@ -158,12 +161,12 @@ def test_stories_shows_for_a_report_after_a_headline_the_score_that_decided_it(
 def test_a_title_only_flash_minutes_before_its_events_first_report_is_one_story_with_it(
     world: World, flash_hours: float
 ) -> None:
-    # The usual order: an agency's flash, then the full report. A flash with a summary (12 words, a brief)
-    # six minutes before the report is one story with it (tests/test_story_briefs_review.py). The same
-    # flash with no summary and its page gone is a headline alone: it joins the report's story when it
+    # The usual order: an agency's flash, then the full report. A flash with a summary (12 words, a brief) six
+    # minutes before the report is one story with it (tests/test_story_brief_flash.py). Before the fix, the
+    # same flash with no summary and its page gone is a headline alone: it joins the report's story when it
     # comes six minutes after it, but not six minutes before: put off to its second turn,
-    # stories.joinable_late asks whether the report would have joined the flash as a story, and a story
-    # of headlines alone is nobody's to join (best_story skips it). Two alerts for one event.
+    # stories.joinable_late asks whether the report would have joined the flash as a story, and a story of
+    # headlines alone is nobody's to join (best_story skips it). Two alerts for one event.
     flash = "Doctor Mark Vinar presumed dead after Mount Cook fall"  # 9 words: a headline
     publish(world, "Kiwi News", [{"title": flash, "hours": flash_hours}])
     publish(world, "Alpine Times", [{"title": REPORT[0], "text": REPORT[1], "hours": 2.9}])

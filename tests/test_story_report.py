@@ -65,6 +65,6 @@ def test_a_near_copy_that_alerted_is_shown_as_a_near_copy(world: World, capsys: 
     [story] = [s for s in stories_json(world, capsys) if len(s["articles"]) == 2]
     original, copy = story["articles"]
     assert copy["outcome"] == "alerted"
-    # Now: {"reason": "same event", "like": <original>, "score": 0.0, "shared_names": []}.
+    # (Was shown as {"reason": "same event", "like": <original>, "score": 0.0, "shared_names": []}.)
     assert copy["joined"]["reason"] == "near-copy", copy["joined"]
     assert copy["joined"]["copy_of"] == original["id"]
