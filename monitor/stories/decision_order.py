@@ -148,8 +148,11 @@ class DecisionOrder:
         settled = time.monotonic() - oldest >= self.settle
         if held_back and not settled and len(self._waiting) < MAX_WAITING:
             return
-        self._waiting.remove(earliest)
-        heapq.heapify(self._waiting)
+        if earliest is self._waiting[0]:
+            heapq.heappop(self._waiting)
+        else:  # a second turn from within the heap: rare, and at most MAX_WAITING to re-heap
+            self._waiting.remove(earliest)
+            heapq.heapify(self._waiting)
         self._deciding = True
         earliest.turn.set_result(None)
 
