@@ -163,11 +163,8 @@ class ItemStages:
         # story decisions and the record are store work: both off the event loop, which keeps fetching.
         reading = await asyncio.to_thread(self._read_text, article, source, tags)
         # Read: from here it waits for its turn, in publication order (decision_order.py).
-        its_turn = (
-            self.decisions.turn(published_time(article.published, now), item.link, hold)
-            if ordered
-            else contextlib.nullcontext()
-        )
+        published = published_time(article.published, now)
+        its_turn = self.decisions.turn(published, item.link, hold) if ordered else contextlib.nullcontext()
         async with its_turn, self._record_lock:
             decided = await asyncio.to_thread(
                 self._decide_and_record,
@@ -179,7 +176,6 @@ class ItemStages:
                 turn="first" if ordered else "only",
             )
         if decided is None:  # a brief that would start a story: once more, after the rest of its cycle
-            published = published_time(article.published, now)
             async with self.decisions.turn(published, item.link, again=True), self._record_lock:
                 decided = await asyncio.to_thread(
                     self._decide_and_record, item, article, now, reading, source, turn="second"
