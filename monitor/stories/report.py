@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -65,14 +66,7 @@ def _why_joined(article: StoryArticle, earlier: tuple[StoryArticle, ...]) -> dic
     profile = StoryProfile.from_json(article.story_profile)
     if not profiled:
         return {"reason": "joined an earlier copy"}
-    other, other_profile = max(profiled, key=lambda pair: profile.similarity(pair[1]))
-    members = [member for _, member in profiled[-MEMBERS_COMPARED:]]
-    return {
-        "reason": "same event",
-        "like": other.id,
-        "score": round(story_similarity(profile, members), 2),
-        "shared_names": shared_names(profile, other_profile),
-    }
+    return _scored("same event", profile, profiled, closeness=profile.similarity)
 
 
 def _why_headline_joined(
@@ -85,13 +79,25 @@ def _why_headline_joined(
     headline = profile_article(article.title, "")
     if headline is None or not profiled:
         return {"reason": reason}
-    other, other_profile = max(profiled, key=lambda pair: story_similarity(headline, [pair[1]]))
+    return _scored(reason, headline, profiled, closeness=lambda member: story_similarity(headline, [member]))
+
+
+def _scored(
+    reason: str,
+    profile: StoryProfile,
+    profiled: list[tuple[StoryArticle, StoryProfile]],
+    *,
+    closeness: Callable[[StoryProfile], float],
+) -> dict[str, Any]:
+    """Why it joined: the story's score against its newest members, the member it is closest to (by
+    `closeness`) and the names they share."""
+    other, other_profile = max(profiled, key=lambda pair: closeness(pair[1]))
     members = [member for _, member in profiled[-MEMBERS_COMPARED:]]
     return {
         "reason": reason,
         "like": other.id,
-        "score": round(story_similarity(headline, members), 2),
-        "shared_names": shared_names(headline, other_profile),
+        "score": round(story_similarity(profile, members), 2),
+        "shared_names": shared_names(profile, other_profile),
     }
 
 
