@@ -212,6 +212,12 @@ def read_grouping(pipeline: Pipeline, base: str) -> dict[str, tuple[int, str, bo
     }
 
 
+def load_articles(data: Path) -> list[dict[str, Any]]:
+    """The data set's articles (gzip of JSON lines)."""
+    with gzip.open(data, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
 def load_scorer(data: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("story_events_score", data.parent / "score.py")
     assert spec is not None and spec.loader is not None
@@ -248,8 +254,7 @@ def main() -> int:
         parser.error("--record records one replay: give at most one --shuffle seed")
     if args.record and (args.record.is_dir() or not args.record.parent.is_dir()):
         parser.error(f"--record {args.record}: not a file in an existing folder (checked before the replay)")
-    with gzip.open(args.data, "rt", encoding="utf-8") as handle:
-        articles = [json.loads(line) for line in handle]
+    articles = load_articles(args.data)
     scorer = load_scorer(args.data)
     results = []
     for seed in args.shuffle or [None]:

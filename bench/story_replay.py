@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import hashlib
 import json
 import math
@@ -37,7 +36,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -46,6 +44,7 @@ from bench.stories import load_corpus, story_grouping_scores  # noqa: E402
 from bench.story_events import (  # noqa: E402
     DEFAULT_DATA,
     alert_figures,
+    load_articles,
     load_scorer,
     own_corpus_line,
     partition,
@@ -283,7 +282,7 @@ def main() -> int:
     recorded_sha = record.header.get("data_sha256")
     if recorded_sha and hashlib.sha256(data.read_bytes()).hexdigest() != recorded_sha:
         parser.error(f"{data} is not the data set the record was made with: give --data that file")
-    articles = [json.loads(line) for line in _lines(data)]
+    articles = load_articles(data)
     scorer = load_scorer(data)
     began = time.perf_counter()
     with overridden(settings):
@@ -330,11 +329,6 @@ def articles_moved(mapping: dict[str, str], recorded: dict[str, str]) -> int:
     """How many articles are not with the same others as in the record (0: the same partition)."""
     theirs = {member: group for group in partition(recorded) for member in group}
     return sum(1 for group in partition(mapping) for member in group if theirs.get(member) != group)
-
-
-def _lines(path: Path) -> Iterator[Any]:
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        yield from (line for line in handle if line.strip())
 
 
 if __name__ == "__main__":
